@@ -1,0 +1,42 @@
+"""The CLI boundary: known errors become one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from release import log
+from release.errors import ChecksFailed, DojoError, UsageError
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line and exit 2 through `UsageError`."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def run_main(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None, prog: str) -> int:
+    """Run `main`, mapping `DojoError` to one stderr line and its exit code.
+
+    Unexpected exceptions keep their traceback: they are bugs.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return main(args)
+    except ChecksFailed as exc:
+        for problem in exc.problems:
+            print(f"{prog}: {log.redact(problem)}", file=sys.stderr)
+        return exc.exit_code
+    except DojoError as exc:
+        print(f"{prog}: {log.redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130

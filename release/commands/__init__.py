@@ -1,0 +1,1 @@
+"""The console scripts: `release`, `publish`, `extract-notes`."""

@@ -1,0 +1,78 @@
+"""Project settings from `[tool.release]` in `pyproject.toml`, so another project adopts the
+toolkit by changing configuration, not code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import ParseError
+
+from release.errors import ConfigError
+
+PYPROJECT = "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    changelog: Path
+    branch: str = "master"
+    remote: str = "origin"
+    image: str = "dojo"
+    registry: str = "ghcr.io"
+    version_files: tuple[Path, ...] = ()
+    notes_command: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def read_pyproject(root: Path) -> tomlkit.TOMLDocument:
+    """Parse `root/pyproject.toml`, with an error that says how to fix a missing or broken one."""
+    path = root / PYPROJECT
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no {PYPROJECT} in {root}: run from the project's root directory"
+        ) from None
+    try:
+        return tomlkit.parse(text)
+    except ParseError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}): fix the file and retry") from None
+
+
+def _str(table: dict[str, Any], key: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"[tool.release] {key} must be a non-empty string in {PYPROJECT}")
+    return str(value)
+
+
+def load_settings(root: Path, *, require_pyproject: bool = True) -> Settings:
+    """Settings for the project at `root`; defaults apply where `[tool.release]` is silent."""
+    root = root.resolve()
+    if not (root / PYPROJECT).exists() and not require_pyproject:
+        return Settings(root=root, changelog=root / "CHANGELOG.md")
+    doc = read_pyproject(root)
+    tool = doc.get("tool", {})
+    table: dict[str, Any] = dict(tool.get("release", {})) if isinstance(tool, dict) else {}
+    files = table.get("version-files", [])
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise ConfigError(f"[tool.release] version-files must be a list of paths in {PYPROJECT}")
+    command = table.get("notes-command")
+    if command is not None and not isinstance(command, str):
+        raise ConfigError(f"[tool.release] notes-command must be a string in {PYPROJECT}")
+    known = {"changelog", "branch", "remote", "image", "registry", "version-files", "notes-command"}
+    return Settings(
+        root=root,
+        changelog=root / _str(table, "changelog", "CHANGELOG.md"),
+        branch=_str(table, "branch", "master"),
+        remote=_str(table, "remote", "origin"),
+        image=_str(table, "image", "dojo"),
+        registry=_str(table, "registry", "ghcr.io"),
+        version_files=tuple(root / f for f in files),
+        notes_command=str(command) if command else None,
+        extra={k: v for k, v in table.items() if k not in known},
+    )

@@ -1,0 +1,47 @@
+"""logfmt step logs on stderr; stdout is kept for data."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+_BARE = re.compile(r"^[^\s\"=]+$")
+
+# Secrets registered at run time (tokens, passwords); never printed, whatever the caller passes.
+_SECRETS: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Make `value` print as `***` in every later log line and error message."""
+    if value and len(value) >= 4:
+        _SECRETS.add(value)
+
+
+def redact(text: str, extra: Iterable[str] = ()) -> str:
+    """Replace every registered (and `extra`) secret in `text` with `***`."""
+    for secret in sorted({*_SECRETS, *(s for s in extra if s)}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _quote(value: object) -> str:
+    text = "" if value is None else str(value)
+    if isinstance(value, bool):
+        text = str(value).lower()
+    if text and _BARE.match(text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def logfmt(**fields: object) -> str:
+    """Render `fields` as one logfmt line (keys in the order given)."""
+    return " ".join(f"{key}={_quote(value)}" for key, value in fields.items())
+
+
+def step(name: str, /, stream: TextIO | None = None, **fields: object) -> None:
+    """Print `step=<name> key=value ...` on stderr, secrets redacted."""
+    line = redact(logfmt(step=name, **fields))
+    print(line, file=stream or sys.stderr, flush=True)

@@ -1,0 +1,76 @@
+"""The one place where subprocesses run: logs the command (redacted) and raises `CommandError`."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from release import log
+from release.errors import CommandError
+
+
+@dataclass(frozen=True)
+class Result:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def render(argv: Sequence[str]) -> str:
+    """The command as a user would type it, secrets redacted."""
+    return log.redact(shlex.join(argv))
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    check: bool = True,
+    quiet: bool = False,
+) -> Result:
+    """Run `argv` (never through a shell). Secrets go through `input` or `env`, never `argv`.
+
+    With `check`, a non-zero exit raises `CommandError` naming the command and its stderr.
+    """
+    if not quiet:
+        log.step("exec", cmd=render(argv))
+    try:
+        done = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            input=input,
+            env=dict(env) if env is not None else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise CommandError(
+            f"{argv[0]} is not installed or not on PATH: install it (or run through `nix run`)",
+            returncode=127,
+            stderr=str(exc),
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise CommandError(
+            f"`{render(argv)}` did not finish within {timeout:g} s",
+            returncode=124,
+            stderr="",
+        ) from None
+    result = Result(tuple(argv), done.returncode, done.stdout, done.stderr)
+    if check and done.returncode != 0:
+        detail = log.redact(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "")
+        raise CommandError(
+            f"`{render(argv)}` failed with exit code {done.returncode}"
+            + (f": {detail}" if detail else ""),
+            returncode=done.returncode,
+            stderr=log.redact(done.stderr),
+        )
+    return result
