@@ -1,0 +1,38 @@
+# `nix run .#release`, `.#publish`, `.#extract-notes`.
+#
+# `publish` carries the image: its wrapper names the image's store path, so the image is in the
+# app's closure and `nix run .#publish` builds it first (no nested `nix build`). The program reads
+# it from DOJO_IMAGE_ARCHIVE, a default only: `publish --image PATH` wins, and so does a
+# DOJO_IMAGE_ARCHIVE the caller already set. Systems without an image (Darwin) need `--image`.
+{
+  lib,
+  runCommand,
+  makeWrapper,
+  docker-client,
+  dojo,
+  image,
+}:
+let
+  publish =
+    runCommand "dojo-publish-${dojo.version}"
+      {
+        nativeBuildInputs = [ makeWrapper ];
+        meta.mainProgram = "publish";
+      }
+      ''
+        makeWrapper ${lib.getExe' dojo "publish"} "$out/bin/publish" \
+          --prefix PATH : ${lib.makeBinPath [ docker-client ]} \
+          ${lib.optionalString (image != null) "--set-default DOJO_IMAGE_ARCHIVE ${image}"}
+      '';
+
+  app = drv: program: description: {
+    type = "app";
+    program = lib.getExe' drv program;
+    meta = { inherit description; };
+  };
+in
+{
+  release = app dojo "release" "Cut a release: bump the version, roll CHANGELOG.md, tag, push";
+  publish = app publish "publish" "Push the Nix-built image to the registry and update the GitHub Release";
+  extract-notes = app dojo "extract-notes" "Print one version's section of CHANGELOG.md";
+}

@@ -1,0 +1,74 @@
+# The Python application: the three console scripts `release`, `publish`, `extract-notes`.
+# Its build runs the test suite (pytestCheckHook); tests that need Docker, a registry or Nix skip
+# inside the sandbox because those tools are not on its PATH (DOJO_REQUIRE_TOOLS is unset there).
+{
+  lib,
+  python3Packages,
+  git,
+}:
+let
+  project = (lib.importTOML ../pyproject.toml).project;
+in
+python3Packages.buildPythonApplication {
+  pname = project.name;
+  inherit (project) version;
+  pyproject = true;
+
+  # Only what the build and the tests read: a change to the flake or the workflows' docs does
+  # not rebuild the package.
+  src = lib.fileset.toSource {
+    root = ../.;
+    fileset = lib.fileset.unions [
+      ../pyproject.toml
+      ../README.md
+      ../CHANGELOG.md
+      ../release
+      ../tests
+      # tests/test_workflows.py checks the workflows' rules.
+      ../.github/workflows
+    ];
+  };
+
+  build-system = [ python3Packages.hatchling ];
+
+  dependencies = with python3Packages; [
+    tomlkit
+    mistletoe
+    pygit2
+    docker
+    pygithub
+  ];
+
+  nativeCheckInputs = [
+    git
+  ]
+  ++ (with python3Packages; [
+    pytestCheckHook
+    pytest-timeout
+    hypothesis
+    bcrypt
+    pyyaml
+  ]);
+
+  # git and hypothesis write below $HOME; the sandbox has none. No network either: every test
+  # talks to loopback only, and the per-test timeout (pyproject.toml) bounds any wait.
+  preCheck = ''
+    export HOME="$(mktemp -d)"
+  '';
+
+  pythonImportsCheck = [ "release" ];
+
+  # `release` runs git; the wrapper puts it on PATH whatever the caller's PATH is.
+  makeWrapperArgs = [
+    "--prefix"
+    "PATH"
+    ":"
+    (lib.makeBinPath [ git ])
+  ];
+
+  meta = {
+    inherit (project) description;
+    license = lib.licenses.mit;
+    mainProgram = "release";
+  };
+}

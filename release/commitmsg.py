@@ -1,0 +1,63 @@
+"""The release commit's message, derived from the notes alone so it is the same on every run."""
+
+from __future__ import annotations
+
+import textwrap
+
+from release.notes import Summary
+from release.version import Bump, Version
+
+_VERBS = {
+    "Added": ("adds", "feature", "features"),
+    "Changed": ("changes", "behaviour", "behaviours"),
+    "Deprecated": ("deprecates", "feature", "features"),
+    "Removed": ("removes", "feature", "features"),
+    "Fixed": ("fixes", "bug", "bugs"),
+    "Security": ("closes", "security issue", "security issues"),
+}
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _clip(text: str, limit: int = 72) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def subject(version: Version) -> str:
+    return f"Release {version.tag}"
+
+
+def render(
+    project: str, old: Version | None, new: Version, bump: Bump, summary: Summary
+) -> str:
+    """`Release vX.Y.Z`, a blank line, and 2-5 sentences: why, what (counts), impact."""
+    since = f"since {old.tag}" if old else "as its first release"
+    noun = "change" if summary.total == 1 else "changes"
+    why = (
+        f"Cut {project} {new.tag}, a {bump.value} release, to ship the "
+        f"{summary.total} {noun} recorded {since}."
+    )
+    parts = []
+    for kind, count in summary.counts:
+        if kind == "Breaking":
+            continue
+        verb, one, many = _VERBS.get(kind, _VERBS["Changed"])
+        parts.append(f"{verb} {count} {one if count == 1 else many}")
+    sentences = [why]
+    if parts:
+        sentences.append(f"It {_join(parts)}.")
+    if summary.breaking:
+        names = "; ".join(_clip(name, 60) for name in summary.breaking[:3])
+        more = f" and {len(summary.breaking) - 3} more" if len(summary.breaking) > 3 else ""
+        count = len(summary.breaking)
+        sentences.append(
+            f"It breaks compatibility in {count} place{'s' if count > 1 else ''} ({names}{more}), "
+            "so users must read the notes before upgrading."
+        )
+    elif bump is Bump.MAJOR:
+        sentences.append("It is a major release: check the notes before upgrading.")
+    else:
+        sentences.append("No breaking change is recorded, so upgrading should be safe.")
+    return f"{subject(new)}\n\n" + textwrap.fill(" ".join(sentences), 72) + "\n"

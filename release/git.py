@@ -1,0 +1,261 @@
+"""The git shell: pygit2 reads repository state; the user's own `git` (through `release.proc`)
+fetches, commits, tags and pushes, so SSH agents, credential helpers, hooks and signing apply.
+
+Git types become plain values (`Commit`, `Tag`, `RemoteView`) here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+
+from release import proc
+from release.errors import CommandError, DojoError
+from release.version import Version, try_parse
+
+
+class GitError(DojoError):
+    """The repository is not in a state the release can work with."""
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    message: str
+    parents: int
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0].strip()
+
+    @property
+    def body(self) -> str:
+        parts = self.message.split("\n", 1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    version: Version
+    target: str  # the commit it points at (peeled)
+
+
+@dataclass(frozen=True)
+class PreviousRelease:
+    tag: Tag | None
+    ignored: tuple[str, ...]  # `v*` tags that are not SemVer
+
+
+@dataclass(frozen=True)
+class RemoteView:
+    """What the remote has, as `git ls-remote` reports it: None where the ref is absent."""
+
+    branch_sha: str | None
+    tag_sha: str | None  # the commit the tag peels to
+
+
+def open_repo(path: Path) -> pygit2.Repository:
+    """The repository containing `path`, or a `GitError` that says so."""
+    found = pygit2.discover_repository(str(path))
+    if found is None:
+        raise GitError(f"{path} is not inside a git repository: run release from your clone")
+    repo = pygit2.Repository(found)
+    if repo.is_bare or repo.workdir is None:
+        raise GitError(f"{found} is a bare repository: run release from a clone with a work tree")
+    return repo
+
+
+def workdir(repo: pygit2.Repository) -> Path:
+    return Path(repo.workdir).resolve()
+
+
+def current_branch(repo: pygit2.Repository) -> str | None:
+    """The checked-out branch, or None on a detached HEAD."""
+    if repo.head_is_detached:
+        return None
+    if repo.head_is_unborn:
+        ref = repo.references.get("HEAD")
+        target = ref.target if ref is not None else ""
+        return str(target).removeprefix("refs/heads/") or None
+    return str(repo.head.shorthand)
+
+
+def head_commit(repo: pygit2.Repository) -> Commit | None:
+    if repo.head_is_unborn:
+        return None
+    obj = repo.head.peel(pygit2.Commit)
+    return Commit(str(obj.id), obj.message, len(obj.parent_ids))
+
+
+def dirty_paths(repo: pygit2.Repository) -> list[str]:
+    """Modified, staged, deleted and untracked-but-not-ignored paths, sorted."""
+    flags = repo.status(untracked_files="normal", ignored=False)
+    return sorted(path for path, flag in flags.items() if flag not in (0, pygit2.GIT_STATUS_IGNORED))
+
+
+def remote_url(repo: pygit2.Repository, remote: str) -> str | None:
+    try:
+        return str(repo.remotes[remote].url or "") or None
+    except (KeyError, ValueError):
+        return None
+
+
+def local_sha(repo: pygit2.Repository, refname: str) -> str | None:
+    ref = repo.references.get(refname)
+    if ref is None:
+        return None
+    try:
+        return str(ref.peel(pygit2.Commit).id)
+    except (pygit2.InvalidSpecError, ValueError):
+        return None
+
+
+def has_commit(repo: pygit2.Repository, sha: str) -> bool:
+    try:
+        return isinstance(repo.get(sha), pygit2.Commit)
+    except (ValueError, KeyError):
+        return False
+
+
+def ahead_behind(repo: pygit2.Repository, local: str, upstream: str) -> tuple[int, int]:
+    ahead, behind = repo.ahead_behind(local, upstream)
+    return int(ahead), int(behind)
+
+
+def version_tags(repo: pygit2.Repository) -> tuple[list[Tag], list[str]]:
+    """SemVer `v*` tags (peeled to commits) and the names of `v*` tags that are not SemVer."""
+    tags: list[Tag] = []
+    ignored: list[str] = []
+    for refname in repo.references:
+        if not refname.startswith("refs/tags/v"):
+            continue
+        name = refname.removeprefix("refs/tags/")
+        version = try_parse(name)
+        if version is None:
+            ignored.append(name)
+            continue
+        sha = local_sha(repo, refname)
+        if sha is not None:
+            tags.append(Tag(name, version, sha))
+    return tags, sorted(ignored)
+
+
+def previous_release(repo: pygit2.Repository) -> PreviousRelease:
+    """The highest SemVer `v*` tag whose commit is HEAD or an ancestor of HEAD."""
+    tags, ignored = version_tags(repo)
+    if repo.head_is_unborn:
+        return PreviousRelease(None, tuple(ignored))
+    head = repo.head.peel(pygit2.Commit).id
+    # Highest version first: the first reachable one wins, usually after one ancestry check.
+    for tag in sorted(tags, key=lambda t: t.version, reverse=True):
+        if tag.version.is_prerelease:
+            continue
+        if str(head) == tag.target or repo.descendant_of(head, tag.target):
+            return PreviousRelease(tag, tuple(ignored))
+    return PreviousRelease(None, tuple(ignored))
+
+
+def commits_since(repo: pygit2.Repository, since: str | None) -> Iterator[Commit]:
+    """Commits reachable from HEAD and not from `since`, newest first."""
+    if repo.head_is_unborn:
+        return
+    walker = repo.walk(repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL)
+    if since is not None:
+        walker.hide(since)
+    for obj in walker:
+        yield Commit(str(obj.id), obj.message, len(obj.parent_ids))
+
+
+def read_blob(repo: pygit2.Repository, commit_sha: str, path: str) -> bytes | None:
+    """The bytes of `path` in `commit_sha`'s tree, or None when it is not there."""
+    tree = repo.get(commit_sha).peel(pygit2.Tree)
+    try:
+        entry = tree[path]
+    except KeyError:
+        return None
+    obj = repo.get(entry.id)
+    return bytes(obj.data) if isinstance(obj, pygit2.Blob) else None
+
+
+# --- through the user's git ------------------------------------------------------------------
+
+
+def _git(root: Path, *args: str, input: str | None = None, check: bool = True) -> proc.Result:
+    return proc.run(["git", *args], cwd=root, input=input, check=check)
+
+
+def config_bool(root: Path, key: str) -> bool:
+    """A boolean from the user's git configuration (system, global, repo, includes)."""
+    done = _git(root, "config", "--type=bool", "--get", key, check=False)
+    return done.returncode == 0 and done.stdout.strip() == "true"
+
+
+def fetch(root: Path, remote: str, branch: str) -> None:
+    _git(root, "fetch", "--no-tags", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
+
+
+def ls_remote(root: Path, remote: str, branch: str, tag: str) -> RemoteView:
+    """The remote's branch and tag, in one read-only round trip (nothing is written locally)."""
+    done = _git(root, "ls-remote", remote, f"refs/heads/{branch}", f"refs/tags/{tag}")
+    refs: dict[str, str] = {}
+    for line in done.stdout.splitlines():
+        sha, _, name = line.partition("\t")
+        refs[name.strip()] = sha.strip()
+    tag_ref = f"refs/tags/{tag}"
+    return RemoteView(
+        branch_sha=refs.get(f"refs/heads/{branch}"),
+        tag_sha=refs.get(f"{tag_ref}^{{}}", refs.get(tag_ref)),
+    )
+
+
+def commit(root: Path, paths: Sequence[str], message: str) -> str:
+    """Commit exactly `paths` (other staged changes stay out) and return the new HEAD."""
+    _git(root, "commit", "--cleanup=verbatim", "--file=-", "--only", "--", *paths, input=message)
+    return _git(root, "rev-parse", "HEAD").stdout.strip()
+
+
+def tag(root: Path, name: str, message: str, *, sign: bool) -> None:
+    # verbatim: the notes' `### Added` lines would otherwise be stripped as comments.
+    _git(root, "tag", "--sign" if sign else "--annotate", "--cleanup=verbatim", "--file=-", name,
+         "HEAD", input=message)
+
+
+def push(root: Path, remote: str, branch: str, tag_name: str) -> None:
+    _git(root, "push", "--atomic", remote, branch, tag_name)
+
+
+def push_argv(remote: str, branch: str, tag_name: str) -> tuple[str, ...]:
+    return ("git", "push", "--atomic", remote, branch, tag_name)
+
+
+def tag_message(repo: pygit2.Repository, name: str) -> str | None:
+    ref = repo.references.get(f"refs/tags/{name}")
+    if ref is None:
+        return None
+    obj = repo.get(ref.target)
+    return str(obj.message) if isinstance(obj, pygit2.Tag) else None
+
+
+_SCP = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*?)(?:\.git)?/?$")
+_URL = re.compile(r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[\w.-]+)(?::\d+)?/(?P<path>.+?)(?:\.git)?/?$")
+
+
+def web_url(url: str | None) -> str | None:
+    """`git@github.com:o/r.git` or `https://github.com/o/r.git` -> `https://github.com/o/r`."""
+    if not url:
+        return None
+    match = _URL.match(url) or (None if "://" in url else _SCP.match(url))
+    if match is None:
+        return None
+    return f"https://{match['host']}/{match['path']}"
+
+
+def describe_error(exc: CommandError) -> str:
+    """The last line git printed, for messages that must stay one line."""
+    lines = [line.strip() for line in exc.stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else str(exc)

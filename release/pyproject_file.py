@@ -1,0 +1,77 @@
+"""The version in `pyproject.toml` and in `[tool.release] version-files`. Pure: text in, text out.
+
+tomlkit keeps the rest of the document byte for byte: only the version value changes, in the
+quoting style it already had, with its comment and spacing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import ParseError
+from tomlkit.items import String
+
+from release.errors import ConfigError
+from release.version import Version, VersionError, parse
+
+
+def _document(text: str, name: str) -> tomlkit.TOMLDocument:
+    try:
+        return tomlkit.parse(text)
+    except ParseError as exc:
+        raise ConfigError(f"{name} is not valid TOML ({exc}): fix the file and retry") from None
+
+
+def _project(doc: tomlkit.TOMLDocument, name: str) -> Any:
+    project = doc.get("project")
+    if not isinstance(project, dict):
+        raise ConfigError(f"{name} has no [project] table: add one with name and version")
+    return project
+
+
+def read_version(text: str, name: str = "pyproject.toml") -> Version:
+    """The static `project.version`; an error that says so when it is dynamic, missing or bad."""
+    project = _project(_document(text, name), name)
+    dynamic = project.get("dynamic", [])
+    if "version" in dynamic or "version" not in project:
+        what = "dynamic" if "version" in dynamic else "missing"
+        raise ConfigError(
+            f"{name}: project.version is {what}; release needs a static version: "
+            'set `version = "X.Y.Z"` in [project] (and drop "version" from dynamic)'
+        )
+    value = project["version"]
+    if not isinstance(value, str):
+        raise ConfigError(f'{name}: project.version must be a string such as "1.2.3"')
+    try:
+        return parse(str(value))
+    except VersionError:
+        raise VersionError(
+            f"{name}: project.version {str(value)!r} is not SemVer (MAJOR.MINOR.PATCH): fix it"
+        ) from None
+
+
+def bump_pyproject(text: str, new: Version, name: str = "pyproject.toml") -> str:
+    """`text` with `project.version` set to `new`; every other byte stays as it was."""
+    doc = _document(text, name)
+    project = _project(doc, name)
+    read_version(text, name)
+    old = project["version"]
+    assert isinstance(old, String)
+    project["version"] = String.from_raw(str(new), old.type, old.trivia)
+    return tomlkit.dumps(doc)
+
+
+def _pattern(old: Version) -> re.Pattern[str]:
+    # The whole version only: 0.1.0 must not match inside 10.1.0, 0.1.0.dev1 or 0.1.0-rc.1.
+    return re.compile(rf"(?:(?<![\w.+-])|(?<=\bv)){re.escape(str(old))}(?![\w+-]|\.\w)")
+
+
+def count_version(text: str, old: Version) -> int:
+    return len(_pattern(old).findall(text))
+
+
+def bump_text(text: str, old: Version, new: Version) -> str:
+    """Every whole occurrence of `old` in an extra version file replaced with `new`."""
+    return _pattern(old).sub(str(new), text)
