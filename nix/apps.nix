@@ -4,11 +4,11 @@
 # app's closure and `nix run .#publish` builds it first (no nested `nix build`). The program reads
 # it from DOJO_IMAGE_ARCHIVE, a default only: `publish --image PATH` wins, and so does a
 # DOJO_IMAGE_ARCHIVE the caller already set. Systems without an image (Darwin) need `--image`.
+# The program talks to Docker through the Engine API (Docker SDK): no docker CLI needed.
 {
   lib,
   runCommand,
   makeWrapper,
-  docker-client,
   dojo,
   image,
 }:
@@ -21,7 +21,6 @@ let
       }
       ''
         makeWrapper ${lib.getExe' dojo "publish"} "$out/bin/publish" \
-          --prefix PATH : ${lib.makeBinPath [ docker-client ]} \
           ${lib.optionalString (image != null) "--set-default DOJO_IMAGE_ARCHIVE ${image}"}
       '';
 
@@ -33,6 +32,8 @@ let
 in
 {
   release = app dojo "release" "Cut a release: bump the version, roll CHANGELOG.md, tag, push";
-  publish = app publish "publish" "Push the Nix-built image to the registry and update the GitHub Release";
+  publish =
+    app publish "publish"
+      "Push the Nix-built image to the registry and, on a tag, create or update the GitHub Release";
   extract-notes = app dojo "extract-notes" "Print one version's section of CHANGELOG.md";
 }

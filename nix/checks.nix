@@ -12,12 +12,15 @@
 let
   python = lib.fileset.toSource {
     root = ../.;
-    fileset = lib.fileset.unions [
-      ../pyproject.toml
-      ../release
-      ../tests
-      ../bench
-    ];
+    fileset = lib.fileset.unions (
+      [
+        ../pyproject.toml
+        ../release
+        ../tests
+      ]
+      # Benchmarks are linted too once there are any (git keeps no empty directory).
+      ++ lib.optional (builtins.pathExists ../bench) ../bench
+    );
   };
   workflows = lib.fileset.toSource {
     root = ../.;

@@ -14,14 +14,14 @@ python3Packages.buildPythonApplication {
   inherit (project) version;
   pyproject = true;
 
-  # Only what the build and the tests read: a change to the flake or the workflows' docs does
-  # not rebuild the package.
+  # Only what the build and the tests read: editing the Nix files, the benchmarks or the
+  # changelog does not rebuild the package.
   src = lib.fileset.toSource {
     root = ../.;
     fileset = lib.fileset.unions [
       ../pyproject.toml
+      # hatchling reads it: pyproject.toml names it as the readme.
       ../README.md
-      ../CHANGELOG.md
       ../release
       ../tests
       # tests/test_workflows.py checks the workflows' rules.
@@ -48,6 +48,10 @@ python3Packages.buildPythonApplication {
     hypothesis
     bcrypt
     pyyaml
+    # tests/support/openapi.py checks the fake GitHub's traffic against GitHub's description.
+    jsonschema
+    openapi-schema-validator
+    referencing
   ]);
 
   # git and hypothesis write below $HOME; the sandbox has none. No network either: every test

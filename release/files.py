@@ -1,10 +1,13 @@
-"""Atomic file writes: a temporary file in the same directory, then a rename."""
+"""Atomic file writes (a temporary file in the same directory, then a rename) and reading the
+changelog with its bytes intact (CRLF and BOM kept)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+from release.errors import ChangelogError
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -22,3 +25,27 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_HINT = "set [tool.release] changelog in pyproject.toml"
+
+
+def read_changelog(path: Path, *, hint: str = _HINT) -> str:
+    """The changelog's text exactly as stored (no newline translation), or a `ChangelogError`
+    that names the path and says how to point at another file (`hint`)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ChangelogError(f"changelog {path} does not exist: create it, or {hint}") from None
+    except IsADirectoryError:
+        raise ChangelogError(f"changelog {path} is a directory: {hint}") from None
+    except OSError as exc:
+        raise ChangelogError(
+            f"cannot read changelog {path} ({exc.strerror}): fix it, or {hint}"
+        ) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChangelogError(
+            f"changelog {path} is not UTF-8 (byte {exc.start}): save it as UTF-8"
+        ) from None

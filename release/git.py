@@ -155,7 +155,8 @@ def previous_release(repo: pygit2.Repository) -> PreviousRelease:
     for tag in sorted(tags, key=lambda t: t.version, reverse=True):
         if tag.version.is_prerelease:
             continue
-        if str(head) == tag.target or repo.descendant_of(head, tag.target):
+        # merge_base, not descendant_of: the same answer, several times faster in libgit2.
+        if str(head) == tag.target or str(repo.merge_base(head, tag.target) or "") == tag.target:
             return PreviousRelease(tag, tuple(ignored))
     return PreviousRelease(None, tuple(ignored))
 
@@ -164,11 +165,21 @@ def commits_since(repo: pygit2.Repository, since: str | None) -> Iterator[Commit
     """Commits reachable from HEAD and not from `since`, newest first."""
     if repo.head_is_unborn:
         return
-    walker = repo.walk(repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL)
+    walker = repo.walk(repo.head.target)  # newest first, like `git log`
     if since is not None:
         walker.hide(since)
     for obj in walker:
         yield Commit(str(obj.id), obj.message, len(obj.parent_ids))
+
+
+def count_commits(repo: pygit2.Repository, since: str | None) -> int:
+    """How many non-merge commits `commits_since` would give, without decoding messages."""
+    if repo.head_is_unborn:
+        return 0
+    walker = repo.walk(repo.head.target)
+    if since is not None:
+        walker.hide(since)
+    return sum(1 for obj in walker if len(obj.parent_ids) <= 1)
 
 
 def read_blob(repo: pygit2.Repository, commit_sha: str, path: str) -> bytes | None:
@@ -201,7 +212,8 @@ def fetch(root: Path, remote: str, branch: str) -> None:
 
 def ls_remote(root: Path, remote: str, branch: str, tag: str) -> RemoteView:
     """The remote's branch and tag, in one read-only round trip (nothing is written locally)."""
-    done = _git(root, "ls-remote", remote, f"refs/heads/{branch}", f"refs/tags/{tag}")
+    done = _git(root, "ls-remote", remote, f"refs/heads/{branch}", f"refs/tags/{tag}",
+                f"refs/tags/{tag}^{{}}")
     refs: dict[str, str] = {}
     for line in done.stdout.splitlines():
         sha, _, name = line.partition("\t")

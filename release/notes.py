@@ -57,7 +57,6 @@ _TYPES = {
     "perf": "Changed",
     "refactor": "Changed",
     "change": "Changed",
-    "docs": "Changed",
     "deprecate": "Deprecated",
     "revert": "Removed",
     "remove": "Removed",
@@ -65,7 +64,7 @@ _TYPES = {
     "sec": "Security",
 }
 # Housekeeping that users do not need to read about.
-_SKIPPED = {"chore", "ci", "build", "test", "tests", "style", "release"}
+_SKIPPED = {"chore", "ci", "build", "docs", "test", "tests", "style", "release"}
 _CONVENTIONAL = re.compile(r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()\n]*)\))?(?P<bang>!)?:\s*(?P<desc>.+)$")
 _BREAKING_FOOTER = re.compile(r"^BREAKING[ -]CHANGE:\s*(?P<text>.+)$", re.MULTILINE)
 _RELEASE_SUBJECT = re.compile(r"^Release v\d+\.\d+\.\d+\S*$")

@@ -9,7 +9,6 @@ plan as a dry run prints it.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pygit2
 import tomlkit
 
-from release import changelog, commitmsg, git, log, notes
+from release import changelog, commitmsg, git, log, notes, textdiff
 from release.config import PYPROJECT, Settings, load_settings
 from release.errors import ChangelogError, ChecksFailed, ConfigError, DojoError
 from release.notes import Notes, NotesRejected, NotesSource
@@ -44,14 +43,7 @@ class FileChange:
     new: str
 
     def diff(self) -> str:
-        lines = difflib.unified_diff(
-            self.old.splitlines(keepends=True),
-            self.new.splitlines(keepends=True),
-            fromfile=f"a/{self.path}",
-            tofile=f"b/{self.path}",
-        )
-        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                       for line in lines)
+        return "".join(textdiff.unified_diff(self.old, self.new, f"a/{self.path}", f"b/{self.path}"))
 
 
 @dataclass(frozen=True)
@@ -69,6 +61,7 @@ class Facts:
     ahead: int
     pyproject: str  # as committed in HEAD
     changelog: str
+    parsed: changelog.Changelog  # `changelog`, parsed once
     version_files: tuple[tuple[str, str], ...]  # (path, text as committed)
     dirty: tuple[str, ...]  # release files changed in the work tree (an interrupted run?)
     sign_commit: bool
@@ -180,7 +173,8 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
     try:
         settings = load_settings(root)
     except ConfigError as exc:
-        problems.append(str(exc))
+        if (root / PYPROJECT).exists():  # a missing one is reported below, once
+            problems.append(str(exc))
         settings = Settings(root=root, changelog=root / "CHANGELOG.md")
 
     branch = git.current_branch(repo)
@@ -254,6 +248,7 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
 
     changelog_rel = rel(settings, settings.changelog)
     changelog_text = _text(repo, head.sha, changelog_rel)
+    parsed: changelog.Changelog | None = None
     if changelog_text is None:
         problems.append(
             f"no {changelog_rel} committed: create it with a `## [Unreleased]` section and commit it"
@@ -261,6 +256,9 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
     else:
         try:
             parsed = changelog.parse(changelog_text)
+        except ChangelogError as exc:
+            problems.append(f"{changelog_rel}: {exc}")
+        else:
             if parsed.unreleased is None:
                 problems.append(
                     f"{changelog_rel} has no [Unreleased] section: add `## [Unreleased]` above "
@@ -271,8 +269,6 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
                     f"{changelog_rel} already has a section for {new}: remove it or choose "
                     "another --bump"
                 )
-        except ChangelogError as exc:
-            problems.append(f"{changelog_rel}: {exc}")
 
     extra: list[tuple[str, str]] = []
     for path in settings.version_files:
@@ -297,13 +293,13 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
     if problems:
         raise ChecksFailed(problems)
     assert branch is not None and current is not None and pyproject is not None
-    assert changelog_text is not None and new is not None
+    assert changelog_text is not None and parsed is not None and new is not None
     log.step("preflight", status="ok", branch=branch, previous=previous.tag.name if previous.tag else "none",
              ahead=ahead, remote="checked" if opts.fetch else "skipped")
     return Facts(
         settings=settings, branch=branch, head=head, previous=previous.tag, current=current,
         new=new, project=project, remote_url=git.remote_url(repo, settings.remote), ahead=ahead,
-        pyproject=pyproject, changelog=changelog_text, version_files=tuple(extra),
+        pyproject=pyproject, changelog=changelog_text, parsed=parsed, version_files=tuple(extra),
         dirty=tuple(p for p in dirty if p in release_files),
         sign_commit=git.config_bool(root, "commit.gpgsign"),
         sign_tag=git.config_bool(root, "tag.gpgsign"),
@@ -311,16 +307,18 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
 
 
 def choose_notes(
-    repo: pygit2.Repository, facts: Facts, opts: Options, commits: list[git.Commit]
+    repo: pygit2.Repository, facts: Facts, opts: Options
 ) -> Notes:
     """The first source that gives notes: --notes-file, [Unreleased], the LLM, the commits."""
     if opts.notes_file is not None:
         return Notes(notes.read_notes_file(opts.notes_file), NotesSource.FILE, str(opts.notes_file))
-    parsed = changelog.parse(facts.changelog)
+    parsed = facts.parsed
     assert parsed.unreleased is not None
     unreleased = notes.finish(changelog.notes(parsed, parsed.unreleased))
     if unreleased:
         return Notes(unreleased, NotesSource.UNRELEASED, "[Unreleased]")
+    since = facts.previous.target if facts.previous else None
+    commits = list(git.commits_since(repo, since))  # only now: [Unreleased] needs no walk
     command_line = opts.notes_llm or facts.settings.notes_command
     if command_line:
         command = notes.llm_command(
@@ -335,9 +333,9 @@ def choose_notes(
     grouped = notes.group_commits(commits)
     if grouped:
         return Notes(grouped, NotesSource.COMMITS, f"{len(commits)} commits")
-    since = facts.previous.name if facts.previous else "the first commit"
+    what = facts.previous.name if facts.previous else "the first commit"
     raise DojoError(
-        f"no release notes: [Unreleased] is empty and no commit since {since} is a user-facing "
+        f"no release notes: [Unreleased] is empty and no commit since {what} is a user-facing "
         "change: write the notes under [Unreleased] or pass --notes-file PATH"
     )
 
@@ -345,8 +343,7 @@ def choose_notes(
 def make_plan(repo: pygit2.Repository, facts: Facts, opts: Options) -> Plan:
     """Everything the release will write and run, computed before anything is written."""
     assert opts.bump is not None
-    commits = list(git.commits_since(repo, facts.previous.target if facts.previous else None))
-    picked = choose_notes(repo, facts, opts, commits)
+    picked = choose_notes(repo, facts, opts)
     log.step("notes", source=picked.source.value, detail=picked.detail)
     date = release_date()
     rolled = changelog.roll_forward(
@@ -373,7 +370,8 @@ def make_plan(repo: pygit2.Repository, facts: Facts, opts: Options) -> Plan:
     plan = Plan(
         facts=facts, bump=opts.bump, date=date, notes=picked, files=files,
         commit_message=message, tag_message=tag_message(facts.new, picked.text),
-        commits=sum(1 for c in commits if c.parents <= 1), warnings=rolled.warnings,
+        commits=git.count_commits(repo, facts.previous.target if facts.previous else None),
+        warnings=rolled.warnings,
     )
     log.step("changelog", status="ok", version=facts.new, date=date, commits=plan.commits)
     check_interrupted(plan)

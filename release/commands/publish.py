@@ -1,18 +1,161 @@
-"""`publish`: not implemented yet (see the issue tracker)."""
+"""`publish`: push the Nix-built image to the registry and, on a tag, the GitHub Release.
+
+Tags: always the 12-character commit SHA; on the release branch also `staging`; on a tag
+vX.Y.Z also `vX.Y.Z`, and `latest` when it is the highest release in the registry. SHA and
+version tags never move; a re-run changes nothing. Runs from GitHub Actions' environment, or
+locally from the clone and the flags below.
+
+examples:
+  nix run .#publish                                   # in CI
+  publish --image result --registry 127.0.0.1:5000 --repository me/dojo --dry-run
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Sequence
+from pathlib import Path
 
+import pygit2
+
+from release import log, publishing
+from release.changelog import extract
+from release.ci_env import ARCHIVE_ENV, BuildKind, Context, Options, detect
 from release.cli import ArgumentParser, run_main
-from release.errors import UsageError
+from release.config import load_settings, read_pyproject
+from release.errors import ChangelogError, DojoError
+from release.github import ReleaseSpec
+from release.image import VERSION_LABEL, Engine, ImageArchive, read_archive
+from release.registry import RegistryClient
+
+
+def _parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="publish", description=__doc__)
+    parser.add_argument(
+        "--image", type=Path, metavar="PATH",
+        help=f"docker-archive to publish (default: ${ARCHIVE_ENV}, set by `nix run .#publish`)",
+    )
+    parser.add_argument("--sha", help="commit the image was built from (default: GITHUB_SHA "
+                        "or HEAD)")
+    parser.add_argument("--version", metavar="vX.Y.Z",
+                        help="publish as this release (a tag build); default: GITHUB_REF_NAME "
+                        "on tag builds")
+    parser.add_argument("--registry", metavar="HOST[:PORT]",
+                        help="registry host (default: [tool.release] registry, ghcr.io)")
+    parser.add_argument("--repository", metavar="OWNER/NAME",
+                        help="image repository (default: GITHUB_REPOSITORY's owner + "
+                        "[tool.release] image)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan; load, push and release nothing")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite a SHA or version tag that names another image (humans "
+                        "only; CI never passes it)")
+    return parser
 
 
 def _main(argv: Sequence[str]) -> int:
-    parser = ArgumentParser(prog="publish", description=__doc__)
-    parser.parse_args(argv)
-    raise UsageError("publish is not implemented yet")
+    args = _parser().parse_args(argv)
+    options = Options(
+        image=args.image, sha=args.sha, version=args.version, registry=args.registry,
+        repository=args.repository, dry_run=args.dry_run, force=args.force,
+    )
+    root = _root(Path.cwd())
+    settings = load_settings(root)
+    ctx = detect(options, os.environ, root, settings)
+
+    archive = read_archive(ctx.archive)
+    log.step("build", derivation=str(ctx.archive), status="ok")
+
+    release_spec: ReleaseSpec | None = None
+    if ctx.kind is BuildKind.TAG:
+        release_spec = _gate(ctx, archive, settings.changelog)
+
+    registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
+    try:
+        plan = publishing.plan_publish(ctx, archive, registry, release_spec)
+        releaser = None
+        if release_spec is not None and ctx.github_token:
+            releaser = publishing.github_release(ctx.github_token, ctx.github_api_url,
+                                                 ctx.dry_run)
+        elif release_spec is not None:
+            log.step("release", tag=release_spec.tag, status="skipped",
+                     reason="GITHUB_TOKEN is not set")
+        if ctx.dry_run:
+            print(publishing.render_plan(plan))
+            if releaser is not None and release_spec is not None:
+                result = releaser(release_spec)
+                print(f"release   {release_spec.tag} would be {result.status.value}")
+            log.step("publish", status="dry-run", changed="nothing")
+            return 0
+        outcome = publishing.execute(plan, Engine, registry, releaser)
+    finally:
+        registry.close()
+    _report(ctx, outcome)
+    print(f"{ctx.image_reference}@{outcome.digest}")
+    return 0
+
+
+def _root(cwd: Path) -> Path:
+    found = pygit2.discover_repository(str(cwd))
+    if found is not None:
+        workdir = pygit2.Repository(found).workdir
+        if workdir:
+            return Path(workdir).resolve()
+    return cwd
+
+
+def _gate(ctx: Context, archive: ImageArchive, changelog: Path) -> ReleaseSpec:
+    """The consistency gate of a tag build; its changelog section becomes the Release."""
+    version = ctx.version
+    assert version is not None
+    project = read_pyproject(ctx.root).get("project", {})
+    pyproject_version = project.get("version") if isinstance(project, dict) else None
+    body: str | None = None
+    try:
+        body = extract(changelog.read_text(encoding="utf-8"), version.tag).body
+    except (OSError, UnicodeDecodeError, ChangelogError):
+        body = None  # reported by the gate below, with the other values
+    publishing.check_consistency(
+        publishing.Versions(
+            tag=version,
+            label=archive.labels.get(VERSION_LABEL),
+            pyproject=str(pyproject_version) if pyproject_version is not None else None,
+            changelog_has_section=body is not None,
+            changelog_name=changelog.name,
+        )
+    )
+    assert body is not None
+    if ctx.github_repository is None:
+        raise DojoError("no GitHub repository for the Release: set GITHUB_REPOSITORY=owner/repo")
+    if ctx.in_actions and not ctx.github_token:
+        raise DojoError(
+            "GITHUB_TOKEN is not set: pass it to the publish step (`env: GITHUB_TOKEN: "
+            "${{ github.token }}`, with `permissions: contents: write`)"
+        )
+    return ReleaseSpec(
+        repository=ctx.github_repository,
+        tag=version.tag,
+        title=version.tag,
+        body=body,
+        prerelease=version.is_prerelease,
+    )
+
+
+def _report(ctx: Context, outcome: publishing.Outcome) -> None:
+    """GitHub Actions' step outputs and job summary (appended, as GitHub expects)."""
+    if ctx.output_file is not None:
+        delimiter = f"EOF_{uuid.uuid4().hex}"
+        with ctx.output_file.open("a", encoding="utf-8") as out:
+            out.write(publishing.render_outputs(outcome, delimiter))
+    if ctx.summary_file is not None:
+        with ctx.summary_file.open("a", encoding="utf-8") as out:
+            out.write(publishing.render_summary(outcome))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_main(_main, argv, "publish")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -73,13 +73,13 @@ def _main(argv: Sequence[str]) -> int:
     )
     pending = releasing.find_pending(repo)
     if pending is not None:
-        settings = _settings(root)
-        if releasing.resume(repo, settings, pending, dry_run=opts.dry_run, fetch=opts.fetch):
-            return 0
-        if opts.resume:
-            print(f"{pending.version.tag} is already released: nothing to resume")
-            return 0
-    elif opts.resume:
+        # HEAD is our own release commit: finish it (tag, push) or report it done; never
+        # start another release on top of it.
+        releasing.resume(repo, _settings(root), pending, dry_run=opts.dry_run, fetch=opts.fetch)
+        if not opts.dry_run:
+            print(pending.version.tag)
+        return 0
+    if opts.resume:
         raise DojoError(
             "nothing to resume: HEAD is not an unpushed `Release vX.Y.Z` commit; "
             "start a release with --bump patch|minor|major"

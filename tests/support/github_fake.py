@@ -1,1 +1,520 @@
-"""Fixtures (filled in by the tests that need them)."""
+"""A local GitHub REST API for the release endpoints, checked against GitHub's OpenAPI description.
+
+`github_api` starts a `ThreadingHTTPServer` on 127.0.0.1 for one test. It answers what the
+release flow calls (`GET /repos/{owner}/{repo}/releases/tags/{tag}`, `GET .../releases` with
+`per_page`/`page` and GitHub's `Link` header, `POST .../releases`, `GET`/`PATCH .../releases/{id}`,
+`GET /repos/{owner}/{repo}`) the way GitHub documents it: 404 `Not Found` for a missing release
+or repository, 422 `already_exists` on a duplicate tag, 401 `Bad credentials`, 403 `Resource not
+accessible by integration` when the token only has `contents: read`.
+
+Every request (path, method, parameters, JSON body) and every response body is checked against
+`@octokit/openapi` (see `tests.support.openapi`); a mismatch fails the test that caused it, at
+teardown. Faults are injected with `fail_next(status, times)`, `reset_next(times)` (connection
+reset) and `stall_next(seconds, times)` (a response slower than the client's timeout).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+
+import pytest
+
+from tests.support.openapi import GitHubOpenAPI, Operation, require_spec
+
+WEB = "https://github.com"
+DOCS = "https://docs.github.com/rest"
+OWNER = "octo-org"
+REPOSITORY = f"{OWNER}/dojo"
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 30
+
+
+class Call(NamedTuple):
+    """One request as the server received it (path without the query string)."""
+
+    method: str
+    path: str
+    body: Any
+
+
+@dataclass
+class _Fault:
+    kind: str  # "status", "reset" or "stall"
+    status: int = 0
+    seconds: float = 0.0
+    message: str | None = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _user(base: str, login: str = "github-actions[bot]", user_id: int = 41898282) -> dict[str, Any]:
+    api = f"{base}/users/{quote(login)}"
+    return {
+        "login": login,
+        "id": user_id,
+        "node_id": base64.b64encode(f"04:User{user_id}".encode()).decode(),
+        "avatar_url": f"https://avatars.githubusercontent.com/in/{user_id}?v=4",
+        "gravatar_id": "",
+        "url": api,
+        "html_url": f"{WEB}/apps/github-actions",
+        "followers_url": f"{api}/followers",
+        "following_url": f"{api}/following{{/other_user}}",
+        "gists_url": f"{api}/gists{{/gist_id}}",
+        "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{api}/subscriptions",
+        "organizations_url": f"{api}/orgs",
+        "repos_url": f"{api}/repos",
+        "events_url": f"{api}/events{{/privacy}}",
+        "received_events_url": f"{api}/received_events",
+        "type": "Bot",
+        "site_admin": False,
+    }
+
+
+def _error(status: int, message: str, doc: str = DOCS, **extra: Any) -> dict[str, Any]:
+    return {"message": message, "documentation_url": doc, **extra, "status": str(status)}
+
+
+@dataclass
+class FakeGitHub:
+    """Server state and controls; `releases` is oldest first, as tests seed it."""
+
+    url: str = ""
+    token: str = "ghs_FakeToken0123456789abcdefABCDEF0123"
+    repository: str = REPOSITORY
+    # "write" as the workflow needs; "read" makes every write answer 403 like GitHub does.
+    contents_permission: str = "write"
+    releases: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[Call] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    spec: GitHubOpenAPI | None = None
+    _faults: list[_Fault] = field(default_factory=list)
+    _hooks: list[tuple[str, Callable[[FakeGitHub], object]]] = field(default_factory=list)
+    _next_id: int = 1000
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # -- controls for tests --------------------------------------------------------------------
+    def fail_next(self, status: int, times: int = 1, message: str | None = None) -> None:
+        """Answer the next `times` requests with `status` and a GitHub error body (`message`)."""
+        with self.lock:
+            self._faults += [_Fault("status", status, message=message) for _ in range(times)]
+
+    def reset_next(self, times: int = 1) -> None:
+        """Reset the connection (TCP RST, no response) on the next `times` requests."""
+        with self.lock:
+            self._faults += [_Fault("reset") for _ in range(times)]
+
+    def stall_next(self, seconds: float, times: int = 1) -> None:
+        """Wait `seconds` before answering the next `times` requests (client timeouts)."""
+        with self.lock:
+            self._faults += [_Fault("stall", seconds=seconds) for _ in range(times)]
+
+    def before_next(self, method: str, hook: Callable[[FakeGitHub], object]) -> None:
+        """Run `hook(self)` just before handling the next `method` request (races)."""
+        with self.lock:
+            self._hooks.append((method.upper(), hook))
+
+    def add_release(
+        self,
+        tag: str,
+        *,
+        name: str | None = None,
+        body: str | None = "",
+        draft: bool = False,
+        prerelease: bool = False,
+    ) -> dict[str, Any]:
+        """Seed a release as GitHub would return it, and return it."""
+        with self.lock:
+            release = self._new_release(
+                {
+                    "tag_name": tag,
+                    "name": tag if name is None else name,
+                    "body": body,
+                    "draft": draft,
+                    "prerelease": prerelease,
+                }
+            )
+            self.releases.append(release)
+            return release
+
+    def find(self, tag: str) -> list[dict[str, Any]]:
+        """Every stored release (drafts too) whose tag is `tag`."""
+        with self.lock:
+            return [r for r in self.releases if r["tag_name"] == tag]
+
+    @property
+    def writes(self) -> list[Call]:
+        """The requests that would change something on GitHub."""
+        return [c for c in self.requests if c.method in ("POST", "PATCH", "PUT", "DELETE")]
+
+    # -- GitHub's behaviour ----------------------------------------------------------------------
+    def _repo_api(self) -> str:
+        return f"{self.url}/repos/{self.repository}"
+
+    def _new_release(self, data: dict[str, Any]) -> dict[str, Any]:
+        self._next_id += 1
+        rid = self._next_id
+        tag = str(data["tag_name"])
+        draft = bool(data.get("draft", False))
+        api = f"{self._repo_api()}/releases/{rid}"
+        web_tag = f"untagged-{rid:020x}" if draft else tag
+        now = _now()
+        return {
+            "url": api,
+            "assets_url": f"{api}/assets",
+            "upload_url": f"{self.url}/uploads{api.removeprefix(self.url)}/assets{{?name,label}}",
+            "html_url": f"{WEB}/{self.repository}/releases/tag/{quote(web_tag)}",
+            "id": rid,
+            "author": _user(self.url),
+            "node_id": "RE_" + base64.b64encode(struct.pack(">Q", rid)).decode().rstrip("="),
+            "tag_name": tag,
+            "target_commitish": str(data.get("target_commitish", "master")),
+            "name": data.get("name"),
+            "draft": draft,
+            "immutable": False,
+            "prerelease": bool(data.get("prerelease", False)),
+            "created_at": now,
+            "updated_at": now,
+            "published_at": None if draft else now,
+            "assets": [],
+            "tarball_url": f"{self._repo_api()}/tarball/{quote(tag)}",
+            "zipball_url": f"{self._repo_api()}/zipball/{quote(tag)}",
+            "body": data.get("body"),
+            "mentions_count": 0,
+        }
+
+    def _repository_object(self) -> dict[str, Any]:
+        owner, name = self.repository.split("/")
+        api = self._repo_api()
+        web = f"{WEB}/{self.repository}"
+        now = _now()
+        links = {
+            "archive": "/{archive_format}{/ref}",
+            "assignees": "/assignees{/user}",
+            "blobs": "/git/blobs{/sha}",
+            "branches": "/branches{/branch}",
+            "collaborators": "/collaborators{/collaborator}",
+            "comments": "/comments{/number}",
+            "commits": "/commits{/sha}",
+            "compare": "/compare/{base}...{head}",
+            "contents": "/contents/{+path}",
+            "contributors": "/contributors",
+            "deployments": "/deployments",
+            "downloads": "/downloads",
+            "events": "/events",
+            "forks": "/forks",
+            "git_commits": "/git/commits{/sha}",
+            "git_refs": "/git/refs{/sha}",
+            "git_tags": "/git/tags{/sha}",
+            "hooks": "/hooks",
+            "issue_comment": "/issues/comments{/number}",
+            "issue_events": "/issues/events{/number}",
+            "issues": "/issues{/number}",
+            "keys": "/keys{/key_id}",
+            "labels": "/labels{/name}",
+            "languages": "/languages",
+            "merges": "/merges",
+            "milestones": "/milestones{/number}",
+            "notifications": "/notifications{?since,all,participating}",
+            "pulls": "/pulls{/number}",
+            "releases": "/releases{/id}",
+            "stargazers": "/stargazers",
+            "statuses": "/statuses/{sha}",
+            "subscribers": "/subscribers",
+            "subscription": "/subscription",
+            "tags": "/tags",
+            "teams": "/teams",
+            "trees": "/git/trees{/sha}",
+        }
+        counts = (
+            "forks",
+            "forks_count",
+            "open_issues",
+            "open_issues_count",
+            "stargazers_count",
+            "watchers",
+            "watchers_count",
+            "network_count",
+            "subscribers_count",
+        )
+        return {
+            "id": 4242,
+            "node_id": "R_kgDOAAAQkg",
+            "name": name,
+            "full_name": self.repository,
+            "owner": _user(self.url, owner, 4243) | {"type": "Organization"},
+            "private": False,
+            "html_url": web,
+            "description": "Dojo",
+            "fork": False,
+            "url": api,
+            **{f"{key}_url": f"{api}{suffix}" for key, suffix in links.items()},
+            "clone_url": f"{web}.git",
+            "git_url": f"git://github.com/{self.repository}.git",
+            "ssh_url": f"git@github.com:{self.repository}.git",
+            "svn_url": web,
+            "mirror_url": None,
+            "homepage": None,
+            "language": "Python",
+            "size": 108,
+            "default_branch": "master",
+            **dict.fromkeys(counts, 0),
+            "has_issues": True,
+            "has_projects": False,
+            "has_wiki": False,
+            "has_pages": False,
+            "has_discussions": False,
+            "archived": False,
+            "disabled": False,
+            "license": None,
+            "pushed_at": now,
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": now,
+        }
+
+    def handle(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any, auth: str | None
+    ) -> tuple[int, dict[str, str], Any]:
+        """Answer one request: (status, extra headers, JSON body)."""
+        scheme, _, presented = (auth or "").partition(" ")
+        if scheme.lower() not in ("token", "bearer") or presented != self.token:
+            return 401, {}, _error(401, "Bad credentials")
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if len(parts) < 3 or parts[0] != "repos":
+            return 404, {}, _error(404, "Not Found")
+        if f"{parts[1]}/{parts[2]}".lower() != self.repository.lower():
+            return 404, {}, _error(404, "Not Found")
+        rest = parts[3:]
+        write = method in ("POST", "PATCH", "PUT", "DELETE")
+        if write and self.contents_permission != "write":
+            return (
+                403,
+                {},
+                _error(403, "Resource not accessible by integration", f"{DOCS}/releases/releases"),
+            )
+        match method, rest:
+            case "GET", []:
+                return 200, {}, self._repository_object()
+            case "GET", ["releases", "tags", tag]:
+                for release in reversed(self.releases):
+                    if release["tag_name"] == tag and not release["draft"]:
+                        return 200, {}, release
+                return (
+                    404,
+                    {},
+                    _error(404, "Not Found", f"{DOCS}/releases/releases#get-a-release-by-tag-name"),
+                )
+            case "GET", ["releases"]:
+                return self._list(path, query)
+            case "POST", ["releases"]:
+                return self._create(body)
+            case "PATCH", ["releases", rid] if rid.isdigit():
+                return self._update(int(rid), body)
+            case "GET", ["releases", rid] if rid.isdigit():
+                for release in self.releases:
+                    if release["id"] == int(rid):
+                        return 200, {}, release
+                return 404, {}, _error(404, "Not Found")
+        self.violations.append(f"{method} {path}: the fake GitHub API does not implement this")
+        return 404, {}, _error(404, "Not Found")
+
+    def _list(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
+        per_page = min(int(query.get("per_page", [str(DEFAULT_PER_PAGE)])[-1]), MAX_PER_PAGE)
+        page = max(int(query.get("page", ["1"])[-1]), 1)
+        newest_first = list(reversed(self.releases))
+        last = max((len(newest_first) + per_page - 1) // per_page, 1)
+        items = newest_first[(page - 1) * per_page : page * per_page]
+        kept = [(k, v[-1]) for k, v in query.items() if k != "page"]
+
+        def link(number: int) -> str:
+            return f"<{self.url}{path}?{urlencode([*kept, ('page', number)])}>"
+
+        # GitHub's order: prev, next, last, first; only the relations that exist.
+        rels = []
+        if page > 1:
+            rels.append(f'{link(page - 1)}; rel="prev"')
+        if page < last:
+            rels += [f'{link(page + 1)}; rel="next"', f'{link(last)}; rel="last"']
+        if page > 1:
+            rels.append(f'{link(1)}; rel="first"')
+        return 200, ({"Link": ", ".join(rels)} if rels else {}), items
+
+    def _create(self, body: Any) -> tuple[int, dict[str, str], Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("tag_name"), str):
+            return 422, {}, _error(422, "Invalid request.", f"{DOCS}/releases/releases")
+        draft = bool(body.get("draft", False))
+        taken = any(r["tag_name"] == body["tag_name"] and not r["draft"] for r in self.releases)
+        if taken and not draft:
+            return (
+                422,
+                {},
+                {
+                    "message": "Validation Failed",
+                    "errors": [
+                        {"resource": "Release", "code": "already_exists", "field": "tag_name"}
+                    ],
+                    "documentation_url": f"{DOCS}/releases/releases#create-a-release",
+                    "status": "422",
+                },
+            )
+        release = self._new_release(body)
+        self.releases.append(release)
+        return 201, {"Location": release["url"]}, release
+
+    def _update(self, rid: int, body: Any) -> tuple[int, dict[str, str], Any]:
+        for release in self.releases:
+            if release["id"] == rid:
+                break
+        else:
+            return 404, {}, _error(404, "Not Found", f"{DOCS}/releases/releases#update-a-release")
+        changes = body if isinstance(body, dict) else {}
+        for key in ("tag_name", "target_commitish", "name", "body", "prerelease"):
+            if key in changes:
+                release[key] = changes[key]
+        if "draft" in changes:
+            if release["draft"] and not changes["draft"]:
+                release["published_at"] = _now()
+                tag = quote(release["tag_name"])
+                release["html_url"] = f"{WEB}/{self.repository}/releases/tag/{tag}"
+            release["draft"] = bool(changes["draft"])
+        release["updated_at"] = _now()
+        return 200, {}, release
+
+    # -- plumbing ----------------------------------------------------------------------------------
+    def take_fault(self, method: str) -> _Fault | None:
+        with self.lock:
+            for index, (hook_method, hook) in enumerate(self._hooks):
+                if hook_method == method:
+                    del self._hooks[index]
+                    hook(self)
+                    break
+            return self._faults.pop(0) if self._faults else None
+
+    def record(self, method: str, path: str, query: str, body: Any) -> None:
+        with self.lock:
+            self.requests.append(Call(method, path, body))
+            self.urls.append(f"{path}?{query}" if query else path)
+
+    def check_request(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any
+    ) -> Operation | None:
+        if self.spec is None:
+            return None
+        operation, problems = self.spec.check_request(method, path, query, body)
+        with self.lock:
+            self.violations += problems
+        return operation
+
+    def check_response(self, operation: Operation | None, status: int, body: Any) -> None:
+        if self.spec is None or operation is None:
+            return
+        problems = self.spec.check_response(operation, status, body)
+        with self.lock:
+            self.violations += problems
+
+
+def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "GitHub.com"
+        sys_version = ""
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # quiet: the tests read `fake.requests`
+
+        def _serve(self) -> None:
+            split = urlsplit(self.path)
+            query = parse_qs(split.query, keep_blank_values=True)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body: Any = None
+            bad_json = False
+            if raw:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    bad_json = True
+            fake.record(self.command, split.path, split.query, body)
+            fault = fake.take_fault(self.command)
+            if fault is not None and fault.kind == "reset":
+                # SO_LINGER 0: close() sends a TCP RST instead of a FIN.
+                linger = struct.pack("ii", 1, 0)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                self.close_connection = True
+                self.connection.close()
+                return
+            if fault is not None and fault.kind == "stall":
+                time.sleep(fault.seconds)
+            operation = fake.check_request(self.command, split.path, query, body)
+            headers: dict[str, str] = {}
+            if fault is not None and fault.kind == "status":
+                status = fault.status
+                default = "Server Error" if status >= 500 else "Injected fault"
+                answer: Any = _error(status, fault.message or default)
+                if "rate limit" in answer["message"].lower():
+                    # What GitHub sends with a primary rate limit: the window and its reset.
+                    headers = {
+                        "X-RateLimit-Limit": "5000",
+                        "X-RateLimit-Remaining": "0",
+                        "X-RateLimit-Used": "5000",
+                        "X-RateLimit-Reset": str(int(time.time()) + 60),
+                        "X-RateLimit-Resource": "core",
+                    }
+            elif bad_json:
+                status, answer = 400, _error(400, "Problems parsing JSON")
+            else:
+                with fake.lock:
+                    status, headers, answer = fake.handle(
+                        self.command, split.path, query, body, self.headers.get("Authorization")
+                    )
+                    answer = json.loads(json.dumps(answer))  # a snapshot, not live state
+            fake.check_response(operation, status, answer)
+            payload = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+    return Handler
+
+
+@pytest.fixture
+def github_api() -> Iterator[FakeGitHub]:
+    """A fake GitHub API on 127.0.0.1, checked against GitHub's OpenAPI description."""
+    fake = FakeGitHub(spec=require_spec())
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    server.daemon_threads = True
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-github", daemon=True
+    )
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    if fake.violations:
+        shown = "\n  ".join(dict.fromkeys(fake.violations))
+        pytest.fail(f"traffic that does not follow GitHub's OpenAPI description:\n  {shown}")

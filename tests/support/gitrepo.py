@@ -164,23 +164,41 @@ class GitRepo:
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """`release ARGS` as a real process, the way a maintainer runs it."""
         return subprocess.run(
-            [sys.executable, "-c", RUN_RELEASE, *args], cwd=self.work, text=True,
+            release_argv(*args), cwd=self.work, text=True, env=release_env(),
             capture_output=True, timeout=timeout, check=False,
         )
 
 
+ROOT = Path(__file__).resolve().parents[2]
 RUN_RELEASE = "import sys; from release.commands.release import main; sys.exit(main())"
 
 
+def release_argv(*args: str) -> list[str]:
+    return [sys.executable, "-c", RUN_RELEASE, *args]
+
+
+def release_env() -> dict[str, str]:
+    """The current environment, with this checkout importable (installed or not)."""
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{path}" if path else str(ROOT)}
+
+
+DEFAULT_COMMITS = ("feat: a frobnicator (#12)", "fix: crash on empty input")
+
+
 def make_repo(base: Path, *, changelog: str = CHANGELOG, pyproject: str = PYPROJECT,
-              tag: str | None = "v0.1.0", extra_commits: tuple[str, ...] = ("feat: a frobnicator (#12)",
-                                                                          "fix: crash on empty input"),
-              ) -> GitRepo:
-    """A released project (v0.1.0 tagged and pushed) with commits and notes since."""
-    home = base / "home"
+              tag: str | None = "v0.1.0", extra_commits: tuple[str, ...] = DEFAULT_COMMITS,
+              name: str = "demo") -> GitRepo:
+    """A released project (v0.1.0 tagged and pushed) with commits and notes since.
+
+    Needs the isolated environment (`git_env`); its remote is `git@github.com:acme/NAME.git`.
+    """
+    home = Path(os.environ["HOME"])
     remote = base / "remote.git"
     work = base / "work"
-    with open(home / ".gitconfig", "w", encoding="utf-8") as handle:
+    base.mkdir(parents=True, exist_ok=True)
+    url = GITHUB_URL.replace("/demo.git", f"/{name}.git")
+    with open(os.environ["GIT_CONFIG_GLOBAL"], "a", encoding="utf-8") as handle:
         handle.write(textwrap.dedent(
             f"""\
             [init]
@@ -190,13 +208,13 @@ def make_repo(base: Path, *, changelog: str = CHANGELOG, pyproject: str = PYPROJ
             [tag]
             \tgpgsign = false
             [url "{remote}"]
-            \tinsteadOf = {GITHUB_URL}
+            \tinsteadOf = {url}
             """
         ))
     subprocess.run(["git", "init", "--quiet", "--bare", "-b", "master", str(remote)], check=True)
     subprocess.run(["git", "init", "--quiet", "-b", "master", str(work)], check=True)
     repo = GitRepo(work=work, remote=remote, home=home)
-    repo.git("remote", "add", "origin", GITHUB_URL)
+    repo.git("remote", "add", "origin", url)
     first = changelog.split("## [Unreleased]")[0] + "## [Unreleased]\n\n" + (
         "## [0.1.0]" + changelog.split("## [0.1.0]", 1)[1] if "## [0.1.0]" in changelog else ""
     )
@@ -234,4 +252,4 @@ def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture
 def git_repo(tmp_path: Path, git_env: Path) -> GitRepo:
     """A released project with notes under [Unreleased] and two commits since v0.1.0."""
-    return make_repo(tmp_path)
+    return make_repo(tmp_path / "demo")

@@ -1,0 +1,200 @@
+"""The image: read a docker-archive's metadata, load it into Docker, tag it, push it.
+
+The archive is what `dockerTools.buildLayeredImage` writes (gzip'd or not): layer tars, the
+config `<sha256>.json` and `manifest.json`. Loading, tagging and pushing go through the Docker
+Engine API with the Docker SDK; registry credentials travel in the API's `X-Registry-Auth`
+header, never in argv or on disk.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import tarfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+
+from release.errors import DojoError
+from release.registry import Credentials
+from release.retry import DEFAULT, Backoff, TransientError, retrying
+
+VERSION_LABEL = "org.opencontainers.image.version"
+# Push errors that no retry can fix: the daemon reports them as text only.
+_PERMANENT = ("unauthorized", "authentication required", "denied", "forbidden", "not found")
+
+
+@dataclass(frozen=True)
+class ImageArchive:
+    path: Path
+    image_id: str  # sha256:<digest of the config JSON>, what `docker load` reports as the ID
+    repo_tags: tuple[str, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    layers: int = 0
+    compressed: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.repo_tags[0] if self.repo_tags else self.image_id
+
+
+def read_archive(path: Path) -> ImageArchive:
+    """Read the image ID, tags and labels of the docker-archive at `path` (one image)."""
+    try:
+        with path.open("rb") as handle:
+            compressed = handle.read(2) == b"\x1f\x8b"
+    except OSError as exc:
+        raise DojoError(
+            f"cannot read image archive {path}: {exc.strerror}: pass an existing docker-archive "
+            "with --image (or run `nix run .#publish`)"
+        ) from None
+    try:
+        members = _json_members(path, compressed)
+    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DojoError(
+            f"{path} is not a docker-archive ({exc}): pass the image built by Nix"
+        ) from None
+    manifest = members.get("manifest.json")
+    if not isinstance(manifest, bytes):
+        raise DojoError(f"{path} has no manifest.json: it is not a docker-archive")
+    try:
+        entries = json.loads(manifest)
+    except ValueError:
+        raise DojoError(f"{path}: manifest.json is not JSON") from None
+    if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
+        raise DojoError(f"{path} must hold exactly one image (manifest.json lists {entries!r})")
+    entry: dict[str, Any] = entries[0]
+    config_bytes = members.get(str(entry.get("Config")))
+    if config_bytes is None:
+        raise DojoError(
+            f"{path}: the config {entry.get('Config')} named in manifest.json is missing"
+        )
+    config = json.loads(config_bytes)
+    labels = (config.get("config") or {}).get("Labels") or {}
+    return ImageArchive(
+        path=path,
+        image_id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
+        repo_tags=tuple(entry.get("RepoTags") or ()),
+        labels={str(k): str(v) for k, v in labels.items()},
+        layers=len(entry.get("Layers") or ()),
+        compressed=compressed,
+    )
+
+
+def _json_members(path: Path, compressed: bool) -> dict[str, bytes]:
+    """The archive's top-level JSON files (manifest and config); layers are skipped."""
+    found: dict[str, bytes] = {}
+    # buildLayeredImage writes the config and manifest last: a gzip'd archive is streamed
+    # through; a plain one is read with seeks over the layers.
+    opened = (
+        tarfile.open(path, mode="r|gz", bufsize=1 << 20)
+        if compressed
+        else tarfile.open(path, mode="r:")
+    )
+    with opened as tar:
+        for member in tar:
+            if member.isfile() and "/" not in member.name and member.name.endswith(".json"):
+                extracted = tar.extractfile(member)
+                if extracted is not None:
+                    found[member.name] = extracted.read()
+    return found
+
+
+class Engine:
+    """The Docker daemon named by `DOCKER_HOST` (or the default socket)."""
+
+    def __init__(self, *, timeout: float = 600, policy: Backoff = DEFAULT) -> None:
+        self.policy = policy
+        try:
+            self.client = docker.from_env(timeout=int(timeout))
+            self.client.ping()
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise DojoError(
+                f"cannot reach the Docker daemon ({_first_line(exc)}): start it or set DOCKER_HOST"
+            ) from None
+
+    def close(self) -> None:
+        self.client.close()
+
+    def has_image(self, image_id: str) -> bool:
+        try:
+            self.client.images.get(image_id)
+        except docker.errors.ImageNotFound:
+            return False
+        return True
+
+    def load(self, archive: ImageArchive) -> str:
+        """`docker load` the archive (streamed from disk) and return the loaded image ID."""
+        try:
+            with archive.path.open("rb") as data:
+                images = self.client.images.load(data)
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise DojoError(f"docker load of {archive.path} failed: {_first_line(exc)}") from None
+        ids = {str(image.id) for image in images}
+        if archive.image_id not in ids:
+            raise DojoError(
+                f"docker load of {archive.path} gave {sorted(ids)}, expected {archive.image_id}"
+            )
+        return archive.image_id
+
+    def push(
+        self, image_id: str, repository: str, tag: str, credentials: Credentials | None
+    ) -> str:
+        """Tag `image_id` as `repository:tag`, push it (retrying transient faults), return
+        the manifest digest the registry accepted."""
+        try:
+            self.client.images.get(image_id).tag(repository, tag)
+        except docker.errors.DockerException as exc:
+            raise DojoError(f"docker tag {repository}:{tag} failed: {_first_line(exc)}") from None
+        return retrying(
+            lambda: self._push_once(repository, tag, credentials),
+            what=f"pushing {repository}:{tag}",
+            policy=self.policy,
+        )
+
+    def _push_once(self, repository: str, tag: str, credentials: Credentials | None) -> str:
+        auth = credentials.auth_config() if credentials else None
+        digest: str | None = None
+        try:
+            # The SDK does not raise on push errors: every streamed line must be checked.
+            stream: Iterator[dict[str, Any]] = self.client.images.push(
+                repository, tag, stream=True, decode=True, auth_config=auth
+            )
+            for line in stream:
+                error = line.get("errorDetail", {}).get("message") or line.get("error")
+                if error:
+                    _raise_push_error(repository, tag, str(error))
+                aux = line.get("aux")
+                if isinstance(aux, dict) and aux.get("Tag") == tag and aux.get("Digest"):
+                    digest = str(aux["Digest"])
+        except docker.errors.APIError as exc:
+            _raise_push_error(repository, tag, _first_line(exc))
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"lost the Docker daemon's push stream: {_first_line(exc)}"
+            ) from None
+        if digest is None:
+            raise TransientError(f"push of {repository}:{tag} ended without a digest")
+        return digest
+
+
+def _raise_push_error(repository: str, tag: str, message: str) -> None:
+    text = f"push of {repository}:{tag} failed: {message}"
+    if any(word in message.lower() for word in _PERMANENT):
+        raise DojoError(
+            f"{text}: check the registry credentials (DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD "
+            "or GITHUB_ACTOR/GITHUB_TOKEN with `packages: write`) and the repository name"
+        )
+    raise TransientError(text)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+

@@ -1,0 +1,266 @@
+"""Read-only view of an OCI/Docker registry through its HTTP API (distribution spec v2).
+
+Pushing goes through the Docker daemon (`release.image`). Reads come here because the Engine
+API cannot list a repository's tags (needed to decide `latest`), because an independent read
+makes the after-push verification an actual check rather than the pusher vouching for itself,
+and because `--dry-run` then needs no daemon. `requests` (a dependency of the Docker SDK) does
+the HTTP; the only hand-written part is the standard `WWW-Authenticate` challenge (Basic, or
+Bearer with a token from the realm, as GHCR and Docker Hub do).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.utils import parse_dict_header
+
+from release import log
+from release.errors import DojoError
+from release.retry import DEFAULT, Backoff, TransientError, retrying
+
+# Every manifest type we may find under a tag; the registry must not convert (schema1).
+MANIFEST_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+SINGLE_IMAGE_TYPES = MANIFEST_TYPES[1::2]
+CREDENTIAL_HINT = (
+    "check DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD (in GitHub Actions: GITHUB_ACTOR/"
+    "GITHUB_TOKEN with `packages: write`)"
+)
+
+
+class RegistryAuthError(DojoError):
+    """The registry refused our credentials or our permissions (401/403)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+
+    def __repr__(self) -> str:  # never show the password, even in a traceback
+        return f"Credentials(username={self.username!r}, password='***')"
+
+    def auth_config(self) -> dict[str, str]:
+        """The Docker Engine API's auth config (sent in a header, never in argv)."""
+        return {"username": self.username, "password": self.password}
+
+
+@dataclass(frozen=True)
+class TagState:
+    """What a tag points to now: the manifest digest and the image (config) digest."""
+
+    tag: str
+    digest: str | None  # None: the tag does not exist
+    image_id: str | None  # config digest; None when absent or not a single image
+
+    @property
+    def exists(self) -> bool:
+        return self.digest is not None
+
+
+def is_loopback(host: str) -> bool:
+    """`127.0.0.1:5000`, `localhost`, `[::1]:5000`: registries Docker also talks plain HTTP to."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 or "]" in host else host
+    name = name.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class RegistryClient:
+    """Reads tags and manifests of one repository (`owner/dojo`) on one registry host."""
+
+    def __init__(
+        self,
+        host: str,
+        repository: str,
+        credentials: Credentials | None,
+        *,
+        timeout: float = 30,
+        policy: Backoff = DEFAULT,
+    ) -> None:
+        self.host = host
+        self.repository = repository
+        self.credentials = credentials
+        self.timeout = timeout
+        self.policy = policy
+        self.base_url = f"{'http' if is_loopback(host) else 'https'}://{host}"
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "dojo-publish"
+        self._authorization: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return f"{self.host}/{self.repository}"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def tag_state(self, tag: str) -> TagState:
+        """The digest `tag` resolves to now (absent tags give `digest=None`)."""
+        resp = self._get(
+            f"/v2/{self.repository}/manifests/{tag}",
+            headers={"Accept": ", ".join(MANIFEST_TYPES)},
+            absent_ok=True,
+            what=f"reading {self.reference}:{tag}",
+        )
+        if resp is None:
+            return TagState(tag, None, None)
+        body = resp.content
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        header = resp.headers.get("Docker-Content-Digest")
+        if header and header != digest:
+            raise DojoError(
+                f"registry {self.host} sent {self.repository}:{tag} with digest {header} but "
+                f"its content hashes to {digest}: the registry (or a proxy) altered it"
+            )
+        image_id: str | None = None
+        media_type = resp.headers.get("Content-Type", "").split(";")[0].strip()
+        try:
+            manifest: dict[str, Any] = json.loads(body)
+        except ValueError:
+            manifest = {}
+        media_type = str(manifest.get("mediaType") or media_type)
+        if media_type in SINGLE_IMAGE_TYPES:
+            config = manifest.get("config")
+            if isinstance(config, dict) and isinstance(config.get("digest"), str):
+                image_id = config["digest"]
+        return TagState(tag, digest, image_id)
+
+    def tags(self) -> list[str]:
+        """Every tag of the repository (empty if the repository does not exist yet)."""
+        tags: list[str] = []
+        path: str | None = f"/v2/{self.repository}/tags/list?n=1000"
+        while path:
+            resp = self._get(path, absent_ok=True, what=f"listing tags of {self.reference}")
+            if resp is None:
+                return tags
+            tags.extend(resp.json().get("tags") or [])
+            # Pagination: RFC 5988 Link header with the next page, relative to the registry.
+            nxt = resp.links.get("next", {}).get("url")
+            path = nxt if nxt and nxt.startswith("/") else None
+        return tags
+
+    # --- HTTP with the auth challenge and retries ------------------------------------------
+
+    def _get(
+        self, path: str, *, what: str, headers: dict[str, str] | None = None, absent_ok: bool
+    ) -> requests.Response | None:
+        def once() -> requests.Response | None:
+            resp = self._send(path, headers or {})
+            if resp.status_code == 401 and self._answer_challenge(resp):
+                resp = self._send(path, headers or {})
+            return self._check(resp, what=what, absent_ok=absent_ok)
+
+        return retrying(once, what=what, policy=self.policy)
+
+    def _send(self, path: str, headers: dict[str, str]) -> requests.Response:
+        sent = dict(headers)
+        if self._authorization:
+            sent["Authorization"] = self._authorization
+        return _transient(
+            lambda: self.session.get(self.base_url + path, headers=sent, timeout=self.timeout),
+            f"GET {self.base_url}{path}",
+        )
+
+    def _answer_challenge(self, resp: requests.Response) -> bool:
+        """Set the Authorization header the registry asks for; False if we cannot."""
+        challenge = resp.headers.get("WWW-Authenticate", "")
+        scheme, _, params_text = challenge.partition(" ")
+        params: dict[str, str] = parse_dict_header(params_text)  # type: ignore[no-untyped-call]
+        creds = self.credentials
+        if scheme.lower() == "basic":
+            if creds is None or self._authorization is not None:
+                return False
+            pair = f"{creds.username}:{creds.password}".encode()
+            self._authorization = "Basic " + base64.b64encode(pair).decode()
+            return True
+        if scheme.lower() != "bearer" or "realm" not in params:
+            return False
+        query = {"service": params.get("service", "")}
+        query["scope"] = params.get("scope") or f"repository:{self.repository}:pull"
+        auth = (creds.username, creds.password) if creds else None
+
+        def fetch() -> requests.Response:
+            return self.session.get(
+                params["realm"], params=query, auth=auth, timeout=self.timeout
+            )
+
+        token_resp = retrying(
+            lambda: _check_status(_transient(fetch, f"GET {params['realm']}")),
+            what=f"getting a token from {params['realm']}",
+            policy=self.policy,
+        )
+        if token_resp.status_code in (401, 403):
+            self._raise_auth(token_resp.status_code)
+        token_resp.raise_for_status()
+        body = token_resp.json()
+        token = body.get("token") or body.get("access_token")
+        if not token:
+            raise DojoError(f"token endpoint {params['realm']} returned no token")
+        log.register_secret(token)
+        if self._authorization == f"Bearer {token}":
+            return False
+        self._authorization = f"Bearer {token}"
+        return True
+
+    def _check(
+        self, resp: requests.Response, *, what: str, absent_ok: bool
+    ) -> requests.Response | None:
+        if resp.status_code in (401, 403):
+            self._raise_auth(resp.status_code)
+        if resp.status_code == 404 and absent_ok:
+            return None
+        _check_status(resp)
+        if resp.status_code >= 400:
+            raise DojoError(
+                f"{what}: registry answered HTTP {resp.status_code} {_error_text(resp)}"
+            )
+        return resp
+
+    def _raise_auth(self, status: int) -> None:
+        who = f"user {self.credentials.username!r}" if self.credentials else "anonymous access"
+        if status == 401:
+            problem = (
+                f"registry {self.host} rejected the credentials ({who}, HTTP 401)"
+                if self.credentials
+                else f"registry {self.host} requires credentials (HTTP 401)"
+            )
+        else:
+            problem = f"registry {self.host} denied {who} access to {self.repository} (HTTP 403)"
+        raise RegistryAuthError(f"{problem}: {CREDENTIAL_HINT}")
+
+
+def _check_status(resp: requests.Response) -> requests.Response:
+    if resp.status_code >= 500 or resp.status_code == 429:
+        raise TransientError(f"HTTP {resp.status_code} from {resp.url}")
+    return resp
+
+
+def _transient(call: Callable[[], requests.Response], what: str) -> requests.Response:
+    try:
+        return call()
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise TransientError(f"{what}: {type(exc).__name__}") from None
+
+
+def _error_text(resp: requests.Response) -> str:
+    try:
+        errors = resp.json().get("errors") or []
+        return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
+    except ValueError:
+        return resp.text[:200]

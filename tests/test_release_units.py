@@ -1,0 +1,264 @@
+"""The pure parts of `release`: pyproject edits, notes from commits, LLM output checks, the commit
+message, remote URLs. Table-driven; no repository needed."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from release import commitmsg, git, notes, textdiff
+from release.errors import ConfigError, UsageError
+from release.git import Commit
+from release.notes import NotesRejected
+from release.pyproject_file import bump_pyproject, bump_text, count_version, read_version
+from release.version import Bump, Version, VersionError, parse
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'version = "0.1.0"',
+        "version = '0.1.0'",
+        'version   =   "0.1.0"   # keep me',
+        "version='0.1.0'#tight",
+    ],
+)
+def test_pyproject_bump_changes_only_the_version_line(line: str) -> None:
+    text = f'# top comment\n[project]\nname = "demo"\n{line}\ndescription = "d"  # c\n\n[tool.x]\na = 1\n'
+    new = bump_pyproject(text, parse("0.2.0"))
+    old_lines, new_lines = text.splitlines(), new.splitlines()
+    changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
+    assert changed == [(line, line.replace("0.1.0", "0.2.0"))]
+    assert read_version(new) == parse("0.2.0")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[project]\nname = "d"\ndynamic = ["version"]\n', "dynamic"),
+        ('[project]\nname = "d"\n', "missing"),
+        ('[tool.x]\na = 1\n', "no [project] table"),
+        ("[project\n", "not valid TOML"),
+    ],
+)
+def test_pyproject_without_a_static_version_is_an_error(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        read_version(text)
+
+
+def test_pyproject_version_must_be_semver() -> None:
+    with pytest.raises(VersionError, match="not SemVer"):
+        read_version('[project]\nname = "d"\nversion = "1.2"\n')
+
+
+def test_version_files_replace_whole_versions_only() -> None:
+    text = '__version__ = "0.1.0"\nurl = "v0.1.0"\nother = "10.1.0", "0.1.0-rc.1", "0.1.0.dev1"\n'
+    old, new = parse("0.1.0"), parse("0.1.1")
+    assert count_version(text, old) == 2
+    assert bump_text(text, old, new) == (
+        '__version__ = "0.1.1"\nurl = "v0.1.1"\nother = "10.1.0", "0.1.0-rc.1", "0.1.0.dev1"\n'
+    )
+
+
+def _c(message: str, parents: int = 1) -> Commit:
+    return Commit(sha="0123456789abcdef", message=message, parents=parents)
+
+
+@pytest.mark.parametrize(
+    ("message", "parents", "expected"),
+    [
+        ("feat: add a frobnicator (#12)", 1, [("Added", "add a frobnicator (#12)")]),
+        ("fix(cli): exit 2 on bad usage", 1, [("Fixed", "**cli:** exit 2 on bad usage")]),
+        ("feat(api)!: drop v1 (#9)", 1, [("Breaking", "**api:** drop v1 (#9)")]),
+        ("refactor: split\n\nBREAKING CHANGE: config moved", 1,
+         [("Breaking", "split (config moved)")]),
+        ("perf: faster walk", 1, [("Changed", "faster walk")]),
+        ("revert: the frobnicator", 1, [("Removed", "the frobnicator")]),
+        ("security: escape input", 1, [("Security", "escape input")]),
+        ("chore: bump deps", 1, []),
+        ("ci: cache", 1, []),
+        ("Merge pull request #7 from x/y", 2, []),
+        ("Release v1.2.3", 1, []),
+        ("Tidy the README", 1, [("Changed", "Tidy the README")]),
+    ],
+)
+def test_commits_are_classified_by_conventional_type(
+    message: str, parents: int, expected: list[tuple[str, str]]
+) -> None:
+    entries = notes.classify(_c(message, parents))
+    assert [(e.kind, e.text) for e in entries] == expected
+
+
+def test_grouped_notes_put_breaking_first_and_keep_references() -> None:
+    commits = [  # newest first, as git walks them
+        _c("fix: second fix (#31)"),
+        _c("Merge branch 'x'", parents=2),
+        _c("feat!: new config format (#30)"),
+        _c("feat: widgets (#29)"),
+        _c("fix: first fix"),
+    ]
+    text = notes.group_commits(commits)
+    assert text == (
+        "### Breaking\n\n- new config format (#30)\n\n"
+        "### Added\n\n- widgets (#29)\n\n"
+        "### Fixed\n\n- first fix\n- second fix (#31)\n"
+    )
+    assert notes.group_commits([_c("chore: x"), _c("Merge", parents=2)]) == ""
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        ("", "empty"),
+        ("   \n\n", "empty"),
+        ("# Release notes\n\n- a\n", "top-level heading"),
+        ("Release notes\n=============\n\n- a\n", "top-level heading"),
+        ("- ok\x1b[31m red\n", "control characters"),
+        ("\x00\x01binary", "control characters"),
+    ],
+)
+def test_llm_output_is_checked(output: str, reason: str) -> None:
+    with pytest.raises(NotesRejected, match=reason):
+        notes.check_markdown(output)
+
+
+def test_llm_output_is_cleaned() -> None:
+    assert notes.check_markdown("\n```markdown\n### Added\n\n- a\n```\n\n") == "### Added\n\n- a\n"
+    assert notes.check_markdown("## Highlights\n\nFaster.") == "## Highlights\n\nFaster.\n"
+
+
+def test_llm_commands_are_non_interactive() -> None:
+    log = notes.commit_log([_c("feat: a"), _c("Merge", parents=2)])
+    assert log == "0123456 feat: a\n"
+    codex = notes.llm_command("codex", log, version="1.0.0", project="demo")
+    assert codex.argv == ("codex", "exec", "--sandbox", "read-only", "-")
+    assert codex.stdin.endswith(log) and "1.0.0" in codex.stdin
+    gemini = notes.llm_command("gemini", log, version="1.0.0", project="demo")
+    assert gemini.argv[:2] == ("gemini", "-p") and "1.0.0" in gemini.argv[2]
+    assert gemini.stdin == log
+    custom = notes.llm_command("llm -m 'my model'", log, version="1.0.0", project="demo")
+    assert custom.argv == ("llm", "-m", "my model")
+    with pytest.raises(ConfigError):
+        notes.llm_command("'unbalanced", log, version="1.0.0", project="demo")
+
+
+def test_notes_file_must_exist_and_say_something(tmp_path: Path) -> None:
+    base = tmp_path
+    with pytest.raises(UsageError, match="no such file"):
+        notes.read_notes_file(base / "missing.md")
+    (base / "empty.md").write_text(" \n\n")
+    with pytest.raises(UsageError, match="empty"):
+        notes.read_notes_file(base / "empty.md")
+    (base / "ok.md").write_text("\n\n- a\n\n")
+    assert notes.read_notes_file(base / "ok.md") == "- a\n"
+
+
+def _sentences(body: str) -> int:
+    return len(re.findall(r"[.!?](?:\s|$)", body))
+
+
+@pytest.mark.parametrize(
+    ("text", "bump", "needles"),
+    [
+        ("### Added\n\n- a\n- b\n\n### Fixed\n\n- c\n", Bump.MINOR,
+         ["3 changes", "adds 2 features and fixes 1 bug", "No breaking change"]),
+        ("### Breaking\n\n- drop the v1 API (#9)\n\n### Added\n\n- x\n", Bump.MAJOR,
+         ["2 changes", "breaks compatibility in 1 place (drop the v1 API (#9))"]),
+        ("Just faster.\n", Bump.PATCH, ["1 change", "changes 1 behaviour"]),
+    ],
+)
+def test_commit_message_is_derived_from_the_notes(text: str, bump: Bump, needles: list[str]) -> None:
+    summary = notes.summarise(text)
+    message = commitmsg.render("demo", parse("1.0.0"), parse("1.0.0").bump(bump), bump, summary)
+    subject, blank, *body = message.split("\n")
+    assert subject == f"Release {parse('1.0.0').bump(bump).tag}" and blank == ""
+    flat = " ".join(body)
+    for needle in needles:
+        assert needle in flat
+    assert 2 <= _sentences(flat) <= 5
+    assert message == commitmsg.render("demo", parse("1.0.0"), parse("1.0.0").bump(bump), bump,
+                                       notes.summarise(text))  # deterministic
+
+
+@pytest.mark.parametrize(
+    ("url", "web"),
+    [
+        ("git@github.com:acme/demo.git", "https://github.com/acme/demo"),
+        ("https://github.com/acme/demo.git", "https://github.com/acme/demo"),
+        ("https://token@github.com/acme/demo", "https://github.com/acme/demo"),
+        ("ssh://git@github.com:22/acme/demo.git", "https://github.com/acme/demo"),
+        ("gitlab.example.org:group/sub/proj.git", "https://gitlab.example.org/group/sub/proj"),
+        ("/srv/git/demo.git", None),
+        ("file:///srv/git/demo.git", None),
+        (None, None),
+    ],
+)
+def test_web_url_from_remote(url: str | None, web: str | None) -> None:
+    assert git.web_url(url) == web
+
+
+def test_version_bumps_used_by_release() -> None:
+    assert parse("0.1.0").bump(Bump.PATCH) == Version(0, 1, 1)
+
+
+def _apply(old: str, diff: str) -> str:
+    """Apply a unified diff (as `patch` would) to check that it is a correct one."""
+    src = old.splitlines(keepends=True)
+    out: list[str] = []
+    pos = 0
+    lines = diff.splitlines(keepends=True)[2:]
+    k = 0
+    while k < len(lines):
+        header = re.match(r"@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", lines[k])
+        assert header, lines[k]
+        start = int(header[1]) - (0 if header[2] == "0" else 1)
+        out += src[pos:start]
+        pos = start
+        k += 1
+        while k < len(lines) and not lines[k].startswith("@@"):
+            sign, text = lines[k][0], lines[k][1:]
+            if k + 1 < len(lines) and lines[k + 1].startswith("\\ No newline"):
+                text = text[:-1]
+                k += 1
+            if sign in " -":
+                assert src[pos] == text
+                pos += 1
+            if sign in " +":
+                out.append(text)
+            k += 1
+    return "".join(out + src[pos:])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    base=st.lists(st.sampled_from(["", "### Added", "- a", "- b", "x", "y", "## [1.0.0]"]),
+                  min_size=0, max_size=40),
+    edits=st.lists(st.tuples(st.integers(0, 3000), st.sampled_from(["ins", "del", "mod"])),
+                   max_size=6),
+    big=st.booleans(),
+)
+def test_unified_diff_is_a_correct_patch(base: list[str], edits: list[tuple[int, str]],
+                                         big: bool) -> None:
+    lines = [f"{line} {i}" if i % 3 else line for i, line in enumerate(base * (60 if big else 1))]
+    new = list(lines)
+    for where, what in edits:
+        at = where % (len(new) + 1)
+        if what == "ins":
+            new.insert(at, f"inserted {where}")
+        elif new and what == "del":
+            new.pop(min(at, len(new) - 1))
+        elif new:
+            new[min(at, len(new) - 1)] = f"changed {where}"
+    old_text, new_text = "\n".join(lines), "\n".join(new) + ("\n" if big else "")
+    diff = "".join(textdiff.unified_diff(old_text, new_text, "a/f", "b/f"))
+    assert _apply(old_text, diff) == new_text
+    if len(lines) + len(new) <= 2000:
+        assert diff == "".join(
+            line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+            for line in difflib.unified_diff(old_text.splitlines(keepends=True),
+                                             new_text.splitlines(keepends=True), "a/f", "b/f"))
