@@ -40,8 +40,10 @@ tag_format = "v$version"
 
 def changelog(size: int) -> str:
     """A Keep a Changelog file of about `size` bytes, newest release 1.0.0."""
-    parts = ["# Changelog\n\nAll notable changes to this project are documented here.\n\n",
-             "## [Unreleased]\n\n### Added\n\n- The benchmark's pending entry (#1)\n\n"]
+    parts = [
+        "# Changelog\n\nAll notable changes to this project are documented here.\n\n",
+        "## [Unreleased]\n\n### Added\n\n- The benchmark's pending entry (#1)\n\n",
+    ]
     total = sum(map(len, parts))
     major, minor, patch = 1, 0, 0
     links = []
@@ -50,11 +52,13 @@ def changelog(size: int) -> str:
         section = (
             f"## [{version}] - 2025-{(patch % 12) + 1:02d}-{(minor % 28) + 1:02d}\n\n"
             "### Added\n\n"
-            + "".join(f"- Feature {i} of {version}, described at some length (#{i})\n"
-                      for i in range(4))
+            + "".join(
+                f"- Feature {i} of {version}, described at some length (#{i})\n" for i in range(4)
+            )
             + "\n### Fixed\n\n"
-            + "".join(f"- Fix {i} of {version}: a bug that bit someone (#{i + 10})\n"
-                      for i in range(3))
+            + "".join(
+                f"- Fix {i} of {version}: a bug that bit someone (#{i + 10})\n" for i in range(3)
+            )
             + "\n"
         )
         parts.append(section)
@@ -67,8 +71,7 @@ def changelog(size: int) -> str:
             if minor < 0:
                 minor = 9
                 major -= 1
-                if major < 0:
-                    major = 0
+                major = max(major, 0)
     header = "[unreleased]: https://github.com/acme/benchproj/compare/v1.0.0...HEAD\n"
     return "".join(parts) + header + "".join(links)
 
@@ -83,10 +86,12 @@ def fast_import_stream(commits: int, changelog_text: str, cliff_toml: str) -> by
 
     def commit(mark: int, message: str, files: list[tuple[str, int]], parent: int | None) -> None:
         msg = message.encode()
-        head = (b"commit refs/heads/master\nmark :%d\n"
-                b"author Bench <bench@example.org> %d +0000\n"
-                b"committer Bench <bench@example.org> %d +0000\n"
-                b"data %d\n" % (mark, when + mark, when + mark, len(msg)) + msg + b"\n")
+        head = (
+            b"commit refs/heads/master\nmark :%d\n"
+            b"author Bench <bench@example.org> %d +0000\n"
+            b"committer Bench <bench@example.org> %d +0000\n"
+            b"data %d\n" % (mark, when + mark, when + mark, len(msg)) + msg + b"\n"
+        )
         if parent is not None:
             head += b"from :%d\n" % parent
         for path, blob_mark in files:
@@ -97,10 +102,16 @@ def fast_import_stream(commits: int, changelog_text: str, cliff_toml: str) -> by
     blob(2, changelog_text.encode())
     blob(3, cliff_toml.encode())
     blob(4, b"build/\n")
-    commit(10, "chore: release 1.0.0", [("pyproject.toml", 1), ("CHANGELOG.md", 2),
-                                        ("cliff.toml", 3), (".gitignore", 4)], None)
-    out.append(b"tag v1.0.0\nfrom :10\ntagger Bench <bench@example.org> %d +0000\n"
-               b"data 7\nv1.0.0\n\n" % when)
+    commit(
+        10,
+        "chore: release 1.0.0",
+        [("pyproject.toml", 1), ("CHANGELOG.md", 2), ("cliff.toml", 3), (".gitignore", 4)],
+        None,
+    )
+    out.append(
+        b"tag v1.0.0\nfrom :10\ntagger Bench <bench@example.org> %d +0000\n"
+        b"data 7\nv1.0.0\n\n" % when
+    )
     previous = 10
     mark = 100
     for i in range(commits):
@@ -108,8 +119,12 @@ def fast_import_stream(commits: int, changelog_text: str, cliff_toml: str) -> by
         mark += 1
         blob(mark, f"{i}\n".encode())
         mark += 1
-        commit(mark, f"{kind}: change number {i} (#{i + 100})\n\nSome body text.\n",
-               [(f"src/f{i % 50}.txt", mark - 1)], previous)
+        commit(
+            mark,
+            f"{kind}: change number {i} (#{i + 100})\n\nSome body text.\n",
+            [(f"src/f{i % 50}.txt", mark - 1)],
+            previous,
+        )
         previous = mark
     return b"".join(out)
 
@@ -152,27 +167,39 @@ def main() -> int:
         base = Path(tmp)
         home = base / "home"
         home.mkdir()
-        env = {**os.environ, "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
-               "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "SOURCE_DATE_EPOCH": "1772600767",
-               "PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"]
-                                          if os.environ.get("PYTHONPATH") else "")}
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+            "SOURCE_DATE_EPOCH": "1772600767",
+            "PYTHONPATH": str(ROOT)
+            + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
+        }
         os.environ.update({k: env[k] for k in ("HOME", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL")})
         start = time.perf_counter()
         work = make_repo(base, args.commits, int(args.changelog_mb * 1024 * 1024))
         size = (work / "CHANGELOG.md").stat().st_size
-        print(f"repository: {args.commits} commits since v1.0.0, CHANGELOG.md {size / 1e6:.2f} MB "
-              f"(generated in {time.perf_counter() - start:.1f} s)")
+        print(
+            f"repository: {args.commits} commits since v1.0.0, CHANGELOG.md {size / 1e6:.2f} MB "
+            f"(generated in {time.perf_counter() - start:.1f} s)"
+        )
 
         tools = {
-            "release --dry-run --no-fetch": [sys.executable, "-c",
-                                             "import sys; from release.commands.release import main;"
-                                             " sys.exit(main())",
-                                             "--bump", "minor", "--dry-run", "--no-fetch"],
+            "release --dry-run --no-fetch": [
+                sys.executable,
+                "-c",
+                "import sys; from release.commands.release import main; sys.exit(main())",
+                "--bump",
+                "minor",
+                "--dry-run",
+                "--no-fetch",
+            ],
             "git-cliff --bump --unreleased": ["git-cliff", "--bump", "--unreleased"],
             "cz bump --dry-run": ["cz", "bump", "--dry-run", "--yes"],
         }
         times: dict[str, list[float]] = {name: [] for name in tools}
-        for name, argv in tools.items():  # warm-up: page cache, .pyc files
+        for argv in tools.values():  # warm-up: page cache, .pyc files
             timed(argv, work, env)
         for _ in range(args.runs):
             for name, argv in tools.items():  # interleaved, so drift hits every tool alike
@@ -182,12 +209,16 @@ def main() -> int:
         ours = medians["release --dry-run --no-fetch"]
         print(f"{'tool':34} {'median s':>9} {'min s':>7} {'max s':>7} {'release / tool':>15}")
         for name, values in times.items():
-            print(f"{name:34} {medians[name]:9.3f} {min(values):7.3f} {max(values):7.3f} "
-                  f"{ours / medians[name]:15.2f}")
+            print(
+                f"{name:34} {medians[name]:9.3f} {min(values):7.3f} {max(values):7.3f} "
+                f"{ours / medians[name]:15.2f}"
+            )
         cliff = medians["git-cliff --bump --unreleased"]
-        print(f"goal: release <= 1.5 s: {'met' if ours <= 1.5 else 'MISSED'} ({ours:.3f} s); "
-              f"<= 2x git-cliff: {'met' if ours <= 2 * cliff else 'MISSED'} "
-              f"({ours / cliff:.2f}x)")
+        print(
+            f"goal: release <= 1.5 s: {'met' if ours <= 1.5 else 'MISSED'} ({ours:.3f} s); "
+            f"<= 2x git-cliff: {'met' if ours <= 2 * cliff else 'MISSED'} "
+            f"({ours / cliff:.2f}x)"
+        )
     return 0
 
 

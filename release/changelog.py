@@ -108,10 +108,6 @@ class HeadingStyle:
         dated = f"{self.sep}{date}{self.close}" if self.sep is not None else ""
         return f"## {self.prefix}{text}{dated}"
 
-    @property
-    def example(self) -> str:
-        return self.render(Version(1, 2, 3), "2025-12-02", "https://example.invalid")
-
     def same_shape(self, other: HeadingStyle) -> bool:
         mine = (self.prefix.lower(), self.v, self.label)
         if mine != (other.prefix.lower(), other.v, other.label):
@@ -204,7 +200,7 @@ class Changelog:
             found = [s for s in self.sections if s.version == version]
             name = str(version)
         if not found:
-            raise ChangelogError(f"no section for {name} in the changelog; {self._known()}")
+            raise ChangelogError(f"no section for {name}; {self._known()}")
         if len(found) > 1:
             lines = ", ".join(str(s.line) for s in found)
             raise ChangelogError(
@@ -886,15 +882,10 @@ def roll_forward(
     warnings: list[str] = []
     style = HeadingStyle()  # Keep a Changelog, for a file with no release yet
     newest = releases[0] if releases else None
+    odd: list[Section] = []
     if newest is not None and newest.style is not None:
         style = newest.style
         odd = [s for s in releases[1:] if s.style is not None and not s.style.same_shape(style)]
-        if odd:
-            warnings.append(
-                f"the changelog mixes heading styles (`## {newest.title}` on line {newest.line}, "
-                f"`## {odd[0].title}` on line {odd[0].line}): writing {version} in the newest "
-                f"one's style, `{style.example}`"
-            )
     if previous is None and releases:
         previous = max(s.version for s in releases if s.version is not None)
     base = _repo_base(changelog, repo_url)
@@ -905,14 +896,20 @@ def roll_forward(
         else f"{base}/compare/{prefix}{previous}...{tag}" if previous is not None
         else f"{base}/releases/tag/{tag}"
     )
+    heading = style.render(version, date, compare)
+    if newest is not None and odd:
+        warnings.append(
+            f"the changelog mixes heading styles (`## {newest.title}` on line {newest.line}, "
+            f"`## {odd[0].title}` on line {odd[0].line}): writing `{heading}` in the newest "
+            "one's style"
+        )
     if style.label == "inline" and compare is None:
-        warnings.append(f"the {version} heading has no link: no repository URL is known")
+        warnings.append(f"`{heading}` has no link: the repository URL is not known")
 
-    head = text[: unreleased.start]
     heading_line = text[unreleased.start : unreleased.heading_end]
     if base is not None:  # `## [Unreleased](.../compare/vA...HEAD)` moves on too
         heading_line = _COMPARE_INLINE.sub(rf"\g<1>{tag}...HEAD", heading_line)
-    section = style.render(version, date, compare) + eol + eol + body + eol
+    section = heading + eol + eol + body + eol
     rest = text[unreleased.end :]
     middle = _with_eol(heading_line, eol) + eol + section + (eol if rest else "")
     edits = [_Edit(unreleased.start, unreleased.end, middle)]
@@ -920,7 +917,7 @@ def roll_forward(
         changelog, unreleased=unreleased, version=version, previous=previous, style=style,
         base=base, prefix=prefix, warnings=warnings,
     )
-    out = head[:0] + text
+    out = text
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
         out = out[: edit.start] + edit.text + out[edit.end :]
     return Rolled(out, tuple(warnings))

@@ -29,9 +29,7 @@ def subject(version: Version) -> str:
     return f"Release {version.tag}"
 
 
-def render(
-    project: str, old: Version | None, new: Version, bump: Bump, summary: Summary
-) -> str:
+def render(project: str, old: Version | None, new: Version, bump: Bump, summary: Summary) -> str:
     """`Release vX.Y.Z`, a blank line, and 2-5 sentences: why, what (counts), impact."""
     since = f"since {old.tag}" if old else "as its first release"
     noun = "change" if summary.total == 1 else "changes"

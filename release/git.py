@@ -49,6 +49,7 @@ class Tag:
 class PreviousRelease:
     tag: Tag | None
     ignored: tuple[str, ...]  # `v*` tags that are not SemVer
+    commits: int  # non-merge commits since `tag` (or in all history)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,9 @@ def head_commit(repo: pygit2.Repository) -> Commit | None:
 def dirty_paths(repo: pygit2.Repository) -> list[str]:
     """Modified, staged, deleted and untracked-but-not-ignored paths, sorted."""
     flags = repo.status(untracked_files="normal", ignored=False)
-    return sorted(path for path, flag in flags.items() if flag not in (0, pygit2.GIT_STATUS_IGNORED))
+    return sorted(
+        path for path, flag in flags.items() if flag not in (0, pygit2.GIT_STATUS_IGNORED)
+    )
 
 
 def remote_url(repo: pygit2.Repository, remote: str) -> str | None:
@@ -145,20 +148,44 @@ def version_tags(repo: pygit2.Repository) -> tuple[list[Tag], list[str]]:
     return tags, sorted(ignored)
 
 
+def _since(repo: pygit2.Repository, head: pygit2.Oid, target: str | None) -> tuple[bool, int]:
+    """(is `target` an ancestor of HEAD?, non-merge commits reachable from HEAD but not from it).
+
+    One walk answers both: `target` is an ancestor exactly when some commit the walk yields has
+    it as a parent. Cheaper than an ancestry check followed by a count (libgit2's merge-base
+    walks the same commits).
+    """
+    walker = repo.walk(head)
+    wanted = pygit2.Oid(hex=target) if target else None
+    if wanted is not None:
+        walker.hide(wanted)
+    count = 0
+    reachable = wanted is None
+    for obj in walker:
+        parents = obj.parent_ids
+        if len(parents) <= 1:
+            count += 1
+        if not reachable and wanted in parents:
+            reachable = True
+    return reachable, count
+
+
 def previous_release(repo: pygit2.Repository) -> PreviousRelease:
     """The highest SemVer `v*` tag whose commit is HEAD or an ancestor of HEAD."""
     tags, ignored = version_tags(repo)
     if repo.head_is_unborn:
-        return PreviousRelease(None, tuple(ignored))
+        return PreviousRelease(None, tuple(ignored), 0)
     head = repo.head.peel(pygit2.Commit).id
-    # Highest version first: the first reachable one wins, usually after one ancestry check.
+    # Highest version first: the first reachable one wins, usually after a single walk.
     for tag in sorted(tags, key=lambda t: t.version, reverse=True):
         if tag.version.is_prerelease:
             continue
-        # merge_base, not descendant_of: the same answer, several times faster in libgit2.
-        if str(head) == tag.target or str(repo.merge_base(head, tag.target) or "") == tag.target:
-            return PreviousRelease(tag, tuple(ignored))
-    return PreviousRelease(None, tuple(ignored))
+        if str(head) == tag.target:
+            return PreviousRelease(tag, tuple(ignored), 0)
+        reachable, count = _since(repo, head, tag.target)
+        if reachable:
+            return PreviousRelease(tag, tuple(ignored), count)
+    return PreviousRelease(None, tuple(ignored), _since(repo, head, None)[1])
 
 
 def commits_since(repo: pygit2.Repository, since: str | None) -> Iterator[Commit]:
@@ -172,25 +199,18 @@ def commits_since(repo: pygit2.Repository, since: str | None) -> Iterator[Commit
         yield Commit(str(obj.id), obj.message, len(obj.parent_ids))
 
 
-def count_commits(repo: pygit2.Repository, since: str | None) -> int:
-    """How many non-merge commits `commits_since` would give, without decoding messages."""
-    if repo.head_is_unborn:
-        return 0
-    walker = repo.walk(repo.head.target)
-    if since is not None:
-        walker.hide(since)
-    return sum(1 for obj in walker if len(obj.parent_ids) <= 1)
-
-
 def read_blob(repo: pygit2.Repository, commit_sha: str, path: str) -> bytes | None:
     """The bytes of `path` in `commit_sha`'s tree, or None when it is not there."""
-    tree = repo.get(commit_sha).peel(pygit2.Tree)
+    obj = repo.get(commit_sha)
+    if obj is None:
+        return None
+    tree = obj.peel(pygit2.Tree)
     try:
         entry = tree[path]
     except KeyError:
         return None
-    obj = repo.get(entry.id)
-    return bytes(obj.data) if isinstance(obj, pygit2.Blob) else None
+    blob = repo.get(entry.id)
+    return bytes(blob.data) if isinstance(blob, pygit2.Blob) else None
 
 
 # --- through the user's git ------------------------------------------------------------------
@@ -206,14 +226,26 @@ def config_bool(root: Path, key: str) -> bool:
     return done.returncode == 0 and done.stdout.strip() == "true"
 
 
+def identity(root: Path) -> str | None:
+    """The committer identity git will use (config or environment), or None when it has none."""
+    done = _git(root, "var", "GIT_COMMITTER_IDENT", check=False)
+    return done.stdout.strip().rsplit(" ", 2)[0] if done.returncode == 0 else None
+
+
 def fetch(root: Path, remote: str, branch: str) -> None:
     _git(root, "fetch", "--no-tags", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
 
 
 def ls_remote(root: Path, remote: str, branch: str, tag: str) -> RemoteView:
     """The remote's branch and tag, in one read-only round trip (nothing is written locally)."""
-    done = _git(root, "ls-remote", remote, f"refs/heads/{branch}", f"refs/tags/{tag}",
-                f"refs/tags/{tag}^{{}}")
+    done = _git(
+        root,
+        "ls-remote",
+        remote,
+        f"refs/heads/{branch}",
+        f"refs/tags/{tag}",
+        f"refs/tags/{tag}^{{}}",
+    )
     refs: dict[str, str] = {}
     for line in done.stdout.splitlines():
         sha, _, name = line.partition("\t")
@@ -233,8 +265,16 @@ def commit(root: Path, paths: Sequence[str], message: str) -> str:
 
 def tag(root: Path, name: str, message: str, *, sign: bool) -> None:
     # verbatim: the notes' `### Added` lines would otherwise be stripped as comments.
-    _git(root, "tag", "--sign" if sign else "--annotate", "--cleanup=verbatim", "--file=-", name,
-         "HEAD", input=message)
+    _git(
+        root,
+        "tag",
+        "--sign" if sign else "--annotate",
+        "--cleanup=verbatim",
+        "--file=-",
+        name,
+        "HEAD",
+        input=message,
+    )
 
 
 def push(root: Path, remote: str, branch: str, tag_name: str) -> None:
@@ -254,7 +294,9 @@ def tag_message(repo: pygit2.Repository, name: str) -> str | None:
 
 
 _SCP = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*?)(?:\.git)?/?$")
-_URL = re.compile(r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[\w.-]+)(?::\d+)?/(?P<path>.+?)(?:\.git)?/?$")
+_URL = re.compile(
+    r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[\w.-]+)(?::\d+)?/(?P<path>.+?)(?:\.git)?/?$"
+)
 
 
 def web_url(url: str | None) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 from github import Auth, Github, GithubException, GithubRetry
 from github.GitRelease import GitRelease
 from github.Repository import Repository
@@ -223,6 +224,19 @@ def _rate_limited(exc: GithubException, said: str) -> bool:
     )
 
 
+def _network_reason(exc: requests.RequestException, policy: RetryPolicy) -> str:
+    # requests wraps urllib3's MaxRetryError, whose `reason` is the last attempt's fault.
+    cause: object = exc.args[0] if exc.args else exc
+    cause = getattr(cause, "reason", cause)
+    if isinstance(cause, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError too
+        return "connection refused"
+    if isinstance(cause, TimeoutError | urllib3.exceptions.TimeoutError | requests.Timeout):
+        return f"no answer within {policy.timeout}s"
+    if isinstance(cause, urllib3.exceptions.ProtocolError):
+        return "connection reset"
+    return type(cause).__name__
+
+
 def _translate(
     exc: GithubException, spec: ReleaseSpec, doing: str, api_url: str, policy: RetryPolicy
 ) -> GitHubError:
@@ -252,8 +266,8 @@ def _translate(
         )
     if status == 404:
         return RepositoryNotFound(
-            f"{where} has no repository {spec.repository!r} ({answer}) while {doing}: the name is "
-            "wrong or the token cannot see it; check GITHUB_REPOSITORY (--repository)"
+            f"{where} answered {answer} for repository {spec.repository!r}: the name is wrong "
+            "or the token cannot see it; check GITHUB_REPOSITORY (--repository)"
         )
     if status >= 500 or status == 429:
         return GitHubUnavailable(
@@ -293,6 +307,7 @@ def upsert_release(
         found = _find(repo, spec.tag)
         existing = _existing(found) if found else None
         action = decide(existing, spec)
+        raced = False
         if dry_run:
             return _report(spec, action, existing, dry_run=True)
         if action is Action.CREATE:
@@ -309,9 +324,9 @@ def upsert_release(
             except GithubException as exc:
                 if not _already_exists(exc):
                     raise
+            raced = True
             # Someone (a parallel job, or our own create whose answer was lost and retried)
             # made it meanwhile: carry on with that one.
-            log.step("release", tag=spec.tag, status="exists", reason="created meanwhile")
             doing = f"looking up release {spec.tag} in {spec.repository}"
             found = _find(repo, spec.tag)
             if found is None:
@@ -332,15 +347,14 @@ def upsert_release(
                 draft=existing.draft,
                 prerelease=existing.prerelease,
             )
-            return _report(spec, action, _existing(updated))
-        return _report(spec, action, existing)
+            return _report(spec, action, _existing(updated), raced=raced)
+        return _report(spec, action, existing, raced=raced)
     except GithubException as exc:
         raise _translate(exc, spec, doing, api_url, policy) from None
     except requests.RequestException as exc:
-        reason = log.redact(type(exc).__name__)
         raise GitHubUnavailable(
-            f"could not reach GitHub ({api_url}) while {doing}: {reason} after "
-            f"{policy.attempts} attempts; check the network and re-run the job"
+            f"could not reach GitHub ({api_url}) while {doing}: {_network_reason(exc, policy)} "
+            f"after {policy.attempts} attempts; check the network and re-run the job"
         ) from None
     finally:
         gh.close()
@@ -352,6 +366,7 @@ def _report(
     release: ExistingRelease | None,
     *,
     dry_run: bool = False,
+    raced: bool = False,
 ) -> ReleaseResult:
     status = {
         Action.CREATE: ReleaseStatus.CREATED,
@@ -359,29 +374,27 @@ def _report(
         Action.NOTHING: ReleaseStatus.UNCHANGED,
     }[action]
     url = release.url if release and not (dry_run and action is Action.CREATE) else ""
+    # One `step=release` line per run; what was deliberately left alone rides on it.
     fields: dict[str, object] = {"tag": spec.tag}
     if url:
         fields["url"] = url
     fields["status"] = status.value
     if dry_run:
         fields["dry_run"] = True
-    log.step("release", None, **fields)
+    notes = []
+    if raced:
+        notes.append("it existed when created (a parallel run, or a retried create)")
     if release is not None and action is not Action.CREATE:
         if release.draft:
-            log.step(
-                "release",
-                tag=spec.tag,
-                draft=True,
-                status="kept",
-                reason="a draft stays a draft; publish it on GitHub",
-            )
+            fields["draft"] = True
+            notes.append("a draft stays a draft: publish it on GitHub")
         if release.prerelease != spec.prerelease:
-            log.step(
-                "release",
-                tag=spec.tag,
-                prerelease=release.prerelease,
-                version_prerelease=spec.prerelease,
-                status="kept",
-                reason="only the title and body of an existing release are updated",
+            fields["prerelease"] = release.prerelease
+            notes.append(
+                f"kept prerelease={str(release.prerelease).lower()} although the version says "
+                f"{str(spec.prerelease).lower()}: only the title and body are updated"
             )
+    if notes:
+        fields["note"] = "; ".join(notes)
+    log.step("release", None, **fields)
     return ReleaseResult(status=status, url=url, id=release.id if release else None)

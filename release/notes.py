@@ -65,7 +65,9 @@ _TYPES = {
 }
 # Housekeeping that users do not need to read about.
 _SKIPPED = {"chore", "ci", "build", "docs", "test", "tests", "style", "release"}
-_CONVENTIONAL = re.compile(r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()\n]*)\))?(?P<bang>!)?:\s*(?P<desc>.+)$")
+_CONVENTIONAL = re.compile(
+    r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()\n]*)\))?(?P<bang>!)?:\s*(?P<desc>.+)$"
+)
 _BREAKING_FOOTER = re.compile(r"^BREAKING[ -]CHANGE:\s*(?P<text>.+)$", re.MULTILINE)
 _RELEASE_SUBJECT = re.compile(r"^Release v\d+\.\d+\.\d+\S*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -116,14 +118,17 @@ def llm_command(name: str, log: str, *, version: str, project: str) -> LlmComman
     """
     prompt = PROMPT.format(version=version, project=project)
     if name == "codex":
-        return LlmCommand(name, ("codex", "exec", "--sandbox", "read-only", "-"),
-                          f"{prompt}\nCommit log:\n{log}")
+        return LlmCommand(
+            name, ("codex", "exec", "--sandbox", "read-only", "-"), f"{prompt}\nCommit log:\n{log}"
+        )
     if name == "gemini":
         return LlmCommand(name, ("gemini", "-p", prompt), log)
     try:
         argv = tuple(shlex.split(name))
     except ValueError as exc:
-        raise ConfigError(f"[tool.release] notes-command cannot be parsed ({exc}): fix it") from None
+        raise ConfigError(
+            f"[tool.release] notes-command cannot be parsed ({exc}): fix it"
+        ) from None
     if not argv:
         raise ConfigError("[tool.release] notes-command is empty: set a command or remove it")
     return LlmCommand(argv[0], argv, f"{prompt}\nCommit log:\n{log}")
@@ -142,7 +147,7 @@ def check_markdown(text: str) -> str:
     if len(text) > MAX_NOTES_CHARS:
         raise NotesRejected(f"output is longer than {MAX_NOTES_CHARS} characters")
     doc = Document(text)
-    if any(isinstance(t, Heading | SetextHeading) and t.level == 1 for t in doc.children):
+    if any(isinstance(t, Heading | SetextHeading) and t.level == 1 for t in doc.children or ()):
         raise NotesRejected("output has a top-level heading")
     return text
 
@@ -184,7 +189,9 @@ def classify(commit: Commit) -> list[Entry]:
     entries: list[Entry] = []
     if match["bang"] or footer:
         detail = footer["text"].strip() if footer else ""
-        entries.append(Entry("Breaking", f"{text} ({detail})" if detail and detail != desc else text))
+        entries.append(
+            Entry("Breaking", f"{text} ({detail})" if detail and detail != desc else text)
+        )
         return entries
     if kind_name in _SKIPPED:
         return []
@@ -230,7 +237,7 @@ def summarise(text: str) -> Summary:
     counts: dict[str, int] = {}
     breaking: list[str] = []
     kind = "Changed"
-    for token in Document(text).children:
+    for token in Document(text).children or ():
         if isinstance(token, Heading | SetextHeading):
             title = _plain(token).strip().title()
             kind = "Breaking" if "Breaking" in title else title if title in KINDS else "Changed"
@@ -238,7 +245,9 @@ def summarise(text: str) -> Summary:
             items = list(token.children or ())
             counts[kind] = counts.get(kind, 0) + len(items)
             if kind == "Breaking":
-                breaking.extend(_plain(item).strip().splitlines()[0] for item in items if _plain(item).strip())
+                breaking.extend(
+                    _plain(item).strip().splitlines()[0] for item in items if _plain(item).strip()
+                )
     if not counts and text.strip():
         counts["Changed"] = 1  # prose notes: one change described in words
     ordered = tuple((k, counts[k]) for k in KINDS if counts.get(k))

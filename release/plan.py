@@ -17,8 +17,9 @@ import pygit2
 import tomlkit
 
 from release import changelog, commitmsg, git, log, notes, textdiff
+from release.changelog import Changelog
 from release.config import PYPROJECT, Settings, load_settings
-from release.errors import ChangelogError, ChecksFailed, ConfigError, DojoError
+from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
 from release.notes import Notes, NotesRejected, NotesSource
 from release.pyproject_file import bump_pyproject, bump_text, count_version, read_version
 from release.version import Bump, Version, VersionError
@@ -43,7 +44,9 @@ class FileChange:
     new: str
 
     def diff(self) -> str:
-        return "".join(textdiff.unified_diff(self.old, self.new, f"a/{self.path}", f"b/{self.path}"))
+        return "".join(
+            textdiff.unified_diff(self.old, self.new, f"a/{self.path}", f"b/{self.path}")
+        )
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Facts:
     branch: str
     head: git.Commit
     previous: git.Tag | None
+    commits: int  # non-merge commits since the previous release
     current: Version
     new: Version
     project: str
@@ -61,7 +65,7 @@ class Facts:
     ahead: int
     pyproject: str  # as committed in HEAD
     changelog: str
-    parsed: changelog.Changelog  # `changelog`, parsed once
+    parsed: Changelog  # `changelog`, parsed once
     version_files: tuple[tuple[str, str], ...]  # (path, text as committed)
     dirty: tuple[str, ...]  # release files changed in the work tree (an interrupted run?)
     sign_commit: bool
@@ -122,7 +126,12 @@ def _text(repo: pygit2.Repository, sha: str, path: str) -> str | None:
 
 
 def check_remote(
-    repo: pygit2.Repository, settings: Settings, opts: Options, head: str, tag: str,
+    repo: pygit2.Repository,
+    settings: Settings,
+    opts: Options,
+    *,
+    head: str,
+    tag: str,
     problems: list[str],
 ) -> tuple[int, str | None]:
     """Fetch and compare with the remote; returns (commits ahead, the remote's tag commit)."""
@@ -134,22 +143,26 @@ def check_remote(
             if not opts.dry_run:  # a dry run writes nothing, not even remote-tracking refs
                 git.fetch(settings.root, remote, branch)
             view = git.ls_remote(settings.root, remote, branch, tag)
-        except DojoError as exc:
+        except CommandError as exc:
             problems.append(
-                f"cannot reach remote {remote!r} ({git.describe_error(exc) if isinstance(exc, git.CommandError) else exc}): "
-                "check your network and credentials, or pass --no-fetch to skip the remote checks"
+                f"cannot reach remote {remote!r} ({git.describe_error(exc)}): check your network "
+                "and credentials, or pass --no-fetch to skip the remote checks"
             )
             return 0, None
         remote_sha, tag_sha = view.branch_sha, view.tag_sha
     else:
-        log.step("fetch", status="skipped",
-                 warning=f"--no-fetch: {remote} not contacted; {remote}/{branch} may be stale")
+        log.step(
+            "fetch",
+            status="skipped",
+            warning=f"--no-fetch: {remote} not contacted; {remote}/{branch} may be stale",
+        )
         remote_sha = git.local_sha(repo, f"refs/remotes/{remote}/{branch}")
     if remote_sha is None:
         return 0, tag_sha  # the remote has no such branch yet: the push creates it
     if not git.has_commit(repo, remote_sha):
         problems.append(
-            f"{remote}/{branch} has commits you do not have: run `git pull --ff-only {remote} {branch}`"
+            f"{remote}/{branch} has commits you do not have: "
+            f"run `git pull --ff-only {remote} {branch}`"
         )
         return 0, tag_sha
     ahead, behind = git.ahead_behind(repo, head, remote_sha)
@@ -166,7 +179,7 @@ def check_remote(
     return ahead, tag_sha
 
 
-def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
+def preflight(repo: pygit2.Repository, opts: Options) -> Facts:  # noqa: PLR0915 (one list of checks)
     """Every check, read-only; `ChecksFailed` listing all problems when any fails."""
     root = git.workdir(repo)
     problems: list[str] = []
@@ -179,7 +192,9 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
 
     branch = git.current_branch(repo)
     if branch is None:
-        problems.append(f"HEAD is detached: check out the release branch (`git switch {settings.branch}`)")
+        problems.append(
+            f"HEAD is detached: check out the release branch (`git switch {settings.branch}`)"
+        )
     elif branch != settings.branch:
         problems.append(
             f"on branch {branch!r}, not the release branch {settings.branch!r}: "
@@ -187,10 +202,15 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
         )
     head = git.head_commit(repo)
     if head is None:
-        raise ChecksFailed([*problems, "the repository has no commits yet: commit the project first"])
+        raise ChecksFailed(
+            [*problems, "the repository has no commits yet: commit the project first"]
+        )
 
-    release_files = {PYPROJECT, rel(settings, settings.changelog),
-                     *(rel(settings, p) for p in settings.version_files)}
+    release_files = {
+        PYPROJECT,
+        rel(settings, settings.changelog),
+        *(rel(settings, p) for p in settings.version_files),
+    }
     dirty = git.dirty_paths(repo)
     foreign = [p for p in dirty if p not in release_files]
     if foreign:
@@ -199,6 +219,11 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
             "those changes (untracked files too, unless git ignores them)"
         )
 
+    if git.identity(root) is None:
+        problems.append(
+            "git does not know who you are: set `git config --global user.name` and "
+            "`user.email` (the release commit and tag carry your identity)"
+        )
     if git.remote_url(repo, settings.remote) is None:
         problems.append(
             f"no remote {settings.remote!r}: add it (`git remote add {settings.remote} URL`) "
@@ -207,7 +232,10 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
 
     previous = git.previous_release(repo)
     if previous.ignored:
-        log.step("preflight", note=f"ignoring tags that are not SemVer: {_shorten(list(previous.ignored))}")
+        log.step(
+            "preflight",
+            note=f"ignoring tags that are not SemVer: {_shorten(list(previous.ignored))}",
+        )
 
     pyproject = _text(repo, head.sha, PYPROJECT)
     current: Version | None = None
@@ -223,7 +251,8 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
     if current is not None and previous.tag is not None and current != previous.tag.version:
         problems.append(
             f"{PYPROJECT} says version {current} but the previous release is {previous.tag.name}: "
-            f"set project.version to {previous.tag.version} (or tag the commit that released {current})"
+            f"set project.version to {previous.tag.version} "
+            f"(or tag the commit that released {current})"
         )
 
     new: Version | None = None
@@ -238,20 +267,22 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
     ahead = 0
     if git.remote_url(repo, settings.remote) is not None:
         ahead, remote_tag = check_remote(
-            repo, settings, opts, head.sha, new.tag if new else "v0.0.0-none", problems
+            repo, settings, opts, head=head.sha, tag=new.tag if new else "v0.0.0", problems=problems
         )
         if new is not None and remote_tag is not None:
             problems.append(
                 f"tag {new.tag} already exists on {settings.remote}: choose another --bump, or "
-                f"delete the remote tag (`git push {settings.remote} :refs/tags/{new.tag}`) if it is wrong"
+                f"delete the remote tag (`git push {settings.remote} :refs/tags/{new.tag}`) if it "
+                "is wrong"
             )
 
     changelog_rel = rel(settings, settings.changelog)
     changelog_text = _text(repo, head.sha, changelog_rel)
-    parsed: changelog.Changelog | None = None
+    parsed: Changelog | None = None
     if changelog_text is None:
         problems.append(
-            f"no {changelog_rel} committed: create it with a `## [Unreleased]` section and commit it"
+            f"no {changelog_rel} committed: create it with a `## [Unreleased]` section and "
+            "commit it"
         )
     else:
         try:
@@ -292,23 +323,42 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:
 
     if problems:
         raise ChecksFailed(problems)
-    assert branch is not None and current is not None and pyproject is not None
-    assert changelog_text is not None and parsed is not None and new is not None
-    log.step("preflight", status="ok", branch=branch, previous=previous.tag.name if previous.tag else "none",
-             ahead=ahead, remote="checked" if opts.fetch else "skipped")
+    assert branch is not None
+    assert current is not None
+    assert pyproject is not None
+    assert changelog_text is not None
+    assert parsed is not None
+    assert new is not None
+    log.step(
+        "preflight",
+        status="ok",
+        branch=branch,
+        previous=previous.tag.name if previous.tag else "none",
+        ahead=ahead,
+        remote="checked" if opts.fetch else "skipped",
+    )
     return Facts(
-        settings=settings, branch=branch, head=head, previous=previous.tag, current=current,
-        new=new, project=project, remote_url=git.remote_url(repo, settings.remote), ahead=ahead,
-        pyproject=pyproject, changelog=changelog_text, parsed=parsed, version_files=tuple(extra),
+        settings=settings,
+        branch=branch,
+        head=head,
+        previous=previous.tag,
+        commits=previous.commits,
+        current=current,
+        new=new,
+        project=project,
+        remote_url=git.remote_url(repo, settings.remote),
+        ahead=ahead,
+        pyproject=pyproject,
+        changelog=changelog_text,
+        parsed=parsed,
+        version_files=tuple(extra),
         dirty=tuple(p for p in dirty if p in release_files),
         sign_commit=git.config_bool(root, "commit.gpgsign"),
         sign_tag=git.config_bool(root, "tag.gpgsign"),
     )
 
 
-def choose_notes(
-    repo: pygit2.Repository, facts: Facts, opts: Options
-) -> Notes:
+def choose_notes(repo: pygit2.Repository, facts: Facts, opts: Options) -> Notes:
     """The first source that gives notes: --notes-file, [Unreleased], the LLM, the commits."""
     if opts.notes_file is not None:
         return Notes(notes.read_notes_file(opts.notes_file), NotesSource.FILE, str(opts.notes_file))
@@ -328,8 +378,7 @@ def choose_notes(
             text = notes.run_llm(command, cwd=facts.settings.root, timeout=opts.llm_timeout)
             return Notes(text, NotesSource.LLM, command.name)
         except NotesRejected as exc:
-            log.step("notes", source="llm", status="rejected", reason=str(exc),
-                     fallback="commits")
+            log.step("notes", source="llm", status="rejected", reason=str(exc), fallback="commits")
     grouped = notes.group_commits(commits)
     if grouped:
         return Notes(grouped, NotesSource.COMMITS, f"{len(commits)} commits")
@@ -365,12 +414,22 @@ def make_plan(repo: pygit2.Repository, facts: Facts, opts: Options) -> Plan:
     ]
     files = tuple(c for c in changes if c.new != c.old)
     summary = notes.summarise(picked.text)
-    message = commitmsg.render(facts.project, facts.previous.version if facts.previous else None,
-                               facts.new, opts.bump, summary)
+    message = commitmsg.render(
+        facts.project,
+        facts.previous.version if facts.previous else None,
+        facts.new,
+        opts.bump,
+        summary,
+    )
     plan = Plan(
-        facts=facts, bump=opts.bump, date=date, notes=picked, files=files,
-        commit_message=message, tag_message=tag_message(facts.new, picked.text),
-        commits=git.count_commits(repo, facts.previous.target if facts.previous else None),
+        facts=facts,
+        bump=opts.bump,
+        date=date,
+        notes=picked,
+        files=files,
+        commit_message=message,
+        tag_message=tag_message(facts.new, picked.text),
+        commits=facts.commits,
         warnings=rolled.warnings,
     )
     log.step("changelog", status="ok", version=facts.new, date=date, commits=plan.commits)
@@ -389,13 +448,19 @@ def check_interrupted(plan: Plan) -> None:
         return
     root = plan.facts.settings.root
     planned = {c.path: c.new for c in plan.files}
-    stray = [p for p in plan.facts.dirty
-             if p not in planned or (root / p).read_text(encoding="utf-8", errors="surrogateescape") != planned[p]]
+    stray = [
+        p
+        for p in plan.facts.dirty
+        if p not in planned
+        or (root / p).read_text(encoding="utf-8", errors="surrogateescape") != planned[p]
+    ]
     if stray:
-        raise ChecksFailed([
-            f"the working tree is not clean ({_shorten(stray)}): commit or restore those changes "
-            f"(`git checkout -- {' '.join(stray)}` drops them)"
-        ])
+        raise ChecksFailed(
+            [
+                f"the working tree is not clean ({_shorten(stray)}): commit or restore those "
+                f"changes (`git checkout -- {' '.join(stray)}` drops them)"
+            ]
+        )
     log.step("resume", found="files-written", files=",".join(plan.facts.dirty))
 
 

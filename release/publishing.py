@@ -11,14 +11,18 @@ import dataclasses
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from release import log
 from release.ci_env import BuildKind, Context
 from release.errors import DojoError
-from release.github import ReleaseResult, ReleaseSpec, upsert_release
 from release.image import VERSION_LABEL, Engine, ImageArchive
 from release.registry import RegistryClient, TagState
 from release.version import Version, try_parse
+
+if TYPE_CHECKING:
+    # PyGithub costs ~0.5 s of start-up: imported only when a tag build needs a Release.
+    from release.github import ReleaseResult, ReleaseSpec
 
 STAGING = "staging"
 LATEST = "latest"
@@ -278,6 +282,8 @@ def github_release(
     token: str, api_url: str, dry_run: bool
 ) -> Callable[[ReleaseSpec], ReleaseResult]:
     """`upsert_release` bound to the token and API (kept out of the plan and of logs)."""
+
+    from release.github import upsert_release  # noqa: PLC0415 (start-up time, see above)
 
     def run(spec: ReleaseSpec) -> ReleaseResult:
         return upsert_release(spec, token=token, api_url=api_url, dry_run=dry_run)

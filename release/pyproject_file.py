@@ -59,7 +59,8 @@ def bump_pyproject(text: str, new: Version, name: str = "pyproject.toml") -> str
     read_version(text, name)
     old = project["version"]
     assert isinstance(old, String)
-    project["version"] = String.from_raw(str(new), old.type, old.trivia)
+    # Same quoting as before; tomlkit carries the comment and spacing (trivia) over.
+    project["version"] = String.from_raw(str(new), old.type)
     return tomlkit.dumps(doc)
 
 

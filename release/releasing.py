@@ -7,6 +7,7 @@ so a re-run (or `release --resume`) finishes exactly the missing steps.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,16 +100,19 @@ def push(settings: Settings, version: Version) -> None:
     except CommandError as exc:
         log.step("push", remote=remote, status="rejected")
         detail = git.describe_error(exc)
-        moved = any(word in exc.stderr for word in ("non-fast-forward", "fetch first", "stale info"))
+        moved = any(
+            word in exc.stderr for word in ("non-fast-forward", "fetch first", "stale info")
+        )
         advice = (
-            f"{remote}/{branch} moved on meanwhile: drop the local release (`git tag -d {tag} && "
-            f"git reset --keep HEAD~1`), `git pull --ff-only {remote} {branch}`, then run release again"
+            f"{remote}/{branch} moved on meanwhile: drop the local release (`git tag -d {tag} "
+            f"&& git reset --keep HEAD~1`), `git pull --ff-only {remote} {branch}`, then run "
+            "release again"
             if moved
             else "fix the cause, then run `release --resume` to push them"
         )
         raise DojoError(
-            f"{remote} refused the push ({detail}); nothing was pushed (atomic): the release commit "
-            f"and tag {tag} stay local; {advice}"
+            f"{remote} refused the push ({detail}); nothing was pushed (atomic): the release "
+            f"commit and tag {tag} stay local; {advice}"
         ) from None
     log.step("push", remote=remote, branch=branch, tag=tag, status="ok")
 
@@ -135,9 +139,16 @@ def find_pending(repo: pygit2.Repository) -> Pending | None:
     return Pending(version, head, tagged=local is not None)
 
 
-def resume(repo: pygit2.Repository, settings: Settings, pending: Pending, *, dry_run: bool,
-           fetch: bool) -> bool:
-    """Finish `pending` (tag if missing, then push); False when it is already on the remote."""
+class Outcome(enum.Enum):
+    FINISHED = "finished"  # tagged if needed, pushed (or, in a dry run, planned)
+    DONE = "done"  # commit and tag were already on the remote: nothing to do
+    NOT_PENDING = "not-pending"  # an untagged release commit already pushed: not our run
+
+
+def resume(
+    repo: pygit2.Repository, settings: Settings, pending: Pending, *, dry_run: bool, fetch: bool
+) -> Outcome:
+    """Finish `pending`: tag it if the tag is missing, then push branch and tag atomically."""
     root, remote, branch, tag = settings.root, settings.remote, settings.branch, pending.version.tag
     problems: list[str] = []
     current = git.current_branch(repo)
@@ -145,27 +156,41 @@ def resume(repo: pygit2.Repository, settings: Settings, pending: Pending, *, dry
         problems.append(f"not on the release branch {branch!r}: `git switch {branch}` and retry")
     dirty = git.dirty_paths(repo)
     if dirty:
-        problems.append(f"the working tree is not clean ({', '.join(dirty[:5])}): commit or stash first")
+        problems.append(
+            f"the working tree is not clean ({', '.join(dirty[:5])}): commit or stash first"
+        )
     if git.remote_url(repo, remote) is None:
         problems.append(f"no remote {remote!r}: add it (`git remote add {remote} URL`)")
     if problems:
         raise ChecksFailed(problems)
-    view = git.RemoteView(None, None)
     if fetch:
         view = git.ls_remote(root, remote, branch, tag)
     else:
         log.step("fetch", status="skipped", warning=f"--no-fetch: {remote} not contacted")
+        view = git.RemoteView(git.local_sha(repo, f"refs/remotes/{remote}/{branch}"), None)
+    head = pending.head.sha
     if view.tag_sha is not None and view.tag_sha != pending.head.sha:
         raise DojoError(
             f"tag {tag} on {remote} points at another commit than the local release commit: "
             f"inspect both (`git ls-remote {remote} {tag}`) and delete the wrong one"
         )
-    if view.tag_sha == pending.head.sha and view.branch_sha == pending.head.sha:
+    if view.tag_sha == head and view.branch_sha == head:
         log.step("resume", version=tag, status="done", reason=f"already on {remote}")
-        return False
-    if view.branch_sha is not None and view.branch_sha != pending.head.sha and not (
-        git.has_commit(repo, view.branch_sha)
-        and repo.descendant_of(pending.head.sha, view.branch_sha)
+        return Outcome.DONE
+    on_remote = view.branch_sha is not None and (
+        view.branch_sha == head
+        or (git.has_commit(repo, view.branch_sha) and repo.descendant_of(view.branch_sha, head))
+    )
+    if not pending.tagged and view.tag_sha is None and on_remote:
+        # A `Release vX.Y.Z` commit pushed without its tag was not cut by an interrupted run
+        # of ours (we tag before pushing): leave it alone and treat the run as a new release.
+        return Outcome.NOT_PENDING
+    if (
+        view.branch_sha is not None
+        and not on_remote
+        and not (
+            git.has_commit(repo, view.branch_sha) and repo.descendant_of(head, view.branch_sha)
+        )
     ):
         raise DojoError(
             f"{remote}/{branch} moved on since the release commit: drop the local release "
@@ -178,13 +203,18 @@ def resume(repo: pygit2.Repository, settings: Settings, pending: Pending, *, dry
         steps = [] if pending.tagged else [f"git tag --annotate {tag} (message below)"]
         steps.append(" ".join(git.push_argv(remote, branch, tag)))
         body = "" if pending.tagged else f"\n== tag message ==\n{message}"
-        print(f"Resume plan for {tag} (dry run: nothing was written)\n\n" + "\n".join(steps) + "\n"
-              + body, end="")
-        return True
+        print(
+            f"Resume plan for {tag} (dry run: nothing was written)\n\n"
+            + "\n".join(steps)
+            + "\n"
+            + body,
+            end="",
+        )
+        return Outcome.FINISHED
     if not pending.tagged:
         make_tag(settings, pending.version, message, sign=git.config_bool(root, "tag.gpgsign"))
     push(settings, pending.version)
-    return True
+    return Outcome.FINISHED
 
 
 def _notes_at_head(repo: pygit2.Repository, settings: Settings, pending: Pending) -> str:
@@ -195,4 +225,6 @@ def _notes_at_head(repo: pygit2.Repository, settings: Settings, pending: Pending
     try:
         return changelog.extract(data.decode("utf-8"), str(pending.version), allow_empty=True).body
     except ChangelogError as exc:
-        raise DojoError(f"cannot recover the notes of {pending.version.tag} from {path}: {exc}") from None
+        raise DojoError(
+            f"cannot recover the notes of {pending.version.tag} from {path}: {exc}"
+        ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -29,7 +30,9 @@ from release.github import (
     decide,
     upsert_release,
 )
+from tests.support import openapi
 from tests.support.github_fake import REPOSITORY, FakeGitHub
+from tests.support.tools import REQUIRE_ENV
 
 # Small waits so fault tests take well under a second; the bounds are the same code as in CI.
 FAST = RetryPolicy(
@@ -162,8 +165,9 @@ def test_prerelease_flag_of_an_existing_release_is_kept_and_reported(
 
     assert github_api.find("v1.2.3")[0]["prerelease"] is True
     assert github_api.writes[0].body["prerelease"] is True
-    err = capsys.readouterr().err
-    assert "prerelease=true version_prerelease=false status=kept" in err
+    [line] = [x for x in capsys.readouterr().err.splitlines() if x.startswith("step=release")]
+    assert "status=updated prerelease=true note=" in line
+    assert "kept prerelease=true although the version says false" in line
 
 
 def test_draft_is_found_among_several_pages_and_stays_a_draft(
@@ -191,7 +195,8 @@ def test_draft_is_found_among_several_pages_and_stays_a_draft(
         (["100"], ["2"]),
         (["100"], ["3"]),
     ]
-    assert "draft=true status=kept" in capsys.readouterr().err
+    [line] = [x for x in capsys.readouterr().err.splitlines() if x.startswith("step=release")]
+    assert "status=updated draft=true note=" in line
 
 
 def test_link_header_is_formatted_as_github_does(github_api: FakeGitHub) -> None:
@@ -257,6 +262,21 @@ def test_failed_create_is_retried_without_a_duplicate(github_api: FakeGitHub) ->
     assert len(github_api.find("v1.2.3")) == 1
 
 
+def test_create_whose_answer_was_lost_is_not_duplicated(
+    github_api: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The POST takes effect but its answer is a 502; the retried POST gets 422 already_exists.
+    github_api.before_next("POST", lambda fake: fake.fail_next(502, after=True))
+
+    result = upsert(github_api, spec())
+
+    assert result.status is ReleaseStatus.UNCHANGED
+    [release] = github_api.find("v1.2.3")
+    assert (result.id, release["body"]) == (release["id"], BODY)
+    assert [c.method for c in github_api.writes] == ["POST", "POST"]
+    assert 'note="it existed when created' in capsys.readouterr().err
+
+
 def test_connection_reset_and_timeout_are_retried(github_api: FakeGitHub) -> None:
     github_api.reset_next()
     github_api.stall_next(2.0)  # longer than FAST.timeout
@@ -287,6 +307,20 @@ def test_persistent_connection_resets_give_up(github_api: FakeGitHub) -> None:
         upsert(github_api, spec())
 
     assert len(github_api.requests) == FAST.attempts
+
+
+def test_unreachable_api_gives_up_and_says_so(github_api: FakeGitHub) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    wanted = spec()
+
+    with pytest.raises(GitHubUnavailable) as caught:
+        upsert_release(
+            wanted, token=github_api.token, api_url=f"http://127.0.0.1:{port}", policy=FAST
+        )
+
+    assert "connection refused after 3 attempts" in str(caught.value)
 
 
 def test_bad_token_fails_at_once(github_api: FakeGitHub) -> None:
@@ -338,7 +372,7 @@ def test_release_deleted_while_updating_says_re_run(github_api: FakeGitHub) -> N
     github_api.add_release("v1.2.3", body="old")
     github_api.before_next("PATCH", lambda fake: fake.releases.clear())
 
-    with pytest.raises(GitHubError, match="deleted while updating release v1.2.3"):
+    with pytest.raises(GitHubError, match=r"deleted while updating release v1\.2\.3"):
         upsert(github_api, spec())
 
 
@@ -488,3 +522,15 @@ def test_stderr_carries_only_step_lines(github_api: FakeGitHub) -> None:
     assert "permissions: contents: write" in done.stdout
     lines = done.stderr.splitlines()
     assert lines == ["step=github retry=1 reason=502 wait=0s"]
+
+
+def test_missing_openapi_description_skips_or_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(openapi.SPEC_ENV, str(tmp_path / "absent.json"))
+    monkeypatch.delenv(REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="@octokit/openapi"):
+        openapi.require_spec()
+    monkeypatch.setenv(REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="@octokit/openapi"):
+        openapi.require_spec()

@@ -34,8 +34,9 @@ from tests.support.gitrepo import (
 )
 from tests.support.tools import require_tool
 
-EMPTY_UNRELEASED = re.sub(r"## \[Unreleased\]\n.*?(?=## \[0\.1\.0\])", "## [Unreleased]\n\n",
-                          CHANGELOG, flags=re.DOTALL)
+EMPTY_UNRELEASED = re.sub(
+    r"## \[Unreleased\]\n.*?(?=## \[0\.1\.0\])", "## [Unreleased]\n\n", CHANGELOG, flags=re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,11 @@ class Run:
 
     @property
     def step_names(self) -> list[str]:
-        return [line.split()[0].removeprefix("step=") for line in self.err.splitlines()
-                if line.startswith("step=") and not line.startswith("step=exec ")]
+        return [
+            line.split()[0].removeprefix("step=")
+            for line in self.err.splitlines()
+            if line.startswith("step=") and not line.startswith("step=exec ")
+        ]
 
 
 Release = Callable[..., Run]
@@ -77,8 +81,13 @@ def release(git_repo: GitRepo, capsys: pytest.CaptureFixture[str]) -> Release:
 
 
 def refs(repo: GitRepo) -> str:
-    return repo.git("for-each-ref", "--format=%(refname) %(objectname)") + "\n" + repo.git(
-        "--git-dir", str(repo.remote), "for-each-ref", "--format=%(refname) %(objectname)")
+    return (
+        repo.git("for-each-ref", "--format=%(refname) %(objectname)")
+        + "\n"
+        + repo.git(
+            "--git-dir", str(repo.remote), "for-each-ref", "--format=%(refname) %(objectname)"
+        )
+    )
 
 
 def tree(repo: GitRepo) -> dict[str, bytes]:
@@ -97,7 +106,7 @@ def assert_released(repo: GitRepo, base: str, version: str = "0.1.1") -> None:
     assert repo.remote_ref("refs/heads/master") == head
     assert repo.remote_ref(f"refs/tags/v{version}") == head
     assert repo.git("status", "--porcelain") == ""
-    assert f'version = \'{version}\'' in repo.read("pyproject.toml")
+    assert f"version = '{version}'" in repo.read("pyproject.toml")
 
 
 # --- the happy path -------------------------------------------------------------------------
@@ -116,14 +125,21 @@ def test_release_cuts_commits_tags_and_pushes(git_repo: GitRepo, release: Releas
     assert run.out == "v0.1.1\n"
     assert_released(git_repo, base)
     # Only the version line of pyproject.toml changed.
-    diff = [(a, b) for a, b in zip(before_pyproject.splitlines(),
-                                   git_repo.read("pyproject.toml").splitlines(), strict=True)
-            if a != b]
-    assert diff == [("version = '0.1.0'  # bumped by `release`",
-                     "version = '0.1.1'  # bumped by `release`")]
+    diff = [
+        (a, b)
+        for a, b in zip(
+            before_pyproject.splitlines(), git_repo.read("pyproject.toml").splitlines(), strict=True
+        )
+        if a != b
+    ]
+    assert diff == [
+        ("version = '0.1.0'  # bumped by `release`", "version = '0.1.1'  # bumped by `release`")
+    ]
     # The commit holds exactly the files release changed, with the user's identity.
     assert git_repo.git("show", "--format=", "--name-only", "HEAD").split() == [
-        "CHANGELOG.md", "pyproject.toml"]
+        "CHANGELOG.md",
+        "pyproject.toml",
+    ]
     assert git_repo.git("log", "-1", "--format=%an <%ae>") == "Ada Maintainer <ada@example.org>"
     body = git_repo.git("log", "-1", "--format=%b")
     assert "adds 1 feature and fixes 1 bug" in " ".join(body.split())
@@ -131,7 +147,8 @@ def test_release_cuts_commits_tags_and_pushes(git_repo: GitRepo, release: Releas
     text = git_repo.read("CHANGELOG.md")
     assert "## [0.1.1] - 2026-03-04" in text
     parsed = changelog.parse(text)
-    assert parsed.unreleased is not None and parsed.unreleased.body.strip() == ""
+    assert parsed.unreleased is not None
+    assert parsed.unreleased.body.strip() == ""
     assert changelog.extract(text, "0.1.1").body.strip() == unreleased.body.strip()
     assert f"[unreleased]: {WEB_URL}/compare/v0.1.1...HEAD" in text
     assert f"[0.1.1]: {WEB_URL}/compare/v0.1.0...v0.1.1" in text
@@ -140,20 +157,33 @@ def test_release_cuts_commits_tags_and_pushes(git_repo: GitRepo, release: Releas
     assert tag_body.startswith("v0.1.1\n\n### Added\n\n- A frobnicator (#12)")
     # One logfmt line per step, in order.
     names = run.step_names
-    for earlier, later in [("preflight", "notes"), ("notes", "version"), ("version", "changelog"),
-                           ("changelog", "commit"), ("commit", "tag"), ("tag", "push")]:
+    for earlier, later in [
+        ("preflight", "notes"),
+        ("notes", "version"),
+        ("version", "changelog"),
+        ("changelog", "commit"),
+        ("commit", "tag"),
+        ("tag", "push"),
+    ]:
         assert names.index(earlier) < names.index(later)
     assert run.steps("preflight")[0]["branch"] == "master"
-    assert run.steps("version")[0] == {"step": "version", "old": "0.1.0", "new": "0.1.1",
-                                       "bump": "patch"}
+    assert run.steps("version")[0] == {
+        "step": "version",
+        "old": "0.1.0",
+        "new": "0.1.1",
+        "bump": "patch",
+    }
     assert run.steps("notes")[0]["source"] == "unreleased"
     assert run.steps("tag")[0]["name"] == "v0.1.1"
     assert run.steps("push")[0]["status"] == "ok"
     assert ["git", "push", "--atomic", "origin", "master", "v0.1.1"] in [
-        shlex.split(s["cmd"]) for s in run.steps("exec")]
+        shlex.split(s["cmd"]) for s in run.steps("exec")
+    ]
     before_unchanged = before_changelog.split("## [0.1.0]")[1]
-    assert text.split("## [0.1.0]")[1].split("[unreleased]")[0] == before_unchanged.split(
-        "[unreleased]")[0]
+    assert (
+        text.split("## [0.1.0]")[1].split("[unreleased]")[0]
+        == before_unchanged.split("[unreleased]")[0]
+    )
 
 
 def test_identity_comes_from_the_users_git_config(
@@ -165,7 +195,10 @@ def test_identity_comes_from_the_users_git_config(
     git_repo.git("config", "--global", "user.email", "grace@example.org")
     run = release("--bump", "minor")
     assert run.code == 0, run.err
-    assert git_repo.git("log", "-1", "--format=%an <%ae>|%cn") == "Grace Hopper <grace@example.org>|Grace Hopper"
+    assert (
+        git_repo.git("log", "-1", "--format=%an <%ae>|%cn")
+        == "Grace Hopper <grace@example.org>|Grace Hopper"
+    )
     assert git_repo.git("tag", "-l", "--format=%(taggername)", "v0.2.0") == "Grace Hopper"
 
 
@@ -180,8 +213,12 @@ def test_dry_run_prints_the_plan_and_writes_nothing(git_repo: GitRepo, release: 
     assert refs(git_repo) == remote_before
     out = run.out
     assert "--- a/pyproject.toml\n+++ b/pyproject.toml" in out
-    assert "-version = '0.1.0'  # bumped by `release`\n+version = '0.2.0'  # bumped by `release`" in out
-    assert "--- a/CHANGELOG.md\n+++ b/CHANGELOG.md" in out and "+## [0.2.0] - 2026-03-04" in out
+    assert (
+        "-version = '0.1.0'  # bumped by `release`\n+version = '0.2.0'  # bumped by `release`"
+        in out
+    )
+    assert "--- a/CHANGELOG.md\n+++ b/CHANGELOG.md" in out
+    assert "+## [0.2.0] - 2026-03-04" in out
     assert "Release v0.2.0\n\n" in out
     assert "== tag v0.2.0, annotated ==\nv0.2.0\n\n### Added" in out
     assert "== notes (source: unreleased" in out
@@ -202,7 +239,10 @@ def test_version_files_are_bumped_too(tmp_path: Path, git_env: Path, release: Re
     assert run.code == 0, run.err
     assert repo.read("src/demo/__init__.py") == '__version__ = "0.1.1"\n'
     assert sorted(repo.git("show", "--format=", "--name-only", "HEAD").split()) == [
-        "CHANGELOG.md", "pyproject.toml", "src/demo/__init__.py"]
+        "CHANGELOG.md",
+        "pyproject.toml",
+        "src/demo/__init__.py",
+    ]
 
 
 def test_ahead_is_allowed_and_reported(git_repo: GitRepo, release: Release) -> None:
@@ -227,29 +267,42 @@ def test_non_semver_tags_are_ignored_with_a_note(git_repo: GitRepo, release: Rel
     run = release("--bump", "patch", "--dry-run")
     assert run.code == 0, run.err
     notes = [s["note"] for s in run.steps("preflight") if "note" in s]
-    assert notes and "v2" in notes[0] and "vnext" in notes[0]
+    assert notes
+    assert "v2" in notes[0]
+    assert "vnext" in notes[0]
     assert "0.1.0 -> 0.1.1" in run.out
 
 
 # --- notes sources --------------------------------------------------------------------------
 
 
-def test_notes_file_becomes_the_section_and_the_tag(git_repo: GitRepo, release: Release,
-                                                    tmp_path: Path) -> None:
+def test_notes_file_becomes_the_section_and_the_tag(
+    git_repo: GitRepo, release: Release, tmp_path: Path
+) -> None:
     notes_file = tmp_path / "notes.md"
     notes_file.write_text("### Changed\n\n- Hand-written note (#40)\n")
     run = release("--bump", "patch", "--notes-file", str(notes_file))
     assert run.code == 0, run.err
     assert run.steps("notes")[0]["source"] == "file"
     text = git_repo.read("CHANGELOG.md")
-    assert changelog.extract(text, "0.1.1").body.strip() == "### Changed\n\n- Hand-written note (#40)"
+    assert (
+        changelog.extract(text, "0.1.1").body.strip() == "### Changed\n\n- Hand-written note (#40)"
+    )
     assert "Hand-written note (#40)" in git_repo.git("tag", "-l", "--format=%(contents)", "v0.1.1")
 
 
 def test_commits_are_the_fallback_notes(tmp_path: Path, git_env: Path, release: Release) -> None:
-    repo = make_repo(tmp_path / "c", changelog=EMPTY_UNRELEASED, name="c", extra_commits=(
-        "feat: widgets (#21)", "chore: tidy", "feat(api)!: drop the v1 API (#22)",
-        "fix: off by one (#23)"))
+    repo = make_repo(
+        tmp_path / "c",
+        changelog=EMPTY_UNRELEASED,
+        name="c",
+        extra_commits=(
+            "feat: widgets (#21)",
+            "chore: tidy",
+            "feat(api)!: drop the v1 API (#22)",
+            "fix: off by one (#23)",
+        ),
+    )
     repo.git("checkout", "--quiet", "-b", "topic", "HEAD~2")
     repo.commit("fix: on a branch (#24)")
     repo.git("checkout", "--quiet", "master")
@@ -283,12 +336,14 @@ def fake_llm(bin_dir: Path, name: str, behaviour: str) -> Path:
         "fail": "echo 'quota exceeded' >&2; exit 3",
     }
     script = bin_dir / name
-    script.write_text(textwrap.dedent(f"""\
+    script.write_text(
+        textwrap.dedent(f"""\
         #!/bin/sh
         printf '%s\\n' "$@" > {record}.argv
         cat > {record}.stdin
         {actions[behaviour]}
-        """))
+        """)
+    )
     script.chmod(0o755)
     return record
 
@@ -300,30 +355,39 @@ def llm_repo(tmp_path: Path, git_env: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.parametrize("tool", ["codex", "gemini"])
-def test_llm_notes_when_opted_in(llm_repo: GitRepo, release: Release, tool: str,
-                                 tmp_path: Path) -> None:
+def test_llm_notes_when_opted_in(
+    llm_repo: GitRepo, release: Release, tool: str, tmp_path: Path
+) -> None:
     record = fake_llm(tmp_path / "bin", tool, "good")
     run = release("--bump", "patch", "--notes-llm", tool, repo=llm_repo)
     assert run.code == 0, run.err
     assert run.steps("notes")[0] == {"step": "notes", "source": "llm", "detail": tool}
     assert changelog.extract(llm_repo.read("CHANGELOG.md"), "0.1.1").body.strip() == (
-        "### Added\n\n- Written by the model (#99)")
+        "### Added\n\n- Written by the model (#99)"
+    )
     argv = Path(f"{record}.argv").read_text().splitlines()
     stdin = Path(f"{record}.stdin").read_text()
     if tool == "codex":
         assert argv == ["exec", "--sandbox", "read-only", "-"]
         assert "release notes" in stdin.lower()
     else:
-        assert argv[0] == "-p" and "release notes" in argv[1].lower()
-    assert "feat: a frobnicator (#12)" in stdin and "fix: crash on empty input" in stdin
+        assert argv[0] == "-p"
+        assert "release notes" in argv[1].lower()
+    assert "feat: a frobnicator (#12)" in stdin
+    assert "fix: crash on empty input" in stdin
 
 
-def test_notes_command_from_pyproject(tmp_path: Path, git_env: Path, release: Release,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notes_command_from_pyproject(
+    tmp_path: Path, git_env: Path, release: Release, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     record = fake_llm(tmp_path / "bin", "my-llm", "good")
-    repo = make_repo(tmp_path / "nc", changelog=EMPTY_UNRELEASED, name="nc",
-                     pyproject=PYPROJECT + 'notes-command = "my-llm --model \'small one\'"\n')
+    repo = make_repo(
+        tmp_path / "nc",
+        changelog=EMPTY_UNRELEASED,
+        name="nc",
+        pyproject=PYPROJECT + "notes-command = \"my-llm --model 'small one'\"\n",
+    )
     run = release("--bump", "patch", "--dry-run", repo=repo)
     assert run.code == 0, run.err
     assert run.steps("notes")[0]["source"] == "llm"
@@ -331,23 +395,29 @@ def test_notes_command_from_pyproject(tmp_path: Path, git_env: Path, release: Re
     assert "- Written by the model (#99)" in run.out
 
 
-@pytest.mark.parametrize(("behaviour", "reason"), [
-    ("garbage", "top-level heading|control characters"),
-    ("timeout", "timed out"),
-    ("fail", "exit code 3"),
-])
+@pytest.mark.parametrize(
+    ("behaviour", "reason"),
+    [
+        ("garbage", "top-level heading|control characters"),
+        ("timeout", "timed out"),
+        ("fail", "exit code 3"),
+    ],
+)
 def test_unusable_llm_output_falls_back_to_commits(
     llm_repo: GitRepo, release: Release, tmp_path: Path, behaviour: str, reason: str
 ) -> None:
     fake_llm(tmp_path / "bin", "codex", behaviour)
     before = llm_repo.snapshot()
-    run = release("--bump", "patch", "--dry-run", "--notes-llm", "codex", "--llm-timeout", "1",
-                  repo=llm_repo)
+    run = release(
+        "--bump", "patch", "--dry-run", "--notes-llm", "codex", "--llm-timeout", "1", repo=llm_repo
+    )
     assert run.code == 0, run.err
     rejected, chosen = run.steps("notes")
-    assert rejected["status"] == "rejected" and re.search(reason, rejected["reason"])
+    assert rejected["status"] == "rejected"
+    assert re.search(reason, rejected["reason"])
     assert chosen["source"] == "commits"
-    assert "- a frobnicator (#12)" in run.out and "Written by the model" not in run.out
+    assert "- a frobnicator (#12)" in run.out
+    assert "Written by the model" not in run.out
     assert llm_repo.snapshot() == before
 
 
@@ -363,8 +433,14 @@ def _break(repo: GitRepo, how: str, tmp_path: Path) -> list[str]:
         repo.git("rm", "--quiet", "pyproject.toml")
         repo.commit("chore: drop pyproject")
     elif how == "dynamic version":
-        repo.commit("chore: dynamic", {"pyproject.toml": PYPROJECT.replace(
-            "version = '0.1.0'  # bumped by `release`", 'dynamic = ["version"]')})
+        repo.commit(
+            "chore: dynamic",
+            {
+                "pyproject.toml": PYPROJECT.replace(
+                    "version = '0.1.0'  # bumped by `release`", 'dynamic = ["version"]'
+                )
+            },
+        )
     elif how == "version not semver":
         repo.commit("chore: bad", {"pyproject.toml": PYPROJECT.replace("'0.1.0'", "'0.1'")})
     elif how == "no unreleased":
@@ -395,20 +471,23 @@ def _break(repo: GitRepo, how: str, tmp_path: Path) -> list[str]:
     return []
 
 
-@pytest.mark.parametrize(("how", "needle"), [
-    ("not a repository", "not inside a git repository"),
-    ("no pyproject", "no pyproject.toml"),
-    ("dynamic version", "project.version is dynamic"),
-    ("version not semver", "not SemVer"),
-    ("no unreleased", "no [Unreleased] section"),
-    ("empty notes", "no release notes"),
-    ("notes file missing", "no such file"),
-    ("notes file empty", "is empty"),
-    ("detached head", "HEAD is detached"),
-    ("no remote", "no remote 'origin'"),
-    ("tag exists locally", "tag v0.1.1 already exists locally"),
-    ("behind", "behind origin/master"),
-])
+@pytest.mark.parametrize(
+    ("how", "needle"),
+    [
+        ("not a repository", "not inside a git repository"),
+        ("no pyproject", "no pyproject.toml"),
+        ("dynamic version", "project.version is dynamic"),
+        ("version not semver", "not SemVer"),
+        ("no unreleased", "no [Unreleased] section"),
+        ("empty notes", "no release notes"),
+        ("notes file missing", "no such file"),
+        ("notes file empty", "is empty"),
+        ("detached head", "HEAD is detached"),
+        ("no remote", "no remote 'origin'"),
+        ("tag exists locally", "tag v0.1.1 already exists locally"),
+        ("behind", "behind origin/master"),
+    ],
+)
 def test_bad_input_is_one_line_and_changes_nothing(
     git_repo: GitRepo, release: Release, tmp_path: Path, how: str, needle: str
 ) -> None:
@@ -421,12 +500,15 @@ def test_bad_input_is_one_line_and_changes_nothing(
     assert run.out == ""
     assert tree(git_repo) == before
     assert [r for r in refs(git_repo).splitlines() if "refs/remotes/" not in r] == [
-        r for r in remote_before.splitlines() if "refs/remotes/" not in r]
+        r for r in remote_before.splitlines() if "refs/remotes/" not in r
+    ]
 
 
 def test_invalid_bump_is_a_usage_error(git_repo: GitRepo, release: Release) -> None:
     run = release("--bump", "huge")
-    assert run.code == 2 and len(run.problems) == 1 and "--bump" in run.problems[0]
+    assert run.code == 2
+    assert len(run.problems) == 1
+    assert "--bump" in run.problems[0]
     assert release().code == 2
 
 
@@ -438,10 +520,14 @@ def test_preflight_reports_every_problem_at_once(
     git_repo.git("tag", "v0.2.1", cwd=other)
     git_repo.git("push", "-q", "origin", "master", "v0.2.1", cwd=other)
     git_repo.git("checkout", "-q", "-b", "feature")
-    git_repo.commit("chore: wrong version, no [Unreleased], a missing version file", {
-        "pyproject.toml": PYPROJECT.replace("'0.1.0'", "'0.2.0'") + 'version-files = ["VERSION"]\n',
-        "CHANGELOG.md": CHANGELOG.replace("## [Unreleased]", ""),
-    })
+    git_repo.commit(
+        "chore: wrong version, no [Unreleased], a missing version file",
+        {
+            "pyproject.toml": PYPROJECT.replace("'0.1.0'", "'0.2.0'")
+            + 'version-files = ["VERSION"]\n',
+            "CHANGELOG.md": CHANGELOG.replace("## [Unreleased]", ""),
+        },
+    )
     git_repo.write("src/file0.txt", "modified\n")
     git_repo.write("scratch.txt", "untracked\n")
     git_repo.write("build/ignored.o", "ignored by .gitignore\n")
@@ -451,17 +537,25 @@ def test_preflight_reports_every_problem_at_once(
 
     assert run.code == 1
     joined = "\n".join(run.problems)
-    for needle in ["not the release branch 'master'", "not clean (scratch.txt, src/file0.txt)",
-                   "says version 0.2.0 but the previous release is v0.1.0",
-                   "have diverged", "tag v0.2.1 already exists on origin",
-                   "no [Unreleased] section", "VERSION is not committed", "no such file"]:
+    for needle in [
+        "not the release branch 'master'",
+        "not clean (scratch.txt, src/file0.txt)",
+        "says version 0.2.0 but the previous release is v0.1.0",
+        "have diverged",
+        "tag v0.2.1 already exists on origin",
+        "no [Unreleased] section",
+        "VERSION is not committed",
+        "no such file",
+    ]:
         assert needle in joined, joined
     assert "build/ignored.o" not in joined
     assert len(run.problems) == 8
     assert tree(git_repo) == before
     assert [r for r in git_repo.git("for-each-ref").splitlines() if "refs/remotes" not in r] == [
-        r for r in before_refs.splitlines() if "refs/remotes" not in r]
-    assert run.steps("commit") == [] and git_repo.local_ref("refs/tags/v0.2.1") is None
+        r for r in before_refs.splitlines() if "refs/remotes" not in r
+    ]
+    assert run.steps("commit") == []
+    assert git_repo.local_ref("refs/tags/v0.2.1") is None
 
 
 # --- signing --------------------------------------------------------------------------------
@@ -477,8 +571,9 @@ def _ssh_signing(repo: GitRepo, key: Path) -> None:
 def test_signing_config_is_honoured(git_repo: GitRepo, release: Release) -> None:
     require_tool("ssh-keygen")
     key = git_repo.home / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ada", "-f", str(key)],
-                   check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ada", "-f", str(key)], check=True
+    )
     _ssh_signing(git_repo, Path(f"{key}.pub"))
     allowed = git_repo.home / "allowed_signers"
     allowed.write_text(f"ada@example.org {Path(f'{key}.pub').read_text()}")
@@ -487,7 +582,8 @@ def test_signing_config_is_honoured(git_repo: GitRepo, release: Release) -> None
     run = release("--bump", "patch")
     assert run.code == 0, run.err
     assert_released(git_repo, base)
-    assert run.steps("commit")[0]["signed"] == "true" and run.steps("tag")[0]["signed"] == "true"
+    assert run.steps("commit")[0]["signed"] == "true"
+    assert run.steps("tag")[0]["signed"] == "true"
     git_repo.git("verify-commit", "HEAD")
     git_repo.git("verify-tag", "v0.1.1")
 
@@ -497,9 +593,11 @@ def test_signing_that_fails_stops_cleanly(git_repo: GitRepo, release: Release) -
     base, before = git_repo.head(), tree(git_repo)
     run = release("--bump", "patch")
     assert run.code == 1
-    assert len(run.problems) == 1 and "commit.gpgsign is set" in run.problems[0]
+    assert len(run.problems) == 1
+    assert "commit.gpgsign is set" in run.problems[0]
     assert "files were restored" in run.problems[0]
-    assert git_repo.head() == base and tree(git_repo) == before
+    assert git_repo.head() == base
+    assert tree(git_repo) == before
     assert git_repo.local_ref("refs/tags/v0.1.1") is None
     git_repo.git("config", "--global", "--unset", "commit.gpgsign")
     git_repo.git("config", "--global", "--unset", "tag.gpgsign")
@@ -514,10 +612,12 @@ def test_commit_failure_restores_the_files(git_repo: GitRepo, release: Release) 
     hook = git_repo.hook("pre-commit", "echo 'lint failed' >&2; exit 1\n")
     base, before = git_repo.head(), tree(git_repo)
     run = release("--bump", "patch")
-    assert run.code == 1 and len(run.problems) == 1
+    assert run.code == 1
+    assert len(run.problems) == 1
     assert "committing the release failed" in run.problems[0]
     assert "files were restored" in run.problems[0]
-    assert tree(git_repo) == before and git_repo.head() == base
+    assert tree(git_repo) == before
+    assert git_repo.head() == base
     hook.unlink()
     assert release("--bump", "patch").code == 0
     assert_released(git_repo, base)
@@ -529,8 +629,10 @@ def test_rejected_push_keeps_commit_and_tag_and_the_rerun_finishes(
     hook = git_repo.hook("pre-receive", "echo 'pushes are frozen today' >&2; exit 1\n", remote=True)
     base, remote_before = git_repo.head(), refs(git_repo).split("\n")[-1]
     run = release("--bump", "patch")
-    assert run.code == 1 and len(run.problems) == 1
-    assert "origin refused the push" in run.problems[0] and "release --resume" in run.problems[0]
+    assert run.code == 1
+    assert len(run.problems) == 1
+    assert "origin refused the push" in run.problems[0]
+    assert "release --resume" in run.problems[0]
     assert "nothing was pushed" in run.problems[0]
     # Nothing half-pushed; the release commit and its tag stay local.
     assert git_repo.remote_ref("refs/heads/master") == base
@@ -541,18 +643,21 @@ def test_rejected_push_keeps_commit_and_tag_and_the_rerun_finishes(
     # The same command again recognises the unpushed release and only pushes it.
     again = release("--bump", "patch")
     assert again.code == 0, again.err
-    assert again.steps("resume")[0]["version"] == "v0.1.1" and again.steps("commit") == []
+    assert again.steps("resume")[0]["version"] == "v0.1.1"
+    assert again.steps("commit") == []
     assert_released(git_repo, base)
     assert git_repo.local_ref("refs/tags/v0.1.2") is None
     # And once more: nothing left to do.
     done = release("--resume")
-    assert done.code == 0 and done.steps("resume")[0]["status"] == "done"
+    assert done.code == 0
+    assert done.steps("resume")[0]["status"] == "done"
 
 
 def test_push_is_atomic_when_only_the_tag_is_refused(git_repo: GitRepo, release: Release) -> None:
     # An `update` hook runs per ref: the branch would pass, the tag is refused.
-    git_repo.hook("update", 'case "$1" in refs/tags/*) echo "no tags" >&2; exit 1;; esac\n',
-                  remote=True)
+    git_repo.hook(
+        "update", 'case "$1" in refs/tags/*) echo "no tags" >&2; exit 1;; esac\n', remote=True
+    )
     base = git_repo.head()
     run = release("--bump", "patch")
     assert run.code == 1
@@ -566,14 +671,18 @@ def test_push_is_atomic_when_only_the_tag_is_refused(git_repo: GitRepo, release:
 def test_remote_that_moved_on_meanwhile(git_repo: GitRepo, release: Release) -> None:
     other = git_repo.other_clone()
     # While release commits, another maintainer pushes to master (hooks run mid-release).
-    hook = git_repo.hook("pre-commit", f"""\
+    hook = git_repo.hook(
+        "pre-commit",
+        f"""\
         unset GIT_INDEX_FILE GIT_DIR GIT_WORK_TREE GIT_PREFIX
         git -C {other} commit -q --allow-empty -m 'fix: pushed meanwhile' &&
         git -C {other} push -q origin master
-        """)
+        """,
+    )
     base = git_repo.head()
     run = release("--bump", "patch")
-    assert run.code == 1 and len(run.problems) == 1
+    assert run.code == 1
+    assert len(run.problems) == 1
     assert "moved on meanwhile" in run.problems[0], run.problems
     assert git_repo.remote_ref("refs/tags/v0.1.1") is None
     theirs = git_repo.remote_ref("refs/heads/master")
@@ -581,7 +690,8 @@ def test_remote_that_moved_on_meanwhile(git_repo: GitRepo, release: Release) -> 
     hook.unlink()
     # A re-run refuses too (clear message), then the advice in the message works.
     again = release("--bump", "patch")
-    assert again.code == 1 and "moved on since the release commit" in again.problems[0]
+    assert again.code == 1
+    assert "moved on since the release commit" in again.problems[0]
     git_repo.git("tag", "-d", "v0.1.1")
     git_repo.git("reset", "-q", "--keep", "HEAD~1")
     git_repo.git("pull", "-q", "--ff-only", "origin", "master")
@@ -596,9 +706,11 @@ def test_tag_already_on_the_remote(git_repo: GitRepo, release: Release) -> None:
     git_repo.git("push", "-q", "origin", "v0.1.1", cwd=other)
     base, before = git_repo.head(), tree(git_repo)
     run = release("--bump", "patch")
-    assert run.code == 1 and len(run.problems) == 1
+    assert run.code == 1
+    assert len(run.problems) == 1
     assert "tag v0.1.1 already exists on origin" in run.problems[0]
-    assert tree(git_repo) == before and git_repo.head() == base
+    assert tree(git_repo) == before
+    assert git_repo.head() == base
     # The advice in the message (delete the wrong remote tag) leads to a release that completes.
     git_repo.git("push", "-q", "origin", ":refs/tags/v0.1.1")
     assert release("--bump", "patch").code == 0
@@ -639,15 +751,25 @@ def test_interrupted_run_is_consistent_and_the_rerun_completes(
 ) -> None:
     pidfile = git_repo.work.parent / "release.pid"
     # The hook SIGKILLs the release process itself, then makes git stop where it is.
-    path = git_repo.hook(hook, f"""\
+    path = git_repo.hook(
+        hook,
+        f"""\
         while [ ! -s {pidfile} ]; do sleep 0.02; done
         kill -9 "$(cat {pidfile})"
         exit 1
-        """, remote=remote)
+        """,
+        remote=remote,
+    )
     base = git_repo.head()
-    child = subprocess.Popen(release_argv("--bump", "patch"), cwd=git_repo.work, env=release_env(),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+    child = subprocess.Popen(
+        release_argv("--bump", "patch"),
+        cwd=git_repo.work,
+        env=release_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     pidfile.write_text(str(child.pid))
     _, err = child.communicate(timeout=60)
     assert child.returncode == -9, err
@@ -657,19 +779,25 @@ def test_interrupted_run_is_consistent_and_the_rerun_completes(
     # Consistent: no tag without its release commit, nothing half-pushed.
     head = git_repo.head()
     subject = git_repo.git("log", "-1", "--format=%s")
-    assert head == base or (subject == "Release v0.1.1" and git_repo.git("rev-parse", "HEAD^") == base)
+    assert head == base or (
+        subject == "Release v0.1.1" and git_repo.git("rev-parse", "HEAD^") == base
+    )
     tag = git_repo.local_ref("refs/tags/v0.1.1")
-    assert tag in (None, head) and (tag is None or subject == "Release v0.1.1")
+    assert tag in (None, head)
+    assert tag is None or subject == "Release v0.1.1"
     remote_tag = git_repo.remote_ref("refs/tags/v0.1.1")
     assert (remote_tag is None) == (git_repo.remote_ref("refs/heads/master") == base)
     dirty = {line.split()[-1] for line in git_repo.git("status", "--porcelain").splitlines()}
     assert dirty <= {"pyproject.toml", "CHANGELOG.md"}
-    expected = {"files written, not committed": (base, None, None),
-                "committed, not tagged": ("release", None, None),
-                "tagged, not pushed": ("release", "release", None),
-                "pushed": ("release", "release", "release")}[state]
-    seen = tuple(None if v is None else ("release" if v != base else base)
-                 for v in (head, tag, remote_tag))
+    expected = {
+        "files written, not committed": (base, None, None),
+        "committed, not tagged": ("release", None, None),
+        "tagged, not pushed": ("release", "release", None),
+        "pushed": ("release", "release", "release"),
+    }[state]
+    seen = tuple(
+        None if v is None else ("release" if v != base else base) for v in (head, tag, remote_tag)
+    )
     assert seen == expected
 
     # The same command again finishes the release, exactly once.
@@ -679,3 +807,81 @@ def test_interrupted_run_is_consistent_and_the_rerun_completes(
     assert git_repo.local_ref("refs/tags/v0.1.2") is None
     assert changelog.parse(git_repo.read("CHANGELOG.md")).find("0.1.1") is not None
     assert git_repo.read("CHANGELOG.md").count("## [0.1.1]") == 1
+
+
+# --- changelog heading styles ---------------------------------------------------------------
+
+V_STYLE = """\
+# Changelog
+
+## [Unreleased]
+
+- Faster start-up (#50)
+
+## v0.1.0 \N{EN DASH} 2026-01-01
+
+- First release
+"""
+
+
+def test_the_changelogs_heading_style_is_kept(
+    tmp_path: Path, git_env: Path, release: Release
+) -> None:
+    repo = make_repo(tmp_path / "style", changelog=V_STYLE, name="style")
+    run = release("--bump", "patch", repo=repo)
+    assert run.code == 0, run.err
+    text = repo.read("CHANGELOG.md")
+    assert "## v0.1.1 \N{EN DASH} 2026-03-04\n\n- Faster start-up (#50)\n" in text
+    assert text.index("## [Unreleased]") < text.index("## v0.1.1") < text.index("## v0.1.0")
+    assert run.steps("changelog")[0]["status"] == "ok"
+
+
+def test_mixed_heading_styles_use_the_newest_and_say_so(
+    tmp_path: Path, git_env: Path, release: Release
+) -> None:
+    mixed = V_STYLE + "\n## [0.0.9] - 2025-12-01\n\n- A preview\n"
+    repo = make_repo(tmp_path / "mixed", changelog=mixed, name="mixed")
+    run = release("--bump", "patch", "--dry-run", repo=repo)
+    assert run.code == 0, run.err
+    warnings = [s["warning"] for s in run.steps("changelog") if s.get("status") == "warning"]
+    assert len(warnings) == 1
+    assert "mixes heading styles" in warnings[0]
+    assert "+## v0.1.1 \N{EN DASH} 2026-03-04" in run.out
+    assert "== warnings ==" in run.out
+
+
+def test_resume_without_a_pending_release(git_repo: GitRepo, release: Release) -> None:
+    run = release("--resume")
+    assert run.code == 1
+    assert len(run.problems) == 1
+    assert "nothing to resume" in run.problems[0]
+
+
+def test_a_pushed_untagged_release_commit_is_not_resumed(
+    git_repo: GitRepo, release: Release
+) -> None:
+    # Someone else's `Release v0.1.1` commit, pushed without a tag: not an interrupted run.
+    git_repo.commit("Release v0.1.1")
+    git_repo.git("push", "-q", "origin", "master")
+    run = release("--bump", "patch", "--resume")
+    assert run.code == 1
+    assert "nothing to resume" in run.problems[0]
+    assert git_repo.local_ref("refs/tags/v0.1.1") is None
+    assert git_repo.remote_ref("refs/tags/v0.1.1") is None
+
+
+def test_missing_identity_is_a_preflight_problem(
+    git_repo: GitRepo, release: Release, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("EMAIL", "")
+    git_repo.git("config", "--global", "user.useConfigOnly", "true")
+    before = tree(git_repo)
+    run = release("--bump", "patch")
+    assert run.code == 1
+    assert run.problems == [
+        "release: git does not know who you are: set `git config --global user.name` and "
+        "`user.email` (the release commit and tag carry your identity)"
+    ]
+    assert tree(git_repo) == before

@@ -29,7 +29,10 @@ from release.version import Bump, Version, VersionError, parse
     ],
 )
 def test_pyproject_bump_changes_only_the_version_line(line: str) -> None:
-    text = f'# top comment\n[project]\nname = "demo"\n{line}\ndescription = "d"  # c\n\n[tool.x]\na = 1\n'
+    text = (
+        f'# top comment\n[project]\nname = "demo"\n{line}\ndescription = "d"  # c\n\n'
+        "[tool.x]\na = 1\n"
+    )
     new = bump_pyproject(text, parse("0.2.0"))
     old_lines, new_lines = text.splitlines(), new.splitlines()
     changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
@@ -42,7 +45,7 @@ def test_pyproject_bump_changes_only_the_version_line(line: str) -> None:
     [
         ('[project]\nname = "d"\ndynamic = ["version"]\n', "dynamic"),
         ('[project]\nname = "d"\n', "missing"),
-        ('[tool.x]\na = 1\n', "no [project] table"),
+        ("[tool.x]\na = 1\n", "no [project] table"),
         ("[project\n", "not valid TOML"),
     ],
 )
@@ -75,8 +78,11 @@ def _c(message: str, parents: int = 1) -> Commit:
         ("feat: add a frobnicator (#12)", 1, [("Added", "add a frobnicator (#12)")]),
         ("fix(cli): exit 2 on bad usage", 1, [("Fixed", "**cli:** exit 2 on bad usage")]),
         ("feat(api)!: drop v1 (#9)", 1, [("Breaking", "**api:** drop v1 (#9)")]),
-        ("refactor: split\n\nBREAKING CHANGE: config moved", 1,
-         [("Breaking", "split (config moved)")]),
+        (
+            "refactor: split\n\nBREAKING CHANGE: config moved",
+            1,
+            [("Breaking", "split (config moved)")],
+        ),
         ("perf: faster walk", 1, [("Changed", "faster walk")]),
         ("revert: the frobnicator", 1, [("Removed", "the frobnicator")]),
         ("security: escape input", 1, [("Security", "escape input")]),
@@ -137,9 +143,11 @@ def test_llm_commands_are_non_interactive() -> None:
     assert log == "0123456 feat: a\n"
     codex = notes.llm_command("codex", log, version="1.0.0", project="demo")
     assert codex.argv == ("codex", "exec", "--sandbox", "read-only", "-")
-    assert codex.stdin.endswith(log) and "1.0.0" in codex.stdin
+    assert codex.stdin.endswith(log)
+    assert "1.0.0" in codex.stdin
     gemini = notes.llm_command("gemini", log, version="1.0.0", project="demo")
-    assert gemini.argv[:2] == ("gemini", "-p") and "1.0.0" in gemini.argv[2]
+    assert gemini.argv[:2] == ("gemini", "-p")
+    assert "1.0.0" in gemini.argv[2]
     assert gemini.stdin == log
     custom = notes.llm_command("llm -m 'my model'", log, version="1.0.0", project="demo")
     assert custom.argv == ("llm", "-m", "my model")
@@ -165,24 +173,34 @@ def _sentences(body: str) -> int:
 @pytest.mark.parametrize(
     ("text", "bump", "needles"),
     [
-        ("### Added\n\n- a\n- b\n\n### Fixed\n\n- c\n", Bump.MINOR,
-         ["3 changes", "adds 2 features and fixes 1 bug", "No breaking change"]),
-        ("### Breaking\n\n- drop the v1 API (#9)\n\n### Added\n\n- x\n", Bump.MAJOR,
-         ["2 changes", "breaks compatibility in 1 place (drop the v1 API (#9))"]),
+        (
+            "### Added\n\n- a\n- b\n\n### Fixed\n\n- c\n",
+            Bump.MINOR,
+            ["3 changes", "adds 2 features and fixes 1 bug", "No breaking change"],
+        ),
+        (
+            "### Breaking\n\n- drop the v1 API (#9)\n\n### Added\n\n- x\n",
+            Bump.MAJOR,
+            ["2 changes", "breaks compatibility in 1 place (drop the v1 API (#9))"],
+        ),
         ("Just faster.\n", Bump.PATCH, ["1 change", "changes 1 behaviour"]),
     ],
 )
-def test_commit_message_is_derived_from_the_notes(text: str, bump: Bump, needles: list[str]) -> None:
+def test_commit_message_is_derived_from_the_notes(
+    text: str, bump: Bump, needles: list[str]
+) -> None:
     summary = notes.summarise(text)
     message = commitmsg.render("demo", parse("1.0.0"), parse("1.0.0").bump(bump), bump, summary)
     subject, blank, *body = message.split("\n")
-    assert subject == f"Release {parse('1.0.0').bump(bump).tag}" and blank == ""
+    assert subject == f"Release {parse('1.0.0').bump(bump).tag}"
+    assert blank == ""
     flat = " ".join(body)
     for needle in needles:
         assert needle in flat
     assert 2 <= _sentences(flat) <= 5
-    assert message == commitmsg.render("demo", parse("1.0.0"), parse("1.0.0").bump(bump), bump,
-                                       notes.summarise(text))  # deterministic
+    assert message == commitmsg.render(
+        "demo", parse("1.0.0"), parse("1.0.0").bump(bump), bump, notes.summarise(text)
+    )  # deterministic
 
 
 @pytest.mark.parametrize(
@@ -236,14 +254,19 @@ def _apply(old: str, diff: str) -> str:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    base=st.lists(st.sampled_from(["", "### Added", "- a", "- b", "x", "y", "## [1.0.0]"]),
-                  min_size=0, max_size=40),
-    edits=st.lists(st.tuples(st.integers(0, 3000), st.sampled_from(["ins", "del", "mod"])),
-                   max_size=6),
+    base=st.lists(
+        st.sampled_from(["", "### Added", "- a", "- b", "x", "y", "## [1.0.0]"]),
+        min_size=0,
+        max_size=40,
+    ),
+    edits=st.lists(
+        st.tuples(st.integers(0, 3000), st.sampled_from(["ins", "del", "mod"])), max_size=6
+    ),
     big=st.booleans(),
 )
-def test_unified_diff_is_a_correct_patch(base: list[str], edits: list[tuple[int, str]],
-                                         big: bool) -> None:
+def test_unified_diff_is_a_correct_patch(
+    base: list[str], edits: list[tuple[int, str]], big: bool
+) -> None:
     lines = [f"{line} {i}" if i % 3 else line for i, line in enumerate(base * (60 if big else 1))]
     new = list(lines)
     for where, what in edits:
@@ -260,5 +283,7 @@ def test_unified_diff_is_a_correct_patch(base: list[str], edits: list[tuple[int,
     if len(lines) + len(new) <= 2000:
         assert diff == "".join(
             line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-            for line in difflib.unified_diff(old_text.splitlines(keepends=True),
-                                             new_text.splitlines(keepends=True), "a/f", "b/f"))
+            for line in difflib.unified_diff(
+                old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), "a/f", "b/f"
+            )
+        )

@@ -58,8 +58,8 @@ def parse_args(argv: Sequence[str]) -> Options:
     parser.add_argument("version", nargs="?", metavar="VERSION",
                         help="which section: v1.2.3, 1.2.3, refs/tags/v1.2.3, Unreleased, latest")
     parser.add_argument("--changelog", type=Path, metavar="PATH",
-                        help="the changelog (default: [tool.release] changelog in ./pyproject.toml, "
-                             "else CHANGELOG.md)")
+                        help="the changelog (default: [tool.release] changelog in "
+                             "./pyproject.toml, else CHANGELOG.md)")
     parser.add_argument("--output", type=Path, metavar="PATH",
                         help="write the notes to PATH (atomically) instead of stdout")
     parser.add_argument("--format", choices=[f.value for f in Format], default="markdown",
@@ -97,7 +97,8 @@ def changelog_path(given: Path | None, cwd: Path) -> tuple[Path, str]:
 def render(extracted: changelog.Extracted, fmt: Format) -> str:
     if fmt is Format.JSON:
         return json.dumps(asdict(extracted), ensure_ascii=False, indent=2) + "\n"
-    return extracted.body + "\n" if extracted.body else ""
+    eol = "\r\n" if "\r\n" in extracted.body else "\n"  # the file's own line ending
+    return extracted.body + eol if extracted.body else ""
 
 
 def _main(argv: Sequence[str]) -> int:

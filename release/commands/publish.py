@@ -16,18 +16,20 @@ import os
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pygit2
 
 from release import log, publishing
-from release.changelog import extract
 from release.ci_env import ARCHIVE_ENV, BuildKind, Context, Options, detect
 from release.cli import ArgumentParser, run_main
 from release.config import load_settings, read_pyproject
 from release.errors import ChangelogError, DojoError
-from release.github import ReleaseSpec
 from release.image import VERSION_LABEL, Engine, ImageArchive, read_archive
 from release.registry import RegistryClient
+
+if TYPE_CHECKING:
+    from release.github import ReleaseSpec
 
 
 def _parser() -> ArgumentParser:
@@ -107,6 +109,10 @@ def _root(cwd: Path) -> Path:
 
 def _gate(ctx: Context, archive: ImageArchive, changelog: Path) -> ReleaseSpec:
     """The consistency gate of a tag build; its changelog section becomes the Release."""
+    # mistletoe and PyGithub cost about a second of start-up: branch builds skip them.
+    from release.changelog import extract  # noqa: PLC0415
+    from release.github import ReleaseSpec  # noqa: PLC0415
+
     version = ctx.version
     assert version is not None
     project = read_pyproject(ctx.root).get("project", {})

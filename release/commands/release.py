@@ -27,22 +27,49 @@ from release.version import Bump
 
 def _parser() -> ArgumentParser:
     parser = ArgumentParser(prog="release", description=__doc__)
-    parser.add_argument("--bump", choices=[b.value for b in Bump],
-                        help="which part of the version to bump")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="run the pre-flight, print the whole plan, write nothing")
-    parser.add_argument("--notes-file", type=Path, metavar="PATH",
-                        help="release notes (Markdown); they also become the changelog section")
-    parser.add_argument("--notes-llm", choices=["codex", "gemini"],
-                        help="draft the notes with this LLM CLI when [Unreleased] is empty")
-    parser.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
-                        help="how long the LLM command may take (default: 120)")
-    parser.add_argument("--no-fetch", dest="fetch", action="store_false",
-                        help="do not contact the remote before releasing (checks become stale)")
-    parser.add_argument("--resume", action="store_true",
-                        help="only finish an unpushed release (tag and push)")
-    parser.add_argument("-C", dest="directory", type=Path, default=Path("."), metavar="DIR",
-                        help="run in DIR instead of the current directory")
+    parser.add_argument(
+        "--bump", choices=[b.value for b in Bump], help="which part of the version to bump"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run the pre-flight, print the whole plan, write nothing",
+    )
+    parser.add_argument(
+        "--notes-file",
+        type=Path,
+        metavar="PATH",
+        help="release notes (Markdown); they also become the changelog section",
+    )
+    parser.add_argument(
+        "--notes-llm",
+        choices=["codex", "gemini"],
+        help="draft the notes with this LLM CLI when [Unreleased] is empty",
+    )
+    parser.add_argument(
+        "--llm-timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long the LLM command may take (default: 120)",
+    )
+    parser.add_argument(
+        "--no-fetch",
+        dest="fetch",
+        action="store_false",
+        help="do not contact the remote before releasing (checks become stale)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="only finish an unpushed release (tag and push)"
+    )
+    parser.add_argument(
+        "-C",
+        dest="directory",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="run in DIR instead of the current directory",
+    )
     return parser
 
 
@@ -72,10 +99,14 @@ def _main(argv: Sequence[str]) -> int:
         llm_timeout=args.llm_timeout,
     )
     pending = releasing.find_pending(repo)
+    outcome = releasing.Outcome.NOT_PENDING
     if pending is not None:
-        # HEAD is our own release commit: finish it (tag, push) or report it done; never
+        # HEAD is a release commit of ours: finish it (tag, push) or report it done; never
         # start another release on top of it.
-        releasing.resume(repo, _settings(root), pending, dry_run=opts.dry_run, fetch=opts.fetch)
+        outcome = releasing.resume(
+            repo, _settings(root), pending, dry_run=opts.dry_run, fetch=opts.fetch
+        )
+    if pending is not None and outcome is not releasing.Outcome.NOT_PENDING:
         if not opts.dry_run:
             print(pending.version.tag)
         return 0

@@ -9,14 +9,17 @@ accessible by integration` when the token only has `contents: read`.
 
 Every request (path, method, parameters, JSON body) and every response body is checked against
 `@octokit/openapi` (see `tests.support.openapi`); a mismatch fails the test that caused it, at
-teardown. Faults are injected with `fail_next(status, times)`, `reset_next(times)` (connection
-reset) and `stall_next(seconds, times)` (a response slower than the client's timeout).
+teardown. Faults are injected with `fail_next(status, times, message, after=)` (`after`: the
+request takes effect but its answer is lost), `reset_next(times)` (connection reset),
+`stall_next(seconds, times)` (an answer slower than the client's timeout) and `before_next(method,
+hook)` (change the state just before a request, for races).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import secrets
 import socket
 import struct
 import threading
@@ -54,6 +57,7 @@ class _Fault:
     status: int = 0
     seconds: float = 0.0
     message: str | None = None
+    after: bool = False
 
 
 def _now() -> str:
@@ -93,7 +97,8 @@ class FakeGitHub:
     """Server state and controls; `releases` is oldest first, as tests seed it."""
 
     url: str = ""
-    token: str = "ghs_FakeToken0123456789abcdefABCDEF0123"
+    # Shaped like an Actions installation token; new for every test.
+    token: str = field(default_factory=lambda: "ghs_" + secrets.token_hex(18))
     repository: str = REPOSITORY
     # "write" as the workflow needs; "read" makes every write answer 403 like GitHub does.
     contents_permission: str = "write"
@@ -108,10 +113,17 @@ class FakeGitHub:
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- controls for tests --------------------------------------------------------------------
-    def fail_next(self, status: int, times: int = 1, message: str | None = None) -> None:
-        """Answer the next `times` requests with `status` and a GitHub error body (`message`)."""
+    def fail_next(
+        self, status: int, times: int = 1, message: str | None = None, *, after: bool = False
+    ) -> None:
+        """Answer the next `times` requests with `status` and a GitHub error body (`message`).
+
+        `after=True` handles the request first (a create still creates): a lost answer.
+        """
         with self.lock:
-            self._faults += [_Fault("status", status, message=message) for _ in range(times)]
+            self._faults += [
+                _Fault("status", status, message=message, after=after) for _ in range(times)
+            ]
 
     def reset_next(self, times: int = 1) -> None:
         """Reset the connection (TCP RST, no response) on the next `times` requests."""
@@ -462,6 +474,11 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             operation = fake.check_request(self.command, split.path, query, body)
             headers: dict[str, str] = {}
             if fault is not None and fault.kind == "status":
+                if fault.after:
+                    with fake.lock:
+                        fake.handle(
+                            self.command, split.path, query, body, self.headers.get("Authorization")
+                        )
                 status = fault.status
                 default = "Server Error" if status >= 500 else "Injected fault"
                 answer: Any = _error(status, fault.message or default)

@@ -101,10 +101,17 @@ class GitRepo:
     remote: Path
     home: Path
 
-    def git(self, *args: str, cwd: Path | None = None, input: str | None = None,
-            check: bool = True) -> str:
-        done = subprocess.run(["git", *args], cwd=cwd or self.work, input=input, text=True,
-                              capture_output=True, check=False)
+    def git(
+        self, *args: str, cwd: Path | None = None, input: str | None = None, check: bool = True
+    ) -> str:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd or self.work,
+            input=input,
+            text=True,
+            capture_output=True,
+            check=False,
+        )
         if check and done.returncode != 0:
             raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
         return done.stdout.strip()
@@ -129,8 +136,15 @@ class GitRepo:
         return self.git("rev-parse", "HEAD")
 
     def remote_ref(self, ref: str) -> str | None:
-        out = self.git("--git-dir", str(self.remote), "rev-parse", "--verify", "--quiet",
-                       f"{ref}^{{commit}}", check=False)
+        out = self.git(
+            "--git-dir",
+            str(self.remote),
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            f"{ref}^{{commit}}",
+            check=False,
+        )
         return out or None
 
     def local_ref(self, ref: str) -> str | None:
@@ -164,8 +178,13 @@ class GitRepo:
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """`release ARGS` as a real process, the way a maintainer runs it."""
         return subprocess.run(
-            release_argv(*args), cwd=self.work, text=True, env=release_env(),
-            capture_output=True, timeout=timeout, check=False,
+            release_argv(*args),
+            cwd=self.work,
+            text=True,
+            env=release_env(),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
         )
 
 
@@ -186,9 +205,15 @@ def release_env() -> dict[str, str]:
 DEFAULT_COMMITS = ("feat: a frobnicator (#12)", "fix: crash on empty input")
 
 
-def make_repo(base: Path, *, changelog: str = CHANGELOG, pyproject: str = PYPROJECT,
-              tag: str | None = "v0.1.0", extra_commits: tuple[str, ...] = DEFAULT_COMMITS,
-              name: str = "demo") -> GitRepo:
+def make_repo(
+    base: Path,
+    *,
+    changelog: str = CHANGELOG,
+    pyproject: str = PYPROJECT,
+    tag: str | None = "v0.1.0",
+    extra_commits: tuple[str, ...] = DEFAULT_COMMITS,
+    name: str = "demo",
+) -> GitRepo:
     """A released project (v0.1.0 tagged and pushed) with commits and notes since.
 
     Needs the isolated environment (`git_env`); its remote is `git@github.com:acme/NAME.git`.
@@ -199,8 +224,9 @@ def make_repo(base: Path, *, changelog: str = CHANGELOG, pyproject: str = PYPROJ
     base.mkdir(parents=True, exist_ok=True)
     url = GITHUB_URL.replace("/demo.git", f"/{name}.git")
     with open(os.environ["GIT_CONFIG_GLOBAL"], "a", encoding="utf-8") as handle:
-        handle.write(textwrap.dedent(
-            f"""\
+        handle.write(
+            textwrap.dedent(
+                f"""\
             [init]
             \tdefaultBranch = master
             [commit]
@@ -210,16 +236,21 @@ def make_repo(base: Path, *, changelog: str = CHANGELOG, pyproject: str = PYPROJ
             [url "{remote}"]
             \tinsteadOf = {url}
             """
-        ))
+            )
+        )
     subprocess.run(["git", "init", "--quiet", "--bare", "-b", "master", str(remote)], check=True)
     subprocess.run(["git", "init", "--quiet", "-b", "master", str(work)], check=True)
     repo = GitRepo(work=work, remote=remote, home=home)
     repo.git("remote", "add", "origin", url)
-    first = changelog.split("## [Unreleased]")[0] + "## [Unreleased]\n\n" + (
-        "## [0.1.0]" + changelog.split("## [0.1.0]", 1)[1] if "## [0.1.0]" in changelog else ""
+    first = (
+        changelog.split("## [Unreleased]", maxsplit=1)[0]
+        + "## [Unreleased]\n\n"
+        + ("## [0.1.0]" + changelog.split("## [0.1.0]", 1)[1] if "## [0.1.0]" in changelog else "")
     )
-    repo.commit("chore: start", {"pyproject.toml": pyproject, "CHANGELOG.md": first,
-                                  ".gitignore": "build/\n"})
+    repo.commit(
+        "chore: start",
+        {"pyproject.toml": pyproject, "CHANGELOG.md": first, ".gitignore": "build/\n"},
+    )
     if tag:
         repo.git("tag", "-a", "-m", f"{tag}\n\nFirst release", tag)
     for index, message in enumerate(extra_commits):
@@ -239,8 +270,11 @@ def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for key, value in isolated_env(home).items():
         monkeypatch.setenv(key, value)
     # libgit2 ignores GIT_CONFIG_GLOBAL and caches HOME at start-up: point it at the fake HOME.
-    levels = (pygit2.enums.ConfigLevel.GLOBAL, pygit2.enums.ConfigLevel.XDG,
-              pygit2.enums.ConfigLevel.SYSTEM)
+    levels = (
+        pygit2.enums.ConfigLevel.GLOBAL,
+        pygit2.enums.ConfigLevel.XDG,
+        pygit2.enums.ConfigLevel.SYSTEM,
+    )
     saved = [pygit2.settings.search_path[level] for level in levels]
     for level in levels:
         pygit2.settings.search_path[level] = str(home)

@@ -117,7 +117,9 @@ class GitHubOpenAPI:
             registry=self._registry,
             format_checker=oas30_format_checker,
         )
-        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        errors = sorted(
+            validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path]
+        )
         return [
             f"{where}: {'/'.join(str(p) for p in error.absolute_path) or '(root)'}: "
             f"{error.message[:300]}"
