@@ -49,8 +49,6 @@ __all__ = [
     "roll_forward",
 ]
 
-KEEP_A_CHANGELOG = "## [X.Y.Z] - YYYY-MM-DD"
-
 # mistletoe's functions carry no annotations; it is used through these names only.
 block_token: Any = mistletoe.block_token
 block_tokenizer: Any = mistletoe.block_tokenizer
@@ -62,11 +60,15 @@ def normalize_label(label: str) -> str:
     """A link label as CommonMark compares them (case and inner whitespace folded)."""
     return str(mistletoe.core_tokens.normalize_label(label))  # type: ignore[no-untyped-call]
 
-# Lines that may start a level-1/2 ATX heading (mistletoe confirms each one).
-_CANDIDATE = re.compile(r"^ {0,3}#{1,2}(?=[ \t\n])", re.MULTILINE)
-# Lines after which a later heading may not be a heading, or which hold something we need
-# (definitions, setext underlines): the region containing one is parsed by mistletoe.
-_SUSPICIOUS = re.compile(r"^(?:[ \t>]*(?:```|~~~|<|\[)| {0,3}(?:=+|-+)[ \t]*$)", re.MULTILINE)
+
+# `candidate`: a line that may be a level-1/2 ATX heading (mistletoe confirms each one).
+# `suspicious`: a line after which a later heading may not be one, or which holds something we
+# need (a definition, a setext underline): the region containing one is parsed by mistletoe.
+_LINES_OF_NOTE = re.compile(
+    r"^(?:(?P<candidate> {0,3}#{1,2}(?=[ \t\n]))"
+    r"|(?P<suspicious>[ \t>]*(?:```|~~~|<|\[)| {0,3}(?:=+|-+)[ \t]*$))",
+    re.MULTILINE,
+)
 
 _UNRELEASED = re.compile(r"^\[?\s*unreleased\s*\]?(?:\([^)]*\))?\s*$", re.IGNORECASE)
 _VERSION_TITLE = re.compile(
@@ -86,6 +88,10 @@ _LOOKS_LIKE_VERSION = re.compile(r"^(?:(?:version|release)\s+)?\[?v?\d+\.\d+", r
 _REPO_BASE = re.compile(r"^(?P<base>.+?)/(?:compare|releases/tag|tree|commits?|tags?)/")
 _COMPARE_HEAD = re.compile(r"/compare/(?P<from>[^/]+?)\.\.\.HEAD$")
 _COMPARE_INLINE = re.compile(r"(\]\([^)\s]*/compare/)[^)\s]*?\.\.\.HEAD")
+_CODE = (
+    mistletoe.block_token.CodeFence, mistletoe.block_token.BlockCode,
+    mistletoe.span_token.InlineCode, mistletoe.block_token.HtmlBlock, mistletoe.span_token.HtmlSpan,
+)
 _FULL_REF = re.compile(r"\[(?P<text>[^\[\]]+)\]\[(?P<label>[^\[\]]+)\]")
 
 
@@ -151,7 +157,7 @@ class LinkRef:
     start: int = -1  # offsets of its source text in `Changelog.text` (top-level ones only)
     end: int = -1  # just after its last line ending
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return normalize_label(self.label)
 
@@ -262,8 +268,10 @@ class _Lines:
             if parts[-1] == "":
                 parts.pop()
             offsets = list(itertools.accumulate((len(p) + 1 for p in parts), initial=0))
-        else:
+        elif bom:
             offsets = [0, *(p + bom for p in poffsets[1:])]
+        else:
+            offsets = poffsets[:]
         offsets[-1] = len(text)
         eol = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
         return cls(text, offsets, plines, ptext, poffsets, eol)
@@ -288,25 +296,54 @@ class _Root:
         self.footnotes: dict[str, tuple[str, str]] = dict(footnotes or {})
 
 
+_CHUNK = 16  # lines of link definitions handed to mistletoe at a time
+
+
+class _Definitions(block_token.Footnote):  # type: ignore[misc]
+    """mistletoe's link reference definitions, read at most `_CHUNK` lines at a time.
+
+    mistletoe matches a run of definitions with `string[offset:]` per definition, which is
+    quadratic: the 7,000 definitions at the bottom of a big changelog took seconds. Definitions
+    are line-based, so reading the run in windows finds the same ones (a window that ends inside
+    a definition backtracks to it, and the next window starts there).
+    """
+
+    @classmethod
+    def read(cls, lines: Any) -> Any:
+        start = lines.get_pos()
+        window = block_tokenizer.FileWrapper(lines.lines[start + 1 : start + 1 + _CHUNK])
+        result = super().read(window)
+        lines.set_pos(start + window.get_pos() + 1)
+        return _Matches(result, window.get_pos() + 1) if result else result
+
+
+class _Matches(list[Any]):
+    """The definitions one read found, and how many lines it took."""
+
+    def __init__(self, matches: list[Any], lines: int) -> None:
+        super().__init__(matches)
+        self.lines = lines
+
+
 @contextmanager
 def _mistletoe(root: _Root) -> Iterator[None]:
     # HTML blocks (and comments) are off in mistletoe's default token set; a `## ` line inside
     # `<!-- -->` must not become a heading. Restore mistletoe's global state afterwards.
-    added = [
-        (module, cls)
-        for module, cls in ((block_token, block_token.HtmlBlock), (span_token, span_token.HtmlSpan))
-        if cls not in module._token_types
-    ]
-    for module, cls in added:
-        module.add_token(cls)
+    blocks, spans = list(block_token._token_types), list(span_token._token_types)
+    for module, cls in ((block_token, block_token.HtmlBlock), (span_token, span_token.HtmlSpan)):
+        if cls not in module._token_types:
+            module.add_token(cls)
+    if block_token.Footnote in block_token._token_types:
+        at = block_token._token_types.index(block_token.Footnote)
+        block_token._token_types[at] = _Definitions
     saved = token._root_node
     token._root_node = root
     try:
         yield
     finally:
         token._root_node = saved
-        for module, cls in added:
-            module.remove_token(cls)
+        block_token._token_types[:] = blocks
+        span_token._token_types[:] = spans
 
 
 @dataclass(frozen=True)
@@ -355,17 +392,20 @@ def _collect(buffer: _Buffer, lines: _Lines, scan: _Scan, upto: int) -> None:
                     count += 1
                 content = " ".join(ln.strip() for ln in lines.plines[index : index + count - 1])
                 scan.headings.append(_Heading(index, result.level, content, count))
-        elif token_type is block_token.Footnote:
+        elif token_type is _Definitions:
             _spans(index, result, lines, scan)
         elif token_type is block_token.HtmlBlock and lines.plines[index].lstrip()[:4] == "<!--":
             scan.comments.append((index, index + len(result)))
 
 
 def _spans(index: int, matches: Sequence[Any], lines: _Lines, scan: _Scan) -> None:
+    if getattr(matches, "lines", None) == len(matches):  # one line each, the usual case
+        scan.refs.extend((index + n, index + n + 1, match) for n, match in enumerate(matches))
+        return
     # mistletoe reports the definitions of a block, not where each one is: re-run its matcher
     # over the block's lines to get each definition's line range.
     end = index
-    while end < len(lines) and lines.plines[end].strip():
+    while end < min(len(lines), index + _CHUNK) and lines.plines[end].strip():
         end += 1
     string = "".join(lines.plines[index:end])
     offset, first = 0, index
@@ -419,8 +459,11 @@ def _restart(lines: _Lines, fresh: int, upto: int) -> int:
 
 def _scan(lines: _Lines) -> _Scan:
     scan = _Scan()
-    candidates = [lines.line_of(m.start()) for m in _CANDIDATE.finditer(lines.ptext)]
-    suspicious = [lines.line_of(m.start()) for m in _SUSPICIOUS.finditer(lines.ptext)]
+    candidates: list[int] = []
+    suspicious: list[int] = []
+    for match in _LINES_OF_NOTE.finditer(lines.ptext):
+        found = candidates if match.lastgroup == "candidate" else suspicious
+        found.append(lines.line_of(match.start()))
     fresh = 0  # a line where no block is open
     i = 0
     while i < len(candidates):
@@ -517,6 +560,13 @@ def parse(text: str) -> Changelog:
     return Changelog(text, tuple(sections), tuple(refs), lines.eol, by_key, tuple(others))
 
 
+def _unescape(text: str) -> str:
+    # What mistletoe does to a destination or title; skipped when there is nothing to do.
+    if "\\" in text or "&" in text:
+        return str(span_token.EscapeSequence.strip(text))
+    return text
+
+
 def _link_refs(lines: _Lines, scan: _Scan, root: _Root) -> list[LinkRef]:
     refs: list[LinkRef] = []
     placed: set[str] = set()
@@ -524,10 +574,8 @@ def _link_refs(lines: _Lines, scan: _Scan, root: _Root) -> list[LinkRef]:
         label, dest, title = match[0], match[1], match[2]
         start = lines.offsets[first]
         end = lines.offsets[min(last, len(lines))]
-        refs.append(
-            LinkRef(label, span_token.EscapeSequence.strip(dest.strip()),
-                    span_token.EscapeSequence.strip(title), first + 1, start, end)
-        )
+        dest, title = _unescape(dest.strip()), _unescape(title)
+        refs.append(LinkRef(label, dest, title, first + 1, start, end))
         placed.add(normalize_label(label))
     for key, (dest, title) in root.footnotes.items():
         if key not in placed:  # defined inside a list item or a quote
@@ -619,12 +667,32 @@ def _plain(item: Any) -> str:
     return "".join(_plain(child) for child in getattr(item, "children", None) or ())
 
 
-def _used(body: str, changelog: Changelog) -> list[str]:
-    """Keys of the definitions that reference links in `body` resolve to."""
+def _tokenize(body: str, changelog: Changelog) -> list[Any]:
+    """`body` parsed by mistletoe, its references resolved against the whole file."""
     root = _Root({key: (ref.dest, ref.title) for key, ref in changelog._refs.items()})
     lines = body.replace("\r\n", "\n").splitlines(keepends=True)
     with _mistletoe(root):
-        tokens = block_token.tokenize([ln if ln.endswith("\n") else ln + "\n" for ln in lines])
+        tokens: list[Any] = block_token.tokenize(
+            [ln if ln.endswith("\n") else ln + "\n" for ln in lines]
+        )
+    return tokens
+
+
+def _prose(tokens: Sequence[Any]) -> Iterator[str]:
+    """The plain text of `tokens`, code and raw HTML left out."""
+    for item in tokens:
+        if isinstance(item, _CODE):
+            continue
+        if isinstance(item, span_token.RawText):
+            yield str(item.content)
+        children = getattr(item, "children", None)
+        if children:
+            yield from _prose(list(children))
+
+
+def _used(body: str, changelog: Changelog) -> list[str]:
+    """Keys of the definitions that reference links in `body` resolve to."""
+    tokens = _tokenize(body, changelog)
     keys: list[str] = []
     by_target: dict[tuple[str, str], list[str]] = {}
     for key, ref in changelog._refs.items():
@@ -762,8 +830,10 @@ def _link_problems(changelog: Changelog) -> list[str]:
                 f"heading [{section.label}] (line {section.line}) has no link definition: "
                 f"add `[{section.label}]: <url>` at the bottom"
             )
-        for found in _FULL_REF.finditer(section.body):
-            if changelog.ref(found["label"]) is None and _outside_code(section.body, found.start()):
+        if "][" not in section.body:
+            continue
+        for text in _prose(_tokenize(section.body, changelog)):
+            for found in _FULL_REF.finditer(text):  # left as text: the label is not defined
                 problems.append(
                     f"link [{found['text']}][{found['label']}] in {section.name} points nowhere: "
                     f"define [{found['label']}]: <url>"
@@ -781,11 +851,6 @@ def _link_problems(changelog: Changelog) -> list[str]:
         if not ref.dest.strip():
             problems.append(f"link definition [{ref.label}] has an empty destination: add the URL")
     return problems
-
-
-def _outside_code(body: str, position: int) -> bool:
-    before = body[:position]
-    return before.count("`") % 2 == 0 and len(re.findall(r"^\s*(?:```|~~~)", before, re.M)) % 2 == 0
 
 
 # --- rolling forward -----------------------------------------------------------------------
@@ -963,17 +1028,20 @@ def _link_edits(
     label = f"{'v' if style.v else ''}{version}"
     new_ref = f"[{label}]: {target}" if style.label == "ref" else None
     edits: list[_Edit] = []
-    stale = old.ref(label)
-    if new_ref and stale is not None and stale.line is not None:
+    stale = next((r for r in placed if r.key == normalize_label(label)), None)
+    if new_ref and stale is not None:
         warnings.append(f"replaced the link definition [{stale.label}] on line {stale.line}")
-        edits.append(_Edit(stale.start, stale.end, ""))
     if ours is not None:
         source = old.text[ours.start : ours.end]
         line_end = source[len(source.rstrip("\r\n")) :]
         replacement = f"[{ours.label}]: {base}/compare/{tag}...HEAD" + (line_end or eol)
         if new_ref:
             replacement += new_ref + (line_end or "")
+            if stale is not None:
+                edits.append(_Edit(stale.start, stale.end, ""))
         edits.append(_Edit(ours.start, ours.end, replacement))
+    elif new_ref and stale is not None:
+        edits.append(_Edit(stale.start, stale.end, new_ref + eol))
     elif new_ref:
         edits.append(_Edit(versions[0].start, versions[0].start, new_ref + eol))
-    return [e for e in edits if not (stale is not None and e.start == stale.start and e.text)]
+    return edits

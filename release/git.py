@@ -178,8 +178,6 @@ def previous_release(repo: pygit2.Repository) -> PreviousRelease:
     head = repo.head.peel(pygit2.Commit).id
     # Highest version first: the first reachable one wins, usually after a single walk.
     for tag in sorted(tags, key=lambda t: t.version, reverse=True):
-        if tag.version.is_prerelease:
-            continue
         if str(head) == tag.target:
             return PreviousRelease(tag, tuple(ignored), 0)
         reachable, count = _since(repo, head, tag.target)
@@ -216,8 +214,10 @@ def read_blob(repo: pygit2.Repository, commit_sha: str, path: str) -> bytes | No
 # --- through the user's git ------------------------------------------------------------------
 
 
-def _git(root: Path, *args: str, input: str | None = None, check: bool = True) -> proc.Result:
-    return proc.run(["git", *args], cwd=root, input=input, check=check)
+def _git(
+    root: Path, *args: str, input: str | None = None, check: bool = True, quiet: bool = False
+) -> proc.Result:
+    return proc.run(["git", *args], cwd=root, input=input, check=check, quiet=quiet)
 
 
 def config_bool(root: Path, key: str) -> bool:
@@ -257,10 +257,13 @@ def ls_remote(root: Path, remote: str, branch: str, tag: str) -> RemoteView:
     )
 
 
-def commit(root: Path, paths: Sequence[str], message: str) -> str:
-    """Commit exactly `paths` (other staged changes stay out) and return the new HEAD."""
+def commit(root: Path, paths: Sequence[str], message: str) -> None:
+    """Commit exactly `paths` (other staged changes stay out)."""
     _git(root, "commit", "--cleanup=verbatim", "--file=-", "--only", "--", *paths, input=message)
-    return _git(root, "rev-parse", "HEAD").stdout.strip()
+
+
+def head_sha(root: Path) -> str:
+    return _git(root, "rev-parse", "HEAD", quiet=True).stdout.strip()
 
 
 def tag(root: Path, name: str, message: str, *, sign: bool) -> None:

@@ -8,6 +8,7 @@ header, never in argv or on disk.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -90,14 +91,14 @@ def read_archive(path: Path) -> ImageArchive:
 def _json_members(path: Path, compressed: bool) -> dict[str, bytes]:
     """The archive's top-level JSON files (manifest and config); layers are skipped."""
     found: dict[str, bytes] = {}
-    # buildLayeredImage writes the config and manifest last: a gzip'd archive is streamed
-    # through; a plain one is read with seeks over the layers.
-    opened = (
-        tarfile.open(path, mode="r|gz", bufsize=1 << 20)
-        if compressed
-        else tarfile.open(path, mode="r:")
-    )
-    with opened as tar:
+    # buildLayeredImage writes the config and manifest last, so the whole archive is read:
+    # tarfile seeks over the layers, which GzipFile turns into fast buffered inflation
+    # (about twice as fast as tarfile's own "r|gz" stream).
+    with (
+        path.open("rb") as handle,
+        gzip.GzipFile(fileobj=handle) if compressed else contextlib.nullcontext(handle) as raw,
+        tarfile.open(fileobj=raw, mode="r:") as tar,
+    ):
         for member in tar:
             if member.isfile() and "/" not in member.name and member.name.endswith(".json"):
                 extracted = tar.extractfile(member)

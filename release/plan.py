@@ -213,11 +213,6 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:  # noqa: PLR0915
     }
     dirty = git.dirty_paths(repo)
     foreign = [p for p in dirty if p not in release_files]
-    if foreign:
-        problems.append(
-            f"the working tree is not clean ({_shorten(foreign)}): commit, stash or remove "
-            "those changes (untracked files too, unless git ignores them)"
-        )
 
     if git.identity(root) is None:
         problems.append(
@@ -263,6 +258,18 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:  # noqa: PLR0915
                 f"tag {new.tag} already exists locally: release a higher version, or delete the "
                 f"tag (`git tag -d {new.tag}`) if it is a mistake"
             )
+
+    # Release files changed in the work tree may be a run killed after writing them: then
+    # pyproject.toml already holds the new version (it is written first), and the plan must
+    # match them byte for byte (`check_interrupted`). Anything else is a dirty tree.
+    touched = [p for p in dirty if p in release_files]
+    if touched and (PYPROJECT not in touched or new is None or _version_in(root) != new):
+        foreign += touched
+    if foreign:
+        problems.append(
+            f"the working tree is not clean ({_shorten(sorted(foreign))}): commit, stash or "
+            "remove those changes (untracked files too, unless git ignores them)"
+        )
 
     ahead = 0
     if git.remote_url(repo, settings.remote) is not None:
@@ -352,7 +359,7 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:  # noqa: PLR0915
         changelog=changelog_text,
         parsed=parsed,
         version_files=tuple(extra),
-        dirty=tuple(p for p in dirty if p in release_files),
+        dirty=tuple(touched),
         sign_commit=git.config_bool(root, "commit.gpgsign"),
         sign_tag=git.config_bool(root, "tag.gpgsign"),
     )
@@ -360,11 +367,17 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:  # noqa: PLR0915
 
 def choose_notes(repo: pygit2.Repository, facts: Facts, opts: Options) -> Notes:
     """The first source that gives notes: --notes-file, [Unreleased], the LLM, the commits."""
-    if opts.notes_file is not None:
-        return Notes(notes.read_notes_file(opts.notes_file), NotesSource.FILE, str(opts.notes_file))
     parsed = facts.parsed
     assert parsed.unreleased is not None
     unreleased = notes.finish(changelog.notes(parsed, parsed.unreleased))
+    if opts.notes_file is not None:
+        if unreleased:
+            log.step(
+                "notes",
+                status="warning",
+                warning="--notes-file replaces what [Unreleased] holds in the new section",
+            )
+        return Notes(notes.read_notes_file(opts.notes_file), NotesSource.FILE, str(opts.notes_file))
     if unreleased:
         return Notes(unreleased, NotesSource.UNRELEASED, "[Unreleased]")
     since = facts.previous.target if facts.previous else None
@@ -441,6 +454,21 @@ def tag_message(version: Version, text: str) -> str:
     return f"{version.tag}\n\n{text}"
 
 
+def _version_in(root: Path) -> Version | None:
+    text = _read(root / PYPROJECT)
+    try:
+        return read_version(text) if text is not None else None
+    except (ConfigError, VersionError):
+        return None
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return None
+
+
 def check_interrupted(plan: Plan) -> None:
     """Release files already changed in the work tree are fine only when they hold exactly
     what this plan writes (a run killed after writing them); anything else is a dirty tree."""
@@ -448,12 +476,7 @@ def check_interrupted(plan: Plan) -> None:
         return
     root = plan.facts.settings.root
     planned = {c.path: c.new for c in plan.files}
-    stray = [
-        p
-        for p in plan.facts.dirty
-        if p not in planned
-        or (root / p).read_text(encoding="utf-8", errors="surrogateescape") != planned[p]
-    ]
+    stray = [p for p in plan.facts.dirty if p not in planned or _read(root / p) != planned[p]]
     if stray:
         raise ChecksFailed(
             [

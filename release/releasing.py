@@ -37,7 +37,7 @@ def _write_and_commit(plan: Plan) -> None:
         for change in plan.files:
             write_atomic(root / change.path, change.new)
         log.step("files", status="ok", written=",".join(c.path for c in plan.files))
-        sha = git.commit(root, [c.path for c in plan.files], plan.commit_message)
+        git.commit(root, [c.path for c in plan.files], plan.commit_message)
     except (CommandError, OSError) as exc:
         # Nothing half-done: put every file back the way HEAD has it.
         for change in plan.files:
@@ -53,6 +53,7 @@ def _write_and_commit(plan: Plan) -> None:
             f"committing the release failed ({detail}): nothing was committed and the files "
             "were restored; fix the cause (a commit hook?) and retry"
         ) from None
+    sha = git.head_sha(root)
     log.step("commit", status="ok", sha=sha[:12], signed=plan.facts.sign_commit)
 
 

@@ -23,7 +23,7 @@ from release.changelog import (
     parse,
     roll_forward,
 )
-from release.version import Version
+from release.version import Bump, Version
 from release.version import parse as semver
 
 DATA = Path(__file__).parent / "data" / "changelogs"
@@ -199,6 +199,21 @@ def test_golden_sections(name: str, query: str, variant: str) -> None:
     assert section.body in text
 
 
+@pytest.mark.parametrize("query", ["Unreleased", "1.1.0", "1.0.0"])
+def test_a_windows_file_with_crlf_and_a_bom(query: str) -> None:
+    raw = (DATA / "windows-crlf-bom.md").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.count(b"\n") == raw.count(b"\r\n")
+    golden = EXPECTED / f"windows-crlf-bom@{query}.md"
+    found = extract(raw.decode("utf-8"), query)
+    if REGENERATE:
+        golden.write_bytes(found.body.encode() + b"\r\n")
+    assert found.body.encode() + b"\r\n" == golden.read_bytes()
+    rolled = roll_forward(raw.decode("utf-8"), semver("1.2.0"), "2026-01-02")
+    assert rolled.text.encode().count(b"\n") == rolled.text.encode().count(b"\r\n")
+    assert rolled.text.startswith("\ufeff# Changelog\r\n")
+
+
 def test_golden_files_use_what_they_claim() -> None:
     kac = read("keep-a-changelog.md")
     assert "## " in kac.split("## [Unreleased]")[1].split("## [2.1.0]")[0]  # a `## ` in a fence
@@ -348,6 +363,7 @@ CHECKS = [
     ("## [1.0.0] - 2020-01-01\n\n## [Unreleased]\n",
      ["[Unreleased] (line 3) is not the first section"]),
     ("## [Unreleased]\n\n## Unreleased\n", ["2 [Unreleased] sections (lines 1, 3)"]),
+    ("## [Unreleased]\n\n```\n[x][y]\n```\n\n    [a][b]\n\n<p>[c][d]</p>\n", []),
 ]
 
 
@@ -478,6 +494,26 @@ def test_roll_forward_mixed_styles_warns_and_uses_the_newest() -> None:
     assert "`## v1.2.0 \u2013 2026-01-02`" in rolled.warnings[0]
 
 
+def test_roll_forward_replaces_a_stale_definition_without_an_unreleased_link() -> None:
+    text = (
+        "## [Unreleased]\n\n- x\n\n## [1.0.0] - 2020-01-01\n\n"
+        "[1.1.0]: https://e.org/stale\n[1.0.0]: https://e.org/releases/tag/v1.0.0\n"
+    )
+    rolled = roll_forward(text, semver("1.1.0"), "2026-01-02")
+    assert rolled.text.endswith(
+        "\n\n[1.1.0]: https://e.org/compare/v1.0.0...v1.1.0\n"
+        "[1.0.0]: https://e.org/releases/tag/v1.0.0\n"
+    )
+
+
+def test_roll_forward_adds_a_version_link_without_an_unreleased_link() -> None:
+    text = "## [Unreleased]\n\n- x\n\n## [1.0.0] - 2020-01-01\n\n[1.0.0]: https://e.org/tag/v1.0.0\n"
+    rolled = roll_forward(text, semver("1.1.0"), "2026-01-02")
+    assert rolled.text.endswith(
+        "\n\n[1.1.0]: https://e.org/compare/v1.0.0...v1.1.0\n[1.0.0]: https://e.org/tag/v1.0.0\n"
+    )
+
+
 def test_roll_forward_replaces_a_stale_definition() -> None:
     text = (
         "## [Unreleased]\n\n- x\n\n## [1.0.0] - 2020-01-01\n\n"
@@ -587,7 +623,7 @@ def test_roll_forward_moves_exactly_the_unreleased_notes(gen: Generated, date: s
     before = parse(gen.text)
     assert before.unreleased is not None
     newest = max((s.version for s in before.releases if s.version), default=Version(0, 0, 0))
-    new = newest.bump(changelog_bump()) if before.releases else Version(0, 1, 0)
+    new = newest.bump(Bump.MINOR) if before.releases else Version(0, 1, 0)
     if not gen.bodies["Unreleased"].strip():
         with pytest.raises(ChangelogError, match="nothing to release"):
             roll_forward(gen.text, new, date)
@@ -607,12 +643,6 @@ def test_roll_forward_moves_exactly_the_unreleased_notes(gen: Generated, date: s
         roll_forward(rolled.text, new, date, notes="- more")
 
 
-def changelog_bump() -> Any:
-    from release.version import Bump
-
-    return Bump.MINOR
-
-
 # mistletoe is the reference: the scan that skips plain regions must find exactly the headings
 # and link definitions that a full parse of the document finds.
 LINES = st.sampled_from(
@@ -626,17 +656,27 @@ LINES = st.sampled_from(
 
 
 def _reference(text: str) -> tuple[list[tuple[int, int]], dict[str, Any]]:
+    """Top-level headings (level <= 2) and link definitions of a full, plain mistletoe parse."""
+    block_token, block_tokenizer = changelog.block_token, changelog.block_tokenizer
+    span_token, token = changelog.span_token, changelog.token
     lines = changelog._Lines.split(text)
     root = changelog._Root()
     found = []
-    with changelog._mistletoe(root):
-        for kind, result, line in changelog.block_tokenizer.tokenize_block(
-            lines.plines, changelog.block_token._token_types
+    block_token.add_token(block_token.HtmlBlock)
+    span_token.add_token(span_token.HtmlSpan)
+    token._root_node = root
+    try:
+        for kind, result, line in block_tokenizer.tokenize_block(
+            lines.plines, block_token._token_types
         ):
-            if kind is changelog.block_token.Heading and result[0] <= 2:
+            if kind is block_token.Heading and result[0] <= 2:
                 found.append((line - 1, result[0]))
-            elif isinstance(result, changelog.block_token.SetextHeading) and result.level <= 2:
+            elif isinstance(result, block_token.SetextHeading) and result.level <= 2:
                 found.append((line - 1, result.level))
+    finally:
+        token._root_node = None
+        block_token.remove_token(block_token.HtmlBlock)
+        span_token.remove_token(span_token.HtmlSpan)
     return found, root.footnotes
 
 
@@ -650,6 +690,21 @@ def test_the_fast_scan_agrees_with_a_full_mistletoe_parse(text: str) -> None:
         scan = changelog._scan(lines)
     assert [(h.index, h.level) for h in scan.headings] == headings
     assert root.footnotes == definitions
+
+
+@settings(max_examples=int(os.environ.get("DOJO_SCAN_EXAMPLES", "100")), deadline=None)
+@given(st.lists(st.sampled_from(
+    ["[a]: https://e.org/a", "[b]:", "  https://e.org/b", '  "title', '  more"', "[c]: /c 'x'",
+     "[d]: <https://e.org/d> (paren title)", "not a definition", "[e]: /e trailing junk"]
+), min_size=10, max_size=80).map("\n".join))
+def test_long_definition_runs_are_read_like_mistletoe_reads_them(text: str) -> None:
+    parsed = parse("## [Unreleased]\n\n- x\n\n" + text)
+    _, definitions = _reference("## [Unreleased]\n\n- x\n\n" + text)
+    found: dict[str, tuple[str, str]] = {}
+    for ref in parsed.link_refs:  # the first definition of a label wins, as in CommonMark
+        found.setdefault(ref.key, (ref.dest, ref.title))
+    assert found == definitions
+    assert all(parsed.ref(key) is not None for key in definitions)
 
 
 def test_generated_big_changelog_round_trip() -> None:

@@ -138,6 +138,17 @@ def test_missing_changelog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     )
 
 
+def test_unreadable_changelogs(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "1.0.0", "--changelog", str(project))
+    assert (code, out) == (1, "")
+    assert err == f"extract-notes: changelog {project} is a directory: pass the right one with " \
+        "--changelog PATH\n"
+    (project / "latin1.md").write_bytes("## [1.0.0] - 2020-01-01\n\n- caf\xe9\n".encode("latin-1"))
+    code, out, err = run(capsys, "1.0.0", "--changelog", "latin1.md")
+    assert (code, out) == (1, "")
+    assert err == "extract-notes: changelog latin1.md is not UTF-8 (byte 30): save it as UTF-8\n"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

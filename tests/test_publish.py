@@ -158,7 +158,7 @@ def test_consistency_problems_name_each_value(
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
-def test_release_branch_pushes_sha_and_staging_then_rerun_changes_nothing(
+def test_release_branch_pushes_sha_and_staging_then_rerun_changes_nothing(  # noqa: PLR0917 (pytest fixtures)
     docker_env: Daemon,
     oci_registry: Registry,
     tmp_path: Path,
@@ -282,7 +282,7 @@ def test_local_clone_and_flags(
     commit = repo.create_commit("HEAD", sig, sig, "init", index.write_tree(), [])
     image = archive(tmp_path, unique_name("local"))
     name = f"{unique_name('me')}/dojo"
-    code, out, err = publish(
+    code, _out, err = publish(
         ["--image", str(image.path), "--registry", oci_registry.address, "--repository", name],
         capsys, root / ".", monkeypatch,
     )
@@ -302,13 +302,14 @@ def test_no_image_is_a_one_line_usage_error(
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1
-    assert "nix run .#publish" in err and "--image" in err
+    assert "nix run .#publish" in err
+    assert "--image" in err
 
 
 # --- tag builds ----------------------------------------------------------------------------
 
 
-def tag_build(
+def tag_build(  # noqa: PLR0917 (pytest fixtures)
     version: str,
     sha: str,
     image: Archive,
@@ -327,7 +328,7 @@ def tag_build(
     )
 
 
-def test_full_tag_build_with_github_release(
+def test_full_tag_build_with_github_release(  # noqa: PLR0917 (pytest fixtures)
     docker_env: Daemon,
     oci_registry: Registry,
     github_api: Any,
@@ -398,13 +399,17 @@ def test_version_tag_pointing_elsewhere_is_refused_and_nothing_is_pushed(
     assert code == 0, err
     before = {t: oci_registry.digest(repo, t) for t in oci_registry.tags(repo)}
     old = before["v1.2.3"]
+    assert old is not None
 
-    code, out, err = tag_build("v1.2.3", SHA_B, second, oci_registry, repo, root, capsys,
+    code, _out, err = tag_build("v1.2.3", SHA_B, second, oci_registry, repo, root, capsys,
                                monkeypatch)
     assert code == 1
     [line] = [x for x in err.splitlines() if not x.startswith("step=")]
-    assert "v1.2.3" in line and old in line and first.image_id in line
-    assert second.image_id in line and "--force" in line
+    assert "v1.2.3" in line
+    assert old in line
+    assert first.image_id in line
+    assert second.image_id in line
+    assert "--force" in line
     assert steps(err, "push") == []
     after = {t: oci_registry.digest(repo, t) for t in oci_registry.tags(repo)}
     assert after == before  # not even the new SHA tag
@@ -415,7 +420,8 @@ def test_version_tag_pointing_elsewhere_is_refused_and_nothing_is_pushed(
     assert code == 0, err
     assert oci_registry.config_digest(repo, "v1.2.3") == second.image_id
     forced = [p for p in steps(err, "push") if p["tag"] == "v1.2.3"]
-    assert forced[0]["forced"] == "true" and forced[0]["moved_from"] == old
+    assert forced[0]["forced"] == "true"
+    assert forced[0]["moved_from"] == old
 
 
 def test_latest_ignores_backports_and_prereleases(
@@ -431,7 +437,7 @@ def test_latest_ignores_backports_and_prereleases(
         root = write_project(tmp_path / f"p{version}", version, (version,))
         images[version] = archive(tmp_path, unique_name(version), version)
         sha = f"{abs(hash(version)):012x}"[:12].ljust(12, "0")
-        code, out, err = tag_build(f"v{version}", sha, images[version], oci_registry, repo,
+        code, _out, err = tag_build(f"v{version}", sha, images[version], oci_registry, repo,
                                    root, capsys, monkeypatch)
         assert code == 0, err
         expected_latest = "2.0.1" if version == "2.0.1" else "2.0.0"
@@ -449,7 +455,7 @@ def test_consistency_gate_refuses_before_anything_is_pushed(
     root = write_project(tmp_path / "proj", "1.2.4", ("1.2.2",))
     image = archive(tmp_path, unique_name("gate"), "1.2.2")
     repo = f"{unique_name('owner')}/dojo"
-    code, out, err = tag_build("v1.2.3", SHA_A, image, oci_registry, repo, root, capsys,
+    code, _out, err = tag_build("v1.2.3", SHA_A, image, oci_registry, repo, root, capsys,
                                monkeypatch)
     assert code == 1
     [line] = [x for x in err.splitlines() if not x.startswith("step=")]
@@ -474,13 +480,15 @@ def test_wrong_credentials_fail_with_a_clear_message(
     repo = f"{unique_name('owner')}/dojo"
     argv = ["--image", str(image.path), "--registry", auth_registry.address,
             "--repository", repo, "--sha", SHA_A]
-    assert auth_registry.user and auth_registry.password
+    assert auth_registry.user
+    assert auth_registry.password
     monkeypatch.setenv("DOJO_REGISTRY_USER", auth_registry.user)
     monkeypatch.setenv("DOJO_REGISTRY_PASSWORD", "wrong-password-123")
     code, out, err = publish(argv, capsys, root, monkeypatch)
     assert code == 1
     [line] = [x for x in err.splitlines() if not x.startswith("step=")]
-    assert "rejected the credentials" in line and "DOJO_REGISTRY_PASSWORD" in line
+    assert "rejected the credentials" in line
+    assert "DOJO_REGISTRY_PASSWORD" in line
     assert "wrong-password-123" not in err + out
 
     monkeypatch.setenv("DOJO_REGISTRY_PASSWORD", auth_registry.password)
@@ -490,7 +498,7 @@ def test_wrong_credentials_fail_with_a_clear_message(
     assert auth_registry.password not in err + out
 
 
-def test_transient_registry_faults_are_retried(
+def test_transient_registry_faults_are_retried(  # noqa: PLR0917 (pytest fixtures)
     docker_env: Daemon,
     fault_proxy: FaultProxy,
     oci_registry: Registry,
@@ -504,7 +512,7 @@ def test_transient_registry_faults_are_retried(
     fault_proxy.fail_next(503, times=1, match=r"^GET /v2/.*/manifests/")  # planning read
     fault_proxy.fail_next(0, times=1, match=r"^GET /v2/.*/manifests/")  # reset
     fault_proxy.fail_next(503, times=1, match=r"^PUT /v2/.*/manifests/")  # the daemon's push
-    code, out, err = publish(
+    code, _out, err = publish(
         ["--image", str(image.path), "--registry", fault_proxy.address, "--repository", repo,
          "--sha", SHA_A], capsys, root, monkeypatch,
     )
@@ -517,7 +525,7 @@ def test_transient_registry_faults_are_retried(
     assert oci_registry.config_digest(repo, SHA_A[:12]) == image.image_id
 
 
-def test_persistent_registry_faults_give_up_after_bounded_attempts(
+def test_persistent_registry_faults_give_up_after_bounded_attempts(  # noqa: PLR0917 (pytest fixtures)
     docker_env: Daemon,
     fault_proxy: FaultProxy,
     oci_registry: Registry,
@@ -529,13 +537,14 @@ def test_persistent_registry_faults_give_up_after_bounded_attempts(
     image = archive(tmp_path, unique_name("down"))
     repo = f"{unique_name('owner')}/dojo"
     fault_proxy.fail_next(502, times=50)
-    code, out, err = publish(
+    code, _out, err = publish(
         ["--image", str(image.path), "--registry", fault_proxy.address, "--repository", repo,
          "--sha", SHA_A], capsys, root, monkeypatch,
     )
     assert code == 1
     [line] = [x for x in err.splitlines() if not x.startswith("step=")]
-    assert "failed 4 times in a row" in line and "HTTP 502" in line
+    assert "failed 4 times in a row" in line
+    assert "HTTP 502" in line
     assert fault_proxy.faults_served == 4
     assert oci_registry.tags(repo) == []
 
@@ -553,7 +562,8 @@ def test_token_and_password_never_in_argv_or_output(
     root = write_project(tmp_path / "proj", "1.2.3", ("1.2.3",))
     image = archive(tmp_path, unique_name("secret"), gz=True)
     repo = f"{unique_name('owner')}/dojo"
-    assert auth_registry.user and auth_registry.password
+    assert auth_registry.user
+    assert auth_registry.password
     secrets = [github_api.token, auth_registry.password]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DOJO_"))}
     env.update(docker_env.env())
@@ -587,12 +597,12 @@ def test_token_and_password_never_in_argv_or_output(
             "--registry", auth_registry.address, "--repository", repo]
     try:
         ok = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True,
-                            timeout=300)
+                            timeout=300, check=False)
         # A failing run must not leak either: the wrong password is echoed nowhere.
         bad_env = dict(env, DOJO_REGISTRY_PASSWORD=auth_registry.password + "-wrong")
         secrets.append(auth_registry.password + "-wrong")
         bad = subprocess.run(argv, cwd=root, env=bad_env, capture_output=True, text=True,
-                             timeout=300)
+                             timeout=300, check=False)
     finally:
         done.set()
         watcher.join()
@@ -603,4 +613,75 @@ def test_token_and_password_never_in_argv_or_output(
     logs += (tmp_path / "out").read_text() + (tmp_path / "summary").read_text()
     for secret in secrets:
         assert secret not in logs
-    assert "step=release" in ok.stderr and "step=push" in ok.stderr
+    assert "step=release" in ok.stderr
+    assert "step=push" in ok.stderr
+
+
+def test_prerelease_gets_a_prerelease_and_leaves_latest(  # noqa: PLR0917 (pytest fixtures)
+    docker_env: Daemon,
+    oci_registry: Registry,
+    github_api: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "2.0.0-rc.1", ("2.0.0-rc.1",))
+    image = archive(tmp_path, unique_name("rc"), "2.0.0-rc.1")
+    repo = f"{unique_name('owner')}/dojo"
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="tag", ref_name="v2.0.0-rc.1",
+                repository=github_api.repository)
+    monkeypatch.setenv("GITHUB_TOKEN", github_api.token)
+    monkeypatch.setenv("GITHUB_API_URL", github_api.url)
+    code, _out, err = publish(
+        ["--image", str(image.path), "--registry", oci_registry.address, "--repository", repo],
+        capsys, root, monkeypatch,
+    )
+    assert code == 0, err
+    assert oci_registry.tags(repo) == sorted([SHA_A[:12], "v2.0.0-rc.1"])
+    [created] = github_api.releases
+    assert created["tag_name"] == "v2.0.0-rc.1"
+    assert created["prerelease"] is True
+
+
+def test_tag_build_in_actions_needs_the_token_before_pushing(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3", ("1.2.3",))
+    image = archive(tmp_path, unique_name("notoken"))
+    repo = f"{unique_name('owner')}/dojo"
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="tag", ref_name="v1.2.3")
+    code, _out, err = publish(
+        ["--image", str(image.path), "--registry", oci_registry.address, "--repository", repo],
+        capsys, root, monkeypatch,
+    )
+    assert code == 1
+    [line] = [x for x in err.splitlines() if not x.startswith("step=")]
+    assert "GITHUB_TOKEN" in line
+    assert "contents: write" in line
+    assert oci_registry.tags(repo) == []
+
+
+@pytest.mark.parametrize("content", [b"not a tar at all", b"\x1f\x8b\x08garbage"])
+def test_a_file_that_is_not_a_docker_archive_is_refused(  # noqa: PLR0917 (pytest fixtures)
+    docker_env: Daemon,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    bogus = tmp_path / "bogus.tar"
+    bogus.write_bytes(content)
+    code, _out, err = publish(
+        ["--image", str(bogus), "--registry", oci_registry.address, "--repository", "o/dojo",
+         "--sha", SHA_A], capsys, root, monkeypatch,
+    )
+    assert code == 1
+    [line] = err.strip().splitlines()
+    assert "not a docker-archive" in line
+    assert str(bogus) in line

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from release import changelog
+from release.commands.extract_notes import main as extract_notes
 from release.commands.release import main
 from tests.support.gitrepo import (
     CHANGELOG,
@@ -112,7 +113,9 @@ def assert_released(repo: GitRepo, base: str, version: str = "0.1.1") -> None:
 # --- the happy path -------------------------------------------------------------------------
 
 
-def test_release_cuts_commits_tags_and_pushes(git_repo: GitRepo, release: Release) -> None:
+def test_release_cuts_commits_tags_and_pushes(
+    git_repo: GitRepo, release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = git_repo.head()
     before_pyproject = git_repo.read("pyproject.toml")
     before_changelog = git_repo.read("CHANGELOG.md")
@@ -149,7 +152,12 @@ def test_release_cuts_commits_tags_and_pushes(git_repo: GitRepo, release: Releas
     parsed = changelog.parse(text)
     assert parsed.unreleased is not None
     assert parsed.unreleased.body.strip() == ""
-    assert changelog.extract(text, "0.1.1").body.strip() == unreleased.body.strip()
+    held = changelog.notes(changelog.parse(before_changelog), unreleased)
+    assert changelog.extract(text, "0.1.1").body == held
+    # ...and `extract-notes v0.1.1` prints exactly that.
+    capsys.readouterr()
+    assert extract_notes(["--changelog", str(git_repo.work / "CHANGELOG.md"), "v0.1.1"]) == 0
+    assert capsys.readouterr().out.rstrip("\n") == held
     assert f"[unreleased]: {WEB_URL}/compare/v0.1.1...HEAD" in text
     assert f"[0.1.1]: {WEB_URL}/compare/v0.1.0...v0.1.1" in text
     # The tag message is the version and the notes.
@@ -283,7 +291,9 @@ def test_notes_file_becomes_the_section_and_the_tag(
     notes_file.write_text("### Changed\n\n- Hand-written note (#40)\n")
     run = release("--bump", "patch", "--notes-file", str(notes_file))
     assert run.code == 0, run.err
-    assert run.steps("notes")[0]["source"] == "file"
+    warning, chosen = run.steps("notes")
+    assert "replaces what [Unreleased] holds" in warning["warning"]
+    assert chosen["source"] == "file"
     text = git_repo.read("CHANGELOG.md")
     assert (
         changelog.extract(text, "0.1.1").body.strip() == "### Changed\n\n- Hand-written note (#40)"
@@ -463,6 +473,9 @@ def _break(repo: GitRepo, how: str, tmp_path: Path) -> list[str]:
     elif how == "tag exists locally":
         elsewhere = repo.git("commit-tree", "HEAD^{tree}", "-m", "not on master")
         repo.git("tag", "v0.1.1", elsewhere)
+    elif how == "release file edited":
+        repo.write("CHANGELOG.md", repo.read("CHANGELOG.md") + "\n- an uncommitted note\n")
+        return []
     elif how == "behind":
         other = repo.other_clone()
         repo.git("commit", "--allow-empty", "-q", "-m", "fix: theirs", cwd=other)
@@ -486,6 +499,7 @@ def _break(repo: GitRepo, how: str, tmp_path: Path) -> list[str]:
         ("no remote", "no remote 'origin'"),
         ("tag exists locally", "tag v0.1.1 already exists locally"),
         ("behind", "behind origin/master"),
+        ("release file edited", "not clean (CHANGELOG.md)"),
     ],
 )
 def test_bad_input_is_one_line_and_changes_nothing(
@@ -885,3 +899,20 @@ def test_missing_identity_is_a_preflight_problem(
         "`user.email` (the release commit and tag carry your identity)"
     ]
     assert tree(git_repo) == before
+
+
+def test_a_prerelease_is_released_for_real(tmp_path: Path, git_env: Path, release: Release) -> None:
+    repo = make_repo(
+        tmp_path / "rc",
+        name="rc",
+        tag="v1.0.0-rc.1",
+        pyproject=PYPROJECT.replace("'0.1.0'", "'1.0.0-rc.1'"),
+        changelog=CHANGELOG.replace("[0.1.0]", "[1.0.0-rc.1]").replace("v0.1.0", "v1.0.0-rc.1"),
+    )
+    repo.git("tag", "v0.9.0", "HEAD~3")  # older, also reachable: the highest version wins
+    base = repo.head()
+    run = release("--bump", "patch", repo=repo)
+    assert run.code == 0, run.err
+    assert run.steps("preflight")[-1]["previous"] == "v1.0.0-rc.1"
+    assert_released(repo, base, "1.0.0")
+    assert "## [1.0.0] - 2026-03-04" in repo.read("CHANGELOG.md")

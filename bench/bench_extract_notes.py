@@ -1,0 +1,235 @@
+"""Benchmark: the whole `extract-notes` process on a generated 5 MB changelog with 3,000
+versions, for a version near the end and for `latest`, side by side with what a user would
+otherwise run: an awk one-liner (what many release workflows paste in) and the `keepachangelog`
+package's `to_raw_dict` (PyPI). git-cliff cannot extract a section, so it is not in the race.
+Every command runs the same number of times, interleaved; medians are compared. Goal: < 1 s.
+
+    python bench/bench_extract_notes.py [--mb 5] [--versions 3000] [--runs 7]
+
+keepachangelog comes from the `bench` extra (`pip install -e '.[bench]'`); without it, that row
+is skipped. `python -c pass` and `import mistletoe` are printed as baselines (what any Python
+tool pays before it reads a byte), not as competitors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KINDS = ("Added", "Changed", "Fixed", "Removed", "Security", "Deprecated")
+WORDS = [
+    "parser", "config", "cache", "retry", "timeout", "header", "token", "plugin", "registry",
+    "image", "layer", "digest", "tag", "branch", "remote", "commit", "notes", "changelog", "flag",
+    "option", "path", "symlink", "locale", "encoding", "stream",
+]
+
+
+def version_name(n: int) -> str:
+    return f"{n // 1000}.{n // 30 % 30}.{n % 30}"
+
+
+def generate(size: int, versions: int, *, worst: bool = False, seed: int = 7) -> str:
+    """A Keep a Changelog file of about `size` bytes with `versions` releases, newest first.
+
+    Like real ones: categories, bullets with links and issue references, nested lists, now and
+    then a fenced code block holding `## ` lines or an HTML comment; compare links and issue
+    links at the bottom. `worst` puts a fence and a comment in every section, so that no region
+    of the file can be skipped without a parse.
+    """
+    rng = random.Random(seed)
+    per = max(200, size // versions)
+    names = [version_name(n) for n in range(versions + 100, 100, -1)]
+    out = [
+        "# Changelog\n\nAll notable changes to this project are documented in this file.\n\n"
+        "The format is based on [Keep a Changelog](https://keepachangelog.com/en/1.1.0/).\n\n"
+        "## [Unreleased]\n\n### Added\n\n- Pending entry ([#1])\n\n"
+    ]
+    issue = 1
+    for index, name in enumerate(names):
+        date = f"20{10 + index % 15:02d}-{index % 12 + 1:02d}-{index % 28 + 1:02d}"
+        parts = [f"## [{name}] - {date}\n"]
+        length = 0
+        for kind in rng.sample(KINDS, 3):
+            parts.append(f"\n### {kind}\n\n")
+            for _ in range(rng.randint(2, 5)):
+                issue += 1
+                words = " ".join(rng.choices(WORDS, k=rng.randint(6, 14)))
+                line = f"- The {words} now works as documented ([#{issue}])\n"
+                if rng.random() < 0.3:
+                    line += f"  - including `{rng.choice(WORDS)}` on *Windows* and macOS\n"
+                parts.append(line)
+                length += len(line)
+                if length > per - 300:
+                    break
+        if worst or index % 10 == 3:
+            parts.append(f"\n```console\n$ tool migrate\n## migrated {name}\n```\n")
+        if worst or index % 25 == 7:
+            parts.append(f"\n<!--\n## [{name}] - draft heading kept in a comment\n-->\n")
+        filler = per - sum(map(len, parts))
+        while filler > 80:
+            words = " ".join(rng.choices(WORDS, k=10))
+            parts.append(f"- Also: {words}.\n")
+            filler -= 90
+        out.append("".join(parts) + "\n")
+    out.append(f"[unreleased]: https://github.com/acme/widget/compare/v{names[0]}...HEAD\n")
+    for newer, older in zip(names, [*names[1:], None], strict=True):
+        target = f"compare/v{older}...v{newer}" if older else f"releases/tag/v{newer}"
+        out.append(f"[{newer}]: https://github.com/acme/widget/{target}\n")
+    out.append("".join(f"[#{n}]: https://github.com/acme/widget/issues/{n}\n"
+                       for n in range(1, issue + 1, 7)))
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    argv: tuple[str, ...]
+    baseline: bool = False
+
+
+def extract_notes(path: Path, query: str, name: str) -> Command:
+    return Command(name, (sys.executable, "-m", "release.commands.extract_notes", query,
+                          "--changelog", str(path)))
+
+
+def rivals(path: Path, version: str, label: str) -> list[Command]:
+    """What a user would run instead: an awk one-liner, and keepachangelog if installed."""
+    found = [
+        Command(f"awk one-liner {label}", (
+            "awk", "-v", f"h=## [{version}]",
+            "index($0, h) == 1 {f = 1; next} /^## / {if (f) exit} f", str(path),
+        )),
+    ]
+    if importlib.util.find_spec("keepachangelog") is not None:
+        found.append(Command(f"keepachangelog.to_raw_dict {label}", (
+            sys.executable, "-c",
+            "import sys, keepachangelog; "
+            "print(keepachangelog.to_raw_dict(sys.argv[1])[sys.argv[2]]['raw'])",
+            str(path), version,
+        )))
+    return found
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float  # median seconds
+    cpu: float  # median user + system seconds of the process
+    stdout: bytes
+
+
+def time_once(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, bytes]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(list(argv), env=env, capture_output=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed: {done.stderr.decode(errors='replace')[-500:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout
+
+
+def race(cmds: list[Command], runs: int, env: dict[str, str]) -> dict[str, Timing]:
+    walls: dict[str, list[float]] = {c.name: [] for c in cmds}
+    cpus: dict[str, list[float]] = {c.name: [] for c in cmds}
+    outputs: dict[str, bytes] = {}
+    for _ in range(runs):  # interleaved, so load on the machine hits every tool alike
+        for cmd in cmds:
+            wall, cpu, out = time_once(cmd.argv, env)
+            walls[cmd.name].append(wall)
+            cpus[cmd.name].append(cpu)
+            outputs[cmd.name] = out
+    return {
+        name: Timing(statistics.median(walls[name]), statistics.median(cpus[name]), outputs[name])
+        for name in walls
+    }
+
+
+def verdict(output: bytes, body: str) -> str:
+    text = output.decode("utf-8", errors="replace").strip("\n")
+    if text == body:
+        return "identical"
+    if body.startswith(text):
+        return f"WRONG: cut short after {len(text)} of {len(body)} characters"
+    if text.replace("\n\n", "\n") == body.replace("\n\n", "\n"):
+        return "blank lines lost"
+    return "differs"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mb", type=float, default=5.0)
+    parser.add_argument("--versions", type=int, default=3000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    sys.path.insert(0, str(ROOT))
+    from release.changelog import parse
+
+    with tempfile.TemporaryDirectory(prefix="bench-notes.") as tmp:
+        size = int(args.mb * 1_000_000)
+        typical = Path(tmp, "CHANGELOG.md")
+        text = generate(size, args.versions)
+        typical.write_text(text, encoding="utf-8")
+        worst = Path(tmp, "WORST.md")
+        worst.write_text(generate(size, args.versions, worst=True), encoding="utf-8")
+        # 98% of the way down the file; one plain section, and one holding a fenced `## ` line.
+        index = args.versions - args.versions // 50
+        plain = version_name(args.versions + 100 - index - (index % 10 == 3))
+        fenced = version_name(args.versions + 100 - (index - index % 10 + 3))
+        parsed = parse(text)
+        print(f"changelog: {len(text.encode()) / 1e6:.2f} MB, {len(parsed.releases)} versions, "
+              f"{len(parsed.link_refs)} link definitions; median of {args.runs} runs per command, "
+              f"interleaved; python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}")
+
+        ours = f"extract-notes v{plain} (near the end)"
+        cmds = [
+            Command("python -c pass  (baseline: interpreter start)",
+                    (sys.executable, "-c", "pass"), baseline=True),
+            Command("python -c 'import mistletoe'  (baseline)",
+                    (sys.executable, "-c", "import mistletoe"), baseline=True),
+            extract_notes(typical, f"v{plain}", ours),
+            extract_notes(typical, "latest", "extract-notes latest"),
+            extract_notes(worst, f"v{plain}",
+                          f"extract-notes v{plain}, worst case (fence + comment everywhere)"),
+            *rivals(typical, plain, f"{plain}"),
+        ]
+        checks = rivals(typical, fenced, f"{fenced} (section with a fenced `## ` line)")
+        results = race(cmds, args.runs, env)
+        outputs = race(checks, 1, env)
+        expected = {plain: parsed.find(plain).body, fenced: parsed.find(fenced).body}
+
+    base = results[ours]
+    print(f"\n{'command':<66} {'wall':>8} {'cpu':>8} {'wall vs ours':>13}")
+    for cmd in cmds:
+        got = results[cmd.name]
+        print(f"{cmd.name:<66} {got.wall * 1000:5.0f} ms {got.cpu * 1000:5.0f} ms "
+              f"{got.wall / base.wall:12.2f}x")
+    print("\ndo the rivals print the section exactly as written? (extract-notes also appends the "
+          "link definitions the section uses)")
+    for cmd in [c for c in cmds if not c.baseline and not c.name.startswith("extract")]:
+        print(f"  {cmd.name}: {verdict(results[cmd.name].stdout, expected[plain])}")
+    for cmd in checks:
+        print(f"  {cmd.name}: {verdict(outputs[cmd.name].stdout, expected[fenced])}")
+    slowest = max(results[c.name].wall for c in cmds if c.name.startswith("extract-notes"))
+    print(f"\ngoal: the whole extract-notes process < 1 s: slowest median here "
+          f"{slowest * 1000:.0f} ms ({'met' if slowest < 1 else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
