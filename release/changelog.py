@@ -63,11 +63,13 @@ def normalize_label(label: str) -> str:
 
 # `candidate`: a line that may be a level-1/2 ATX heading (mistletoe confirms each one).
 # `suspicious`: a line after which a later heading may not be one, or which holds something we
-# need (a definition, a setext underline): the region containing one is parsed by mistletoe.
+# need (a definition, even in a list item; a setext underline): the region holding one is
+# parsed by mistletoe.
+# Matched after a "\n" rather than at `^`: a literal first character lets `re` skip ahead fast.
 _LINES_OF_NOTE = re.compile(
-    r"^(?:(?P<candidate> {0,3}#{1,2}(?=[ \t\n]))"
-    r"|(?P<suspicious>[ \t>]*(?:```|~~~|<|\[)| {0,3}(?:=+|-+)[ \t]*$))",
-    re.MULTILINE,
+    r"\n(?:(?P<candidate> {0,3}#{1,2}(?=[ \t\n]))"
+    r"|(?P<suspicious>[ \t>]*(?:```|~~~|<|\[|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]*\]:)"
+    r"| {0,3}(?:=+|-+)[ \t]*(?=\n)))"
 )
 
 _UNRELEASED = re.compile(r"^\[?\s*unreleased\s*\]?(?:\([^)]*\))?\s*$", re.IGNORECASE)
@@ -82,7 +84,7 @@ _DATE_PART = re.compile(
     r"^(?P<sep>\s*(?:[-\u2013\u2014:/,|]\s*)?)(?P<open>\(\s*)?(?P<date>[^()\[\]]*?)"
     r"(?P<close>\s*\))?(?P<tail>\s*(?:\[.*)?)$"
 )
-_OTHER_BREAKS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_OTHER_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LOOKS_LIKE_VERSION = re.compile(r"^(?:(?:version|release)\s+)?\[?v?\d+\.\d+", re.IGNORECASE)
 _REPO_BASE = re.compile(r"^(?P<base>.+?)/(?:compare|releases/tag|tree|commits?|tags?)/")
@@ -258,7 +260,7 @@ class _Lines:
         crlf = body.count("\r\n")
         normal = body.replace("\r\n", "\n") if crlf else body
         ptext = normal if normal.endswith("\n") or not normal else normal + "\n"
-        if _OTHER_BREAKS.search(ptext):  # str.splitlines would split at these too
+        if any(char in ptext for char in _OTHER_BREAKS):  # str.splitlines splits at these too
             plines = [p + "\n" for p in ptext.split("\n")[:-1]]
         else:
             plines = ptext.splitlines(keepends=True)
@@ -461,7 +463,7 @@ def _scan(lines: _Lines) -> _Scan:
     scan = _Scan()
     candidates: list[int] = []
     suspicious: list[int] = []
-    for match in _LINES_OF_NOTE.finditer(lines.ptext):
+    for match in _LINES_OF_NOTE.finditer("\n" + lines.ptext):  # match.start(): a line's offset
         found = candidates if match.lastgroup == "candidate" else suspicious
         found.append(lines.line_of(match.start()))
     fresh = 0  # a line where no block is open

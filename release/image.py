@@ -13,7 +13,8 @@ import gzip
 import hashlib
 import json
 import tarfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,19 +131,14 @@ class Engine:
             return False
         return True
 
-    def load(self, archive: ImageArchive) -> str:
-        """`docker load` the archive (streamed from disk) and return the loaded image ID."""
+    def load(self, path: Path) -> frozenset[str]:
+        """`docker load` the archive at `path` (streamed from disk); the loaded image IDs."""
         try:
-            with archive.path.open("rb") as data:
+            with path.open("rb") as data:
                 images = self.client.images.load(data)
         except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise DojoError(f"docker load of {archive.path} failed: {_first_line(exc)}") from None
-        ids = {str(image.id) for image in images}
-        if archive.image_id not in ids:
-            raise DojoError(
-                f"docker load of {archive.path} gave {sorted(ids)}, expected {archive.image_id}"
-            )
-        return archive.image_id
+            raise DojoError(f"docker load of {path} failed: {_first_line(exc)}") from None
+        return frozenset(str(image.id) for image in images)
 
     def push(
         self, image_id: str, repository: str, tag: str, credentials: Credentials | None
@@ -199,3 +195,35 @@ def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
+
+class Preload:
+    """`docker load` started in a thread while the archive is read and the plan is made.
+
+    Started only when a push is certain (the SHA tag is not in the registry yet), so a
+    re-run that finds every tag up to date never loads anything. The daemon decompresses
+    the archive while `read_archive` does the same on the other core.
+    """
+
+    def __init__(self, engine: Callable[[], Engine], path: Path) -> None:
+        self.path = path
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docker-load")
+        self._engine: Engine | None = None
+        self._future: Future[frozenset[str]] = self._pool.submit(self._run, engine)
+        self._pool.shutdown(wait=False)
+
+    def _run(self, engine: Callable[[], Engine]) -> frozenset[str]:
+        self._engine = engine()
+        return self._engine.load(self.path)
+
+    def result(self) -> tuple[Engine, frozenset[str]]:
+        """Wait for the load: the engine it used and the image IDs it loaded."""
+        ids = self._future.result()
+        assert self._engine is not None
+        return self._engine, ids
+
+    def discard(self) -> None:
+        """Wait for an unused load to end (its errors no longer matter) and close."""
+        with contextlib.suppress(Exception):
+            self._future.result()
+        if self._engine is not None:
+            self._engine.close()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from release import log
 from release.ci_env import BuildKind, Context
 from release.errors import DojoError
-from release.image import VERSION_LABEL, Engine, ImageArchive
+from release.image import VERSION_LABEL, Engine, ImageArchive, Preload
 from release.registry import RegistryClient, TagState
 from release.version import Version, try_parse
 
@@ -121,7 +121,7 @@ def check_consistency(v: Versions) -> None:
     problems = consistency_problems(v)
     if problems:
         raise DojoError(
-            f"refusing to publish {v.tag.tag}: tag version {v.tag} disagrees with "
+            f"refusing to publish {v.tag.tag}, not everything says {v.tag}: "
             + ", ".join(problems)
             + "; make them agree (bump, changelog, rebuild the image from the tagged commit) "
             "and tag again"
@@ -220,6 +220,7 @@ def execute(
     engine: Callable[[], Engine],
     registry: RegistryClient,
     release: Callable[[ReleaseSpec], ReleaseResult] | None = None,
+    preloaded: Preload | None = None,
 ) -> Outcome:
     """Load, push what the plan says, verify every tag, then the GitHub Release."""
     ctx, archive = plan.context, plan.archive
@@ -227,14 +228,12 @@ def execute(
     if not plan.to_push:
         log.step("load", image=archive.name, id=archive.image_id, status="skipped",
                  reason="every tag is up to date")
+        if preloaded is not None:  # another job pushed this SHA meanwhile
+            preloaded.discard()
     else:
-        docker = engine()
+        docker = preloaded.result()[0] if preloaded is not None else engine()
         try:
-            if docker.has_image(archive.image_id):
-                log.step("load", image=archive.name, id=archive.image_id, status="unchanged")
-            else:
-                docker.load(archive)
-                log.step("load", image=archive.name, id=archive.image_id, status="ok")
+            _load(docker, archive, preloaded)
             for step in plan.tags:
                 if step.action is Action.UNCHANGED:
                     continue
@@ -266,6 +265,25 @@ def execute(
     if plan.release is not None and release is not None:
         outcome_release = release(plan.release)  # logs its own `step=release` line
     return Outcome(plan, tuple(results), outcome_release)
+
+
+def _load(docker: Engine, archive: ImageArchive, preloaded: Preload | None) -> None:
+    status = "ok"
+    if preloaded is not None:
+        _check_loaded(archive, preloaded.result()[1])
+    elif docker.has_image(archive.image_id):
+        status = "unchanged"
+    else:
+        _check_loaded(archive, docker.load(archive.path))
+    log.step("load", image=archive.name, id=archive.image_id, status=status)
+
+
+def _check_loaded(archive: ImageArchive, loaded: frozenset[str]) -> None:
+    if archive.image_id not in loaded:
+        raise DojoError(
+            f"docker load of {archive.path} gave {sorted(loaded)}, expected {archive.image_id}: "
+            "the archive changed while publishing; run again"
+        )
 
 
 def _verify(registry: RegistryClient, tag: str, digest: str, image_id: str) -> None:

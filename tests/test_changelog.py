@@ -168,7 +168,7 @@ def test_setext_headings_end_sections() -> None:
 GOLDEN = {
     "keep-a-changelog.md": [
         "Unreleased", "2.1.0", "2.0.0", "2.0.0-rc.2", "2.0.0-rc.1", "1.4.2", "1.4.1", "1.4.0",
-        "1.0.0",
+        "1.0.0", "0.8.1", "0.6.2", "0.0.0",
     ],
     "en-dash.md": ["Unreleased", "0.12.0", "0.11.2", "0.11.1", "0.11.0", "0.10.0"],
     "release-please.md": ["3.4.0", "3.3.1", "3.2.0"],
@@ -651,7 +651,9 @@ LINES = st.sampled_from(
      "<!-- one line -->", "<details>", "</details>", "<div>", "", "", "", "para text",
      "> quote", "> ## quoted", ">", "[a]: https://e.org/a", "  [b]: https://e.org/b 'B'",
      "[c]:", "  https://e.org/c", "---", "===", "***", "text ## not", "| a | b |", "|---|---|",
-     "<pre>", "</pre>", "##", "## [1.0.0] - 2020-01-01"]
+     "<pre>", "</pre>", "##", "## [1.0.0] - 2020-01-01", "- [f]: https://e.org/f",
+     "  1. [g]: /g 'G'", "- [#12] not a definition", "> - [h]: /h", "- <!--", "* <div>",
+     "> ```"]
 )
 
 

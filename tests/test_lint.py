@@ -1,4 +1,4 @@
-"""ruff and mypy --strict over the whole tree, as part of the test suite (CI and `nix flake check`)."""
+"""ruff and mypy --strict over the whole tree, in the test suite (CI and `nix flake check`)."""
 
 from __future__ import annotations
 

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 import pygit2
 
 from release import log, publishing
-from release.ci_env import ARCHIVE_ENV, BuildKind, Context, Options, detect
+from release.ci_env import ARCHIVE_ENV, Context, Options, detect
 from release.cli import ArgumentParser, run_main
 from release.config import load_settings, read_pyproject
 from release.errors import ChangelogError, DojoError
-from release.image import VERSION_LABEL, Engine, ImageArchive, read_archive
+from release.image import VERSION_LABEL, Engine, ImageArchive, Preload, read_archive
 from release.registry import RegistryClient
 
 if TYPE_CHECKING:
@@ -66,15 +66,16 @@ def _main(argv: Sequence[str]) -> int:
     settings = load_settings(root)
     ctx = detect(options, os.environ, root, settings)
 
-    archive = read_archive(ctx.archive)
-    log.step("build", derivation=str(ctx.archive), status="ok")
-
-    release_spec: ReleaseSpec | None = None
-    if ctx.kind is BuildKind.TAG:
-        release_spec = _gate(ctx, archive, settings.changelog)
-
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
+    preload: Preload | None = None
     try:
+        # A SHA tag not in the registry yet means a push is certain: start `docker load`
+        # now, while the archive is read and checked (nothing is pushed before the plan).
+        if not ctx.dry_run and not registry.tag_state(ctx.short_sha).exists:
+            preload = Preload(Engine, ctx.archive)
+        archive = read_archive(ctx.archive)
+        log.step("build", derivation=str(ctx.archive), status="ok")
+        release_spec = _gate(ctx, archive, settings.changelog) if ctx.version else None
         plan = publishing.plan_publish(ctx, archive, registry, release_spec)
         releaser = None
         if release_spec is not None and ctx.github_token:
@@ -90,9 +91,12 @@ def _main(argv: Sequence[str]) -> int:
                 print(f"release   {release_spec.tag} would be {result.status.value}")
             log.step("publish", status="dry-run", changed="nothing")
             return 0
-        outcome = publishing.execute(plan, Engine, registry, releaser)
+        outcome = publishing.execute(plan, Engine, registry, releaser, preload)
+        preload = None  # consumed (execute closed its engine)
     finally:
         registry.close()
+        if preload is not None:
+            preload.discard()
     _report(ctx, outcome)
     print(f"{ctx.image_reference}@{outcome.digest}")
     return 0
