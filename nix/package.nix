@@ -37,6 +37,8 @@ python3Packages.buildPythonApplication {
     pygit2
     docker
     pygithub
+    requests
+    urllib3
   ];
 
   nativeCheckInputs = [

@@ -96,8 +96,7 @@ class Versions:
     tag: Version
     label: str | None
     pyproject: str | None
-    changelog_has_section: bool
-    changelog_name: str = "CHANGELOG.md"
+    changelog_problem: str | None  # why the changelog gives no section for the tag; None: it does
 
 
 def consistency_problems(v: Versions) -> list[str]:
@@ -111,8 +110,8 @@ def consistency_problems(v: Versions) -> list[str]:
         problems.append("pyproject.toml has no [project] version")
     elif try_parse(v.pyproject) != v.tag:
         problems.append(f"pyproject.toml version={v.pyproject}")
-    if not v.changelog_has_section:
-        problems.append(f"{v.changelog_name} has no section for {v.tag}")
+    if v.changelog_problem is not None:
+        problems.append(v.changelog_problem)
     return problems
 
 

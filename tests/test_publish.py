@@ -134,21 +134,21 @@ def parse_outputs(text: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("label", "pyproject", "section", "expected"),
     [
-        ("1.2.3", "1.2.3", True, []),
-        ("v1.2.3", "1.2.3", True, []),
-        ("1.2.2", "1.2.3", True, [f"image label {LABEL}=1.2.2"]),
-        (None, "1.2.3", True, [f"image label {LABEL} is missing"]),
-        ("1.2.3", "1.3.0", True, ["pyproject.toml version=1.3.0"]),
-        ("1.2.3", "1.2.3", False, ["CHANGELOG.md has no section for 1.2.3"]),
-        ("0.1.0", "0.2.0", False, [
+        ("1.2.3", "1.2.3", None, []),
+        ("v1.2.3", "1.2.3", None, []),
+        ("1.2.2", "1.2.3", None, [f"image label {LABEL}=1.2.2"]),
+        (None, "1.2.3", None, [f"image label {LABEL} is missing"]),
+        ("1.2.3", "1.3.0", None, ["pyproject.toml version=1.3.0"]),
+        ("1.2.3", "1.2.3", "no section for 1.2.3", ["no section for 1.2.3"]),
+        ("0.1.0", "0.2.0", "no section for 1.2.3", [
             f"image label {LABEL}=0.1.0",
             "pyproject.toml version=0.2.0",
-            "CHANGELOG.md has no section for 1.2.3",
+            "no section for 1.2.3",
         ]),
     ],
 )
 def test_consistency_problems_name_each_value(
-    label: str | None, pyproject: str, section: bool, expected: list[str]
+    label: str | None, pyproject: str, section: str | None, expected: list[str]
 ) -> None:
     versions = Versions(parse("v1.2.3"), label, pyproject, section)
     assert consistency_problems(versions) == expected
@@ -158,7 +158,7 @@ def test_consistency_problems_name_each_value(
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
-def test_release_branch_pushes_sha_and_staging_then_rerun_changes_nothing(  # noqa: PLR0917 (pytest fixtures)
+def test_release_branch_pushes_sha_and_staging_then_rerun_changes_nothing(
     docker_env: Daemon,
     oci_registry: Registry,
     tmp_path: Path,
@@ -309,7 +309,7 @@ def test_no_image_is_a_one_line_usage_error(
 # --- tag builds ----------------------------------------------------------------------------
 
 
-def tag_build(  # noqa: PLR0917 (pytest fixtures)
+def tag_build(
     version: str,
     sha: str,
     image: Archive,
@@ -328,7 +328,7 @@ def tag_build(  # noqa: PLR0917 (pytest fixtures)
     )
 
 
-def test_full_tag_build_with_github_release(  # noqa: PLR0917 (pytest fixtures)
+def test_full_tag_build_with_github_release(
     docker_env: Daemon,
     oci_registry: Registry,
     github_api: Any,
@@ -461,7 +461,7 @@ def test_consistency_gate_refuses_before_anything_is_pushed(
     [line] = [x for x in err.splitlines() if not x.startswith("step=")]
     assert f"{LABEL}=1.2.2" in line
     assert "pyproject.toml version=1.2.4" in line
-    assert "CHANGELOG.md has no section for 1.2.3" in line
+    assert "CHANGELOG.md: no section for 1.2.3; sections that exist: Unreleased, 1.2.2" in line
     assert oci_registry.tags(repo) == []
 
 
@@ -498,7 +498,7 @@ def test_wrong_credentials_fail_with_a_clear_message(
     assert auth_registry.password not in err + out
 
 
-def test_transient_registry_faults_are_retried(  # noqa: PLR0917 (pytest fixtures)
+def test_transient_registry_faults_are_retried(
     docker_env: Daemon,
     fault_proxy: FaultProxy,
     oci_registry: Registry,
@@ -525,7 +525,7 @@ def test_transient_registry_faults_are_retried(  # noqa: PLR0917 (pytest fixture
     assert oci_registry.config_digest(repo, SHA_A[:12]) == image.image_id
 
 
-def test_persistent_registry_faults_give_up_after_bounded_attempts(  # noqa: PLR0917 (pytest fixtures)
+def test_persistent_registry_faults_give_up_after_bounded_attempts(
     docker_env: Daemon,
     fault_proxy: FaultProxy,
     oci_registry: Registry,
@@ -617,7 +617,7 @@ def test_token_and_password_never_in_argv_or_output(
     assert "step=push" in ok.stderr
 
 
-def test_prerelease_gets_a_prerelease_and_leaves_latest(  # noqa: PLR0917 (pytest fixtures)
+def test_prerelease_gets_a_prerelease_and_leaves_latest(
     docker_env: Daemon,
     oci_registry: Registry,
     github_api: Any,
@@ -666,7 +666,7 @@ def test_tag_build_in_actions_needs_the_token_before_pushing(
 
 
 @pytest.mark.parametrize("content", [b"not a tar at all", b"\x1f\x8b\x08garbage"])
-def test_a_file_that_is_not_a_docker_archive_is_refused(  # noqa: PLR0917 (pytest fixtures)
+def test_a_file_that_is_not_a_docker_archive_is_refused(
     docker_env: Daemon,
     oci_registry: Registry,
     tmp_path: Path,

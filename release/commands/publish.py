@@ -25,6 +25,7 @@ from release.ci_env import ARCHIVE_ENV, Context, Options, detect
 from release.cli import ArgumentParser, run_main
 from release.config import load_settings, read_pyproject
 from release.errors import ChangelogError, DojoError
+from release.files import read_changelog
 from release.image import VERSION_LABEL, Engine, ImageArchive, Preload, read_archive
 from release.registry import RegistryClient
 
@@ -122,17 +123,23 @@ def _gate(ctx: Context, archive: ImageArchive, changelog: Path) -> ReleaseSpec:
     project = read_pyproject(ctx.root).get("project", {})
     pyproject_version = project.get("version") if isinstance(project, dict) else None
     body: str | None = None
+    problem: str | None = None
+    # Reported by the gate below, together with the other values.
     try:
-        body = extract(changelog.read_text(encoding="utf-8"), version.tag).body
-    except (OSError, UnicodeDecodeError, ChangelogError):
-        body = None  # reported by the gate below, with the other values
+        text = read_changelog(changelog)
+    except ChangelogError as exc:
+        problem = str(exc)
+    else:
+        try:
+            body = extract(text, version.tag).body
+        except ChangelogError as exc:
+            problem = f"{changelog.name}: {exc}"
     publishing.check_consistency(
         publishing.Versions(
             tag=version,
             label=archive.labels.get(VERSION_LABEL),
             pyproject=str(pyproject_version) if pyproject_version is not None else None,
-            changelog_has_section=body is not None,
-            changelog_name=changelog.name,
+            changelog_problem=problem,
         )
     )
     assert body is not None

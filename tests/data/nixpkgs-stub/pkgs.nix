@@ -298,6 +298,8 @@ let
       pygit2 = pythonModule "pygit2";
       docker = pythonModule "docker";
       pygithub = pythonModule "pygithub";
+      requests = pythonModule "requests";
+      urllib3 = pythonModule "urllib3";
       pytestCheckHook = pythonModule "pytest-check-hook";
       pytest-timeout = pythonModule "pytest-timeout";
       hypothesis = pythonModule "hypothesis";
