@@ -154,8 +154,9 @@ class Registry:
         resp.raise_for_status()
         return sorted(resp.json().get("tags") or [])
 
-    def digest(self, repository: str, tag: str) -> str | None:
-        resp = requests.head(
+    def _manifest(self, method: str, repository: str, tag: str) -> requests.Response | None:
+        resp = requests.request(
+            method,
             f"{self.url()}/v2/{repository}/manifests/{tag}",
             auth=self.auth(),
             headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
@@ -164,19 +165,15 @@ class Registry:
         if resp.status_code == 404:
             return None
         resp.raise_for_status()
-        return resp.headers["Docker-Content-Digest"]
+        return resp
+
+    def digest(self, repository: str, tag: str) -> str | None:
+        resp = self._manifest("HEAD", repository, tag)
+        return None if resp is None else resp.headers["Docker-Content-Digest"]
 
     def config_digest(self, repository: str, tag: str) -> str | None:
-        resp = requests.get(
-            f"{self.url()}/v2/{repository}/manifests/{tag}",
-            auth=self.auth(),
-            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
-            timeout=10,
-        )
-        if resp.status_code == 404:
-            return None
-        resp.raise_for_status()
-        return str(resp.json()["config"]["digest"])
+        resp = self._manifest("GET", repository, tag)
+        return None if resp is None else str(resp.json()["config"]["digest"])
 
 
 @contextlib.contextmanager
