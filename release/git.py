@@ -316,3 +316,11 @@ def describe_error(exc: CommandError) -> str:
     """The last line git printed, for messages that must stay one line."""
     lines = [line.strip() for line in exc.stderr.splitlines() if line.strip()]
     return lines[-1] if lines else str(exc)
+
+
+def diff_texts(old: str, new: str, path: str) -> str:
+    """A unified diff (`git diff` format) of two versions of `path`, without touching disk."""
+    patch = pygit2.Patch.create_from(
+        old.encode(), new.encode(), old_as_path=path, new_as_path=path
+    )
+    return patch.text or ""
