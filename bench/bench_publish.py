@@ -41,13 +41,14 @@ def layer(seed: int, mb: int) -> dict[str, bytes]:
     return {f"nix/store/{seed:04d}-pkg/data.bin": rng.randbytes(half) + bytes([seed % 256]) * half}
 
 
-def build_images(tmp: Path, layers: int, mb: int) -> tuple[Archive, Archive]:
+def build_images(tmp: Path, layers: int, mb: int, gz: bool) -> tuple[Archive, Archive]:
     base = [layer(i, mb) for i in range(layers)]
     labels = {"org.opencontainers.image.version": "1.0.0"}
-    first = make_archive(tmp / "first.tar.gz", layers=base, labels=labels, compress=True,
+    suffix = ".tar.gz" if gz else ".tar"
+    first = make_archive(tmp / f"first{suffix}", layers=base, labels=labels, compress=gz,
                          compresslevel=1)
     changed = [*base[:-1], layer(10_000, mb)]  # one layer differs
-    second = make_archive(tmp / "second.tar.gz", layers=changed, labels=labels, compress=True,
+    second = make_archive(tmp / f"second{suffix}", layers=changed, labels=labels, compress=gz,
                           compresslevel=1)
     return first, second
 
@@ -101,12 +102,18 @@ def main() -> int:
     parser.add_argument("--layers", type=int, default=20)
     parser.add_argument("--layer-mb", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="uncompressed archive (buildLayeredImage's compressor = \"none\") instead of gzip",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-publish.") as tmp:
         start = time.perf_counter()
-        images = build_images(Path(tmp), args.layers, args.layer_mb)
+        images = build_images(Path(tmp), args.layers, args.layer_mb, gz=not args.plain)
         size = sum(i.path.stat().st_size for i in images[:1]) / 1e6
-        print(f"archive: {args.layers} layers, {size:.0f} MB gzip'd "
+        kind = "plain" if args.plain else "gzip'd"
+        print(f"archive: {args.layers} layers, {size:.0f} MB {kind} "
               f"(generated in {time.perf_counter() - start:.1f} s)", flush=True)
         rows = []
         for n in range(args.rounds):
