@@ -320,7 +320,8 @@ def describe_error(exc: CommandError) -> str:
 
 def diff_texts(old: str, new: str, path: str) -> str:
     """A unified diff (`git diff` format) of two versions of `path`, without touching disk."""
-    patch = pygit2.Patch.create_from(
-        old.encode(), new.encode(), old_as_path=path, new_as_path=path
-    )
+    # libgit2's patch points into these buffers: they must outlive the rendering of its text
+    # (passing temporaries lets Python free them first, and the diff then shows freed memory).
+    old_bytes, new_bytes = old.encode(), new.encode()
+    patch = pygit2.Patch.create_from(old_bytes, new_bytes, old_as_path=path, new_as_path=path)
     return patch.text or ""

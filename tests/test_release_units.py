@@ -258,5 +258,8 @@ def test_dry_run_diff_is_a_patch_git_applies(
         return
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "f.md").write_text(old_text)
-        subprocess.run(["git", "apply", "-"], cwd=tmp, input=diff, text=True, check=True)
+        done = subprocess.run(
+            ["git", "apply", "-"], cwd=tmp, input=diff, text=True, capture_output=True, check=False
+        )
+        assert done.returncode == 0, done.stderr + diff
         assert (Path(tmp) / "f.md").read_text() == new_text
