@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pygit2
-
 from release import git, log
 from release.config import Settings
 from release.errors import DojoError, UsageError
@@ -148,7 +146,7 @@ def _where(
 ) -> tuple[str, BuildKind, str | None]:
     """The commit, the kind of build and the branch or tag name. Flags beat the environment."""
     sha = options.sha or env.get("GITHUB_SHA")
-    repo = _local_repo(cwd)
+    repo = git.find_repo(cwd)
     ref_name: str | None
     if options.version:
         kind, ref_name = BuildKind.TAG, options.version
@@ -165,11 +163,6 @@ def _where(
             )
         sha = head.sha
     return sha, kind, ref_name
-
-
-def _local_repo(cwd: Path) -> pygit2.Repository | None:
-    found = pygit2.discover_repository(str(cwd))
-    return pygit2.Repository(found) if found is not None else None
 
 
 def _credentials(env: Mapping[str, str]) -> Credentials | None:

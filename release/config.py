@@ -27,6 +27,11 @@ class Settings:
     notes_command: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def defaults(cls, root: Path) -> Settings:
+        """What applies where pyproject.toml says nothing (or cannot be read)."""
+        return cls(root=root, changelog=root / "CHANGELOG.md")
+
 
 def read_pyproject(root: Path) -> tomlkit.TOMLDocument:
     """Parse `root/pyproject.toml`, with an error that says how to fix a missing or broken one."""
@@ -54,7 +59,7 @@ def load_settings(root: Path, *, require_pyproject: bool = True) -> Settings:
     """Settings for the project at `root`; defaults apply where `[tool.release]` is silent."""
     root = root.resolve()
     if not (root / PYPROJECT).exists() and not require_pyproject:
-        return Settings(root=root, changelog=root / "CHANGELOG.md")
+        return Settings.defaults(root)
     doc = read_pyproject(root)
     tool = doc.get("tool", {})
     table: dict[str, Any] = dict(tool.get("release", {})) if isinstance(tool, dict) else {}

@@ -60,14 +60,21 @@ class RemoteView:
     tag_sha: str | None  # the commit the tag peels to
 
 
-def open_repo(path: Path) -> pygit2.Repository:
-    """The repository containing `path`, or a `GitError` that says so."""
+def find_repo(path: Path) -> pygit2.Repository | None:
+    """The repository containing `path`, if any."""
     found = pygit2.discover_repository(str(path))
-    if found is None:
+    return pygit2.Repository(found) if found is not None else None
+
+
+def open_repo(path: Path) -> pygit2.Repository:
+    """The clone containing `path`, or a `GitError` that says so."""
+    repo = find_repo(path)
+    if repo is None:
         raise GitError(f"{path} is not inside a git repository: run release from your clone")
-    repo = pygit2.Repository(found)
     if repo.is_bare or repo.workdir is None:
-        raise GitError(f"{found} is a bare repository: run release from a clone with a work tree")
+        raise GitError(
+            f"{repo.path} is a bare repository: run release from a clone with a work tree"
+        )
     return repo
 
 

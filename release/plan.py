@@ -187,7 +187,7 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:  # noqa: PLR0915
     except ConfigError as exc:
         if (root / PYPROJECT).exists():  # a missing one is reported below, once
             problems.append(str(exc))
-        settings = Settings(root=root, changelog=root / "CHANGELOG.md")
+        settings = Settings.defaults(root)
 
     branch = git.current_branch(repo)
     if branch is None:

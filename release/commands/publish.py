@@ -18,9 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pygit2
-
-from release import log, publishing
+from release import git, log, publishing
 from release.ci_env import ARCHIVE_ENV, Context, Options, detect
 from release.cli import ArgumentParser, run_main
 from release.config import load_settings, read_pyproject
@@ -109,12 +107,9 @@ def _log_release_skipped(spec: ReleaseSpec | None, releaser: object) -> None:
 
 
 def _root(cwd: Path) -> Path:
-    found = pygit2.discover_repository(str(cwd))
-    if found is not None:
-        workdir = pygit2.Repository(found).workdir
-        if workdir:
-            return Path(workdir).resolve()
-    return cwd
+    """The clone's top directory (where pyproject.toml is), or `cwd` outside a clone."""
+    repo = git.find_repo(cwd)
+    return git.workdir(repo) if repo is not None and repo.workdir else cwd
 
 
 def _gate(ctx: Context, archive: ImageArchive, changelog: Path) -> ReleaseSpec:

@@ -77,7 +77,7 @@ def _settings(root: Path) -> Settings:
     try:
         return load_settings(root)
     except ConfigError:
-        return Settings(root=root, changelog=root / "CHANGELOG.md")
+        return Settings.defaults(root)
 
 
 def _main(argv: Sequence[str]) -> int:
