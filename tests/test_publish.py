@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import pygit2
 import pytest
 
 from release.commands.publish import main
@@ -99,6 +100,14 @@ def publish(
     code = main(argv)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def local_argv(
+    image: Archive, registry: Registry | FaultProxy, repo: str, *extra: str
+) -> list[str]:
+    """`publish` flags for a local run: this archive, into this registry and repository."""
+    return ["--image", str(image.path), "--registry", registry.address, "--repository", repo,
+            *extra]
 
 
 def steps(err: str, name: str) -> list[dict[str, str]]:
@@ -252,8 +261,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     repo = f"{unique_name('owner')}/dojo"
     actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master")
     code, out, err = publish(
-        ["--image", str(image.path), "--registry", oci_registry.address, "--repository", repo,
-         "--dry-run"], capsys, root, monkeypatch,
+        local_argv(image, oci_registry, repo, "--dry-run"), capsys, root, monkeypatch,
     )
     assert code == 0, err
     assert f"push      {SHA_A[:12]}" in out
@@ -272,7 +280,6 @@ def test_local_clone_and_flags(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    pygit2 = pytest.importorskip("pygit2")
     root = write_project(tmp_path / "proj", "1.2.3")
     repo = pygit2.init_repository(str(root), initial_head="master")
     index = repo.index
@@ -283,8 +290,7 @@ def test_local_clone_and_flags(
     image = archive(tmp_path, unique_name("local"))
     name = f"{unique_name('me')}/dojo"
     code, _out, err = publish(
-        ["--image", str(image.path), "--registry", oci_registry.address, "--repository", name],
-        capsys, root / ".", monkeypatch,
+        local_argv(image, oci_registry, name), capsys, root / ".", monkeypatch,
     )
     assert code == 0, err
     assert oci_registry.tags(name) == sorted([str(commit)[:12], "staging"])
@@ -322,8 +328,7 @@ def tag_build(
 ) -> tuple[int, str, str]:
     """A local tag build (no GITHUB_TOKEN: the Release is skipped)."""
     return publish(
-        ["--image", str(image.path), "--registry", registry.address, "--repository", repo,
-         "--sha", sha, "--version", version, *extra],
+        local_argv(image, registry, repo, "--sha", sha, "--version", version, *extra),
         capsys, root, monkeypatch,
     )
 
@@ -345,7 +350,7 @@ def test_full_tag_build_with_github_release(
     )
     monkeypatch.setenv("GITHUB_TOKEN", github_api.token)
     monkeypatch.setenv("GITHUB_API_URL", github_api.url)
-    argv = ["--image", str(image.path), "--registry", oci_registry.address, "--repository", repo]
+    argv = local_argv(image, oci_registry, repo)
     code, out, err = publish(argv, capsys, root, monkeypatch)
     assert code == 0, err
     assert oci_registry.tags(repo) == sorted([SHA_A[:12], "latest", "v1.2.3"])
@@ -481,8 +486,7 @@ def test_wrong_credentials_fail_with_a_clear_message(
     root = write_project(tmp_path / "proj", "1.2.3")
     image = archive(tmp_path, unique_name("auth"))
     repo = f"{unique_name('owner')}/dojo"
-    argv = ["--image", str(image.path), "--registry", auth_registry.address,
-            "--repository", repo, "--sha", SHA_A]
+    argv = local_argv(image, auth_registry, repo, "--sha", SHA_A)
     assert auth_registry.user
     assert auth_registry.password
     monkeypatch.setenv("DOJO_REGISTRY_USER", auth_registry.user)
@@ -516,8 +520,7 @@ def test_transient_registry_faults_are_retried(
     fault_proxy.fail_next(0, times=1, match=r"^GET /v2/.*/manifests/")  # reset
     fault_proxy.fail_next(503, times=1, match=r"^PUT /v2/.*/manifests/")  # the daemon's push
     code, _out, err = publish(
-        ["--image", str(image.path), "--registry", fault_proxy.address, "--repository", repo,
-         "--sha", SHA_A], capsys, root, monkeypatch,
+        local_argv(image, fault_proxy, repo, "--sha", SHA_A), capsys, root, monkeypatch,
     )
     assert code == 0, err
     assert fault_proxy.pending_faults() == 0
@@ -541,8 +544,7 @@ def test_persistent_registry_faults_give_up_after_bounded_attempts(
     repo = f"{unique_name('owner')}/dojo"
     fault_proxy.fail_next(502, times=50)
     code, _out, err = publish(
-        ["--image", str(image.path), "--registry", fault_proxy.address, "--repository", repo,
-         "--sha", SHA_A], capsys, root, monkeypatch,
+        local_argv(image, fault_proxy, repo, "--sha", SHA_A), capsys, root, monkeypatch,
     )
     assert code == 1
     [line] = [x for x in err.splitlines() if not x.startswith("step=")]
@@ -636,8 +638,7 @@ def test_prerelease_gets_a_prerelease_and_leaves_latest(
     monkeypatch.setenv("GITHUB_TOKEN", github_api.token)
     monkeypatch.setenv("GITHUB_API_URL", github_api.url)
     code, _out, err = publish(
-        ["--image", str(image.path), "--registry", oci_registry.address, "--repository", repo],
-        capsys, root, monkeypatch,
+        local_argv(image, oci_registry, repo), capsys, root, monkeypatch,
     )
     assert code == 0, err
     assert oci_registry.tags(repo) == sorted([SHA_A[:12], "v2.0.0-rc.1"])
@@ -658,8 +659,7 @@ def test_tag_build_in_actions_needs_the_token_before_pushing(
     repo = f"{unique_name('owner')}/dojo"
     actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="tag", ref_name="v1.2.3")
     code, _out, err = publish(
-        ["--image", str(image.path), "--registry", oci_registry.address, "--repository", repo],
-        capsys, root, monkeypatch,
+        local_argv(image, oci_registry, repo), capsys, root, monkeypatch,
     )
     assert code == 1
     [line] = [x for x in err.splitlines() if not x.startswith("step=")]
