@@ -3,7 +3,7 @@ toolkit by changing configuration, not code."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ class Settings:
     registry: str = "ghcr.io"
     version_files: tuple[Path, ...] = ()
     notes_command: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def defaults(cls, root: Path) -> Settings:
@@ -55,11 +54,9 @@ def _str(table: dict[str, Any], key: str, default: str) -> str:
     return str(value)
 
 
-def load_settings(root: Path, *, require_pyproject: bool = True) -> Settings:
+def load_settings(root: Path) -> Settings:
     """Settings for the project at `root`; defaults apply where `[tool.release]` is silent."""
     root = root.resolve()
-    if not (root / PYPROJECT).exists() and not require_pyproject:
-        return Settings.defaults(root)
     doc = read_pyproject(root)
     tool = doc.get("tool", {})
     table: dict[str, Any] = dict(tool.get("release", {})) if isinstance(tool, dict) else {}
@@ -69,7 +66,6 @@ def load_settings(root: Path, *, require_pyproject: bool = True) -> Settings:
     command = table.get("notes-command")
     if command is not None and not isinstance(command, str):
         raise ConfigError(f"[tool.release] notes-command must be a string in {PYPROJECT}")
-    known = {"changelog", "branch", "remote", "image", "registry", "version-files", "notes-command"}
     return Settings(
         root=root,
         changelog=root / _str(table, "changelog", "CHANGELOG.md"),
@@ -79,5 +75,4 @@ def load_settings(root: Path, *, require_pyproject: bool = True) -> Settings:
         registry=_str(table, "registry", "ghcr.io"),
         version_files=tuple(root / f for f in files),
         notes_command=str(command) if command else None,
-        extra={k: v for k, v in table.items() if k not in known},
     )
