@@ -1,0 +1,30 @@
+"""The apps' `main` functions, imported in one place.
+
+Tests that call an app in-process import it from here, so a later move of the app modules
+changes only this file. The imports are local: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def release_main(argv: Sequence[str]) -> int:
+    """`release ARGV` in this process."""
+    from release.commands.release import main
+
+    return main(argv)
+
+
+def publish_main(argv: Sequence[str]) -> int:
+    """`publish ARGV` in this process (it reads the current directory and os.environ)."""
+    from release.commands.publish import main
+
+    return main(argv)
+
+
+def extract_notes_main(argv: Sequence[str]) -> int:
+    """`extract-notes ARGV` in this process (it reads the current directory)."""
+    from release.commands.extract_notes import main
+
+    return main(argv)
