@@ -18,17 +18,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release import git, log, publishing
-from release.ci_env import ARCHIVE_ENV, Context, Options, detect
+from release import log
+from release.apps.publish import plan as publishing
+from release.apps.publish.context import ARCHIVE_ENV, Context, Options, detect
 from release.cli import ArgumentParser, run_main
 from release.config import load_settings, read_pyproject
 from release.errors import ChangelogError, DojoError
-from release.files import read_changelog
-from release.image import VERSION_LABEL, Engine, ImageArchive, Preload, read_archive
-from release.registry import RegistryClient
+from release.shell import git
+from release.shell.files import read_changelog
+from release.shell.image import VERSION_LABEL, Engine, ImageArchive, Preload, read_archive
+from release.shell.registry import RegistryClient
 
 if TYPE_CHECKING:
-    from release.github import ReleaseSpec
+    from release.shell.github import ReleaseSpec
 
 
 def _parser() -> ArgumentParser:
@@ -115,8 +117,8 @@ def _root(cwd: Path) -> Path:
 def _gate(ctx: Context, archive: ImageArchive, changelog: Path) -> ReleaseSpec:
     """The consistency gate of a tag build; its changelog section becomes the Release."""
     # mistletoe and PyGithub cost about a second of start-up: branch builds skip them.
-    from release.changelog import extract  # noqa: PLC0415
-    from release.github import ReleaseSpec  # noqa: PLC0415
+    from release.core.changelog import extract  # noqa: PLC0415
+    from release.shell.github import ReleaseSpec  # noqa: PLC0415
 
     version = ctx.version
     assert version is not None

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from mistletoe.block_token import Document, Heading, List, SetextHeading
 
-from release import proc
 from release.errors import CommandError, ConfigError, DojoError, UsageError
-from release.git import Commit
+from release.shell import proc
+from release.shell.git import Commit
 
 
 class NotesSource(enum.Enum):

@@ -16,13 +16,15 @@ from pathlib import Path
 import pygit2
 import tomlkit
 
-from release import changelog, commitmsg, git, log, notes
-from release.changelog import Changelog
+from release import log
 from release.config import PYPROJECT, Settings, load_settings
+from release.core import changelog, commitmsg, notes
+from release.core.changelog import Changelog
+from release.core.notes import Notes, NotesRejected, NotesSource
+from release.core.pyproject import bump_pyproject, bump_text, count_version, read_version
+from release.core.version import Bump, Version, VersionError
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
-from release.notes import Notes, NotesRejected, NotesSource
-from release.pyproject_file import bump_pyproject, bump_text, count_version, read_version
-from release.version import Bump, Version, VersionError
+from release.shell import git
 
 
 @dataclass(frozen=True)

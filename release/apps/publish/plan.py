@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from release import log
-from release.ci_env import BuildKind, Context
+from release.apps.publish.context import BuildKind, Context
+from release.core.version import Version, try_parse
 from release.errors import DojoError
-from release.image import VERSION_LABEL, Engine, ImageArchive, Preload
-from release.registry import RegistryClient, TagState
-from release.version import Version, try_parse
+from release.shell.image import VERSION_LABEL, Engine, ImageArchive, Preload
+from release.shell.registry import RegistryClient, TagState
 
 if TYPE_CHECKING:
     # PyGithub costs ~0.5 s of start-up: imported only when a tag build needs a Release.
-    from release.github import ReleaseResult, ReleaseSpec
+    from release.shell.github import ReleaseResult, ReleaseSpec
 
 STAGING = "staging"
 LATEST = "latest"
@@ -300,7 +300,7 @@ def github_release(
 ) -> Callable[[ReleaseSpec], ReleaseResult]:
     """`upsert_release` bound to the token and API (kept out of the plan and of logs)."""
 
-    from release.github import upsert_release  # noqa: PLC0415 (start-up time, see above)
+    from release.shell.github import upsert_release  # noqa: PLC0415 (start-up time, see above)
 
     def run(spec: ReleaseSpec) -> ReleaseResult:
         return upsert_release(spec, token=token, api_url=api_url, dry_run=dry_run)

@@ -1,4 +1,4 @@
-"""The git shell: pygit2 reads repository state; the user's own `git` (through `release.proc`)
+"""The git shell: pygit2 reads repository state; the user's own `git` (through `release.shell.proc`)
 fetches, commits, tags and pushes, so SSH agents, credential helpers, hooks and signing apply.
 
 Git types become plain values (`Commit`, `Tag`, `RemoteView`) here and nowhere else.
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pygit2
 
-from release import proc
+from release.core.version import Version, try_parse
 from release.errors import CommandError, DojoError
-from release.version import Version, try_parse
+from release.shell import proc
 
 
 class GitError(DojoError):
