@@ -20,7 +20,7 @@ import pygit2
 import pytest
 
 from release.apps.publish.cli import main
-from release.apps.publish.plan import Versions, consistency_problems
+from release.apps.publish.gate import Versions, consistency_problems
 from release.core.version import parse
 from tests.support.containers import (
     DOCKER_TOOLS,

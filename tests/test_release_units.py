@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from release.apps.release.plan import FileChange
 from release.core import commitmsg, notes
+from release.core.commits import Commit
 from release.core.notes import NotesRejected
 from release.core.pyproject import bump_pyproject, bump_text, count_version, read_version
 from release.core.version import Bump, Version, VersionError, parse
 from release.errors import ConfigError, UsageError
 from release.shell import git
-from release.shell.git import Commit
 
 
 @pytest.mark.parametrize(

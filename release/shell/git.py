@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pygit2
 
+from release.core.commits import Commit
 from release.core.version import Version, try_parse
 from release.errors import CommandError, DojoError
 from release.shell import proc
@@ -20,22 +21,6 @@ from release.shell import proc
 
 class GitError(DojoError):
     """The repository is not in a state the release can work with."""
-
-
-@dataclass(frozen=True)
-class Commit:
-    sha: str
-    message: str
-    parents: int
-
-    @property
-    def subject(self) -> str:
-        return self.message.split("\n", 1)[0].strip()
-
-    @property
-    def body(self) -> str:
-        parts = self.message.split("\n", 1)
-        return parts[1].strip() if len(parts) > 1 else ""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from release import log
 from release.apps.release.plan import Plan, tag_message
 from release.config import Settings
 from release.core import changelog
+from release.core.commits import Commit
 from release.core.version import Version, try_parse
 from release.errors import ChangelogError, ChecksFailed, CommandError, DojoError
 from release.shell import git
@@ -125,7 +126,7 @@ class Pending:
     """HEAD is a `Release vX.Y.Z` commit that has not fully reached the remote."""
 
     version: Version
-    head: git.Commit
+    head: Commit
     tagged: bool
 
 
