@@ -100,7 +100,7 @@ class Command:
 
 
 def extract_notes(path: Path, query: str, name: str) -> Command:
-    return Command(name, (sys.executable, "-m", "release.commands.extract_notes", query,
+    return Command(name, (sys.executable, "-m", "release.apps.extract_notes", query,
                           "--changelog", str(path)))
 
 
@@ -177,7 +177,7 @@ def main() -> int:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     sys.path.insert(0, str(ROOT))
-    from release.changelog import parse
+    from release.core.changelog import parse
 
     with tempfile.TemporaryDirectory(prefix="bench-notes.") as tmp:
         size = int(args.mb * 1_000_000)

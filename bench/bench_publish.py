@@ -91,7 +91,7 @@ def publish(images: tuple[Archive, Archive]) -> tuple[float, float]:
         times = []
         for image, sha in zip(images, (SHA_1, SHA_2), strict=True):
             times.append(run([
-                sys.executable, "-m", "release.commands.publish", "--image", str(image.path),
+                sys.executable, "-m", "release.apps.publish.cli", "--image", str(image.path),
                 "--registry", registry.address, "--repository", "bench/dojo", "--sha", sha,
             ], env, "publish"))
         return times[0], times[1]

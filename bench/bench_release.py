@@ -193,7 +193,7 @@ def main() -> int:
             "release --dry-run --no-fetch": [
                 sys.executable,
                 "-c",
-                "import sys; from release.commands.release import main; sys.exit(main())",
+                "import sys; from release.apps.release.cli import main; sys.exit(main())",
                 "--bump",
                 "minor",
                 "--dry-run",

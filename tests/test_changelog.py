@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from release import changelog
-from release.changelog import (
+from release.core import changelog
+from release.core.changelog import (
     ChangelogError,
     check,
     extract,
@@ -23,8 +23,8 @@ from release.changelog import (
     parse,
     roll_forward,
 )
-from release.version import Bump, Version
-from release.version import parse as semver
+from release.core.version import Bump, Version
+from release.core.version import parse as semver
 
 DATA = Path(__file__).parent / "data" / "changelogs"
 EXPECTED = DATA / "expected"

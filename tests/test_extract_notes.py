@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from release.commands.extract_notes import main
+from release.apps.extract_notes import main
 from tests.support.tools import require_tool
 
 DATA = Path(__file__).parent / "data" / "changelogs"
@@ -244,13 +244,13 @@ def _env() -> dict[str, str]:
 
 def test_real_process_python_m(project: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "release.commands.extract_notes", "refs/tags/v2.1.0"],
+        [sys.executable, "-m", "release.apps.extract_notes", "refs/tags/v2.1.0"],
         cwd=project, env=_env(), capture_output=True, check=False,
     )
     assert (done.returncode, done.stderr) == (0, b"")
     assert done.stdout.decode() == golden("keep-a-changelog@2.1.0.md")
     missing = subprocess.run(
-        [sys.executable, "-m", "release.commands.extract_notes", "v7.7.7", "--changelog", "x.md"],
+        [sys.executable, "-m", "release.apps.extract_notes", "v7.7.7", "--changelog", "x.md"],
         cwd=project, env=_env(), capture_output=True, text=True, check=False,
     )
     assert (missing.returncode, missing.stdout) == (1, "")

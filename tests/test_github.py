@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from release.github import (
+from release.shell.github import (
     Action,
     ExistingRelease,
     GitHubError,
@@ -500,7 +500,7 @@ def test_stderr_carries_only_step_lines(github_api: FakeGitHub) -> None:
     script = textwrap.dedent(
         f"""
         import os
-        from release.github import GitHubError, upsert_release
+        from release.shell.github import GitHubError, upsert_release
         from tests.test_github import FAST, spec
         try:
             upsert_release(spec(), token=os.environ["TOKEN"], api_url={github_api.url!r},

@@ -19,9 +19,9 @@ import docker
 import pygit2
 import pytest
 
-from release.commands.publish import main
-from release.publishing import Versions, consistency_problems
-from release.version import parse
+from release.apps.publish.cli import main
+from release.apps.publish.gate import Versions, consistency_problems
+from release.core.version import parse
 from tests.support.containers import (
     DOCKER_TOOLS,
     Archive,
@@ -598,7 +598,7 @@ def test_token_and_password_never_in_argv_or_output(
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    argv = [sys.executable, "-m", "release.commands.publish", "--image", str(image.path),
+    argv = [sys.executable, "-m", "release.apps.publish.cli", "--image", str(image.path),
             "--registry", auth_registry.address, "--repository", repo]
     try:
         ok = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True,

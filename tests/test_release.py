@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from release import changelog
-from release.commands.extract_notes import main as extract_notes
-from release.commands.release import main
+from release.apps.extract_notes import main as extract_notes
+from release.apps.release.cli import main
+from release.core import changelog
 from tests.support.gitrepo import (
     CHANGELOG,
     PYPROJECT,

@@ -12,13 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from release import commitmsg, git, notes
+from release.apps.release.plan import FileChange
+from release.core import commitmsg, notes
+from release.core.commits import Commit
+from release.core.notes import NotesRejected
+from release.core.pyproject import bump_pyproject, bump_text, count_version, read_version
+from release.core.version import Bump, Version, VersionError, parse
 from release.errors import ConfigError, UsageError
-from release.git import Commit
-from release.notes import NotesRejected
-from release.plan import FileChange
-from release.pyproject_file import bump_pyproject, bump_text, count_version, read_version
-from release.version import Bump, Version, VersionError, parse
+from release.shell import git
 
 
 @pytest.mark.parametrize(

@@ -189,7 +189,7 @@ class GitRepo:
 
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN_RELEASE = "import sys; from release.commands.release import main; sys.exit(main())"
+RUN_RELEASE = "import sys; from release.apps.release.cli import main; sys.exit(main())"
 
 
 def release_argv(*args: str) -> list[str]:

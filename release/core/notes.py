@@ -1,5 +1,5 @@
 """Release notes: where they come from, how an LLM's draft is checked, and the deterministic
-fallback that groups Conventional Commits. Pure except `run_llm`, which goes through `proc`.
+fallback that groups Conventional Commits. Pure: `release.shell.llm` runs the LLM command.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from pathlib import Path
 
 from mistletoe.block_token import Document, Heading, List, SetextHeading
 
-from release import proc
-from release.errors import CommandError, ConfigError, DojoError, UsageError
-from release.git import Commit
+from release.core.commits import Commit
+from release.errors import ConfigError, DojoError, UsageError
 
 
 class NotesSource(enum.Enum):
@@ -150,21 +149,6 @@ def check_markdown(text: str) -> str:
     if any(isinstance(t, Heading | SetextHeading) and t.level == 1 for t in doc.children or ()):
         raise NotesRejected("output has a top-level heading")
     return text
-
-
-def run_llm(command: LlmCommand, *, cwd: Path, timeout: float) -> str:
-    """Ask the LLM CLI; its checked output, or `NotesRejected` with the reason."""
-    try:
-        done = proc.run(command.argv, cwd=cwd, input=command.stdin, timeout=timeout)
-    except CommandError as exc:
-        reason = "timed out" if exc.returncode == 124 else f"exit code {exc.returncode}"
-        if exc.returncode == 127:
-            reason = "not installed"
-        raise NotesRejected(f"{command.name} failed ({reason})") from None
-    try:
-        return check_markdown(done.stdout)
-    except NotesRejected as exc:
-        raise NotesRejected(f"{command.name}: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import tomlkit
 from tomlkit.exceptions import ParseError
 from tomlkit.items import String
 
+from release.core.version import Version, VersionError, parse
 from release.errors import ConfigError
-from release.version import Version, VersionError, parse
 
 
 def _document(text: str, name: str) -> tomlkit.TOMLDocument:

@@ -16,13 +16,16 @@ from pathlib import Path
 import pygit2
 import tomlkit
 
-from release import changelog, commitmsg, git, log, notes
-from release.changelog import Changelog
+from release import log
 from release.config import PYPROJECT, Settings, load_settings
+from release.core import changelog, commitmsg, notes
+from release.core.changelog import Changelog
+from release.core.commits import Commit
+from release.core.notes import Notes, NotesRejected, NotesSource
+from release.core.pyproject import bump_pyproject, bump_text, count_version, read_version
+from release.core.version import Bump, Version, VersionError
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
-from release.notes import Notes, NotesRejected, NotesSource
-from release.pyproject_file import bump_pyproject, bump_text, count_version, read_version
-from release.version import Bump, Version, VersionError
+from release.shell import git, llm
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class Facts:
 
     settings: Settings
     branch: str
-    head: git.Commit
+    head: Commit
     previous: git.Tag | None
     commits: int  # non-merge commits since the previous release
     current: Version
@@ -387,7 +390,7 @@ def choose_notes(repo: pygit2.Repository, facts: Facts, opts: Options) -> Notes:
             command_line, notes.commit_log(commits), version=str(facts.new), project=facts.project
         )
         try:
-            text = notes.run_llm(command, cwd=facts.settings.root, timeout=opts.llm_timeout)
+            text = llm.run_llm(command, cwd=facts.settings.root, timeout=opts.llm_timeout)
             return Notes(text, NotesSource.LLM, command.name)
         except NotesRejected as exc:
             log.step("notes", source="llm", status="rejected", reason=str(exc), fallback="commits")

@@ -31,8 +31,8 @@ import mistletoe.core_tokens
 import mistletoe.span_token
 import mistletoe.token
 
+from release.core.version import Version, try_parse
 from release.errors import ChangelogError
-from release.version import Version, try_parse
 
 __all__ = [
     "Changelog",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from release.notes import Summary
-from release.version import Bump, Version
+from release.core.notes import Summary
+from release.core.version import Bump, Version
 
 _VERBS = {
     "Added": ("adds", "feature", "features"),

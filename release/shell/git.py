@@ -1,4 +1,4 @@
-"""The git shell: pygit2 reads repository state; the user's own `git` (through `release.proc`)
+"""The git shell: pygit2 reads repository state; the user's own `git` (through `release.shell.proc`)
 fetches, commits, tags and pushes, so SSH agents, credential helpers, hooks and signing apply.
 
 Git types become plain values (`Commit`, `Tag`, `RemoteView`) here and nowhere else.
@@ -13,29 +13,14 @@ from pathlib import Path
 
 import pygit2
 
-from release import proc
+from release.core.commits import Commit
+from release.core.version import Version, try_parse
 from release.errors import CommandError, DojoError
-from release.version import Version, try_parse
+from release.shell import proc
 
 
 class GitError(DojoError):
     """The repository is not in a state the release can work with."""
-
-
-@dataclass(frozen=True)
-class Commit:
-    sha: str
-    message: str
-    parents: int
-
-    @property
-    def subject(self) -> str:
-        return self.message.split("\n", 1)[0].strip()
-
-    @property
-    def body(self) -> str:
-        parts = self.message.split("\n", 1)
-        return parts[1].strip() if len(parts) > 1 else ""
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from release import git, log, releasing
+from release import log
+from release.apps.release import execute as releasing
+from release.apps.release.plan import Options, make_plan, preflight, render
 from release.cli import ArgumentParser, run_main
 from release.config import Settings, load_settings
+from release.core.version import Bump
 from release.errors import ConfigError, DojoError, UsageError
-from release.plan import Options, make_plan, preflight, render
-from release.version import Bump
+from release.shell import git
 
 
 def _parser() -> ArgumentParser:

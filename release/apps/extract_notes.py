@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from release import changelog, log
+from release import log
 from release.cli import ArgumentParser, run_main
 from release.config import PYPROJECT, load_settings
+from release.core import changelog
 from release.errors import ChangelogError, ChecksFailed, UsageError
-from release.files import read_changelog, write_atomic
+from release.shell.files import read_changelog, write_atomic
 
 PROG = "extract-notes"
 

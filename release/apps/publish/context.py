@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from release import git, log
+from release import log
 from release.config import Settings
+from release.core.version import Version, VersionError, parse
 from release.errors import DojoError, UsageError
-from release.registry import Credentials
-from release.version import Version, VersionError, parse
+from release.shell import git
+from release.shell.registry import Credentials
 
 ARCHIVE_ENV = "DOJO_IMAGE_ARCHIVE"
 _SHA = re.compile(r"^[0-9a-f]{12,40}$")

@@ -24,8 +24,8 @@ import docker.errors
 import requests
 
 from release.errors import DojoError
-from release.registry import Credentials
-from release.retry import DEFAULT, Backoff, TransientError, retrying
+from release.shell.registry import Credentials
+from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
 
 VERSION_LABEL = "org.opencontainers.image.version"
 # Push errors that no retry can fix: the daemon reports them as text only.

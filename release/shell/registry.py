@@ -1,6 +1,6 @@
 """Read-only view of an OCI/Docker registry through its HTTP API (distribution spec v2).
 
-Pushing goes through the Docker daemon (`release.image`). Reads come here because the Engine
+Pushing goes through the Docker daemon (`release.shell.image`). Reads come here because the Engine
 API cannot list a repository's tags (needed to decide `latest`), because an independent read
 makes the after-push verification an actual check rather than the pusher vouching for itself,
 and because `--dry-run` then needs no daemon. `requests` (a dependency of the Docker SDK) does
@@ -23,7 +23,7 @@ from requests.utils import parse_dict_header
 
 from release import log
 from release.errors import DojoError
-from release.retry import DEFAULT, Backoff, TransientError, retrying
+from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
 
 # Every manifest type we may find under a tag; the registry must not convert (schema1).
 MANIFEST_TYPES = (

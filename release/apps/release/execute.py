@@ -14,12 +14,15 @@ from dataclasses import dataclass
 
 import pygit2
 
-from release import changelog, git, log
+from release import log
+from release.apps.release.plan import Plan, tag_message
 from release.config import Settings
+from release.core import changelog
+from release.core.commits import Commit
+from release.core.version import Version, try_parse
 from release.errors import ChangelogError, ChecksFailed, CommandError, DojoError
-from release.files import write_atomic
-from release.plan import Plan, tag_message
-from release.version import Version, try_parse
+from release.shell import git
+from release.shell.files import write_atomic
 
 _RELEASE = re.compile(r"^Release (?P<tag>v\S+)$")
 
@@ -123,7 +126,7 @@ class Pending:
     """HEAD is a `Release vX.Y.Z` commit that has not fully reached the remote."""
 
     version: Version
-    head: git.Commit
+    head: Commit
     tagged: bool
 
 

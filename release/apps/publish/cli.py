@@ -13,22 +13,24 @@ examples:
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release import git, log, publishing
-from release.ci_env import ARCHIVE_ENV, Context, Options, detect
+from release import log
+from release.apps.publish.context import ARCHIVE_ENV, Options, detect
+from release.apps.publish.execute import execute, github_release
+from release.apps.publish.gate import gate
+from release.apps.publish.plan import plan_publish, render_plan
+from release.apps.publish.report import write_reports
 from release.cli import ArgumentParser, run_main
-from release.config import load_settings, read_pyproject
-from release.errors import ChangelogError, DojoError
-from release.files import read_changelog
-from release.image import VERSION_LABEL, Engine, ImageArchive, Preload, read_archive
-from release.registry import RegistryClient
+from release.config import load_settings
+from release.shell import git
+from release.shell.image import Engine, Preload, read_archive
+from release.shell.registry import RegistryClient
 
 if TYPE_CHECKING:
-    from release.github import ReleaseSpec
+    from release.shell.github import ReleaseSpec
 
 
 def _parser() -> ArgumentParser:
@@ -74,28 +76,28 @@ def _main(argv: Sequence[str]) -> int:
             preload = Preload(Engine, ctx.archive)
         archive = read_archive(ctx.archive)
         log.step("build", derivation=str(ctx.archive), status="ok")
-        release_spec = _gate(ctx, archive, settings.changelog) if ctx.version else None
-        plan = publishing.plan_publish(ctx, archive, registry, release_spec)
+        release_spec = gate(ctx, archive, settings.changelog) if ctx.version else None
+        plan = plan_publish(ctx, archive, registry, release_spec)
         releaser = None
         if release_spec is not None and ctx.github_token:
-            releaser = publishing.github_release(ctx.github_token, ctx.github_api_url,
+            releaser = github_release(ctx.github_token, ctx.github_api_url,
                                                  ctx.dry_run)
         if ctx.dry_run:
-            print(publishing.render_plan(plan))
+            print(render_plan(plan))
             if releaser is not None and release_spec is not None:
                 result = releaser(release_spec)
                 print(f"release   {release_spec.tag} would be {result.status.value}")
             _log_release_skipped(release_spec, releaser)
             log.step("publish", status="dry-run", changed="nothing")
             return 0
-        outcome = publishing.execute(plan, Engine, registry, releaser, preload)
+        outcome = execute(plan, Engine, registry, releaser, preload)
         preload = None  # consumed (execute closed its engine)
         _log_release_skipped(release_spec, releaser)
     finally:
         registry.close()
         if preload is not None:
             preload.discard()
-    _report(ctx, outcome)
+    write_reports(ctx, outcome)
     print(f"{ctx.image_reference}@{outcome.digest}")
     return 0
 
@@ -112,62 +114,8 @@ def _root(cwd: Path) -> Path:
     return git.workdir(repo) if repo is not None and repo.workdir else cwd
 
 
-def _gate(ctx: Context, archive: ImageArchive, changelog: Path) -> ReleaseSpec:
-    """The consistency gate of a tag build; its changelog section becomes the Release."""
-    # mistletoe and PyGithub cost about a second of start-up: branch builds skip them.
-    from release.changelog import extract  # noqa: PLC0415
-    from release.github import ReleaseSpec  # noqa: PLC0415
-
-    version = ctx.version
-    assert version is not None
-    project = read_pyproject(ctx.root).get("project", {})
-    pyproject_version = project.get("version") if isinstance(project, dict) else None
-    body: str | None = None
-    problem: str | None = None
-    # Reported by the gate below, together with the other values.
-    try:
-        text = read_changelog(changelog)
-    except ChangelogError as exc:
-        problem = str(exc)
-    else:
-        try:
-            body = extract(text, version.tag).body
-        except ChangelogError as exc:
-            problem = f"{changelog.name}: {exc}"
-    publishing.check_consistency(
-        publishing.Versions(
-            tag=version,
-            label=archive.labels.get(VERSION_LABEL),
-            pyproject=str(pyproject_version) if pyproject_version is not None else None,
-            changelog_problem=problem,
-        )
-    )
-    assert body is not None
-    if ctx.github_repository is None:
-        raise DojoError("no GitHub repository for the Release: set GITHUB_REPOSITORY=owner/repo")
-    if ctx.in_actions and not ctx.github_token:
-        raise DojoError(
-            "GITHUB_TOKEN is not set: pass it to the publish step (`env: GITHUB_TOKEN: "
-            "${{ github.token }}`, with `permissions: contents: write`)"
-        )
-    return ReleaseSpec(
-        repository=ctx.github_repository,
-        tag=version.tag,
-        title=version.tag,
-        body=body,
-        prerelease=version.is_prerelease,
-    )
 
 
-def _report(ctx: Context, outcome: publishing.Outcome) -> None:
-    """GitHub Actions' step outputs and job summary (appended, as GitHub expects)."""
-    if ctx.output_file is not None:
-        delimiter = f"EOF_{uuid.uuid4().hex}"
-        with ctx.output_file.open("a", encoding="utf-8") as out:
-            out.write(publishing.render_outputs(outcome, delimiter))
-    if ctx.summary_file is not None:
-        with ctx.summary_file.open("a", encoding="utf-8") as out:
-            out.write(publishing.render_summary(outcome))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

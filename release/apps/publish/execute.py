@@ -1,0 +1,131 @@
+"""Carry out a publish plan: load, push, verify every tag, then the GitHub Release."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from release import log
+from release.apps.publish.plan import Action, Plan
+from release.errors import DojoError
+from release.shell.image import Engine, ImageArchive, Preload
+from release.shell.registry import RegistryClient
+
+if TYPE_CHECKING:
+    # PyGithub costs ~0.5 s of start-up: imported only when a tag build needs a Release.
+    from release.shell.github import ReleaseResult, ReleaseSpec
+
+
+@dataclass(frozen=True)
+class PushResult:
+    tag: str
+    digest: str
+    status: str  # ok | unchanged
+
+
+@dataclass(frozen=True)
+class Outcome:
+    plan: Plan
+    pushes: tuple[PushResult, ...]
+    release: ReleaseResult | None
+
+    @property
+    def digest(self) -> str:
+        """The manifest digest of the SHA tag (every tag names the same image)."""
+        return self.pushes[0].digest
+
+
+
+def execute(
+    plan: Plan,
+    engine: Callable[[], Engine],
+    registry: RegistryClient,
+    release: Callable[[ReleaseSpec], ReleaseResult] | None = None,
+    preloaded: Preload | None = None,
+) -> Outcome:
+    """Load, push what the plan says, verify every tag, then the GitHub Release."""
+    ctx, archive = plan.context, plan.archive
+    pushes: list[PushResult] = []
+    if not plan.to_push:
+        log.step("load", image=archive.name, id=archive.image_id, status="skipped",
+                 reason="every tag is up to date")
+        if preloaded is not None:  # another job pushed this SHA meanwhile
+            preloaded.discard()
+    else:
+        docker = preloaded.result()[0] if preloaded is not None else engine()
+        try:
+            _load(docker, archive, preloaded)
+            for step in plan.tags:
+                if step.action is Action.UNCHANGED:
+                    continue
+                digest = docker.push(
+                    archive.image_id, ctx.image_reference, step.tag, ctx.credentials
+                )
+                pushes.append(PushResult(step.tag, digest, "ok"))
+        finally:
+            docker.close()
+    by_tag = {p.tag: p for p in pushes}
+    results: list[PushResult] = []
+    for step in plan.tags:
+        pushed = by_tag.get(step.tag)
+        if pushed is None:
+            assert step.current.digest is not None
+            results.append(PushResult(step.tag, step.current.digest, "unchanged"))
+        else:
+            _verify(registry, step.tag, pushed.digest, archive.image_id)
+            results.append(pushed)
+        result = results[-1]
+        if step.action in (Action.MOVE, Action.FORCE):
+            log.step("push", registry=ctx.image_reference, tag=step.tag, digest=result.digest,
+                     status=result.status, moved_from=step.current.digest,
+                     forced=step.action is Action.FORCE)
+        else:
+            log.step("push", registry=ctx.image_reference, tag=step.tag, digest=result.digest,
+                     status=result.status)
+    outcome_release: ReleaseResult | None = None
+    if plan.release is not None and release is not None:
+        outcome_release = release(plan.release)  # logs its own `step=release` line
+    return Outcome(plan, tuple(results), outcome_release)
+
+
+def _load(docker: Engine, archive: ImageArchive, preloaded: Preload | None) -> None:
+    status = "ok"
+    if preloaded is not None:
+        _check_loaded(archive, preloaded.result()[1])
+    elif docker.has_image(archive.image_id):
+        status = "unchanged"
+    else:
+        _check_loaded(archive, docker.load(archive.path))
+    log.step("load", image=archive.name, id=archive.image_id, status=status)
+
+
+def _check_loaded(archive: ImageArchive, loaded: frozenset[str]) -> None:
+    if archive.image_id not in loaded:
+        raise DojoError(
+            f"docker load of {archive.path} gave {sorted(loaded)}, expected {archive.image_id}: "
+            "the archive changed while publishing; run again"
+        )
+
+
+def _verify(registry: RegistryClient, tag: str, digest: str, image_id: str) -> None:
+    state = registry.tag_state(tag)
+    if state.digest != digest or state.image_id != image_id:
+        raise DojoError(
+            f"after pushing, {registry.reference}:{tag} resolves to {state.digest} (image "
+            f"{state.image_id}), not the pushed {digest} (image {image_id}): another job pushed "
+            "at the same time; re-run publish"
+        )
+
+
+def github_release(
+    token: str, api_url: str, dry_run: bool
+) -> Callable[[ReleaseSpec], ReleaseResult]:
+    """`upsert_release` bound to the token and API (kept out of the plan and of logs)."""
+
+    from release.shell.github import upsert_release  # noqa: PLC0415 (start-up time, see above)
+
+    def run(spec: ReleaseSpec) -> ReleaseResult:
+        return upsert_release(spec, token=token, api_url=api_url, dry_run=dry_run)
+
+    return run

@@ -1,0 +1,148 @@
+"""The publish plan: which tags this build points at the image, and what each needs.
+
+`plan_publish` reads (the archive's metadata, the registry's tags) and decides, per tag, what
+to do; a conflict on an immutable tag stops it before anything changes. `--dry-run` prints the
+plan and stops.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from release.apps.publish.context import BuildKind, Context
+from release.core.version import try_parse
+from release.errors import DojoError
+from release.shell.image import ImageArchive
+from release.shell.registry import RegistryClient, TagState
+
+if TYPE_CHECKING:
+    # PyGithub costs ~0.5 s of start-up: imported only when a tag build needs a Release.
+    from release.shell.github import ReleaseSpec
+
+STAGING = "staging"
+LATEST = "latest"
+
+
+class TagRole(enum.Enum):
+    SHA = "sha"
+    VERSION = "version"
+    STAGING = "staging"
+    LATEST = "latest"
+
+    @property
+    def immutable(self) -> bool:
+        return self in (TagRole.SHA, TagRole.VERSION)
+
+
+class Action(enum.Enum):
+    PUSH = "push"  # the tag does not exist yet
+    UNCHANGED = "unchanged"  # it already points to this image
+    MOVE = "move"  # a movable tag that points elsewhere
+    FORCE = "force"  # an immutable tag that points elsewhere, overwritten by --force
+
+
+@dataclass(frozen=True)
+class TagStep:
+    tag: str
+    role: TagRole
+    action: Action
+    current: TagState
+
+
+@dataclass(frozen=True)
+class Plan:
+    context: Context
+    archive: ImageArchive
+    tags: tuple[TagStep, ...]
+    latest_reason: str | None  # why `latest` is or is not moved (tag builds)
+    release: ReleaseSpec | None
+
+    @property
+    def to_push(self) -> tuple[TagStep, ...]:
+        return tuple(step for step in self.tags if step.action is not Action.UNCHANGED)
+
+
+
+def wanted_tags(ctx: Context, registry_tags: Callable[[], list[str]]) -> tuple[
+    list[tuple[str, TagRole]], str | None
+]:
+    """The tags this build should point at the image, and why `latest` is (not) among them."""
+    tags = [(ctx.short_sha, TagRole.SHA)]
+    if ctx.kind is BuildKind.BRANCH:
+        if ctx.is_release_branch:
+            tags.append((STAGING, TagRole.STAGING))
+        return tags, None
+    version = ctx.version
+    assert version is not None
+    tags.append((version.tag, TagRole.VERSION))
+    if version.is_prerelease:
+        return tags, f"{version} is a prerelease"
+    released = [
+        v for v in (try_parse(t) for t in registry_tags() if t.startswith("v"))
+        if v is not None and not v.is_prerelease
+    ]
+    highest = max(released, default=None)
+    if highest is not None and highest > version:
+        return tags, f"{highest.tag} is newer"
+    tags.append((LATEST, TagRole.LATEST))
+    return tags, f"{version.tag} is the highest release"
+
+
+def decide(role: TagRole, state: TagState, image_id: str) -> Action:
+    if not state.exists:
+        return Action.PUSH
+    if state.image_id == image_id:
+        return Action.UNCHANGED
+    # An immutable tag elsewhere is a conflict: `plan_publish` refuses unless forced.
+    return Action.FORCE if role.immutable else Action.MOVE
+
+
+def plan_publish(
+    ctx: Context, archive: ImageArchive, registry: RegistryClient, release: ReleaseSpec | None
+) -> Plan:
+    """Read the registry and decide each tag; refuse if an immutable tag names another image."""
+    wanted, latest_reason = wanted_tags(ctx, registry.tags)
+    steps: list[TagStep] = []
+    conflicts: list[str] = []
+    for tag, role in wanted:
+        state = registry.tag_state(tag)
+        if role.immutable and state.exists and state.image_id != archive.image_id:
+            conflicts.append(
+                f"{registry.reference}:{tag} already points to {state.digest} (image "
+                f"{state.image_id or 'unknown'}), this build is image {archive.image_id}"
+            )
+        steps.append(TagStep(tag, role, decide(role, state, archive.image_id), state))
+    if conflicts and not ctx.force:
+        raise DojoError(
+            "refusing to move immutable tags, nothing was pushed: "
+            + "; ".join(conflicts)
+            + " (a published SHA or version tag never changes; rebuild from the tagged commit, "
+            "or a human may overwrite with --force)"
+        )
+    if release is not None:
+        # GitHub's "Latest release" follows the registry's `latest` (not moved by a backport).
+        moves_latest = any(step.role is TagRole.LATEST for step in steps)
+        release = dataclasses.replace(release, latest=moves_latest)
+    return Plan(ctx, archive, tuple(steps), latest_reason, release)
+
+
+def render_plan(plan: Plan) -> str:
+    """The plan as lines for a human (stdout of `--dry-run`)."""
+    ctx = plan.context
+    lines = [
+        f"image {plan.archive.name} {plan.archive.image_id} from {plan.archive.path}",
+        f"registry {ctx.image_reference}",
+    ]
+    for step in plan.tags:
+        current = f" (now {step.current.digest})" if step.current.exists else ""
+        lines.append(f"{step.action.value:<9} {step.tag}{current}")
+    if plan.latest_reason:
+        moved = any(step.role is TagRole.LATEST for step in plan.tags)
+        lines.append(f"latest    {'moves' if moved else 'stays'}: {plan.latest_reason}")
+    if plan.release is not None:
+        lines.append(f"release   {plan.release.tag} on {plan.release.repository}")
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""GitHub Actions' step outputs and job summary for a publish run."""
+
+from __future__ import annotations
+
+import uuid
+
+from release.apps.publish.context import Context
+from release.apps.publish.execute import Outcome
+
+
+def render_outputs(outcome: Outcome, delimiter: str) -> str:
+    """`GITHUB_OUTPUT` lines: image, digest, tags (one full reference a line), release_url."""
+    ref = outcome.plan.context.image_reference
+    tags = "\n".join(f"{ref}:{p.tag}" for p in outcome.pushes)
+    url = outcome.release.url if outcome.release else ""
+    return (
+        f"image={ref}\n"
+        f"digest={outcome.digest}\n"
+        f"tags<<{delimiter}\n{tags}\n{delimiter}\n"
+        f"release_url={url}\n"
+    )
+
+
+def render_summary(outcome: Outcome) -> str:
+    """A Markdown report for `GITHUB_STEP_SUMMARY`."""
+    plan = outcome.plan
+    ctx = plan.context
+    lines = [
+        f"### Published `{ctx.image_reference}`",
+        "",
+        f"Image `{plan.archive.image_id}` from commit `{ctx.sha}`.",
+        "",
+        "| Tag | Digest | Status |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{p.tag}` | `{p.digest}` | {p.status} |" for p in outcome.pushes]
+    if plan.latest_reason:
+        lines += ["", f"`latest`: {plan.latest_reason}."]
+    if outcome.release is not None and plan.release is not None:
+        lines += [
+            "",
+            f"GitHub Release [{plan.release.tag}]({outcome.release.url}): "
+            f"{outcome.release.status.value}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(ctx: Context, outcome: Outcome) -> None:
+    """GitHub Actions' step outputs and job summary (appended, as GitHub expects)."""
+    if ctx.output_file is not None:
+        delimiter = f"EOF_{uuid.uuid4().hex}"
+        with ctx.output_file.open("a", encoding="utf-8") as out:
+            out.write(render_outputs(outcome, delimiter))
+    if ctx.summary_file is not None:
+        with ctx.summary_file.open("a", encoding="utf-8") as out:
+            out.write(render_summary(outcome))

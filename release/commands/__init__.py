@@ -1,1 +1,0 @@
-"""The console scripts: `release`, `publish`, `extract-notes`."""

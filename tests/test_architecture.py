@@ -1,0 +1,67 @@
+"""The layering rules of `release/`, checked on the source so a change that breaks them fails.
+
+core/ is pure (text and values in and out), shell/ holds every side effect, apps/ composes
+them; package `__init__`s stay empty so start-up imports only what a command uses.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "release"
+# What core/ may not import: our own side-effect layers and every I/O library.
+CORE_FORBIDDEN = (
+    "release.shell", "release.apps", "pygit2", "subprocess", "requests", "urllib3",
+    "docker", "github", "socket", "http", "shutil", "tempfile",
+)
+MAX_LINES = 500
+
+
+def _modules(folder: str) -> list[Path]:
+    return sorted((PACKAGE / folder).rglob("*.py"))
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _violations(paths: list[Path], forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.name} imports {name}"
+        for path in paths
+        for name in sorted(_imports(path))
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
+    ]
+
+
+def test_core_is_pure() -> None:
+    assert _modules("core"), "release/core/ is missing"
+    assert _violations(_modules("core"), CORE_FORBIDDEN) == []
+
+
+def test_shell_never_imports_apps() -> None:
+    assert _violations(_modules("shell"), ("release.apps",)) == []
+
+
+def test_the_rule_catches_a_violation(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import pygit2\nfrom release.shell import git\n", encoding="utf-8")
+    assert len(_violations([bad], CORE_FORBIDDEN)) == 3  # pygit2, release.shell, ….git
+
+
+@pytest.mark.parametrize(
+    "init", sorted(p for p in PACKAGE.rglob("__init__.py") if p.parent.name != "changelog"),
+    ids=lambda p: str(p.relative_to(PACKAGE.parent)),
+)
+def test_package_inits_are_empty(init: Path) -> None:
+    assert init.read_text(encoding="utf-8").strip() == ""
