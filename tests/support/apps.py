@@ -11,20 +11,20 @@ from collections.abc import Sequence
 
 def release_main(argv: Sequence[str]) -> int:
     """`release ARGV` in this process."""
-    from release.commands.release import main
+    from release.apps.release.cli import main
 
     return main(argv)
 
 
 def publish_main(argv: Sequence[str]) -> int:
     """`publish ARGV` in this process (it reads the current directory and os.environ)."""
-    from release.commands.publish import main
+    from release.apps.publish.cli import main
 
     return main(argv)
 
 
 def extract_notes_main(argv: Sequence[str]) -> int:
     """`extract-notes ARGV` in this process (it reads the current directory)."""
-    from release.commands.extract_notes import main
+    from release.apps.extract_notes import main
 
     return main(argv)
