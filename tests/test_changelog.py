@@ -14,7 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from release.core import changelog
 from release.core.changelog import (
     ChangelogError,
     check,
@@ -23,6 +22,7 @@ from release.core.changelog import (
     parse,
     roll_forward,
 )
+from release.core.changelog import scan as changelog_scan
 from release.core.version import Bump, Version
 from release.core.version import parse as semver
 
@@ -659,10 +659,10 @@ LINES = st.sampled_from(
 
 def _reference(text: str) -> tuple[list[tuple[int, int]], dict[str, Any]]:
     """Top-level headings (level <= 2) and link definitions of a full, plain mistletoe parse."""
-    block_token, block_tokenizer = changelog.block_token, changelog.block_tokenizer
-    span_token, token = changelog.span_token, changelog.token
-    lines = changelog._Lines.split(text)
-    root = changelog._Root()
+    block_token, block_tokenizer = changelog_scan.block_token, changelog_scan.block_tokenizer
+    span_token, token = changelog_scan.span_token, changelog_scan.token
+    lines = changelog_scan.Lines.split(text)
+    root = changelog_scan.Root()
     found = []
     block_token.add_token(block_token.HtmlBlock)
     span_token.add_token(span_token.HtmlSpan)
@@ -686,10 +686,10 @@ def _reference(text: str) -> tuple[list[tuple[int, int]], dict[str, Any]]:
 @given(st.lists(LINES, max_size=40).map("\n".join))
 def test_the_fast_scan_agrees_with_a_full_mistletoe_parse(text: str) -> None:
     headings, definitions = _reference(text)
-    root = changelog._Root()
-    lines = changelog._Lines.split(text)
-    with changelog._mistletoe(root):
-        scan = changelog._scan(lines)
+    root = changelog_scan.Root()
+    lines = changelog_scan.Lines.split(text)
+    with changelog_scan.using_mistletoe(root):
+        scan = changelog_scan.scan_lines(lines)
     assert [(h.index, h.level) for h in scan.headings] == headings
     assert root.footnotes == definitions
 
