@@ -304,7 +304,7 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:  # noqa: PLR0915
                     f"{changelog_rel} has no [Unreleased] section: add `## [Unreleased]` above "
                     "the newest release"
                 )
-            if new is not None and any(s.version == new for s in parsed.releases):
+            if new is not None and not changelog.missing_sections(parsed, [str(new)]):
                 problems.append(
                     f"{changelog_rel} already has a section for {new}: remove it or choose "
                     "another --bump"

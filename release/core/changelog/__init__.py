@@ -9,7 +9,7 @@ values and text out. The public API, re-exported from the modules that hold it:
 - roll: roll [Unreleased] forward
 """
 
-from release.core.changelog.check import check
+from release.core.changelog.check import Problem, Severity, check, missing_sections
 from release.core.changelog.extract import extract, notes
 from release.core.changelog.model import (
     Changelog,
@@ -19,7 +19,7 @@ from release.core.changelog.model import (
     Rolled,
     Section,
 )
-from release.core.changelog.parse import parse
+from release.core.changelog.parse import parse, require_markdown
 from release.core.changelog.roll import roll_forward
 from release.errors import ChangelogError
 
@@ -29,11 +29,15 @@ __all__ = [
     "Extracted",
     "HeadingStyle",
     "LinkRef",
+    "Problem",
     "Rolled",
     "Section",
+    "Severity",
     "check",
     "extract",
+    "missing_sections",
     "notes",
     "parse",
+    "require_markdown",
     "roll_forward",
 ]

@@ -34,9 +34,16 @@ def _plain(item: Any) -> str:
     return "".join(_plain(child) for child in getattr(item, "children", None) or ())
 
 
-def tokenize(body: str, changelog: Changelog) -> list[Any]:
-    """`body` parsed by mistletoe, its references resolved against the whole file."""
-    root = Root({key: (ref.dest, ref.title) for key, ref in changelog._refs.items()})
+def definitions(changelog: Changelog) -> dict[str, tuple[str, str]]:
+    """The file's link definitions as mistletoe holds them, for `tokenize`."""
+    return {key: (ref.dest, ref.title) for key, ref in changelog._refs.items()}
+
+
+def tokenize(body: str, defined: dict[str, tuple[str, str]]) -> list[Any]:
+    """`body` parsed by mistletoe, its references resolved against `defined` (the whole file's
+    definitions: shared, not copied, so checking every section stays linear)."""
+    root = Root()
+    root.footnotes = defined
     lines = body.replace("\r\n", "\n").splitlines(keepends=True)
     with using_mistletoe(root):
         tokens: list[Any] = block_token.tokenize(
@@ -59,7 +66,7 @@ def prose(tokens: Sequence[Any]) -> Iterator[str]:
 
 def _used(body: str, changelog: Changelog) -> list[str]:
     """Keys of the definitions that reference links in `body` resolve to."""
-    tokens = tokenize(body, changelog)
+    tokens = tokenize(body, definitions(changelog))
     keys: list[str] = []
     by_target: dict[tuple[str, str], list[str]] = {}
     for key, ref in changelog._refs.items():
@@ -104,17 +111,19 @@ def notes(changelog: Changelog, section: Section) -> str:
     return body + eol + eol + eol.join(extra)
 
 
-def extract(text: str, query: str, *, allow_empty: bool = False) -> Extracted:
+def extract(
+    text: str, query: str, *, allow_empty: bool = False, include_prereleases: bool = False
+) -> Extracted:
     """The section `query` names (see `Changelog.find`), with its notes as the body."""
     changelog = parse(text)
-    section = changelog.find(query)
+    section = changelog.find(query, include_prereleases=include_prereleases)
     if not section.body.strip() and not allow_empty:
         raise ChangelogError(
             f"the changelog section for {section.name} (line {section.line}) is empty: "
             "write its notes under the heading (or allow an empty section: --allow-empty)"
         )
     return Extracted(
-        version=None if section.version is None else str(section.version),
+        version=section.version,
         date=section.date,
         title=section.title,
         body=notes(changelog, section),

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import mistletoe.core_tokens
 
-from release.core.version import Version, try_parse
+from release.core.changelog import versions
+from release.core.changelog.heading import UNRELEASED
 from release.errors import ChangelogError
 
 
@@ -17,58 +18,64 @@ def normalize_label(label: str) -> str:
     return str(mistletoe.core_tokens.normalize_label(label))  # type: ignore[no-untyped-call]
 
 
-UNRELEASED = re.compile(r"^\[?\s*unreleased\s*\]?(?:\([^)]*\))?\s*$", re.IGNORECASE)
+VERSION_QUERY = re.compile(versions.VERSION, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class HeadingStyle:
-    """How a version heading is written, so a new one can be written the same way."""
+    """How a release heading is written, so a new one can be written the same way."""
 
-    prefix: str = ""  # "Version " in `## Version 1.2.3`
-    v: bool = False  # `v1.2.3`
-    label: str = "ref"  # "ref": `[1.2.3]`, "inline": `[1.2.3](url)`, "plain": `1.2.3`
-    sep: str | None = " - "  # between version and date; None when there is no date
-    close: str = ""  # ")" for `1.2.3 (2025-12-02)`
+    level: int = 2
+    template: str = "[{version}] - {date}"  # see heading.Title.template
+    setext: str = ""  # the underline of a setext heading (`=====`), else ""
 
-    def render(self, version: Version, date: str, url: str | None) -> str:
-        text = f"{'v' if self.v else ''}{version}"
-        if self.label == "ref":
-            text = f"[{text}]"
-        elif self.label == "inline" and url:
-            text = f"[{text}]({url})"
-        dated = f"{self.sep}{date}{self.close}" if self.sep is not None else ""
-        return f"## {self.prefix}{text}{dated}"
+    def render(self, version: str, date: str, url: str | None, eol: str = "\n") -> str:
+        """The heading for `version`, its underline included (no final line ending)."""
+        text = self.template
+        if url is None:  # `[{version}]({url})` without a known URL: `[{version}]`
+            text = text.replace("]({url})", "]").replace("{url}", "")
+        text = text.format(version=version, date=date, url=url or "")
+        if self.setext:
+            return text + eol + self.setext[0] * max(len(self.setext), len(text))
+        return "#" * self.level + " " + text
 
-    def same_shape(self, other: HeadingStyle) -> bool:
-        mine = (self.prefix.lower(), self.v, self.label)
-        if mine != (other.prefix.lower(), other.v, other.label):
-            return False
-        if self.sep is None or other.sep is None:
-            return True  # an undated section says nothing about the date separator
-        return (self.sep, self.close) == (other.sep, other.close)
+    @property
+    def dated(self) -> bool:
+        return "{date}" in self.template
+
+    def shape(self) -> tuple[int, bool, str]:
+        """What must agree for two headings to be in one style (the date aside)."""
+        return (self.level, bool(self.setext), self.template)
 
 
 @dataclass(frozen=True)
 class Section:
-    """One `## ` version (or `[Unreleased]`) section. Offsets index `Changelog.text`."""
+    """One release (or [Unreleased]) section. Offsets index `Changelog.text`."""
 
-    version: Version | None  # None for [Unreleased]
+    version: str | None  # as written, without a leading `v`; None for [Unreleased]
     date: str | None
-    title: str  # heading text without the leading '## '
+    title: str  # heading text without the `#`s (or the setext underline)
     body: str  # exact text as written, no heading, no surrounding blank lines
     url: str | None  # link in the heading, if any
     line: int = 0  # 1-based line of the heading
     start: int = 0  # offset of the heading line
-    heading_end: int = 0  # offset just after the heading line (and its line ending)
+    heading_end: int = 0  # offset just after the heading (and its line ending)
     body_start: int = 0
     body_end: int = 0
     end: int = 0  # where the section's region ends (next heading, trailing definitions, EOF)
-    style: HeadingStyle | None = None  # None for [Unreleased]
+    style: HeadingStyle | None = None
     label: str | None = None  # the `[...]` text of a reference-style heading, for link lookups
+    level: int = 2
+    setext: bool = False
+    nested: bool = False  # a patch written inside its minor's section (`### 5.0.1` in `## 5.0`)
 
     @property
     def name(self) -> str:
-        return "Unreleased" if self.version is None else str(self.version)
+        return "Unreleased" if self.version is None else self.version
+
+    @property
+    def prerelease(self) -> bool:
+        return self.version is not None and versions.is_prerelease(self.version)
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,10 @@ class Changelog:
     link_refs: tuple[LinkRef, ...]
     eol: str = "\n"
     _refs: dict[str, LinkRef] = field(default_factory=dict, repr=False, compare=False)
-    _others: tuple[tuple[int, str], ...] = field(default=(), repr=False, compare=False)
+    # (line, level, text) of the headings that are no release heading
+    _others: tuple[tuple[int, int, str], ...] = field(default=(), repr=False, compare=False)
+    # A code fence or HTML block that never closes, and the release-like headings it hides
+    _unclosed: tuple[int, tuple[int, ...]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def unreleased(self) -> Section | None:
@@ -108,34 +118,45 @@ class Changelog:
         """The definition for `label` (case- and whitespace-insensitive, first one wins)."""
         return self._refs.get(normalize_label(label))
 
-    def find(self, query: str) -> Section:
-        """The section for `v1.2.3`, `1.2.3`, `refs/tags/v1.2.3`, `Unreleased` or `latest`."""
+    def find(self, query: str, *, include_prereleases: bool = False) -> Section:
+        """The section for `v1.2.3`, `1.2.3`, `refs/tags/v1.2.3`, `Unreleased` or `latest` (the
+        topmost final release; with `include_prereleases`, the topmost release). A version is
+        found in any spelling of it (`2.0` by `2.0.0`, `1.2.0rc1` by `1.2.0-rc.1`) when only one
+        section has it."""
         wanted = query.strip().removeprefix("refs/tags/")
         if wanted.lower() == "latest":
-            if not self.releases:
+            found = [s for s in self.releases if include_prereleases or not s.prerelease]
+            if not found:
+                kind = "released version" if include_prereleases else "final release"
                 raise ChangelogError(
-                    f"the changelog has no released version yet ({self._known()}): "
-                    "ask for Unreleased, or release first"
+                    f"the changelog has no {kind} yet ({self._known()}): "
+                    "ask for Unreleased or a version, or release first"
                 )
-            return self.releases[0]
+            return found[0]
         if UNRELEASED.match(wanted):
             found = [s for s in self.sections if s.version is None]
             name = "[Unreleased]"
         else:
-            version = try_parse(wanted)
-            if version is None:
+            written = wanted[1:] if wanted[:1] in "vV" else wanted
+            if VERSION_QUERY.fullmatch(written) is None:
                 raise ChangelogError(
                     f"{query!r} is not a version: ask for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, "
                     "Unreleased or latest"
                 )
-            found = [s for s in self.sections if s.version == version]
-            name = str(version)
+            name = written
+            found = [s for s in self.releases if (s.version or "").lower() == written.lower()]
+            if not found:
+                wanted_key = versions.key(written)
+                found = [s for s in self.releases if versions.key(s.version or "") == wanted_key]
         if not found:
             raise ChangelogError(f"no section for {name}; {self._known()}")
         if len(found) > 1:
-            lines = ", ".join(str(s.line) for s in found)
+            if len({s.name for s in found}) == 1:
+                lines = "lines " + ", ".join(str(s.line) for s in found)
+            else:
+                lines = ", ".join(f"{s.name} on line {s.line}" for s in found)
             raise ChangelogError(
-                f"the changelog has {len(found)} sections for {name} (lines {lines}): "
+                f"the changelog has {len(found)} sections for {name} ({lines}): "
                 "merge them into one"
             )
         return found[0]

@@ -2,63 +2,29 @@
 
 from __future__ import annotations
 
+import collections
 import re
+from dataclasses import dataclass
 
+from release.core.changelog import versions
+from release.core.changelog.heading import Title, product_prefix, read_title
 from release.core.changelog.model import (
-    UNRELEASED,
     Changelog,
     HeadingStyle,
     LinkRef,
     Section,
     normalize_label,
 )
-from release.core.changelog.scan import Lines, Root, Scan, scan_lines, span_token, using_mistletoe
-from release.core.version import Version, try_parse
-
-_VERSION_TITLE = re.compile(
-    r"""^(?P<prefix>(?:version|release)\s+)?
-    (?:\[(?P<bracketed>v?\d[^\]\s]*)\](?P<inline>\([^)]*\))?
-      |(?P<plain>v?\d+\.\d+[^\s(\[,:]*))
-    (?P<rest>.*)$""",
-    re.IGNORECASE | re.VERBOSE,
+from release.core.changelog.scan import (
+    HeadingLine,
+    Lines,
+    Root,
+    Scan,
+    scan_lines,
+    span_token,
+    using_mistletoe,
 )
-_DATE_PART = re.compile(
-    r"^(?P<sep>\s*(?:[-\u2013\u2014:/,|]\s*)?)(?P<open>\(\s*)?(?P<date>[^()\[\]]*?)"
-    r"(?P<close>\s*\))?(?P<tail>\s*(?:\[.*)?)$"
-)
-
-
-def _style_and_version(title: str) -> tuple[Version | None, str | None, HeadingStyle | None]:
-    """(version, date, style) from a heading's text; all None when it names no version."""
-    match = _VERSION_TITLE.match(title)
-    if match is None:
-        return None, None, None
-    raw = match["bracketed"] or match["plain"]
-    version = try_parse(raw)
-    if version is None:
-        return None, None, None
-    label = "plain" if match["plain"] else ("inline" if match["inline"] else "ref")
-    rest = match["rest"]
-    date: str | None = None
-    sep: str | None = None
-    close = ""
-    if rest.strip():
-        part = _DATE_PART.match(rest)
-        if part is not None and part["date"].strip():
-            date = part["date"].strip()
-            sep = part["sep"] + (part["open"] or "")
-            close = (part["close"] or "").strip()
-        else:
-            date = rest.strip()
-            sep = rest[: len(rest) - len(rest.lstrip())] or " "
-    style = HeadingStyle(match["prefix"] or "", raw[:1] in "vV", label, sep, close)
-    return version, date, style
-
-
-def _bracket_label(title: str) -> str | None:
-    """`1.2.3` for `[1.2.3] - ...`: a heading that is a reference to a link definition."""
-    found = re.match(r"^(?:(?:version|release)\s+)?\[([^\]]+)\](?!\()", title, re.IGNORECASE)
-    return found[1] if found else None
+from release.errors import ChangelogError
 
 
 def _heading_url(content: str, refs: dict[str, LinkRef], label: str | None) -> str | None:
@@ -73,6 +39,23 @@ def _heading_url(content: str, refs: dict[str, LinkRef], label: str | None) -> s
     return None
 
 
+_NOT_MARKDOWN = {
+    ".rst": "reStructuredText", ".txt": "plain text", ".adoc": "AsciiDoc", ".asciidoc": "AsciiDoc",
+    ".org": "Org", ".textile": "Textile", ".rdoc": "RDoc", ".html": "HTML",
+}
+
+
+def require_markdown(name: str) -> None:
+    """Refuse a changelog file that is not Markdown (`CHANGES.rst`), by its name."""
+    suffix = name[name.rfind(".") :].lower() if "." in name else ""
+    kind = _NOT_MARKDOWN.get(suffix)
+    if kind is not None:
+        raise ChangelogError(
+            f"{name} is {kind}, not Markdown: keep the changelog as Markdown (CHANGELOG.md), "
+            "or point at a Markdown one with --changelog PATH ([tool.release] changelog)"
+        )
+
+
 def parse(text: str) -> Changelog:
     """The changelog's version sections and link definitions, in file order."""
     lines = Lines.split(text)
@@ -84,7 +67,39 @@ def parse(text: str) -> Changelog:
         for ref in refs:
             by_key.setdefault(ref.key, ref)
         sections, others = _sections(lines, scan, by_key)
-    return Changelog(text, tuple(sections), tuple(refs), lines.eol, by_key, tuple(others))
+    return Changelog(
+        text, tuple(sections), tuple(refs), lines.eol, by_key, tuple(others),
+        _unclosed(lines, scan.unclosed),
+    )
+
+
+_ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
+
+
+def _unclosed(lines: Lines, opened: int | None) -> tuple[int, tuple[int, ...]] | None:
+    """A fence or HTML comment that runs to the end of the file, with the lines that would be
+    release headings if it were closed."""
+    if opened is None:
+        return None
+    first = lines.plines[opened]
+    fence = _FENCE.match(first)
+    rest = lines.plines[opened + 1 :]
+    if fence is not None:
+        mark = fence["fence"]
+        closing = re.compile(rf"^ {{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
+        if any(closing.match(line) for line in rest):
+            return None
+    elif first.lstrip().startswith("<!--"):
+        if "-->" in first[first.index("<!--") + 4 :] or any("-->" in line for line in rest):
+            return None
+    else:
+        return None
+    hidden = tuple(
+        opened + 2 + n for n, line in enumerate(rest)
+        if (atx := _ATX.match(line)) and read_title(atx["text"]) is not None
+    )
+    return (opened + 1, hidden) if hidden else None
 
 
 def _unescape(text: str) -> str:
@@ -127,24 +142,90 @@ def _region_end(lines: Lines, scan: Scan, top: int, stop: int) -> int:
     return cut
 
 
+@dataclass(frozen=True)
+class _Release:
+    """A heading that names a version (or is [Unreleased]), and where its section stops."""
+
+    head: HeadingLine
+    title: Title
+    nested: bool = False
+
+
+def _releases(
+    heads: list[HeadingLine],
+) -> tuple[dict[int, _Release], list[tuple[int, int, str]]]:
+    """The release headings by position in `heads`, and the headings that name no version.
+
+    A version heading under a lower-level version heading whose version it extends (`### 5.0.1`
+    under `## 5.0`) is nested: a part of its parent's section that can still be asked for. One
+    that repeats its parent's version (`### 1.9.0 Changes` under `## 1.9.0`) is no release.
+    """
+    product = product_prefix(h.content for h in heads if h.level <= 2)
+    found: dict[int, _Release] = {}
+    others: list[tuple[int, int, str]] = []
+    above: list[int] = []  # positions of the open headings, lowest level first
+    for n, head in enumerate(heads):
+        while above and heads[above[-1]].level >= head.level:
+            above.pop()
+        parent = found.get(above[-1]) if above else None
+        above.append(n)
+        title = read_title(head.content, product) if head.level <= 3 else None
+        if title is None:
+            others.append((head.index + 1, head.level, head.content))
+            continue
+        nested = False
+        if title.version is not None and parent is not None and parent.title.version:
+            if title.version.lower() == parent.title.version.lower():
+                continue
+            mine = versions.release_numbers(title.version)
+            theirs = versions.release_numbers(parent.title.version)
+            nested = mine[: len(theirs)] == theirs
+        found[n] = _Release(head, title, nested)
+    return found, others
+
+
+def _stop(heads: list[HeadingLine], found: dict[int, _Release], n: int, usual: int) -> int:
+    """Position in `heads` of the heading that ends release `n` (len(heads): the end).
+
+    A nested release ends at the next heading of its level or above. Any other ends at the next
+    release heading, or at a heading above the usual release level (a title, `## Older
+    releases` above `###` releases). A heading at the release's own (usual) level that names no
+    version is part of the release (`## Fixed` typed for `### Fixed`) when a release follows;
+    with none after it, it is a trailer (`## Links`) and ends the last release.
+    """
+    release = found[n]
+    level = release.head.level
+    if release.nested:
+        return next((m for m in range(n + 1, len(heads)) if heads[m].level <= level), len(heads))
+    limit = min(level, usual)
+    pending: int | None = None  # a same-level heading that ends it unless a release follows
+    for m in range(n + 1, len(heads)):
+        other = found.get(m)
+        if other is not None and not other.nested:
+            return m
+        if other is not None:
+            continue
+        if heads[m].level < limit or (heads[m].level == limit and level != usual):
+            return pending if pending is not None else m
+        if heads[m].level == limit and pending is None:
+            pending = m
+    return pending if pending is not None else len(heads)
+
+
 def _sections(
     lines: Lines, scan: Scan, refs: dict[str, LinkRef]
-) -> tuple[list[Section], list[tuple[int, str]]]:
-    sections: list[Section] = []
-    others: list[tuple[int, str]] = []  # level-2 headings that name no version
+) -> tuple[list[Section], list[tuple[int, int, str]]]:
     heads = scan.headings
-    for i, head in enumerate(heads):
-        if head.level != 2:
-            continue
-        title = head.content
-        if UNRELEASED.match(title):
-            version, date, style = None, None, None
-        else:
-            version, date, style = _style_and_version(title)
-            if version is None:
-                others.append((head.index + 1, title))
-                continue
-        stop = heads[i + 1].index if i + 1 < len(heads) else len(lines)
+    found, others = _releases(heads)
+    levels = collections.Counter(
+        r.head.level for r in found.values() if not r.nested and r.title.version is not None
+    )
+    usual = min((lv for lv, c in levels.items() if c == max(levels.values())), default=2)
+    sections: list[Section] = []
+    for n, release in found.items():
+        head, title = release.head, release.title
+        m = _stop(heads, found, n, usual)
+        stop = heads[m].index if m < len(heads) else len(lines)
         top = min(head.index + head.lines, stop)
         cut = _region_end(lines, scan, top, stop)
         first = top
@@ -155,22 +236,25 @@ def _sections(
             last -= 1
         body_start = lines.offsets[first]
         body_end = lines.content_end(last - 1) if last > first else body_start
-        label = _bracket_label(title)
+        underline = lines.plines[head.index + head.lines - 1].strip() if head.setext else ""
         sections.append(
             Section(
-                version=version,
-                date=date,
-                title=title,
+                version=title.version,
+                date=title.date,
+                title=head.content,
                 body=lines.text[body_start:body_end],
-                url=_heading_url(title, refs, label),
+                url=title.url or _heading_url(head.content, refs, title.label),
                 line=head.index + 1,
                 start=lines.offsets[head.index],
                 heading_end=lines.offsets[top],
                 body_start=body_start,
                 body_end=body_end,
                 end=lines.offsets[cut],
-                style=style,
-                label=label,
+                style=HeadingStyle(head.level, title.template, underline),
+                label=title.label,
+                level=head.level,
+                setext=head.setext,
+                nested=release.nested,
             )
         )
     return sections, others

@@ -3,7 +3,7 @@ needed.
 
 mistletoe decides what is Markdown structure (ATX headings, fenced code, HTML blocks, lists, link
 reference definitions); this module only decides which regions mistletoe must look at. A column-0
-`#`/`##` heading closes every open block except a top-level fenced code block or HTML block, so a
+ATX heading closes every open block except a top-level fenced code block or HTML block, so a
 region holding none of the lines that could open one (or a definition, or a setext underline)
 needs no parse: its next heading is a heading. Everything else is parsed by mistletoe's block
 tokenizer (span parsing only for the few headings and bodies that need it). That keeps a 5 MB
@@ -36,13 +36,13 @@ span_token: Any = mistletoe.span_token
 token: Any = mistletoe.token
 
 
-# `candidate`: a line that may be a level-1/2 ATX heading (mistletoe confirms each one).
+# `candidate`: a line that may be an ATX heading (mistletoe confirms each one).
 # `suspicious`: a line after which a later heading may not be one, or which holds something we
 # need (a definition, even in a list item; a setext underline): the region holding one is
 # parsed by mistletoe.
 # Matched after a "\n" rather than at `^`: a literal first character lets `re` skip ahead fast.
 _LINES_OF_NOTE = re.compile(
-    r"\n(?:(?P<candidate> {0,3}#{1,2}(?=[ \t\n]))"
+    r"\n(?:(?P<candidate> {0,3}#{1,6}(?=[ \t\n]))"
     r"|(?P<suspicious>[ \t>]*(?:```|~~~|<|\[|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]*\]:)"
     r"| {0,3}(?:=+|-+)[ \t]*(?=\n)))"
 )
@@ -160,6 +160,10 @@ class HeadingLine:
     content: str
     lines: int = 1  # how many lines the heading takes
 
+    @property
+    def setext(self) -> bool:
+        return self.lines > 1
+
 
 _Buffer = Sequence[tuple[Any, Any, int]]  # mistletoe's parse buffer: (type, read result, line)
 
@@ -169,6 +173,7 @@ class Scan:
     headings: list[HeadingLine] = field(default_factory=list)
     refs: list[tuple[int, int, Any]] = field(default_factory=list)  # (first, last+1, match)
     comments: list[tuple[int, int]] = field(default_factory=list)  # top-level HTML comments
+    unclosed: int | None = None  # a fence or HTML block that runs to the end, hiding headings
 
     @functools.cached_property
     def trailing(self) -> dict[int, int]:
@@ -188,8 +193,7 @@ def _collect(buffer: _Buffer, lines: Lines, scan: Scan, upto: int) -> None:
             continue
         if token_type is block_token.Heading:
             level, content, _closing = result
-            if level <= 2:
-                scan.headings.append(HeadingLine(index, level, content))
+            scan.headings.append(HeadingLine(index, level, content))
         elif token_type is block_token.Paragraph and isinstance(result, block_token.SetextHeading):
             if result.level <= 2:
                 # The underline is the first line (after the first) that reads as one.
@@ -300,6 +304,8 @@ def scan_lines(lines: Lines) -> Scan:
         opened = last[2] - 1 if last is not None else fresh
         _collect(buffer, lines, scan, opened)
         fresh = _read_one(lines, opened)
+        if fresh >= len(lines) and lines.plines[opened].lstrip()[:1] in ("`", "~", "<"):
+            scan.unclosed = opened
     rest = bisect.bisect_left(suspicious, fresh)
     if fresh < len(lines) and rest < len(suspicious):
         start = _restart(lines, fresh, suspicious[rest])
