@@ -347,8 +347,10 @@ CHECKS = [
     ("## [1.0.0] - 2020-01-01\n\n- a\n", [(W, 1, "no [Unreleased] section")]),
     ("## [Unreleased]\n\n## [1.0.0] - 2020-01-01\n\n- a\n\n## [1.0.0] - 2020-01-01\n\n- b\n",
      [(E, 7, "version 1.0.0 has 2 sections (`[1.0.0] - 2020-01-01` on line 3")]),
-    ("## [Unreleased]\n\n## 2.0 - 2020-01-01\n\n- a\n\n## 2.0.0 - 2020-01-01\n\n- b\n",
-     [(E, 7, "version 2.0 has 2 sections")]),
+    # `2.0` heading its patches and `2.0.0` are each found as written: no duplicate.
+    ("## [Unreleased]\n\n## 2.0\n\n## 2.0.1\n\n- a\n\n## 2.0.0 - 2020-01-01\n\n- b\n", []),
+    # npm's numeric prereleases are prereleases, not PEP 440 post-releases.
+    ("## [Unreleased]\n\n## 4.0.0\n\n- a\n\n## 4.0.0-1\n\n- b\n", []),
     ("## [Unreleased]\n\n## [1.0.0] - 2020-01-01\n\n- a\n\n## [1.1.0] - 2020-02-01\n\n- b\n",
      [(W, 7, "1.1.0 (line 7) is below 1.0.0 (line 3) in the same release line")]),
     ("## [Unreleased]\n\n## [1.0.0-rc.1] - 2020-01-01\n\n## [1.0.0] - 2020-02-01\n",

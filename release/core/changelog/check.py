@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from release.core.changelog import versions
 from release.core.changelog.extract import definitions, prose, tokenize
-from release.core.changelog.heading import read_title
+from release.core.changelog.heading import UNRELEASED_ONLY, read_title
 from release.core.changelog.model import Changelog, Section
 from release.errors import ChangelogError
 
@@ -81,10 +81,11 @@ def _warning(line: int | None, message: str) -> Problem:
 
 def _duplicates(changelog: Changelog) -> list[Problem]:
     problems = []
-    by_key: dict[object, list[Section]] = collections.defaultdict(list)
+    # By spelling: `4.3` above its patches and `4.3.0` are two sections each found as written.
+    by_key: dict[str | None, list[Section]] = collections.defaultdict(list)
     for section in changelog.sections:
         if not section.nested:
-            by_key[versions.key(section.version) if section.version else None].append(section)
+            by_key[section.version.lower() if section.version else None].append(section)
     for key, found in by_key.items():
         if len(found) < 2:
             continue
@@ -166,7 +167,7 @@ def _unreleased(changelog: Changelog) -> list[Problem]:
             line, "no [Unreleased] section: add `[Unreleased]` above the newest version, at the "
             "releases' heading level, to collect the notes of the next release"
         )]
-    if sections[0] is not unreleased:
+    if sections[0] is not unreleased and UNRELEASED_ONLY.match(unreleased.title):
         return [_warning(
             unreleased.line, "[Unreleased] is not the first section: move it to the top"
         )]
@@ -208,6 +209,10 @@ def _order(changelog: Changelog) -> list[Problem]:
         if above is None or line in flagged:
             continue
         theirs = versions.pep440(above.version or "")
+        group = versions.release_numbers(above.version or "")
+        numbers = versions.release_numbers(section.version)
+        if len(group) < len(numbers) and group == numbers[: len(group)]:
+            continue  # `## 4.3` heading its patches `## 4.3.2`, `## 4.3.1`
         if theirs is not None and theirs < mine:
             flagged.add(line)
             problems.append(_warning(

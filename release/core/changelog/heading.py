@@ -20,6 +20,10 @@ UNRELEASED = re.compile(
     r"^(?:\*\*)?\[?\s*unreleased\s*\]?(?:\([^)]*\))?(?:\*\*)?(?=$|[\s:\u2013\u2014-])",
     re.IGNORECASE,
 )
+# Just the marker: `[Unreleased]`, `Unreleased`, `[Unreleased](url)`, not `Unreleased changes in X`
+UNRELEASED_ONLY = re.compile(
+    r"^(?:\*\*)?\[?\s*unreleased\s*\]?(?:\([^)]*\))?(?:\*\*)?\s*$", re.IGNORECASE
+)
 _ISO = r"\d{4}-\d{2}-\d{2}"
 _LEAD = (
     r"(?:<small>\s*|<a\s[^>]*>\s*</a>\s*|\[\s*|\*\*|(?:version|release)\s+"

@@ -120,6 +120,14 @@ class _Definitions(block_token.Footnote):  # type: ignore[misc]
         start = lines.get_pos()
         window = block_tokenizer.FileWrapper(lines.lines[start + 1 : start + 1 + _CHUNK])
         result = super().read(window)
+        after = start + 1 + window.get_pos() + 1
+        if len(window.lines) == _CHUNK and after < len(lines.lines):
+            # A title can go on past the window (`[a]: /a` then `  "a title` ...): when what
+            # follows the run is neither a blank line nor another definition, read it whole.
+            following = lines.lines[after].lstrip()
+            if following and not following.startswith("["):
+                window = block_tokenizer.FileWrapper(lines.lines[start + 1 :])
+                result = super().read(window)
         lines.set_pos(start + window.get_pos() + 1)
         return _Matches(result, window.get_pos() + 1) if result else result
 

@@ -9,6 +9,7 @@ still a version, compared as written.
 from __future__ import annotations
 
 import functools
+import re
 
 from packaging.version import InvalidVersion
 from packaging.version import Version as Pep440
@@ -25,9 +26,17 @@ VERSION = (
 )
 
 
+_SEMVER_NUMERIC_PRE = re.compile(r"^\d+(?:\.\d+)+-\d+(?:\.\d+)*$")
+
+
 @functools.lru_cache(maxsize=4096)
 def pep440(written: str) -> Pep440 | None:
-    """The PEP 440 reading of a version as written (`v` already removed), or None."""
+    """The PEP 440 reading of a version as written (`v` already removed), or None.
+
+    `4.0.0-1` is a SemVer prerelease (npm writes them so), not PEP 440's post-release
+    `4.0.0.post1`: it has no PEP 440 reading."""
+    if _SEMVER_NUMERIC_PRE.match(written):
+        return None
     try:
         return Pep440(written)
     except InvalidVersion:
