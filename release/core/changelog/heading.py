@@ -36,6 +36,7 @@ _WORDS = re.compile(
     rf"^(?P<word>[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){{0,2}})\s+\(?[vV]?{VERSION}\)?"
     r"\s*(?:\(.*\)|[-\u2013\u2014/:].*)?$"
 )
+_NAMED = re.compile(r"^[\w.-]+(?:\s+[\w.-]+){0,2}\s+(?=[vV]?\d)")
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -81,6 +82,15 @@ def read_title(title: str, product: str | None = None) -> Title | None:
         skipped = len(product) + 1
         text = title[skipped:]
     found = _HEAD.match(text)
+    if found is None and (named := _NAMED.match(title)) is not None:
+        # `widget 1.2.0 (2026-05-01)`, towncrier's default: a name used once, then a version
+        # and a date, is a release heading too.
+        rest = title[named.end() :]
+        found = _HEAD.match(rest)
+        if found is not None and DATE.search(rest, found.end("ver")) is not None:
+            skipped, text = named.end(), rest
+        else:
+            found = None
     if found is None:
         return None
     start, end = found.start("ver") + skipped, found.end("ver") + skipped
