@@ -165,17 +165,18 @@ def restyle_date(iso: str, like: str | None) -> str:
         return iso
     if found := _NUMERIC.match(like):
         if found["y1"]:
-            sep = found["s1"]
-            return f"{year}{sep}{_pad(month, found['m1'])}{sep}{_pad(day, found['d1'])}"
+            sep, m, d = found["s1"], found["m1"], found["d1"]
+            return f"{year}{sep}{_pad(month, m, d)}{sep}{_pad(day, d, m)}"
         a, b, sep = found["a"], found["b"], found["s2"]
         day_first = int(a) > 12 or (int(b) <= 12 and sep == ".")
         first, second = (day, month) if day_first else (month, day)
-        return f"{_pad(first, a)}{sep}{_pad(second, b)}{sep}{year}"
+        return f"{_pad(first, a, b)}{sep}{_pad(second, b, a)}{sep}{year}"
     if found := _WORDY.match(like):
         mon = found["mon1"] or found["mon2"]
         written_day = found["day1"] or found["day2"]
         name = _month(month, mon)
-        number = _pad(day, re.match(r"\d+", written_day)[0])  # type: ignore[index]
+        digits = re.match(r"\d+", written_day)[0]  # type: ignore[index]
+        number = f"{day:02d}" if digits.startswith("0") else str(day)
         if not written_day.isdigit():
             number += _ordinal(day)
         rest = found["rest"]
@@ -185,8 +186,16 @@ def restyle_date(iso: str, like: str | None) -> str:
     return iso
 
 
-def _pad(value: int, like: str) -> str:
-    return f"{value:02d}" if len(like) == 2 else str(value)
+def _pad(value: int, like: str, sibling: str) -> str:
+    """`value` zero-padded when the file pads: `07` does, `7` does not, and `22` says nothing,
+    so its sibling (the month next to the day) decides, padding when neither tells."""
+    if len(like) == 1:
+        padded = False
+    elif like.startswith("0"):
+        padded = True
+    else:
+        padded = len(sibling) != 1
+    return f"{value:02d}" if padded else str(value)
 
 
 def _ordinal(day: int) -> str:
@@ -196,13 +205,16 @@ def _ordinal(day: int) -> str:
 
 
 def _month(month: int, like: str) -> str:
-    full = _MONTHS[month - 1]
+    """Month `month` named the way `like` names its month: `July`, `Jul`, `Jul.`, `Sept`, `JUL`."""
     bare = like.rstrip(".")
-    name = full if len(bare) > 4 or bare.lower() == full.lower() else full[: len(bare)]
-    if bare.lower() == "sept":
-        name = full[:4] if month == 9 else full[:3]
+    written = next(m for m in _MONTHS if m.lower().startswith(bare.lower()[:3]))
+    full = _MONTHS[month - 1]
+    if bare.lower() == written.lower() and len(bare) > 3:
+        name = full
+    else:
+        name = full[:4] if bare.lower() == "sept" and month == 9 else full[:3]
     if bare.isupper():
         name = name.upper()
     elif bare.islower():
         name = name.lower()
-    return name + ("." if like.endswith(".") and name != full else "")
+    return name + ("." if like.endswith(".") else "")
