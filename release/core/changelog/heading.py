@@ -36,6 +36,7 @@ _WORDS = re.compile(
     rf"^(?P<word>[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){{0,2}})\s+\(?[vV]?{VERSION}\)?"
     r"\s*(?:\(.*\)|[-\u2013\u2014/:].*)?$"
 )
+_MAYBE = re.compile(r"\d\.\d|unreleased", re.IGNORECASE)
 _NAMED = re.compile(r"^[\w.-]+(?:\s+[\w.-]+){0,2}\s+(?=[vV]?\d)")
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -74,6 +75,8 @@ def product_prefix(titles: Iterable[str]) -> str | None:
 
 def read_title(title: str, product: str | None = None) -> Title | None:
     """The heading's version and how it is written; None when it names no version."""
+    if not _MAYBE.search(title):  # `Added`, `Bug Fixes`: most headings, skipped fast
+        return None
     if UNRELEASED.match(title):
         return Title(None, None, _inline_url(title), None, _escape(title))
     text = title
