@@ -9,10 +9,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import tomlkit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from release.apps.release.plan import FileChange
+from release.config import parse_project
 from release.core import commitmsg, notes
 from release.core.commits import Commit
 from release.core.notes import NotesRejected
@@ -36,11 +38,13 @@ def test_pyproject_bump_changes_only_the_version_line(line: str) -> None:
         f'# top comment\n[project]\nname = "demo"\n{line}\ndescription = "d"  # c\n\n'
         "[tool.x]\na = 1\n"
     )
-    new = bump_pyproject(text, parse("0.2.0"))
+    document = tomlkit.parse(text)
+    new = bump_pyproject(document, parse("0.2.0"))
+    assert tomlkit.dumps(document) == text  # the parsed document itself is left alone
     old_lines, new_lines = text.splitlines(), new.splitlines()
     changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
     assert changed == [(line, line.replace("0.1.0", "0.2.0"))]
-    assert read_version(new) == parse("0.2.0")
+    assert read_version(tomlkit.parse(new)) == parse("0.2.0")
 
 
 @pytest.mark.parametrize(
@@ -54,12 +58,12 @@ def test_pyproject_bump_changes_only_the_version_line(line: str) -> None:
 )
 def test_pyproject_without_a_static_version_is_an_error(text: str, expected: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(expected)):
-        read_version(text)
+        read_version(parse_project(text, Path(".")).document)
 
 
 def test_pyproject_version_must_be_semver() -> None:
     with pytest.raises(VersionError, match="not SemVer"):
-        read_version('[project]\nname = "d"\nversion = "1.2"\n')
+        read_version(tomlkit.parse('[project]\nname = "d"\nversion = "1.2"\n'))
 
 
 def test_version_files_replace_whole_versions_only() -> None:

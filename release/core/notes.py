@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mistletoe.block_token import Document, Heading, List, SetextHeading
 
-from release.core.commits import Commit
+from release.core.commits import Commit, release_tag
 from release.errors import ConfigError, DojoError, UsageError
 
 
@@ -68,7 +68,6 @@ _CONVENTIONAL = re.compile(
     r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()\n]*)\))?(?P<bang>!)?:\s*(?P<desc>.+)$"
 )
 _BREAKING_FOOTER = re.compile(r"^BREAKING[ -]CHANGE:\s*(?P<text>.+)$", re.MULTILINE)
-_RELEASE_SUBJECT = re.compile(r"^Release v\d+\.\d+\.\d+\S*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _FENCE = re.compile(r"^```[\w-]*\n(?P<body>.*)\n```$", re.DOTALL)
 
@@ -160,7 +159,7 @@ class Entry:
 def classify(commit: Commit) -> list[Entry]:
     """The notes entry a commit gives: none for merges, release commits and housekeeping;
     breaking changes (`feat!:`, a `BREAKING CHANGE:` footer) go under Breaking."""
-    if commit.parents > 1 or not commit.subject or _RELEASE_SUBJECT.match(commit.subject):
+    if commit.parents > 1 or not commit.subject or release_tag(commit.subject) is not None:
         return []
     match = _CONVENTIONAL.match(commit.subject)
     footer = _BREAKING_FOOTER.search(commit.body)
