@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -29,6 +30,9 @@ def run_main(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None, p
     Unexpected exceptions keep their traceback: they are bugs.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    # SIGTERM (a CI runner cancelling, `kill`) takes the same path as Ctrl-C: the running
+    # subprocess is interrupted cleanly (release.shell.proc) and the run stops with one line.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return main(args)
     except ChecksFailed as exc:
@@ -39,7 +43,7 @@ def run_main(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None, p
         print(f"{prog}: {log.redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted: run the same command again to finish", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader went away (`extract-notes latest | head -1`): not an error of ours.
@@ -47,3 +51,9 @@ def run_main(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None, p
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -652,6 +652,8 @@ def test_rejected_push_keeps_commit_and_tag_and_the_rerun_finishes(
     assert run.code == 1
     assert len(run.problems) == 1
     assert "origin refused the push" in run.problems[0]
+    # The remote's own reason is kept (GitHub's protected-branch text comes the same way).
+    assert "pushes are frozen today" in run.problems[0]
     assert "release --resume" in run.problems[0]
     assert "nothing was pushed" in run.problems[0]
     # Nothing half-pushed; the release commit and its tag stay local.

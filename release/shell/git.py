@@ -7,6 +7,7 @@ Git types become plain values (`Commit`, `Tag`, `RemoteView`) here and nowhere e
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,11 @@ class Repository:
                 f"{repo._repo.path} is a bare repository: run release from a clone with a work tree"
             )
         return repo
+
+    @property
+    def git_dir(self) -> Path:
+        """The repository's `.git` directory (of this work tree, for a linked worktree)."""
+        return Path(self._repo.path).resolve()
 
     @property
     def has_workdir(self) -> bool:
@@ -305,9 +311,32 @@ def web_url(url: str | None) -> str | None:
     return f"https://{match['host']}/{match['path']}"
 
 
+_STALE_LOCK = re.compile(r"Unable to create '(?P<path>[^']+\.lock)': File exists")
+_REJECTED = re.compile(
+    r"^!\s*\[(?:remote )?rejected\]\s+(?P<ref>\S+)\s+->\s+\S+\s+\((?P<why>[^)]*)\)"
+)
+
+
 def describe_error(exc: CommandError) -> str:
-    """The last line git printed, for messages that must stay one line."""
+    """What git said, in one line for messages: a stale lock file named with the fix, else
+    the remote's own words and each refused ref's reason (a protected branch's text), else
+    git's first `fatal:`/`error:` line, else its last line."""
+    lock = _STALE_LOCK.search(exc.stderr)
+    if lock:
+        path = lock["path"]
+        return (
+            f"{path} exists, left by an interrupted git: if no git process is running, remove "
+            f"it (`rm {shlex.quote(path)}`)"
+        )
     lines = [line.strip() for line in exc.stderr.splitlines() if line.strip()]
+    said = [line.removeprefix("remote:").strip() for line in lines if line.startswith("remote:")]
+    said += [f"{m['ref']}: {m['why']}" for line in lines if (m := _REJECTED.match(line))]
+    said = [line for line in dict.fromkeys(said) if line]
+    if said:
+        return "; ".join(said[:6]) + ("; …" if len(said) > 6 else "")
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
     return lines[-1] if lines else str(exc)
 
 

@@ -28,6 +28,7 @@ from release.cli import ArgumentParser, run_main
 from release.config import Project
 from release.core.version import Bump
 from release.errors import DojoError, UsageError
+from release.shell import lock
 from release.shell.git import Repository
 
 
@@ -97,12 +98,14 @@ def _main(argv: Sequence[str]) -> int:
     repo = Repository.open(args.directory)
     # Configuration errors stop the run here, before anything touches a remote.
     project = read_project(repo)
-    plan = _plan(repo, project, opts)
-    if opts.dry_run:
-        print(render(plan), end="")
+    if opts.dry_run:  # writes nothing, not even a lock file
+        print(render(_plan(repo, project, opts)), end="")
         log.step("dry-run", status="ok", written="nothing")
         return 0
-    execute(plan)
+    # Two runs in one repository exclude each other, from the first read to the push.
+    with lock.exclusive(repo.git_dir / "dojo-release.lock", "release"):
+        plan = _plan(repo, project, opts)
+        execute(plan)
     print(plan.tag)
     return 0
 

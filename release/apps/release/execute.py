@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from release import log
-from release.apps.release.plan import Plan
+from release.apps.release.plan import FileChange, Plan
 from release.errors import CommandError, DojoError
 from release.shell import git
 from release.shell.files import write_atomic
@@ -26,25 +27,32 @@ class Step:
 
 def _write_and_commit(plan: Plan) -> None:
     root = plan.root
+    written: list[FileChange] = []
     try:
         for change in plan.files:
             write_atomic(root / change.path, change.new)
+            written.append(change)
         log.step("files", status="ok", written=",".join(c.path for c in plan.files))
         git.commit(root, [c.path for c in plan.files], plan.commit_message)
+    except KeyboardInterrupt:
+        _restore(root, written)  # interrupted (Ctrl-C, SIGTERM): nothing half-done either
+        raise
     except (CommandError, OSError) as exc:
-        # Nothing half-done: put every file back the way HEAD has it.
-        for change in plan.files:
-            write_atomic(root / change.path, change.old)
+        kept = _restore(root, written)
         detail = git.describe_error(exc) if isinstance(exc, CommandError) else str(exc)
+        restored = "the files were restored" + (
+            f" (except {', '.join(kept)}, changed by someone else meanwhile: left as found)"
+            if kept else ""
+        )
         if plan.sign_commit:
             raise DojoError(
                 f"git could not commit the signed release commit ({detail}); commit.gpgsign is "
                 "set: fix your signing setup (key, agent, user.signingkey) or unset it, then "
-                "retry; nothing was committed and the files were restored"
+                f"retry; nothing was committed and {restored}"
             ) from None
         raise DojoError(
-            f"committing the release failed ({detail}): nothing was committed and the files "
-            "were restored; fix the cause (a commit hook?) and retry"
+            f"committing the release failed ({detail}): nothing was committed and {restored}; "
+            "fix the cause (a commit hook?) and retry"
         ) from None
     sha = git.head_sha(root)
     log.step("commit", status="ok", sha=sha[:12], signed=plan.sign_commit)
@@ -59,6 +67,23 @@ def execute(plan: Plan) -> None:
             log.step(step.name, title=step.title, status="skipped", reason=reason)
             continue
         step.run(plan)
+
+
+def _restore(root: Path, written: list[FileChange]) -> list[str]:
+    """Put back what this run wrote, and only that: a file whose content is no longer ours
+    was changed by someone else meanwhile and is left alone (its path is returned)."""
+    kept: list[str] = []
+    for change in written:
+        path = root / change.path
+        try:
+            ours = path.read_bytes() == change.new.encode()
+        except OSError:
+            ours = False
+        if ours:
+            write_atomic(path, change.old)
+        else:
+            kept.append(change.path)
+    return kept
 
 
 def _tag(plan: Plan) -> None:

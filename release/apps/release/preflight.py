@@ -19,8 +19,11 @@ from release.core.changelog import Changelog
 from release.core.pyproject import count_version, read_version
 from release.core.version import Bump, Version, VersionError
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
-from release.shell import git
+from release.shell import files, git
 from release.shell.git import Repository, Tag
+
+# Release notes longer than this are a mistake (a log file passed by accident), not notes.
+NOTES_FILE_LIMIT = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -334,7 +337,8 @@ def gather(
     notes_file: str | None = None
     if opts.notes_file is not None:
         try:
-            notes_file = notes.read_notes_file(opts.notes_file)
+            text = files.read_text(opts.notes_file, what="--notes-file", limit=NOTES_FILE_LIMIT)
+            notes_file = notes.check_notes_file(text, str(opts.notes_file))
         except DojoError as exc:
             problems.append(str(exc))
 
