@@ -76,6 +76,7 @@ def _main(argv: Sequence[str]) -> int:
             preload = Preload(Engine, ctx.archive)
         archive = read_archive(ctx.archive)
         log.step("build", derivation=str(ctx.archive), status="ok")
+        log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
         release_spec = gate(ctx, archive, settings.changelog) if ctx.version else None
         plan = plan_publish(ctx, archive, registry, release_spec)
         releaser = None
