@@ -89,13 +89,28 @@ def finish(text: str) -> str:
 
 
 def read_notes_file(path: Path) -> str:
-    """The notes in `path`; a usage error when it is missing or empty."""
+    """The notes in `path`; a usage error when it is missing, empty, not UTF-8 or longer than
+    `MAX_NOTES_CHARS` (read no further than that, so a huge file or /dev/zero costs nothing)."""
+    limit = MAX_NOTES_CHARS * 4  # UTF-8 takes at most 4 bytes a character
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+        text = data.decode("utf-8") if len(data) <= limit else ""
     except FileNotFoundError:
         raise UsageError(f"--notes-file {path}: no such file: pass an existing file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--notes-file {path}: cannot read it ({exc})") from None
+    except IsADirectoryError:
+        raise UsageError(f"--notes-file {path} is a directory: pass a Markdown file") from None
+    except OSError as exc:
+        raise UsageError(f"--notes-file {path}: cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--notes-file {path} is not UTF-8 (byte {exc.start}): save it as UTF-8"
+        ) from None
+    if len(data) > limit or len(text) > MAX_NOTES_CHARS:
+        raise UsageError(
+            f"--notes-file {path} is longer than {MAX_NOTES_CHARS} characters: release notes "
+            "that long are not notes; shorten them (link to a longer document)"
+        )
     if not text.strip():
         raise UsageError(f"--notes-file {path} is empty: write the notes into it, or drop the flag")
     return finish(text)

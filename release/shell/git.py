@@ -106,7 +106,8 @@ def local_sha(repo: pygit2.Repository, refname: str) -> str | None:
         return None
     try:
         return str(ref.peel(pygit2.Commit).id)
-    except (pygit2.InvalidSpecError, ValueError):
+    except (pygit2.GitError, ValueError, KeyError):
+        # A ref (say an annotated `v*` tag pushed by anyone) may name a blob or a tree.
         return None
 
 
@@ -135,7 +136,9 @@ def version_tags(repo: pygit2.Repository) -> tuple[list[Tag], list[str]]:
             ignored.append(name)
             continue
         sha = local_sha(repo, refname)
-        if sha is not None:
+        if sha is None:
+            ignored.append(f"{name} (not a commit)")
+        else:
             tags.append(Tag(name, version, sha))
     return tags, sorted(ignored)
 
@@ -194,7 +197,10 @@ def read_blob(repo: pygit2.Repository, commit_sha: str, path: str) -> bytes | No
     obj = repo.get(commit_sha)
     if obj is None:
         return None
-    tree = obj.peel(pygit2.Tree)
+    try:
+        tree = obj.peel(pygit2.Tree)
+    except (pygit2.GitError, ValueError):
+        return None
     try:
         entry = tree[path]
     except KeyError:

@@ -98,8 +98,8 @@ def _main(argv: Sequence[str]) -> int:
         registry.close()
         if preload is not None:
             preload.discard()
-    write_reports(ctx, outcome)
     print(f"{ctx.image_reference}@{outcome.digest}")
+    write_reports(ctx, outcome)
     return 0
 
 
