@@ -98,6 +98,10 @@ def parse_project(text: str, root: Path, name: str = PYPROJECT) -> Project:
         document = tomlkit.parse(text)
     except ParseError as exc:
         raise ConfigError(f"{name} is not valid TOML ({exc}): fix the file and retry") from None
+    except Exception as exc:  # tomlkit raises others on some inputs (deep nesting, ...)
+        raise ConfigError(
+            f"{name} cannot be parsed as TOML ({type(exc).__name__}): fix the file and retry"
+        ) from None
     return Project(text, document, _settings(document, root.resolve()))
 
 
@@ -113,8 +117,8 @@ def _table(document: tomlkit.TOMLDocument) -> dict[str, Any]:
     table = tool.get("release", {})
     if not isinstance(table, dict):
         raise ConfigError(
-            f"[tool.release] in {PYPROJECT} must be a table (`[tool.release]` with keys below "
-            "it): fix the file"
+            f"[tool.release] in {PYPROJECT} must be a table (`[tool.release]` with keys "
+            f"{', '.join(KEYS)}), not a {type(table).__name__.lower()}: fix it"
         )
     unknown = sorted(set(table) - set(KEYS))
     if unknown:

@@ -117,7 +117,8 @@ class Repository:
             return None
         try:
             return str(ref.peel(pygit2.Commit).id)
-        except (pygit2.InvalidSpecError, ValueError, KeyError):
+        except (pygit2.GitError, pygit2.InvalidSpecError, ValueError, KeyError):
+            # A ref (say an annotated `v*` tag pushed by anyone) may name a blob or a tree.
             return None
 
     def has_commit(self, sha: str) -> bool:
@@ -148,11 +149,14 @@ class Repository:
                 continue
             name = refname.removeprefix("refs/tags/")
             version = try_parse(name)
-            sha = self.local_sha(refname) if version is not None else None
-            if version is None or sha is None:
+            if version is None:
                 ignored.append(name)
                 continue
-            tags.append(Tag(name, version, sha))
+            sha = self.local_sha(refname)
+            if sha is None:
+                ignored.append(f"{name} (not a commit)")
+            else:
+                tags.append(Tag(name, version, sha))
         return tags, sorted(ignored)
 
     def _since(self, head: pygit2.Oid, target: str | None) -> tuple[bool, int]:
@@ -204,7 +208,7 @@ class Repository:
             return None
         try:
             entry = obj.peel(pygit2.Tree)[path]
-        except KeyError:
+        except (pygit2.GitError, ValueError, KeyError):
             return None
         blob = self._repo.get(entry.id)
         return bytes(blob.data) if isinstance(blob, pygit2.Blob) else None

@@ -77,6 +77,7 @@ def _main(argv: Sequence[str]) -> int:
             preload = Preload(Engine, ctx.archive)
         archive = read_archive(ctx.archive)
         log.step("build", derivation=str(ctx.archive), status="ok")
+        log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
         release_spec = gate(ctx, archive, project) if ctx.version else None
         plan = plan_publish(ctx, archive, registry, release_spec)
         releaser = None
@@ -98,8 +99,8 @@ def _main(argv: Sequence[str]) -> int:
         registry.close()
         if preload is not None:
             preload.discard()
-    write_reports(ctx, outcome)
     print(f"{ctx.image_reference}@{outcome.digest}")
+    write_reports(ctx, outcome)
     return 0
 
 
