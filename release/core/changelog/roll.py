@@ -120,11 +120,14 @@ def _patch(version: str) -> bool:
 
 
 def _model(releases: tuple[Section, ...], version: str) -> Section | None:
-    """The newest release written like the new one will be: a patch like the newest patch, a
-    minor or major like the newest of those, where the file writes the two differently."""
+    """The release the new heading is written like: the newest, unless the file puts patches and
+    minors at different levels (conventional-changelog's `#` minors, `##` patches): then the
+    newest of the new version's kind."""
     ours = [s for s in releases if not s.nested and s.style is not None]
+    if not ours:
+        return None
     same = [s for s in ours if _patch(s.version or "") == _patch(version)]
-    return (same or ours)[0] if ours else None
+    return same[0] if same and same[0].level != ours[0].level else ours[0]
 
 
 def _clean_notes(notes: str, eol: str, level: int) -> str:
