@@ -70,6 +70,8 @@ def generate(size: int, versions: int, *, worst: bool = False, seed: int = 7) ->
                 issue += 1
                 words = " ".join(rng.choices(WORDS, k=rng.randint(6, 14)))
                 line = f"- The {words} now works as documented ([#{issue}])\n"
+                if rng.random() < 0.2:  # a full reference: --check resolves its label
+                    line = f"- The {words} now works as the [guide][{kind.lower()}] says\n"
                 if rng.random() < 0.3:
                     line += f"  - including `{rng.choice(WORDS)}` on *Windows* and macOS\n"
                 parts.append(line)
@@ -90,6 +92,8 @@ def generate(size: int, versions: int, *, worst: bool = False, seed: int = 7) ->
     for newer, older in zip(names, [*names[1:], None], strict=True):
         target = f"compare/v{older}...v{newer}" if older else f"releases/tag/v{newer}"
         out.append(f"[{newer}]: https://github.com/acme/widget/{target}\n")
+    out.append("".join(f"[{kind.lower()}]: https://acme.example/guide/{kind.lower()}\n"
+                       for kind in KINDS))
     out.append("".join(f"[#{n}]: https://github.com/acme/widget/issues/{n}\n"
                        for n in range(1, issue + 1, 7)))
     return "".join(out)

@@ -146,7 +146,9 @@ def _links(changelog: Changelog) -> list[Problem]:
             ))
     defined = definitions(changelog)
     for section in changelog.sections:
-        if "][" not in section.body:
+        if "][" not in section.body or all(  # the usual case: every label is defined
+            changelog.ref(found["label"]) for found in _FULL_REF.finditer(section.body)
+        ):
             continue
         for text in prose(tokenize(section.body, defined)):
             for found in _FULL_REF.finditer(text):  # left as text: the label is not defined
