@@ -227,6 +227,15 @@ def test_roll_forward_keeps_each_shapes_style(shape: Shape) -> None:
             assert after.find(query).body == body, query
 
 
+def test_notes_categories_go_below_level_3_releases() -> None:
+    shape = next(s for s in SHAPES if s.name.startswith("zero-padded CalVer"))
+    rolled = roll_forward(shape.text, "2026.01.02", "2026-01-02",
+                          notes="### Added\n\n- New.\n\n### Fixed\n\n- Bug.")
+    assert "### 2026.01.02\n\n#### Added\n\n- New.\n\n#### Fixed\n\n- Bug.\n\n### 2025.09.05" in (
+        rolled.text
+    )
+
+
 def test_roll_forward_moves_the_compare_links_and_keeps_main() -> None:
     shape = next(s for s in SHAPES if "...main" in s.name)
     rolled = roll_forward(shape.text, "1.2.0", "2026-01-02").text

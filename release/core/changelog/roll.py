@@ -131,18 +131,28 @@ def _model(releases: tuple[Section, ...], version: str) -> Section | None:
 
 
 def _clean_notes(notes: str, eol: str, level: int) -> str:
+    """The notes without surrounding blank lines, their headings below the release's level:
+    the `### Added` categories notes are written with go one level down (`#### Added`) in a
+    file whose releases are `###` headings; any other heading at or above that level is
+    refused, as it would split the section."""
     lines = notes.replace("\r\n", "\n").split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
     while lines and not lines[-1].strip():
         lines.pop()
-    body = eol.join(lines)
-    if any(h.level <= level for h in scan_text(body).headings):
+    headings = scan_text("\n".join(lines)).headings
+    if level == 3 and headings and min(h.level for h in headings) == 3:
+        for heading in headings:
+            line = lines[heading.index]
+            at = line.index("#")
+            lines[heading.index] = line[:at] + "#" + line[at:]
+        headings = scan_text("\n".join(lines)).headings
+    if any(h.level <= level for h in headings):
         raise ChangelogError(
             f"the notes contain a heading of level {level} or above, which would split the "
             f"changelog section: use `{'#' * (level + 1)}` headings in notes"
         )
-    return body
+    return eol.join(lines)
 
 
 @dataclass(frozen=True)
