@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import mistletoe.core_tokens
 
 from release.core.changelog import versions
-from release.core.changelog.heading import UNRELEASED
+from release.core.changelog.heading import UNRELEASED, UNRELEASED_ONLY
 from release.errors import ChangelogError
 
 
@@ -108,7 +108,15 @@ class Changelog:
 
     @property
     def unreleased(self) -> Section | None:
-        return next((s for s in self.sections if s.version is None), None)
+        return next(iter(self.unreleased_sections), None)
+
+    @property
+    def unreleased_sections(self) -> list[Section]:
+        """The [Unreleased] sections; a heading that is just the marker wins over history's
+        `Unreleased changes in ...`."""
+        found = [s for s in self.sections if s.version is None]
+        marked = [s for s in found if UNRELEASED_ONLY.match(s.title)]
+        return marked if len(found) > 1 and marked else found
 
     @property
     def releases(self) -> tuple[Section, ...]:
@@ -134,7 +142,7 @@ class Changelog:
                 )
             return found[0]
         if UNRELEASED.match(wanted):
-            found = [s for s in self.sections if s.version is None]
+            found = self.unreleased_sections
             name = "[Unreleased]"
         else:
             written = wanted[1:] if wanted[:1] in "vV" else wanted

@@ -78,7 +78,7 @@ def _links(changelog: Changelog, newest: Section | None, repo_url: str | None) -
 def _unreleased(changelog: Changelog, name: str, notes: str | None) -> Section | None:
     """The [Unreleased] section to roll (None: a file without one, given notes); refuses what
     cannot be rolled."""
-    found = [s for s in changelog.sections if s.version is None]
+    found = changelog.unreleased_sections
     if len(found) > 1:
         lines = ", ".join(str(s.line) for s in found)
         raise ChangelogError(
