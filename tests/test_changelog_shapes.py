@@ -255,6 +255,10 @@ def test_roll_forward_writes_tags_in_the_projects_format() -> None:
     rolled = roll_forward(text, "2.1.0", "2026-01-02", tag_format="kite-v{version}").text
     assert f"[Unreleased]: {REPO}/compare/kite-v2.1.0...HEAD\n" in rolled
     assert f"[2.1.0]: {REPO}/compare/kite-v2.0.0...kite-v2.1.0\n" in rolled
+    inferred = roll_forward(text, "2.1.0", "2026-01-02", tag_format=None).text
+    assert inferred == rolled
+    assert parse(text).find("kite-v2.0.0").version == "2.0.0"
+    assert parse(text).find("refs/tags/kite-v2.0.0").version == "2.0.0"
 
 
 @pytest.mark.parametrize(

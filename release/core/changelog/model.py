@@ -19,6 +19,7 @@ def normalize_label(label: str) -> str:
 
 
 VERSION_QUERY = re.compile(versions.VERSION, re.IGNORECASE)
+_TAGGED = re.compile(rf"^[A-Za-z][\w.@/-]*?[-_@/][vV]?(?P<version>{versions.VERSION})$")
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,8 @@ class Changelog:
             name = "[Unreleased]"
         else:
             written = wanted[1:] if wanted[:1] in "vV" else wanted
+            if VERSION_QUERY.fullmatch(written) is None and (tagged := _TAGGED.search(wanted)):
+                written = tagged["version"]  # a tag in the project's format: `kite-v2.0.0`
             if VERSION_QUERY.fullmatch(written) is None:
                 raise ChangelogError(
                     f"{query!r} is not a version: ask for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, "
