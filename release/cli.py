@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
@@ -69,6 +70,9 @@ def run_main(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None, p
     Unexpected exceptions keep their traceback: they are bugs.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    # SIGTERM (a CI runner cancelling, `kill`) takes the same path as Ctrl-C: the running
+    # subprocess is interrupted cleanly (release.shell.proc) and the run stops with one line.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     real_stdout = sys.stdout
     sys.stdout = _GuardedStdout(real_stdout)
     try:
@@ -88,7 +92,7 @@ def run_main(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None, p
         print(f"{prog}: {log.redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted: run the same command again to finish", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader went away (`extract-notes latest | head -1`): not an error of ours.
@@ -97,3 +101,8 @@ def run_main(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None, p
         return 0
     finally:
         sys.stdout = real_stdout
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -187,7 +187,7 @@ CASES: dict[str, Case] = {
     "release/notes-file-not-utf8": Case(
         "release", _notes_file(b"- caf\xe9\n"), "is not UTF-8", exits=(1, 2)),
     "release/notes-file-huge": Case(
-        "release", _notes_file(b"- x\n" * 200_000), "longer than", exits=(1, 2)),
+        "release", _notes_file(b"- x\n" * 300_000), "larger than 1024 KiB", exits=(1, 2)),
     "release/notes-file-directory": Case(
         "release", _notes_file(None), "is a directory", exits=(1, 2)),
     "release/stdout-full": Case(

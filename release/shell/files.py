@@ -133,3 +133,26 @@ def read_changelog(path: Path, *, hint: str = _HINT) -> str:
         raise ChangelogError(
             f"changelog {path} is not UTF-8 (byte {exc.start}): save it as UTF-8"
         ) from None
+
+
+def read_text(path: Path, *, what: str, limit: int) -> str:
+    """A user-named input file as UTF-8 text, read up to `limit` bytes: a `UsageError` (one
+    line, naming `what`) when it is missing, a directory, unreadable, too large or not UTF-8.
+    Pipes (`--notes-file <(make-notes)`) and devices are read like files."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path}: no such file: pass an existing file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path} is a directory: pass a file") from None
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: cannot read it ({exc.strerror})") from None
+    if len(data) > limit:
+        raise UsageError(f"{what} {path} is larger than {limit // 1024} KiB: pass shorter notes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{what} {path} is not UTF-8 (byte {exc.start}): save it as UTF-8"
+        ) from None

@@ -16,7 +16,7 @@ from release import log
 from release.config import Settings
 from release.core.version import Version, VersionError, parse
 from release.errors import DojoError, UsageError
-from release.shell import git
+from release.shell.git import Repository
 from release.shell.registry import Credentials
 
 ARCHIVE_ENV = "DOJO_IMAGE_ARCHIVE"
@@ -177,16 +177,16 @@ def _where(
 ) -> tuple[str, BuildKind, str | None]:
     """The commit, the kind of build and the branch or tag name. Flags beat the environment."""
     sha = options.sha or env.get("GITHUB_SHA")
-    repo = git.find_repo(cwd)
+    repo = Repository.find(cwd)
     ref_name: str | None
     if options.version:
         kind, ref_name = BuildKind.TAG, options.version
     elif env.get("GITHUB_REF_TYPE") in ("branch", "tag") and "GITHUB_REF_NAME" in env:
         kind, ref_name = BuildKind(env["GITHUB_REF_TYPE"]), env["GITHUB_REF_NAME"]
     else:
-        kind, ref_name = BuildKind.BRANCH, git.current_branch(repo) if repo else None
+        kind, ref_name = BuildKind.BRANCH, repo.current_branch() if repo else None
     if sha is None:
-        head = git.head_commit(repo) if repo is not None else None
+        head = repo.head_commit() if repo is not None else None
         if head is None:
             raise UsageError(
                 f"no commit to tag the image with ({cwd} is not a git clone with commits and "
