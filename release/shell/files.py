@@ -96,11 +96,6 @@ def _replace(target: Path, payload: bytes, st: os.stat_result | None) -> None:
         raise
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """`safe_write` under its old name (the release app's call sites move to it)."""
-    safe_write(path, data, label="file")
-
-
 def append_text(path: Path, text: str, *, label: str) -> None:
     """Append `text` to `path` (GitHub's GITHUB_OUTPUT and step summary files are appended
     to, as GitHub documents); a `DojoError` naming `label` when it cannot be written."""
