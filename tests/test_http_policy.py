@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from release import log
 from release.errors import DojoError
 from release.shell import http
 from release.shell.github import (
@@ -218,3 +219,27 @@ def test_github_over_tls_to_a_plain_server_says_tls(github_api: FakeGitHub) -> N
         upsert_release(SPEC, token=github_api.token, api_url=url, policy=GITHUB_QUICK)
     assert "TLS with GitHub" in str(caught.value)
     assert "retrying cannot help" in str(caught.value)
+
+
+def test_the_registry_client_reports_tls_failures_once_without_retrying(
+    proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = client(proxy, f"{unique_name('owner')}/dojo")
+    registry.base_url = f"https://{proxy.address}"  # a registry that does not speak TLS
+    with pytest.raises(http.TLSError) as caught:
+        registry.tags()
+    assert "TLS with" in str(caught.value)
+    assert "step=retry" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("GET https://bob:hunter2@reg.example/v2/x", "GET https://***@reg.example/v2/x"),
+        ("realm https://auth.example/token?scope=x&access_token=abc123&n=1",
+         "realm https://auth.example/token?scope=x&access_token=***&n=1"),
+        ("git@github.com:acme/demo.git stays", "git@github.com:acme/demo.git stays"),
+    ],
+)
+def test_urls_in_logs_and_errors_are_scrubbed(text: str, expected: str) -> None:
+    assert log.redact(text) == expected
