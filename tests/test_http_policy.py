@@ -243,3 +243,13 @@ def test_the_registry_client_reports_tls_failures_once_without_retrying(
 )
 def test_urls_in_logs_and_errors_are_scrubbed(text: str, expected: str) -> None:
     assert log.redact(text) == expected
+
+
+def test_an_answer_larger_than_the_bound_is_refused_not_read(
+    proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http, "MAX_BODY", 1024)
+    repo = f"{unique_name('owner')}/dojo"
+    proxy.answer_next(200, tags_page(repo, [f"v{n}.0.0" for n in range(500)]), match=TAGS)
+    with pytest.raises(http.BadAnswer, match="larger than"):
+        client(proxy, repo).tags()
