@@ -230,6 +230,10 @@ CASES: dict[str, Case] = {
         "publish", _publish("--version", "v0.1.0",
                             env={**TOKEN, "GITHUB_API_URL": "https://{proxy}"}),
         "TLS with GitHub"),
+    "publish/github-api-url-plain-http": Case(
+        "publish", _publish("--version", "v0.1.0",
+                            env={**TOKEN, "GITHUB_API_URL": "http://api.github.example"}),
+        "the token would travel in clear", exits=(2,)),
     "publish/stdout-full": Case(
         "publish", _publish(), "cannot write to stdout", stdout_full=True),
 }

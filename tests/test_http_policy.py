@@ -26,7 +26,7 @@ from release.shell.github import (
     RetryPolicy,
     upsert_release,
 )
-from release.shell.registry import RegistryClient
+from release.shell.registry import Credentials, RegistryClient
 from release.shell.retry import Backoff, GaveUp
 from tests.support.containers import FaultProxy, Registry, unique_name
 from tests.support.github_fake import REPOSITORY, FakeGitHub
@@ -253,3 +253,12 @@ def test_an_answer_larger_than_the_bound_is_refused_not_read(
     proxy.answer_next(200, tags_page(repo, [f"v{n}.0.0" for n in range(500)]), match=TAGS)
     with pytest.raises(http.BadAnswer, match="larger than"):
         client(proxy, repo).tags()
+
+
+def test_credentials_are_not_sent_to_a_plain_http_token_realm(proxy: FaultProxy) -> None:
+    repo = f"{unique_name('owner')}/dojo"
+    challenge = 'Bearer realm="http://auth.example/token",service="registry"'
+    proxy.answer_next(401, b'{"errors":[]}', match=TAGS, headers={"WWW-Authenticate": challenge})
+    registry = RegistryClient(proxy.address, repo, Credentials("me", "s3cret-pw"), policy=QUICK)
+    with pytest.raises(DojoError, match="over plain HTTP: refusing to send them"):
+        registry.tags()

@@ -265,6 +265,12 @@ class RegistryClient:
             return True
         if scheme.lower() != "bearer" or "realm" not in params:
             return False
+        realm = urlsplit(params["realm"])
+        if creds is not None and realm.scheme != "https" and not is_loopback(realm.netloc):
+            raise DojoError(
+                f"registry {self.host} asks for the credentials at {params['realm']}, over plain "
+                "HTTP: refusing to send them; check the registry's address"
+            )
         query = {"service": params.get("service", "")}
         query["scope"] = params.get("scope") or f"repository:{self.repository}:pull"
         auth = (creds.username, creds.password) if creds else None
