@@ -37,7 +37,8 @@ from tests.support.tools import require_tool
 
 QUICK = Backoff(attempts=3, first_delay=0.01, max_delay=0.01)
 GITHUB_QUICK = RetryPolicy(
-    attempts=3, backoff_factor=0.01, backoff_max=0.05, max_wait=0.1, timeout=5, deadline=1.0,
+    backoff=Backoff(attempts=3, first_delay=0.02, max_delay=0.05),
+    max_wait=0.1, timeout=5, deadline=1.0,
     seconds_between_requests=None, seconds_between_writes=None,
 )
 SPEC = ReleaseSpec(REPOSITORY, "v1.2.3", "v1.2.3", "### Added\n\n- Things.\n", False)
