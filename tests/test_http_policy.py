@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import requests
 
+from release import log
 from release.errors import DojoError
 from release.shell import http
 from release.shell.github import (
@@ -25,7 +29,7 @@ from release.shell.github import (
     RetryPolicy,
     upsert_release,
 )
-from release.shell.registry import RegistryClient
+from release.shell.registry import Credentials, RegistryClient
 from release.shell.retry import Backoff, GaveUp
 from tests.support.containers import FaultProxy, Registry, unique_name
 from tests.support.github_fake import REPOSITORY, FakeGitHub
@@ -33,7 +37,8 @@ from tests.support.tools import require_tool
 
 QUICK = Backoff(attempts=3, first_delay=0.01, max_delay=0.01)
 GITHUB_QUICK = RetryPolicy(
-    attempts=3, backoff_factor=0.01, backoff_max=0.05, max_wait=0.1, timeout=5, deadline=1.0,
+    backoff=Backoff(attempts=3, first_delay=0.02, max_delay=0.05),
+    max_wait=0.1, timeout=5, deadline=1.0,
     seconds_between_requests=None, seconds_between_writes=None,
 )
 SPEC = ReleaseSpec(REPOSITORY, "v1.2.3", "v1.2.3", "### Added\n\n- Things.\n", False)
@@ -218,3 +223,112 @@ def test_github_over_tls_to_a_plain_server_says_tls(github_api: FakeGitHub) -> N
         upsert_release(SPEC, token=github_api.token, api_url=url, policy=GITHUB_QUICK)
     assert "TLS with GitHub" in str(caught.value)
     assert "retrying cannot help" in str(caught.value)
+
+
+def test_the_registry_client_reports_tls_failures_once_without_retrying(
+    proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = client(proxy, f"{unique_name('owner')}/dojo")
+    registry.base_url = f"https://{proxy.address}"  # a registry that does not speak TLS
+    with pytest.raises(http.TLSError) as caught:
+        registry.tags()
+    assert "TLS with" in str(caught.value)
+    assert "step=retry" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("GET https://bob:hunter2@reg.example/v2/x", "GET https://***@reg.example/v2/x"),
+        ("realm https://auth.example/token?scope=x&access_token=abc123&n=1",
+         "realm https://auth.example/token?scope=x&access_token=***&n=1"),
+        ("git@github.com:acme/demo.git stays", "git@github.com:acme/demo.git stays"),
+    ],
+)
+def test_urls_in_logs_and_errors_are_scrubbed(text: str, expected: str) -> None:
+    assert log.redact(text) == expected
+
+
+def test_an_answer_larger_than_the_bound_is_refused_not_read(
+    proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http, "MAX_BODY", 1024)
+    repo = f"{unique_name('owner')}/dojo"
+    proxy.answer_next(200, tags_page(repo, [f"v{n}.0.0" for n in range(500)]), match=TAGS)
+    with pytest.raises(http.BadAnswer, match="larger than"):
+        client(proxy, repo).tags()
+
+
+def test_credentials_are_not_sent_to_a_plain_http_token_realm(proxy: FaultProxy) -> None:
+    repo = f"{unique_name('owner')}/dojo"
+    challenge = 'Bearer realm="http://auth.example/token",service="registry"'
+    proxy.answer_next(401, b'{"errors":[]}', match=TAGS, headers={"WWW-Authenticate": challenge})
+    registry = RegistryClient(proxy.address, repo, Credentials("me", "s3cret-pw"), policy=QUICK)
+    with pytest.raises(DojoError, match="over plain HTTP: refusing to send them"):
+        registry.tags()
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (cryptography comes with PyGithub's pyjwt)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_answers_are_read_whole_through_the_deadline_sockets(tmp_path: Path) -> None:
+    """The deadline wraps TLS sockets too: big answers over kept-alive HTTPS connections."""
+    cert, key = _self_signed(tmp_path)
+    body = json.dumps({"tags": [f"v{n}.0.0" for n in range(20000)]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = http.session(deadline=10)
+        url = f"https://127.0.0.1:{server.server_address[1]}/v2/x/tags/list"
+        answers = [session.get(url, verify=str(cert), timeout=10) for _ in range(3)]
+        with pytest.raises(requests.RequestException) as caught:
+            http.session().get(url, timeout=10)  # the system CAs do not know this certificate
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [len(a.json()["tags"]) for a in answers] == [20000] * 3
+    assert isinstance(http.classify(caught.value, "GET", "127.0.0.1"), http.TLSError)

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import tomlkit
-from tomlkit.items import String
+from tomlkit.items import String, StringType
 
 from release.core.version import Version, VersionError, parse
 from release.errors import ConfigError
@@ -55,8 +55,15 @@ def bump_pyproject(doc: tomlkit.TOMLDocument, new: Version, name: str = "pyproje
     old = project["version"]
     assert isinstance(old, String)
     # Same quoting as before; tomlkit carries the comment and spacing (trivia) over.
-    project["version"] = String.from_raw(str(new), old.type)
+    project["version"] = String.from_raw(str(new), _quoting(old))
     return tomlkit.dumps(edited)
+
+
+def _quoting(value: String) -> StringType:
+    # Read from the value as written: `String.type` only exists from tomlkit 0.14 on, and
+    # pyproject.toml allows older releases.
+    raw = value.as_string()
+    return StringType(raw[:3]) if raw[:3] in ('"""', "'''") else StringType(raw[:1])
 
 
 def _pattern(old: Version) -> re.Pattern[str]:

@@ -24,10 +24,11 @@ import docker.errors
 import requests
 
 from release.errors import DojoError
-from release.shell.registry import Credentials
+from release.shell.registry import Credentials, credential_hint
 from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
 
 VERSION_LABEL = "org.opencontainers.image.version"
+MAX_JSON_MEMBER = 16 << 20  # a manifest or config is kilobytes
 # Push errors that no retry can fix: the daemon reports them as text only.
 _PERMANENT = ("unauthorized", "authentication required", "denied", "forbidden", "not found")
 
@@ -113,6 +114,11 @@ def _json_members(path: Path, compressed: bool) -> dict[str, bytes]:
     ):
         for member in tar:
             if member.isfile() and "/" not in member.name and member.name.endswith(".json"):
+                if member.size > MAX_JSON_MEMBER:
+                    raise DojoError(
+                        f"{path}: {member.name} is {member.size >> 20} MiB, not an image's "
+                        "manifest or config: pass the image built by Nix"
+                    )
                 extracted = tar.extractfile(member)
                 if extracted is not None:
                     found[member.name] = extracted.read()
@@ -195,10 +201,8 @@ class Engine:
 def _raise_push_error(repository: str, tag: str, message: str) -> None:
     text = f"push of {repository}:{tag} failed: {message}"
     if any(word in message.lower() for word in _PERMANENT):
-        raise DojoError(
-            f"{text}: check the registry credentials (DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD "
-            "or GITHUB_ACTOR/GITHUB_TOKEN with `packages: write`) and the repository name"
-        )
+        host = repository.split("/", 1)[0]
+        raise DojoError(f"{text}: {credential_hint(host)}, and the repository name")
     raise TransientError(text)
 
 
