@@ -382,6 +382,13 @@ CHECKS = [
      [(E, 7, "`#### 1.0.0` is a level-4 heading: extract-notes reads release headings at levels "
              "1 to 3, so its notes stay inside 1.1.0's section")]),
     ("## [Unreleased]\n\n## 1.1.0\n\n#### 1.0 Migration guide\n\n- b\n", []),
+    ("## [Unreleased]\n\n## 1.1.0\n\n<!-- draft\n\n## 1.0.0\n\n- b\n",
+     [(E, 5, "the block opened on line 5 never closes, so it hides the release headings on "
+             "lines 7")]),
+    # A closed fence holding a heading hides nothing; history's "Unreleased changes in ..." is
+    # no misplaced [Unreleased].
+    ("## [Unreleased]\n\n## 1.1.0\n\n```\n## 1.0.0\n```\n\n### Unreleased changes in fork\n"
+     "\n- c\n", []),
 ]
 
 

@@ -227,6 +227,15 @@ def test_roll_forward_keeps_each_shapes_style(shape: Shape) -> None:
             assert after.find(query).body == body, query
 
 
+def test_notes_categories_go_below_level_3_releases() -> None:
+    shape = next(s for s in SHAPES if s.name.startswith("zero-padded CalVer"))
+    rolled = roll_forward(shape.text, "2026.01.02", "2026-01-02",
+                          notes="### Added\n\n- New.\n\n### Fixed\n\n- Bug.")
+    assert "### 2026.01.02\n\n#### Added\n\n- New.\n\n#### Fixed\n\n- Bug.\n\n### 2025.09.05" in (
+        rolled.text
+    )
+
+
 def test_roll_forward_moves_the_compare_links_and_keeps_main() -> None:
     shape = next(s for s in SHAPES if "...main" in s.name)
     rolled = roll_forward(shape.text, "1.2.0", "2026-01-02").text
@@ -246,6 +255,10 @@ def test_roll_forward_writes_tags_in_the_projects_format() -> None:
     rolled = roll_forward(text, "2.1.0", "2026-01-02", tag_format="kite-v{version}").text
     assert f"[Unreleased]: {REPO}/compare/kite-v2.1.0...HEAD\n" in rolled
     assert f"[2.1.0]: {REPO}/compare/kite-v2.0.0...kite-v2.1.0\n" in rolled
+    inferred = roll_forward(text, "2.1.0", "2026-01-02", tag_format=None).text
+    assert inferred == rolled
+    assert parse(text).find("kite-v2.0.0").version == "2.0.0"
+    assert parse(text).find("refs/tags/kite-v2.0.0").version == "2.0.0"
 
 
 @pytest.mark.parametrize(

@@ -83,9 +83,10 @@ def _duplicates(changelog: Changelog) -> list[Problem]:
     problems = []
     # By spelling: `4.3` above its patches and `4.3.0` are two sections each found as written.
     by_key: dict[str | None, list[Section]] = collections.defaultdict(list)
-    for section in changelog.sections:
+    for section in changelog.releases:
         if not section.nested:
             by_key[section.version.lower() if section.version else None].append(section)
+    by_key[None] = changelog.unreleased_sections
     for key, found in by_key.items():
         if len(found) < 2:
             continue

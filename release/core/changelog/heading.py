@@ -37,7 +37,7 @@ _WORDS = re.compile(
     r"\s*(?:\(.*\)|[-\u2013\u2014/:].*)?$"
 )
 _MAYBE = re.compile(r"\d\.\d|unreleased", re.IGNORECASE)
-_NAMED = re.compile(r"^[\w.-]+(?:\s+[\w.-]+){0,2}\s+(?=[vV]?\d)")
+_NAMED = re.compile(r"^\w[\w.-]*\s+(?=[vV]?\d)")  # one name: towncrier writes the project's
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -86,8 +86,8 @@ def read_title(title: str, product: str | None = None) -> Title | None:
         text = title[skipped:]
     found = _HEAD.match(text)
     if found is None and (named := _NAMED.match(title)) is not None:
-        # `widget 1.2.0 (2026-05-01)`, towncrier's default: a name used once, then a version
-        # and a date, is a release heading too.
+        # `widget 1.2.0 (2026-05-01)`, towncrier's default: one name used once, then a version
+        # and a date, is a release heading too (`Bug fixes - v1.0.2 (date)` is not).
         rest = title[named.end() :]
         found = _HEAD.match(rest)
         if found is not None and DATE.search(rest, found.end("ver")) is not None:

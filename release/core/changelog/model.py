@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import mistletoe.core_tokens
 
 from release.core.changelog import versions
-from release.core.changelog.heading import UNRELEASED
+from release.core.changelog.heading import UNRELEASED, UNRELEASED_ONLY
 from release.errors import ChangelogError
 
 
@@ -19,6 +19,7 @@ def normalize_label(label: str) -> str:
 
 
 VERSION_QUERY = re.compile(versions.VERSION, re.IGNORECASE)
+_TAGGED = re.compile(rf"^[A-Za-z][\w.@/-]*?[-_@/][vV]?(?P<version>{versions.VERSION})$")
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,15 @@ class Changelog:
 
     @property
     def unreleased(self) -> Section | None:
-        return next((s for s in self.sections if s.version is None), None)
+        return next(iter(self.unreleased_sections), None)
+
+    @property
+    def unreleased_sections(self) -> list[Section]:
+        """The [Unreleased] sections; a heading that is just the marker wins over history's
+        `Unreleased changes in ...`."""
+        found = [s for s in self.sections if s.version is None]
+        marked = [s for s in found if UNRELEASED_ONLY.match(s.title)]
+        return marked if len(found) > 1 and marked else found
 
     @property
     def releases(self) -> tuple[Section, ...]:
@@ -134,10 +143,12 @@ class Changelog:
                 )
             return found[0]
         if UNRELEASED.match(wanted):
-            found = [s for s in self.sections if s.version is None]
+            found = self.unreleased_sections
             name = "[Unreleased]"
         else:
             written = wanted[1:] if wanted[:1] in "vV" else wanted
+            if VERSION_QUERY.fullmatch(written) is None and (tagged := _TAGGED.search(wanted)):
+                written = tagged["version"]  # a tag in the project's format: `kite-v2.0.0`
             if VERSION_QUERY.fullmatch(written) is None:
                 raise ChangelogError(
                     f"{query!r} is not a version: ask for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, "

@@ -78,7 +78,7 @@ def _links(changelog: Changelog, newest: Section | None, repo_url: str | None) -
 def _unreleased(changelog: Changelog, name: str, notes: str | None) -> Section | None:
     """The [Unreleased] section to roll (None: a file without one, given notes); refuses what
     cannot be rolled."""
-    found = [s for s in changelog.sections if s.version is None]
+    found = changelog.unreleased_sections
     if len(found) > 1:
         lines = ", ".join(str(s.line) for s in found)
         raise ChangelogError(
@@ -115,6 +115,19 @@ def _previous(releases: tuple[Section, ...], given: object | None) -> str | None
     )
 
 
+def _tag_format(changelog: Changelog, previous: str | None) -> str:
+    """The tag format the file's own links use for the previous release (`{version}` for
+    `.../compare/1.0.0...HEAD`, `kite-v{version}`), else `v{version}`."""
+    if previous is not None:
+        ours = changelog.ref("unreleased")
+        dests = [ours.dest if ours else "", *(s.url or "" for s in changelog.releases[:1])]
+        for dest in dests:
+            for part in re.split(r"[/.]{3}|/", dest):
+                if previous in part and re.fullmatch(r"[\w@+-]*" + re.escape(previous), part):
+                    return part.replace(previous, "{version}")
+    return "v{version}"
+
+
 def _patch(version: str) -> bool:
     return any(versions.release_numbers(version)[2:])
 
@@ -131,18 +144,28 @@ def _model(releases: tuple[Section, ...], version: str) -> Section | None:
 
 
 def _clean_notes(notes: str, eol: str, level: int) -> str:
+    """The notes without surrounding blank lines, their headings below the release's level:
+    the `### Added` categories notes are written with go one level down (`#### Added`) in a
+    file whose releases are `###` headings; any other heading at or above that level is
+    refused, as it would split the section."""
     lines = notes.replace("\r\n", "\n").split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
     while lines and not lines[-1].strip():
         lines.pop()
-    body = eol.join(lines)
-    if any(h.level <= level for h in scan_text(body).headings):
+    headings = scan_text("\n".join(lines)).headings
+    if level == 3 and headings and min(h.level for h in headings) == 3:
+        for heading in headings:
+            line = lines[heading.index]
+            at = line.index("#")
+            lines[heading.index] = line[:at] + "#" + line[at:]
+        headings = scan_text("\n".join(lines)).headings
+    if any(h.level <= level for h in headings):
         raise ChangelogError(
             f"the notes contain a heading of level {level} or above, which would split the "
             f"changelog section: use `{'#' * (level + 1)}` headings in notes"
         )
-    return body
+    return eol.join(lines)
 
 
 @dataclass(frozen=True)
@@ -160,13 +183,15 @@ def roll_forward(
     notes: str | None = None,
     repo_url: str | None = None,
     previous: object | None = None,
-    tag_format: str = "v{version}",
+    tag_format: str | None = "v{version}",
+    previous_tag: str | None = None,
 ) -> Rolled:
     """`text` with [Unreleased] (or `notes`) moved into a new section for `version` (anything
     whose str() is the version), dated `date` (YYYY-MM-DD, written in the file's own date
     format), in the file's heading style, with a fresh empty [Unreleased] when the file keeps
-    one, and its compare links kept current (tags as `tag_format` names them). Refuses a
-    version that has a section already."""
+    one, and its compare links kept current (tags as `tag_format` names them; None: as the
+    file's own links name the previous release's tag, else `v{version}`; `previous_tag` as
+    git spells it, when known). Refuses a version that has a section already."""
     changelog = parse(text)
     eol = changelog.eol
     name = str(version)
@@ -184,9 +209,10 @@ def roll_forward(
         )
     warnings: list[str] = []
     links = _links(changelog, model, repo_url)
-    tag = tag_format.format(version=name)
     prior = _previous(releases, previous)
-    before = tag_format.format(version=prior) if prior is not None else None
+    fmt = tag_format or _tag_format(changelog, prior)
+    tag = fmt.format(version=name)
+    before = previous_tag or (fmt.format(version=prior) if prior is not None else None)
     url = links.release(tag, before)
     written = restyle_date(date, model.date if model is not None else None)
     template = _MARKERS.sub("", style.template)
