@@ -33,6 +33,7 @@ python3Packages.buildPythonApplication {
 
   dependencies = with python3Packages; [
     tomlkit
+    packaging
     mistletoe
     pygit2
     docker

@@ -153,7 +153,7 @@ def test_unreadable_changelogs(project: Path, capsys: pytest.CaptureFixture[str]
     ("argv", "message"),
     [
         (["v9.9.9"], "extract-notes: CHANGELOG.md: no section for 9.9.9; sections that exist: "
-                     "Unreleased, 2.1.0, 2.0.0, 2.0.0-rc.2, 2.0.0-rc.1, 1.4.2, 1.4.1, 1.4.0, "
+                     "Unreleased, 2.1.0, 2.0.0, 2.0.0rc2, 2.0.0rc1, 1.4.2, 1.4.1, 1.4.0, "
                      "1.3.0, 1.2.0, ... (40 sections in all)"),
         (["not-a-version"], "extract-notes: CHANGELOG.md: 'not-a-version' is not a version: ask "
                             "for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, Unreleased or latest"),

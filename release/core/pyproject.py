@@ -48,7 +48,8 @@ def read_version(text: str, name: str = "pyproject.toml") -> Version:
         return parse(str(value))
     except VersionError:
         raise VersionError(
-            f"{name}: project.version {str(value)!r} is not SemVer (MAJOR.MINOR.PATCH): fix it"
+            f"{name}: project.version {str(value)!r} is not a PEP 440 version "
+            "(such as 1.2.3 or 1.3.0rc1): fix it"
         ) from None
 
 

@@ -33,7 +33,7 @@ class Tag:
 @dataclass(frozen=True)
 class PreviousRelease:
     tag: Tag | None
-    ignored: tuple[str, ...]  # `v*` tags that are not SemVer
+    ignored: tuple[str, ...]  # `v*` tags that are not versions
     commits: int  # non-merge commits since `tag` (or in all history)
 
 
@@ -123,7 +123,7 @@ def ahead_behind(repo: pygit2.Repository, local: str, upstream: str) -> tuple[in
 
 
 def version_tags(repo: pygit2.Repository) -> tuple[list[Tag], list[str]]:
-    """SemVer `v*` tags (peeled to commits) and the names of `v*` tags that are not SemVer."""
+    """Version `v*` tags (peeled to commits) and the names of `v*` tags that are not versions."""
     tags: list[Tag] = []
     ignored: list[str] = []
     for refname in repo.references:
@@ -131,7 +131,8 @@ def version_tags(repo: pygit2.Repository) -> tuple[list[Tag], list[str]]:
             continue
         name = refname.removeprefix("refs/tags/")
         version = try_parse(name)
-        if version is None:
+        # `v2` is a moving major tag (as GitHub Actions use), not a release.
+        if version is None or len(version.release) < 2:
             ignored.append(name)
             continue
         sha = local_sha(repo, refname)
@@ -163,7 +164,7 @@ def _since(repo: pygit2.Repository, head: pygit2.Oid, target: str | None) -> tup
 
 
 def previous_release(repo: pygit2.Repository) -> PreviousRelease:
-    """The highest SemVer `v*` tag whose commit is HEAD or an ancestor of HEAD."""
+    """The highest (PEP 440) `v*` tag whose commit is HEAD or an ancestor of HEAD."""
     tags, ignored = version_tags(repo)
     if repo.head_is_unborn:
         return PreviousRelease(None, tuple(ignored), 0)

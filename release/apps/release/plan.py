@@ -231,7 +231,7 @@ def preflight(repo: pygit2.Repository, opts: Options) -> Facts:  # noqa: PLR0915
     if previous.ignored:
         log.step(
             "preflight",
-            note=f"ignoring tags that are not SemVer: {_shorten(list(previous.ignored))}",
+            note=f"ignoring tags that are not versions: {_shorten(list(previous.ignored))}",
         )
 
     pyproject = _text(repo, head.sha, PYPROJECT)

@@ -817,7 +817,8 @@ def check(changelog: Changelog) -> list[str]:
 
 def _heading_problems(changelog: Changelog) -> list[str]:
     return [
-        f"heading {title!r} (line {line}) names no SemVer version: write it as X.Y.Z"
+        f"heading {title!r} (line {line}) names no PEP 440 version: write it as X.Y.Z "
+        "(or 1.3.0rc1, 2026.8.17)"
         for line, title in changelog._others
         if _LOOKS_LIKE_VERSION.match(title)
     ]

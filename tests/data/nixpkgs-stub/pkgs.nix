@@ -294,6 +294,7 @@ let
 
       hatchling = pythonModule "hatchling";
       tomlkit = pythonModule "tomlkit";
+      packaging = pythonModule "packaging";
       mistletoe = pythonModule "mistletoe";
       pygit2 = pythonModule "pygit2";
       docker = pythonModule "docker";
