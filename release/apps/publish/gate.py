@@ -95,10 +95,13 @@ def gate(ctx: Context, archive: ImageArchive, changelog: Path) -> ReleaseSpec:
             "GITHUB_TOKEN is not set: pass it to the publish step (`env: GITHUB_TOKEN: "
             "${{ github.token }}`, with `permissions: contents: write`)"
         )
+    # The Release belongs to the git tag as pushed (`v2.0.0-rc.1` stays so), not to a
+    # normalised spelling of it, which GitHub would create as a new tag.
+    tag = ctx.ref_name or version.tag
     return ReleaseSpec(
         repository=ctx.github_repository,
-        tag=version.tag,
-        title=version.tag,
+        tag=tag,
+        title=tag,
         body=body,
         prerelease=version.is_prerelease,
     )
