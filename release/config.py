@@ -25,6 +25,8 @@ class Settings:
     registry: str = "ghcr.io"
     version_files: tuple[Path, ...] = ()
     notes_command: str | None = None
+    tag_format: str | None = None  # None: inferred from the existing tags (`v{version}` if none)
+    version_source: str | None = None  # None: detected from pyproject.toml
 
     @classmethod
     def defaults(cls, root: Path) -> Settings:
@@ -66,6 +68,12 @@ def load_settings(root: Path) -> Settings:
     command = table.get("notes-command")
     if command is not None and not isinstance(command, str):
         raise ConfigError(f"[tool.release] notes-command must be a string in {PYPROJECT}")
+    optional: dict[str, str | None] = {}
+    for key in ("tag-format", "version-source"):
+        value = table.get(key)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ConfigError(f"[tool.release] {key} must be a non-empty string in {PYPROJECT}")
+        optional[key] = str(value) if value is not None else None
     return Settings(
         root=root,
         changelog=root / _str(table, "changelog", "CHANGELOG.md"),
@@ -75,4 +83,6 @@ def load_settings(root: Path) -> Settings:
         registry=_str(table, "registry", "ghcr.io"),
         version_files=tuple(root / f for f in files),
         notes_command=str(command) if command else None,
+        tag_format=optional["tag-format"],
+        version_source=optional["version-source"],
     )

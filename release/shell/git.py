@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pygit2
 
+from release.core import tagformat
 from release.core.commits import Commit
-from release.core.version import Version, try_parse
+from release.core.tagformat import TagFormat
+from release.core.version import Version
 from release.errors import CommandError, DojoError
 from release.shell import proc
 
@@ -33,8 +35,9 @@ class Tag:
 @dataclass(frozen=True)
 class PreviousRelease:
     tag: Tag | None
-    ignored: tuple[str, ...]  # `v*` tags that are not versions
+    ignored: tuple[str, ...]  # tags that look like releases but are not, in this format
     commits: int  # non-merge commits since `tag` (or in all history)
+    format: TagFormat
 
 
 @dataclass(frozen=True)
@@ -122,23 +125,25 @@ def ahead_behind(repo: pygit2.Repository, local: str, upstream: str) -> tuple[in
     return int(ahead), int(behind)
 
 
-def version_tags(repo: pygit2.Repository) -> tuple[list[Tag], list[str]]:
-    """Version `v*` tags (peeled to commits) and the names of `v*` tags that are not versions."""
+def tag_names(repo: pygit2.Repository) -> list[str]:
+    return sorted(
+        name.removeprefix("refs/tags/") for name in repo.references if name.startswith("refs/tags/")
+    )
+
+
+def version_tags(
+    repo: pygit2.Repository, tag_format: str | None = None
+) -> tuple[list[Tag], list[str], TagFormat]:
+    """The release tags in the project's tag format (peeled to commits), the tags that look
+    like releases but are not, and the format (`tagformat.resolve`: configured, else inferred
+    from the tags; `ConfigError` when the tags mix formats)."""
+    resolved = tagformat.resolve(tag_format, tag_names(repo))
     tags: list[Tag] = []
-    ignored: list[str] = []
-    for refname in repo.references:
-        if not refname.startswith("refs/tags/v"):
-            continue
-        name = refname.removeprefix("refs/tags/")
-        version = try_parse(name)
-        # `v2` is a moving major tag (as GitHub Actions use), not a release.
-        if version is None or len(version.release) < 2:
-            ignored.append(name)
-            continue
-        sha = local_sha(repo, refname)
+    for name, version in resolved.tags:
+        sha = local_sha(repo, f"refs/tags/{name}")
         if sha is not None:
             tags.append(Tag(name, version, sha))
-    return tags, sorted(ignored)
+    return tags, list(resolved.ignored), resolved.format
 
 
 def _since(repo: pygit2.Repository, head: pygit2.Oid, target: str | None) -> tuple[bool, int]:
@@ -163,20 +168,20 @@ def _since(repo: pygit2.Repository, head: pygit2.Oid, target: str | None) -> tup
     return reachable, count
 
 
-def previous_release(repo: pygit2.Repository) -> PreviousRelease:
-    """The highest (PEP 440) `v*` tag whose commit is HEAD or an ancestor of HEAD."""
-    tags, ignored = version_tags(repo)
+def previous_release(repo: pygit2.Repository, tag_format: str | None = None) -> PreviousRelease:
+    """The highest release tag (PEP 440 order) whose commit is HEAD or an ancestor of HEAD."""
+    tags, ignored, fmt = version_tags(repo, tag_format)
     if repo.head_is_unborn:
-        return PreviousRelease(None, tuple(ignored), 0)
+        return PreviousRelease(None, tuple(ignored), 0, fmt)
     head = repo.head.peel(pygit2.Commit).id
     # Highest version first: the first reachable one wins, usually after a single walk.
     for tag in sorted(tags, key=lambda t: t.version, reverse=True):
         if str(head) == tag.target:
-            return PreviousRelease(tag, tuple(ignored), 0)
+            return PreviousRelease(tag, tuple(ignored), 0, fmt)
         reachable, count = _since(repo, head, tag.target)
         if reachable:
-            return PreviousRelease(tag, tuple(ignored), count)
-    return PreviousRelease(None, tuple(ignored), _since(repo, head, None)[1])
+            return PreviousRelease(tag, tuple(ignored), count, fmt)
+    return PreviousRelease(None, tuple(ignored), _since(repo, head, None)[1], fmt)
 
 
 def commits_since(repo: pygit2.Repository, since: str | None) -> Iterator[Commit]:
