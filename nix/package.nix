@@ -63,7 +63,11 @@ python3Packages.buildPythonApplication {
     export HOME="$(mktemp -d)"
   '';
 
-  pythonImportsCheck = [ "release" ];
+  pythonImportsCheck = [
+    "release.apps.release.cli"
+    "release.apps.publish.cli"
+    "release.apps.extract_notes"
+  ];
 
   # `release` runs git; the wrapper puts it on PATH whatever the caller's PATH is.
   makeWrapperArgs = [

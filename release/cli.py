@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from release import log
 from release.errors import ChecksFailed, DojoError, UsageError
@@ -23,14 +25,65 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
+class StdoutError(DojoError):
+    """stdout cannot be written (a full disk, a closed terminal)."""
+
+
+class _GuardedStdout:
+    """sys.stdout whose write failures become `StdoutError` (one line, not a traceback)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def _guard(self, call: Callable[[], int | None]) -> int | None:
+        try:
+            return call()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(
+                f"cannot write to stdout ({exc.strerror or exc}): free space on the disk or "
+                "send the output somewhere else"
+            ) from None
+
+    def write(self, text: str) -> int:
+        return self._guard(lambda: self._stream.write(text)) or 0
+
+    def flush(self) -> None:
+        self._guard(self._stream.flush)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _silence_stdout() -> None:
+    # Point fd 1 at /dev/null so the interpreter's final flush does not fail (and print) again.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def run_main(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None, prog: str) -> int:
     """Run `main`, mapping `DojoError` to one stderr line and its exit code.
 
+    stdout is flushed before returning, so a full disk is reported here, as one line.
     Unexpected exceptions keep their traceback: they are bugs.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    # SIGTERM (a CI runner cancelling, `kill`) takes the same path as Ctrl-C: the running
+    # subprocess is interrupted cleanly (release.shell.proc) and the run stops with one line.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    real_stdout = sys.stdout
+    sys.stdout = _GuardedStdout(real_stdout)
     try:
-        return main(args)
+        code = main(args)
+        sys.stdout.flush()
+        return code
+    except StdoutError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        sys.stdout = real_stdout
+        _silence_stdout()
+        return exc.exit_code
     except ChecksFailed as exc:
         for problem in exc.problems:
             print(f"{prog}: {log.redact(problem)}", file=sys.stderr)
@@ -39,11 +92,17 @@ def run_main(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None, p
         print(f"{prog}: {log.redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted: run the same command again to finish", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader went away (`extract-notes latest | head -1`): not an error of ours.
-        # Point stdout at devnull so the interpreter's final flush does not raise again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        sys.stdout = real_stdout
+        _silence_stdout()
         return 0
+    finally:
+        sys.stdout = real_stdout
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

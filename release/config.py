@@ -1,5 +1,9 @@
 """Project settings from `[tool.release]` in `pyproject.toml`, so another project adopts the
-toolkit by changing configuration, not code."""
+toolkit by changing configuration, not code.
+
+`pyproject.toml` is read and parsed once per run (`read_project` or `parse_project`); the
+settings and the version both come from that one document.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from tomlkit.exceptions import ParseError
 from release.errors import ConfigError
 
 PYPROJECT = "pyproject.toml"
+# `[tool.release] version-source` values (release.core.pyproject detects one when it is unset).
+VERSION_SOURCES = ("project", "poetry", "file", "vcs")
 
 
 @dataclass(frozen=True)
@@ -30,50 +36,126 @@ class Settings:
 
     @classmethod
     def defaults(cls, root: Path) -> Settings:
-        """What applies where pyproject.toml says nothing (or cannot be read)."""
+        """What applies where pyproject.toml says nothing."""
         return cls(root=root, changelog=root / "CHANGELOG.md")
 
+    def relative(self, path: Path) -> str:
+        """`path` relative to the project root, POSIX, as git names it."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
 
-def read_pyproject(root: Path) -> tomlkit.TOMLDocument:
-    """Parse `root/pyproject.toml`, with an error that says how to fix a missing or broken one."""
+
+@dataclass(frozen=True)
+class Project:
+    """`pyproject.toml`, parsed once: its text, its document and the settings it holds."""
+
+    text: str
+    document: tomlkit.TOMLDocument
+    settings: Settings
+
+    @property
+    def name(self) -> str:
+        table = self.document.get("project")
+        name = table.get("name") if isinstance(table, dict) else None
+        return str(name) if name else self.settings.root.name
+
+
+# Every key `[tool.release]` understands, with what its value must be.
+KEYS = {
+    "changelog": "a non-empty string",
+    "branch": "a non-empty string",
+    "remote": "a non-empty string",
+    "image": "a non-empty string",
+    "registry": "a non-empty string",
+    "version-files": "a list of paths",
+    "notes-command": "a string",
+    "tag-format": 'a string with {version} once, such as "v{version}" or "{version}"',
+    "version-source": "one of " + ", ".join(f'"{s}"' for s in VERSION_SOURCES),
+}
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 text, or a `ConfigError` that names the file and the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name} is not UTF-8 (byte {exc.start}): save it as UTF-8") from None
+
+
+def read_project(root: Path) -> Project:
+    """`root/pyproject.toml` from the work tree, with an error that says how to fix it."""
     path = root / PYPROJECT
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             f"no {PYPROJECT} in {root}: run from the project's root directory"
         ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path} ({exc.strerror}): fix it and retry") from None
+    return parse_project(decode(data, str(path)), root)
+
+
+def parse_project(text: str, root: Path, name: str = PYPROJECT) -> Project:
+    """The project whose `pyproject.toml` holds `text` (from the work tree or a commit)."""
     try:
-        return tomlkit.parse(text)
+        document = tomlkit.parse(text)
     except ParseError as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}): fix the file and retry") from None
+        raise ConfigError(f"{name} is not valid TOML ({exc}): fix the file and retry") from None
+    except Exception as exc:  # tomlkit raises others on some inputs (deep nesting, ...)
+        raise ConfigError(
+            f"{name} cannot be parsed as TOML ({type(exc).__name__}): fix the file and retry"
+        ) from None
+    return Project(text, document, _settings(document, root.resolve()))
+
+
+def load_settings(root: Path) -> Settings:
+    """Settings for the project at `root`; defaults apply where `[tool.release]` is silent."""
+    return read_project(root).settings
+
+
+def _table(document: tomlkit.TOMLDocument) -> dict[str, Any]:
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"`tool` in {PYPROJECT} must be a table: fix the file")
+    table = tool.get("release", {})
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"[tool.release] in {PYPROJECT} must be a table (`[tool.release]` with keys "
+            f"{', '.join(KEYS)}), not a {type(table).__name__.lower()}: fix it"
+        )
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(
+            f"[tool.release] in {PYPROJECT} has unknown key(s) {', '.join(unknown)}: "
+            f"the known keys are {', '.join(KEYS)}"
+        )
+    return dict(table)
 
 
 def _str(table: dict[str, Any], key: str, default: str) -> str:
     value = table.get(key, default)
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"[tool.release] {key} must be a non-empty string in {PYPROJECT}")
+        raise ConfigError(f"[tool.release] {key} must be {KEYS[key]} in {PYPROJECT}")
     return str(value)
 
 
-def load_settings(root: Path) -> Settings:
-    """Settings for the project at `root`; defaults apply where `[tool.release]` is silent."""
-    root = root.resolve()
-    doc = read_pyproject(root)
-    tool = doc.get("tool", {})
-    table: dict[str, Any] = dict(tool.get("release", {})) if isinstance(tool, dict) else {}
+def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
+    table = _table(document)
     files = table.get("version-files", [])
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-        raise ConfigError(f"[tool.release] version-files must be a list of paths in {PYPROJECT}")
+        raise ConfigError(f"[tool.release] version-files must be {KEYS['version-files']}")
     command = table.get("notes-command")
     if command is not None and not isinstance(command, str):
-        raise ConfigError(f"[tool.release] notes-command must be a string in {PYPROJECT}")
-    optional: dict[str, str | None] = {}
-    for key in ("tag-format", "version-source"):
-        value = table.get(key)
-        if value is not None and (not isinstance(value, str) or not value):
-            raise ConfigError(f"[tool.release] {key} must be a non-empty string in {PYPROJECT}")
-        optional[key] = str(value) if value is not None else None
+        raise ConfigError(f"[tool.release] notes-command must be {KEYS['notes-command']}")
+    tag_format = table.get("tag-format")
+    if tag_format is not None:
+        tag_format = _str(table, "tag-format", "")
+    source = table.get("version-source")
+    if source is not None and source not in VERSION_SOURCES:
+        raise ConfigError(f"[tool.release] version-source must be {KEYS['version-source']}")
     return Settings(
         root=root,
         changelog=root / _str(table, "changelog", "CHANGELOG.md"),
@@ -83,6 +165,6 @@ def load_settings(root: Path) -> Settings:
         registry=_str(table, "registry", "ghcr.io"),
         version_files=tuple(root / f for f in files),
         notes_command=str(command) if command else None,
-        tag_format=optional["tag-format"],
-        version_source=optional["version-source"],
+        tag_format=tag_format,
+        version_source=str(source) if source is not None else None,
     )

@@ -19,11 +19,21 @@ def register_secret(value: str | None) -> None:
         _SECRETS.add(value)
 
 
+# Credentials inside URLs (`https://user:pass@host/`) and secret-looking query parameters.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&](?:access_token|token|password|passwd|secret|client_secret|sig|signature)=)"
+    r"[^&#\s]+"
+)
+
+
 def redact(text: str, extra: Iterable[str] = ()) -> str:
-    """Replace every registered (and `extra`) secret in `text` with `***`."""
+    """`text` with every registered (and `extra`) secret replaced by `***`, and every URL
+    scrubbed of its userinfo and secret query parameters."""
     for secret in sorted({*_SECRETS, *(s for s in extra if s)}, key=len, reverse=True):
         text = text.replace(secret, "***")
-    return text
+    text = _URL_USERINFO.sub(r"\1***@", text)
+    return _QUERY_SECRET.sub(r"\1***", text)
 
 
 def _quote(value: object) -> str:

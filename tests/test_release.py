@@ -400,11 +400,17 @@ def test_notes_command_from_pyproject(
         name="nc",
         pyproject=PYPROJECT + "notes-command = \"my-llm --model 'small one'\"\n",
     )
-    run = release("--bump", "patch", "--dry-run", repo=repo)
+    # A dry run runs no program the repository names: it says what a real run would ask.
+    dry = release("--bump", "patch", "--dry-run", repo=repo)
+    assert dry.code == 0, dry.err
+    assert dry.steps("notes")[0]["source"] == "commits"
+    assert "my-llm --model 'small one'" in dry.steps("notes")[0]["detail"]
+    assert not Path(f"{record}.argv").exists()
+    run = release("--bump", "patch", repo=repo)
     assert run.code == 0, run.err
     assert run.steps("notes")[0]["source"] == "llm"
     assert Path(f"{record}.argv").read_text().splitlines() == ["--model", "small one"]
-    assert "- Written by the model (#99)" in run.out
+    assert "- Written by the model (#99)" in repo.read("CHANGELOG.md")
 
 
 @pytest.mark.parametrize(
@@ -648,6 +654,8 @@ def test_rejected_push_keeps_commit_and_tag_and_the_rerun_finishes(
     assert run.code == 1
     assert len(run.problems) == 1
     assert "origin refused the push" in run.problems[0]
+    # The remote's own reason is kept (GitHub's protected-branch text comes the same way).
+    assert "pushes are frozen today" in run.problems[0]
     assert "release --resume" in run.problems[0]
     assert "nothing was pushed" in run.problems[0]
     # Nothing half-pushed; the release commit and its tag stay local.
@@ -660,7 +668,7 @@ def test_rejected_push_keeps_commit_and_tag_and_the_rerun_finishes(
     again = release("--bump", "patch")
     assert again.code == 0, again.err
     assert again.steps("resume")[0]["version"] == "v0.1.1"
-    assert again.steps("commit") == []
+    assert [s["status"] for s in again.steps("commit")] == ["skipped"]
     assert_released(git_repo, base)
     assert git_repo.local_ref("refs/tags/v0.1.2") is None
     # And once more: nothing left to do.

@@ -3,23 +3,27 @@ message, remote URLs. Table-driven; no repository needed."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
+import tomlkit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from release.apps.release.plan import FileChange
+from release.config import parse_project
 from release.core import commitmsg, notes
 from release.core.commits import Commit
 from release.core.notes import NotesRejected
 from release.core.pyproject import bump_pyproject, bump_text, count_version, read_version
 from release.core.version import Bump, VersionError, parse
 from release.errors import ConfigError, UsageError
-from release.shell import git
+from release.shell import files, git
 
 
 @pytest.mark.parametrize(
@@ -36,11 +40,13 @@ def test_pyproject_bump_changes_only_the_version_line(line: str) -> None:
         f'# top comment\n[project]\nname = "demo"\n{line}\ndescription = "d"  # c\n\n'
         "[tool.x]\na = 1\n"
     )
-    new = bump_pyproject(text, parse("0.2.0"))
+    document = tomlkit.parse(text)
+    new = bump_pyproject(document, parse("0.2.0"))
+    assert tomlkit.dumps(document) == text  # the parsed document itself is left alone
     old_lines, new_lines = text.splitlines(), new.splitlines()
     changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
     assert changed == [(line, line.replace("0.1.0", "0.2.0"))]
-    assert read_version(new) == parse("0.2.0")
+    assert read_version(tomlkit.parse(new)) == parse("0.2.0")
 
 
 @pytest.mark.parametrize(
@@ -54,12 +60,12 @@ def test_pyproject_bump_changes_only_the_version_line(line: str) -> None:
 )
 def test_pyproject_without_a_static_version_is_an_error(text: str, expected: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(expected)):
-        read_version(text)
+        read_version(parse_project(text, Path(".")).document)
 
 
 def test_pyproject_version_must_be_pep440() -> None:
     with pytest.raises(VersionError, match="not a PEP 440 version"):
-        read_version('[project]\nname = "d"\nversion = "1.2.x"\n')
+        read_version(tomlkit.parse('[project]\nname = "d"\nversion = "1.2.x"\n'))
 
 
 def test_version_files_replace_whole_versions_only() -> None:
@@ -129,6 +135,7 @@ def test_grouped_notes_put_breaking_first_and_keep_references() -> None:
         ("Release notes\n=============\n\n- a\n", "top-level heading"),
         ("- ok\x1b[31m red\n", "control characters"),
         ("\x00\x01binary", "control characters"),
+        ("Highlights\n----------\n\n- a\n", "setext heading"),
     ],
 )
 def test_llm_output_is_checked(output: str, reason: str) -> None:
@@ -138,7 +145,11 @@ def test_llm_output_is_checked(output: str, reason: str) -> None:
 
 def test_llm_output_is_cleaned() -> None:
     assert notes.check_markdown("\n```markdown\n### Added\n\n- a\n```\n\n") == "### Added\n\n- a\n"
-    assert notes.check_markdown("## Highlights\n\nFaster.") == "## Highlights\n\nFaster.\n"
+    # A level-2 heading would start a new changelog section: it moves one level down.
+    assert notes.check_markdown("## Highlights\n\nFaster.") == "### Highlights\n\nFaster.\n"
+    assert notes.check_markdown("## Added\n\n- a\n\n```\n## kept\n```\n") == (
+        "### Added\n\n- a\n\n```\n## kept\n```\n"
+    )
 
 
 def test_llm_commands_are_non_interactive() -> None:
@@ -158,15 +169,40 @@ def test_llm_commands_are_non_interactive() -> None:
         notes.llm_command("'unbalanced", log, version="1.0.0", project="demo")
 
 
+def _notes_file(path: Path, limit: int = 1024) -> str:
+    text = files.read_text(path, what="--notes-file", limit=limit)
+    return notes.check_notes_file(text, str(path))
+
+
 def test_notes_file_must_exist_and_say_something(tmp_path: Path) -> None:
     base = tmp_path
     with pytest.raises(UsageError, match="no such file"):
-        notes.read_notes_file(base / "missing.md")
+        _notes_file(base / "missing.md")
+    with pytest.raises(UsageError, match="is a directory"):
+        _notes_file(base)
     (base / "empty.md").write_text(" \n\n")
     with pytest.raises(UsageError, match="empty"):
-        notes.read_notes_file(base / "empty.md")
+        _notes_file(base / "empty.md")
+    (base / "big.md").write_text("- a\n" * 1000)
+    with pytest.raises(UsageError, match="larger than 1 KiB"):
+        _notes_file(base / "big.md")
+    (base / "latin.md").write_bytes("- caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(UsageError, match=r"not UTF-8 \(byte 5\)"):
+        _notes_file(base / "latin.md")
+    (base / "heading.md").write_text("- a\n\n## 2.0.0\n\n- b\n")
+    with pytest.raises(UsageError, match=r"level-2 heading \(line 3\)"):
+        _notes_file(base / "heading.md")
     (base / "ok.md").write_text("\n\n- a\n\n")
-    assert notes.read_notes_file(base / "ok.md") == "- a\n"
+    assert _notes_file(base / "ok.md") == "- a\n"
+
+
+def test_notes_file_may_be_a_pipe(tmp_path: Path) -> None:
+    fifo = tmp_path / "notes.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=("### Fixed\n\n- piped\n",))
+    writer.start()
+    assert _notes_file(fifo) == "### Fixed\n\n- piped\n"
+    writer.join()
 
 
 def _sentences(body: str) -> int:

@@ -14,7 +14,7 @@ from release.cli import ArgumentParser, run_main
 from release.config import PYPROJECT, load_settings
 from release.core import changelog
 from release.errors import ChangelogError, ChecksFailed, UsageError
-from release.shell.files import read_changelog, write_atomic
+from release.shell.files import read_changelog, safe_write
 
 PROG = "extract-notes"
 
@@ -120,12 +120,7 @@ def _main(argv: Sequence[str]) -> int:
         raise ChangelogError(f"{path}: {exc}") from None
     data = render(extracted, options.format)
     if options.output is not None:
-        try:
-            write_atomic(options.output, data)
-        except OSError as exc:
-            raise ChangelogError(
-                f"cannot write {options.output} ({exc.strerror}): check that its directory exists"
-            ) from None
+        safe_write(options.output, data, label="--output", inputs=[path])
         log.step("write", path=options.output, version=extracted.version or "Unreleased",
                  bytes=len(data.encode()), status="ok")
         return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from release.core.commits import release_subject
 from release.core.notes import Summary
 from release.core.version import Bump, Version
 
@@ -23,10 +24,6 @@ def _join(parts: list[str]) -> str:
 
 def _clip(text: str, limit: int = 72) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def subject(version: Version) -> str:
-    return f"Release {version.tag}"
 
 
 def render(project: str, old: Version | None, new: Version, bump: Bump, summary: Summary) -> str:
@@ -58,4 +55,4 @@ def render(project: str, old: Version | None, new: Version, bump: Bump, summary:
         sentences.append("It is a major release: check the notes before upgrading.")
     else:
         sentences.append("No breaking change is recorded, so upgrading should be safe.")
-    return f"{subject(new)}\n\n" + textwrap.fill(" ".join(sentences), 72) + "\n"
+    return f"{release_subject(new.tag)}\n\n" + textwrap.fill(" ".join(sentences), 72) + "\n"

@@ -9,11 +9,10 @@ import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from mistletoe.block_token import Document, Heading, List, SetextHeading
 
-from release.core.commits import Commit
+from release.core.commits import Commit, release_tag
 from release.errors import ConfigError, DojoError, UsageError
 
 
@@ -68,7 +67,6 @@ _CONVENTIONAL = re.compile(
     r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()\n]*)\))?(?P<bang>!)?:\s*(?P<desc>.+)$"
 )
 _BREAKING_FOOTER = re.compile(r"^BREAKING[ -]CHANGE:\s*(?P<text>.+)$", re.MULTILINE)
-_RELEASE_SUBJECT = re.compile(r"^Release v\d+\.\d+\.\d+\S*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _FENCE = re.compile(r"^```[\w-]*\n(?P<body>.*)\n```$", re.DOTALL)
 
@@ -88,16 +86,27 @@ def finish(text: str) -> str:
     return stripped.rstrip() + "\n" if stripped.strip() else ""
 
 
-def read_notes_file(path: Path) -> str:
-    """The notes in `path`; a usage error when it is missing or empty."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"--notes-file {path}: no such file: pass an existing file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--notes-file {path}: cannot read it ({exc})") from None
+def release_level_headings(text: str) -> list[int]:
+    """Line numbers (1-based) of headings at level 1 or 2 in `text`: in a changelog those are
+    release headings, so notes that hold them would split the release's section."""
+    return [
+        _line(token)
+        for token in Document(text).children or ()
+        if isinstance(token, Heading | SetextHeading) and token.level <= 2
+    ]
+
+
+def check_notes_file(text: str, name: str) -> str:
+    """The notes a --notes-file holds, normalised; a usage error when they are empty or hold
+    a heading at release level."""
     if not text.strip():
-        raise UsageError(f"--notes-file {path} is empty: write the notes into it, or drop the flag")
+        raise UsageError(f"--notes-file {name} is empty: write the notes into it, or drop the flag")
+    lines = release_level_headings(text)
+    if lines:
+        raise UsageError(
+            f"--notes-file {name} has a level-1 or level-2 heading (line {lines[0]}), which would "
+            "start a new changelog section: use `###` headings in release notes"
+        )
     return finish(text)
 
 
@@ -148,7 +157,24 @@ def check_markdown(text: str) -> str:
     doc = Document(text)
     if any(isinstance(t, Heading | SetextHeading) and t.level == 1 for t in doc.children or ()):
         raise NotesRejected("output has a top-level heading")
-    return text
+    return _demote(text, doc)
+
+
+def _line(token: Heading | SetextHeading) -> int:
+    return int(getattr(token, "line_number"))  # noqa: B009 (mistletoe's stubs lack it)
+
+
+def _demote(text: str, doc: Document) -> str:
+    """Level-2 ATX headings (`## Added`) one level down (`### Added`): models often write
+    them, and in a changelog they would start a new release section."""
+    lines = text.splitlines(keepends=True)
+    for token in doc.children or ():
+        if isinstance(token, SetextHeading) and token.level == 2:
+            raise NotesRejected("output has a level-2 setext heading (underlined with ---)")
+        if isinstance(token, Heading) and token.level == 2:
+            index = _line(token) - 1
+            lines[index] = lines[index].replace("##", "###", 1)
+    return "".join(lines)
 
 
 @dataclass(frozen=True)
@@ -160,7 +186,7 @@ class Entry:
 def classify(commit: Commit) -> list[Entry]:
     """The notes entry a commit gives: none for merges, release commits and housekeeping;
     breaking changes (`feat!:`, a `BREAKING CHANGE:` footer) go under Breaking."""
-    if commit.parents > 1 or not commit.subject or _RELEASE_SUBJECT.match(commit.subject):
+    if commit.parents > 1 or not commit.subject or release_tag(commit.subject) is not None:
         return []
     match = _CONVENTIONAL.match(commit.subject)
     footer = _BREAKING_FOOTER.search(commit.body)

@@ -6,22 +6,15 @@ quoting style it already had, with its comment and spacing.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 import tomlkit
-from tomlkit.exceptions import ParseError
 from tomlkit.items import String
 
 from release.core.version import Version, VersionError, parse
 from release.errors import ConfigError
-
-
-def _document(text: str, name: str) -> tomlkit.TOMLDocument:
-    try:
-        return tomlkit.parse(text)
-    except ParseError as exc:
-        raise ConfigError(f"{name} is not valid TOML ({exc}): fix the file and retry") from None
 
 
 def _project(doc: tomlkit.TOMLDocument, name: str) -> Any:
@@ -31,9 +24,9 @@ def _project(doc: tomlkit.TOMLDocument, name: str) -> Any:
     return project
 
 
-def read_version(text: str, name: str = "pyproject.toml") -> Version:
+def read_version(doc: tomlkit.TOMLDocument, name: str = "pyproject.toml") -> Version:
     """The static `project.version`; an error that says so when it is dynamic, missing or bad."""
-    project = _project(_document(text, name), name)
+    project = _project(doc, name)
     dynamic = project.get("dynamic", [])
     if "version" in dynamic or "version" not in project:
         what = "dynamic" if "version" in dynamic else "missing"
@@ -53,16 +46,18 @@ def read_version(text: str, name: str = "pyproject.toml") -> Version:
         ) from None
 
 
-def bump_pyproject(text: str, new: Version, name: str = "pyproject.toml") -> str:
-    """`text` with `project.version` set to `new`; every other byte stays as it was."""
-    doc = _document(text, name)
-    project = _project(doc, name)
-    read_version(text, name)
+def bump_pyproject(doc: tomlkit.TOMLDocument, new: Version, name: str = "pyproject.toml") -> str:
+    """The document with `project.version` set to `new`; every other byte stays as it was.
+
+    `doc` itself is not changed (the edit is made on a copy)."""
+    read_version(doc, name)
+    edited = copy.deepcopy(doc)
+    project = _project(edited, name)
     old = project["version"]
     assert isinstance(old, String)
     # Same quoting as before; tomlkit carries the comment and spacing (trivia) over.
     project["version"] = String.from_raw(str(new), old.type)
-    return tomlkit.dumps(doc)
+    return tomlkit.dumps(edited)
 
 
 def _pattern(old: Version) -> re.Pattern[str]:

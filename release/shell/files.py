@@ -1,30 +1,114 @@
-"""Atomic file writes (a temporary file in the same directory, then a rename) and reading the
-changelog with its bytes intact (CRLF and BOM kept)."""
+"""Every file the apps write goes through `safe_write` (or `append_text`); the changelog is read
+with its bytes intact (CRLF and BOM kept).
+
+`safe_write` decides by what the path is, so no caller can replace `/dev/null`, a FIFO, the file
+a symlink points at with a copy beside it, or the very file it read from.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
-from release.errors import ChangelogError
+from release.errors import ChangelogError, DojoError, UsageError
+
+# Paths that name this process's own streams: written to, never replaced or resolved.
+_STREAM = re.compile(r"^/(?:dev/(?:stdout|stderr|fd/\d+)|proc/self/fd/\d+)$")
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Replace `path` with `data` so that readers see the old file or the new one, never half."""
+class WriteRefused(UsageError):
+    """The path is a directory, or the file being read: writing there would lose data."""
+
+
+def _umask_mode() -> int:
+    # What `open()` would give a new file (0o666 minus the umask), read without changing it.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
+
+
+def _same_file(a: os.stat_result, path: Path) -> bool:
+    try:
+        b = path.stat()
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def safe_write(
+    path: Path, data: str | bytes, *, label: str = "output", inputs: Iterable[Path] = ()
+) -> None:
+    """Write `data` to `path` without losing anything, whatever `path` is.
+
+    A regular file (or a new one) is replaced atomically: readers see the old file or the new
+    one, never half, and its mode is kept. A symlink is followed: the file it points at is
+    replaced, the link stays. A character device, FIFO, socket or `/dev/stdout` is written to
+    directly (not replaced). A directory, or one of `inputs` (the files this run reads), is
+    refused with `WriteRefused`. Any other failure is a `DojoError` naming `label` and `path`.
+    """
     payload = data.encode() if isinstance(data, str) else data
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    shown = f"{label} {path}"
+    try:
+        st: os.stat_result | None = path.stat()  # follows symlinks
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise DojoError(f"cannot write {shown} ({exc.strerror}): pass a writable path") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise WriteRefused(f"{shown} is a directory: pass a file path")
+    for source in inputs:
+        if st is not None and _same_file(st, source):
+            raise WriteRefused(
+                f"{shown} is {source}, which this run reads: writing it would destroy it; "
+                "pass another path"
+            )
+    try:
+        if _STREAM.match(str(path)) or (st is not None and not stat.S_ISREG(st.st_mode)):
+            with open(path, "wb") as handle:  # a device, FIFO, socket or our own stream
+                handle.write(payload)
+            return
+        _replace(Path(os.path.realpath(path)), payload, st)
+    except OSError as exc:
+        hint = "its directory does not exist" if isinstance(exc, FileNotFoundError) else "fix it"
+        raise DojoError(f"cannot write {shown} ({exc.strerror}): {hint}") from None
+
+
+def _replace(target: Path, payload: bytes, st: os.stat_result | None) -> None:
+    mode = stat.S_IMODE(st.st_mode) if st is not None else _umask_mode()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """`safe_write` under its old name (the release app's call sites move to it)."""
+    safe_write(path, data, label="file")
+
+
+def append_text(path: Path, text: str, *, label: str) -> None:
+    """Append `text` to `path` (GitHub's GITHUB_OUTPUT and step summary files are appended
+    to, as GitHub documents); a `DojoError` naming `label` when it cannot be written."""
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise DojoError(f"cannot write {label} {path} ({exc.strerror})") from None
 
 
 _HINT = "set [tool.release] changelog in pyproject.toml"
@@ -48,4 +132,27 @@ def read_changelog(path: Path, *, hint: str = _HINT) -> str:
     except UnicodeDecodeError as exc:
         raise ChangelogError(
             f"changelog {path} is not UTF-8 (byte {exc.start}): save it as UTF-8"
+        ) from None
+
+
+def read_text(path: Path, *, what: str, limit: int) -> str:
+    """A user-named input file as UTF-8 text, read up to `limit` bytes: a `UsageError` (one
+    line, naming `what`) when it is missing, a directory, unreadable, too large or not UTF-8.
+    Pipes (`--notes-file <(make-notes)`) and devices are read like files."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path}: no such file: pass an existing file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path} is a directory: pass a file") from None
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: cannot read it ({exc.strerror})") from None
+    if len(data) > limit:
+        raise UsageError(f"{what} {path} is larger than {limit // 1024} KiB: pass shorter notes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{what} {path} is not UTF-8 (byte {exc.start}): save it as UTF-8"
         ) from None

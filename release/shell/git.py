@@ -7,7 +7,8 @@ Git types become plain values (`Commit`, `Tag`, `RemoteView`) here and nowhere e
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,165 +49,181 @@ class RemoteView:
     tag_sha: str | None  # the commit the tag peels to
 
 
-def find_repo(path: Path) -> pygit2.Repository | None:
-    """The repository containing `path`, if any."""
-    found = pygit2.discover_repository(str(path))
-    return pygit2.Repository(found) if found is not None else None
+class Repository:
+    """A clone, read through pygit2. Every answer is a plain value (`Commit`, `Tag`, str):
+    pygit2 objects never leave this module."""
 
+    def __init__(self, raw: pygit2.Repository) -> None:
+        self._repo = raw
+        self.root = Path(raw.workdir).resolve() if raw.workdir else Path(raw.path).resolve()
 
-def open_repo(path: Path) -> pygit2.Repository:
-    """The clone containing `path`, or a `GitError` that says so."""
-    repo = find_repo(path)
-    if repo is None:
-        raise GitError(f"{path} is not inside a git repository: run release from your clone")
-    if repo.is_bare or repo.workdir is None:
-        raise GitError(
-            f"{repo.path} is a bare repository: run release from a clone with a work tree"
+    @classmethod
+    def find(cls, path: Path) -> Repository | None:
+        """The repository containing `path`, if any."""
+        found = pygit2.discover_repository(str(path))
+        return cls(pygit2.Repository(found)) if found is not None else None
+
+    @classmethod
+    def open(cls, path: Path) -> Repository:
+        """The clone containing `path` (with a work tree), or a `GitError` that says so."""
+        repo = cls.find(path)
+        if repo is None:
+            raise GitError(f"{path} is not inside a git repository: run release from your clone")
+        if repo._repo.is_bare or repo._repo.workdir is None:
+            raise GitError(
+                f"{repo._repo.path} is a bare repository: run release from a clone with a work tree"
+            )
+        return repo
+
+    @property
+    def git_dir(self) -> Path:
+        """The repository's `.git` directory (of this work tree, for a linked worktree)."""
+        return Path(self._repo.path).resolve()
+
+    @property
+    def has_workdir(self) -> bool:
+        return self._repo.workdir is not None
+
+    def current_branch(self) -> str | None:
+        """The checked-out branch, or None on a detached HEAD."""
+        repo = self._repo
+        if repo.head_is_detached:
+            return None
+        if repo.head_is_unborn:
+            ref = repo.references.get("HEAD")
+            target = ref.target if ref is not None else ""
+            return str(target).removeprefix("refs/heads/") or None
+        return str(repo.head.shorthand)
+
+    def head_commit(self) -> Commit | None:
+        if self._repo.head_is_unborn:
+            return None
+        return _commit(self._repo.head.peel(pygit2.Commit))
+
+    def dirty_paths(self) -> list[str]:
+        """Modified, staged, deleted and untracked-but-not-ignored paths, sorted."""
+        flags = self._repo.status(untracked_files="normal", ignored=False)
+        return sorted(
+            path for path, flag in flags.items() if flag not in (0, pygit2.GIT_STATUS_IGNORED)
         )
-    return repo
+
+    def remote_url(self, remote: str) -> str | None:
+        try:
+            return str(self._repo.remotes[remote].url or "") or None
+        except (KeyError, ValueError):
+            return None
+
+    def local_sha(self, refname: str) -> str | None:
+        """The commit `refname` peels to; None when it is missing or names no commit."""
+        ref = self._repo.references.get(refname)
+        if ref is None:
+            return None
+        try:
+            return str(ref.peel(pygit2.Commit).id)
+        except (pygit2.GitError, pygit2.InvalidSpecError, ValueError, KeyError):
+            # A ref (say an annotated `v*` tag pushed by anyone) may name a blob or a tree.
+            return None
+
+    def has_commit(self, sha: str) -> bool:
+        try:
+            return isinstance(self._repo.get(sha), pygit2.Commit)
+        except (ValueError, KeyError):
+            return False
+
+    def ahead_behind(self, local: str, upstream: str) -> tuple[int, int]:
+        ahead, behind = self._repo.ahead_behind(local, upstream)
+        return int(ahead), int(behind)
+
+    def contains(self, descendant: str, ancestor: str) -> bool:
+        """Is `ancestor` reachable from `descendant` (or the same commit)? False if unknown."""
+        if descendant == ancestor:
+            return True
+        if not (self.has_commit(descendant) and self.has_commit(ancestor)):
+            return False
+        return bool(self._repo.descendant_of(descendant, ancestor))
+
+    def tag_names(self) -> list[str]:
+        return sorted(
+            name.removeprefix("refs/tags/")
+            for name in self._repo.references
+            if name.startswith("refs/tags/")
+        )
+
+    def version_tags(self, tag_format: str | None = None) -> tuple[list[Tag], list[str], TagFormat]:
+        """The release tags in the project's tag format (peeled to commits), the tags that look
+        like releases but are not (or that name no commit), and the format: configured, else
+        inferred from the tags (`tagformat.resolve`; `ConfigError` when they mix formats)."""
+        resolved = tagformat.resolve(tag_format, self.tag_names())
+        tags: list[Tag] = []
+        ignored = list(resolved.ignored)
+        for name, version in resolved.tags:
+            sha = self.local_sha(f"refs/tags/{name}")
+            if sha is None:
+                ignored.append(f"{name} (not a commit)")
+            else:
+                tags.append(Tag(name, version, sha))
+        return tags, sorted(ignored), resolved.format
+
+    def _since(self, head: pygit2.Oid, target: str | None) -> tuple[bool, int]:
+        """(is `target` an ancestor of HEAD?, non-merge commits reachable from HEAD but not from
+        it). One walk answers both: `target` is an ancestor exactly when some commit the walk
+        yields has it as a parent; cheaper than an ancestry check followed by a count."""
+        walker = self._repo.walk(head)
+        wanted = pygit2.Oid(hex=target) if target else None
+        if wanted is not None:
+            walker.hide(wanted)
+        count = 0
+        reachable = wanted is None
+        for obj in walker:
+            parents = obj.parent_ids
+            if len(parents) <= 1:
+                count += 1
+            if not reachable and wanted in parents:
+                reachable = True
+        return reachable, count
+
+    def previous_release(self, tag_format: str | None = None) -> PreviousRelease:
+        """The highest release tag (PEP 440 order) whose commit is HEAD or an ancestor of it."""
+        tags, ignored, fmt = self.version_tags(tag_format)
+        if self._repo.head_is_unborn:
+            return PreviousRelease(None, tuple(ignored), 0, fmt)
+        head = self._repo.head.peel(pygit2.Commit).id
+        # Highest version first: the first reachable one wins, usually after a single walk.
+        for tag in sorted(tags, key=lambda t: t.version, reverse=True):
+            if str(head) == tag.target:
+                return PreviousRelease(tag, tuple(ignored), 0, fmt)
+            reachable, count = self._since(head, tag.target)
+            if reachable:
+                return PreviousRelease(tag, tuple(ignored), count, fmt)
+        return PreviousRelease(None, tuple(ignored), self._since(head, None)[1], fmt)
+
+    def commits_since(self, since: str | None) -> list[Commit]:
+        """Commits reachable from HEAD and not from `since`, newest first."""
+        if self._repo.head_is_unborn:
+            return []
+        walker = self._repo.walk(self._repo.head.target)  # newest first, like `git log`
+        if since is not None:
+            walker.hide(since)
+        return [_commit(obj) for obj in walker]
+
+    def read_blob(self, commit_sha: str, path: str) -> bytes | None:
+        """The bytes of `path` in `commit_sha`'s tree, or None when it is not there."""
+        obj = self._repo.get(commit_sha)
+        if obj is None:
+            return None
+        try:
+            entry = obj.peel(pygit2.Tree)[path]
+        except (pygit2.GitError, ValueError, KeyError):
+            return None
+        blob = self._repo.get(entry.id)
+        return bytes(blob.data) if isinstance(blob, pygit2.Blob) else None
+
+    def is_shallow(self) -> bool:
+        return bool(self._repo.is_shallow)
 
 
-def workdir(repo: pygit2.Repository) -> Path:
-    return Path(repo.workdir).resolve()
-
-
-def current_branch(repo: pygit2.Repository) -> str | None:
-    """The checked-out branch, or None on a detached HEAD."""
-    if repo.head_is_detached:
-        return None
-    if repo.head_is_unborn:
-        ref = repo.references.get("HEAD")
-        target = ref.target if ref is not None else ""
-        return str(target).removeprefix("refs/heads/") or None
-    return str(repo.head.shorthand)
-
-
-def head_commit(repo: pygit2.Repository) -> Commit | None:
-    if repo.head_is_unborn:
-        return None
-    obj = repo.head.peel(pygit2.Commit)
+def _commit(obj: pygit2.Commit) -> Commit:
     return Commit(str(obj.id), obj.message, len(obj.parent_ids))
-
-
-def dirty_paths(repo: pygit2.Repository) -> list[str]:
-    """Modified, staged, deleted and untracked-but-not-ignored paths, sorted."""
-    flags = repo.status(untracked_files="normal", ignored=False)
-    return sorted(
-        path for path, flag in flags.items() if flag not in (0, pygit2.GIT_STATUS_IGNORED)
-    )
-
-
-def remote_url(repo: pygit2.Repository, remote: str) -> str | None:
-    try:
-        return str(repo.remotes[remote].url or "") or None
-    except (KeyError, ValueError):
-        return None
-
-
-def local_sha(repo: pygit2.Repository, refname: str) -> str | None:
-    ref = repo.references.get(refname)
-    if ref is None:
-        return None
-    try:
-        return str(ref.peel(pygit2.Commit).id)
-    except (pygit2.InvalidSpecError, ValueError):
-        return None
-
-
-def has_commit(repo: pygit2.Repository, sha: str) -> bool:
-    try:
-        return isinstance(repo.get(sha), pygit2.Commit)
-    except (ValueError, KeyError):
-        return False
-
-
-def ahead_behind(repo: pygit2.Repository, local: str, upstream: str) -> tuple[int, int]:
-    ahead, behind = repo.ahead_behind(local, upstream)
-    return int(ahead), int(behind)
-
-
-def tag_names(repo: pygit2.Repository) -> list[str]:
-    return sorted(
-        name.removeprefix("refs/tags/") for name in repo.references if name.startswith("refs/tags/")
-    )
-
-
-def version_tags(
-    repo: pygit2.Repository, tag_format: str | None = None
-) -> tuple[list[Tag], list[str], TagFormat]:
-    """The release tags in the project's tag format (peeled to commits), the tags that look
-    like releases but are not, and the format (`tagformat.resolve`: configured, else inferred
-    from the tags; `ConfigError` when the tags mix formats)."""
-    resolved = tagformat.resolve(tag_format, tag_names(repo))
-    tags: list[Tag] = []
-    for name, version in resolved.tags:
-        sha = local_sha(repo, f"refs/tags/{name}")
-        if sha is not None:
-            tags.append(Tag(name, version, sha))
-    return tags, list(resolved.ignored), resolved.format
-
-
-def _since(repo: pygit2.Repository, head: pygit2.Oid, target: str | None) -> tuple[bool, int]:
-    """(is `target` an ancestor of HEAD?, non-merge commits reachable from HEAD but not from it).
-
-    One walk answers both: `target` is an ancestor exactly when some commit the walk yields has
-    it as a parent. Cheaper than an ancestry check followed by a count (libgit2's merge-base
-    walks the same commits).
-    """
-    walker = repo.walk(head)
-    wanted = pygit2.Oid(hex=target) if target else None
-    if wanted is not None:
-        walker.hide(wanted)
-    count = 0
-    reachable = wanted is None
-    for obj in walker:
-        parents = obj.parent_ids
-        if len(parents) <= 1:
-            count += 1
-        if not reachable and wanted in parents:
-            reachable = True
-    return reachable, count
-
-
-def previous_release(repo: pygit2.Repository, tag_format: str | None = None) -> PreviousRelease:
-    """The highest release tag (PEP 440 order) whose commit is HEAD or an ancestor of HEAD."""
-    tags, ignored, fmt = version_tags(repo, tag_format)
-    if repo.head_is_unborn:
-        return PreviousRelease(None, tuple(ignored), 0, fmt)
-    head = repo.head.peel(pygit2.Commit).id
-    # Highest version first: the first reachable one wins, usually after a single walk.
-    for tag in sorted(tags, key=lambda t: t.version, reverse=True):
-        if str(head) == tag.target:
-            return PreviousRelease(tag, tuple(ignored), 0, fmt)
-        reachable, count = _since(repo, head, tag.target)
-        if reachable:
-            return PreviousRelease(tag, tuple(ignored), count, fmt)
-    return PreviousRelease(None, tuple(ignored), _since(repo, head, None)[1], fmt)
-
-
-def commits_since(repo: pygit2.Repository, since: str | None) -> Iterator[Commit]:
-    """Commits reachable from HEAD and not from `since`, newest first."""
-    if repo.head_is_unborn:
-        return
-    walker = repo.walk(repo.head.target)  # newest first, like `git log`
-    if since is not None:
-        walker.hide(since)
-    for obj in walker:
-        yield Commit(str(obj.id), obj.message, len(obj.parent_ids))
-
-
-def read_blob(repo: pygit2.Repository, commit_sha: str, path: str) -> bytes | None:
-    """The bytes of `path` in `commit_sha`'s tree, or None when it is not there."""
-    obj = repo.get(commit_sha)
-    if obj is None:
-        return None
-    tree = obj.peel(pygit2.Tree)
-    try:
-        entry = tree[path]
-    except KeyError:
-        return None
-    blob = repo.get(entry.id)
-    return bytes(blob.data) if isinstance(blob, pygit2.Blob) else None
 
 
 # --- through the user's git ------------------------------------------------------------------
@@ -278,20 +295,13 @@ def tag(root: Path, name: str, message: str, *, sign: bool) -> None:
     )
 
 
-def push(root: Path, remote: str, branch: str, tag_name: str) -> None:
-    _git(root, "push", "--atomic", remote, branch, tag_name)
-
-
 def push_argv(remote: str, branch: str, tag_name: str) -> tuple[str, ...]:
+    """Branch and tag in one atomic push: the remote takes both or neither."""
     return ("git", "push", "--atomic", remote, branch, tag_name)
 
 
-def tag_message(repo: pygit2.Repository, name: str) -> str | None:
-    ref = repo.references.get(f"refs/tags/{name}")
-    if ref is None:
-        return None
-    obj = repo.get(ref.target)
-    return str(obj.message) if isinstance(obj, pygit2.Tag) else None
+def push(root: Path, remote: str, branch: str, tag_name: str) -> None:
+    proc.run(push_argv(remote, branch, tag_name), cwd=root)
 
 
 _SCP = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*?)(?:\.git)?/?$")
@@ -310,9 +320,32 @@ def web_url(url: str | None) -> str | None:
     return f"https://{match['host']}/{match['path']}"
 
 
+_STALE_LOCK = re.compile(r"Unable to create '(?P<path>[^']+\.lock)': File exists")
+_REJECTED = re.compile(
+    r"^!\s*\[(?:remote )?rejected\]\s+(?P<ref>\S+)\s+->\s+\S+\s+\((?P<why>[^)]*)\)"
+)
+
+
 def describe_error(exc: CommandError) -> str:
-    """The last line git printed, for messages that must stay one line."""
+    """What git said, in one line for messages: a stale lock file named with the fix, else
+    the remote's own words and each refused ref's reason (a protected branch's text), else
+    git's first `fatal:`/`error:` line, else its last line."""
+    lock = _STALE_LOCK.search(exc.stderr)
+    if lock:
+        path = lock["path"]
+        return (
+            f"{path} exists, left by an interrupted git: if no git process is running, remove "
+            f"it (`rm {shlex.quote(path)}`)"
+        )
     lines = [line.strip() for line in exc.stderr.splitlines() if line.strip()]
+    said = [line.removeprefix("remote:").strip() for line in lines if line.startswith("remote:")]
+    said += [f"{m['ref']}: {m['why']}" for line in lines if (m := _REJECTED.match(line))]
+    said = [line for line in dict.fromkeys(said) if line]
+    if said:
+        return "; ".join(said[:6]) + ("; …" if len(said) > 6 else "")
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
     return lines[-1] if lines else str(exc)
 
 

@@ -19,9 +19,11 @@ import urllib3
 from github import Auth, Github, GithubException, GithubRetry
 from github.GitRelease import GitRelease
 from github.Repository import Repository
+from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
 
 from release import log
 from release.errors import DojoError
+from release.shell import http
 
 # PyGithub attaches its own stderr handler at INFO; its lines ("Request POST … failed with 403")
 # would break the one-line error on stderr. Our logfmt lines report retries and outcomes.
@@ -64,7 +66,8 @@ class RetryPolicy:
     backoff_factor: float = 0.5  # waits 0, 1, 2, 4, ... seconds between attempts
     backoff_max: float = 8.0
     max_wait: float = 20.0  # caps Retry-After and rate-limit waits too
-    timeout: int = 15  # seconds per request (connect and read)
+    timeout: int = 15  # seconds per read (and to connect)
+    deadline: float = 45.0  # seconds per request, the whole answer included
     # PyGithub's pacing between requests; GitHub asks for 1 s between writes.
     seconds_between_requests: float | None = 0.25
     seconds_between_writes: float | None = 1.0
@@ -151,6 +154,50 @@ class _BoundedRetry(GithubRetry):
             time.sleep(delay)
 
 
+def _connection_classes(
+    deadline: float,
+) -> tuple[type[HTTPRequestsConnectionClass], type[HTTPSRequestsConnectionClass]]:
+    """PyGithub's connections with the shared HTTP policy (`release.shell.http`) mounted:
+    a total deadline per request, cut-off bodies retried, answers that are not JSON refused."""
+
+    def mount(connection: Any, scheme: str) -> None:
+        connection.adapter = http.PolicyAdapter(
+            deadline=deadline,
+            max_retries=connection.retry,
+            pool_connections=connection.pool_size,
+            pool_maxsize=connection.pool_size,
+        )
+        connection.session.mount(f"{scheme}://", connection.adapter)
+
+    def checked(response: Any) -> Any:
+        raw = response.response
+        if raw.content.strip():
+            http.json_value(
+                raw.content,
+                what=f"GitHub answered HTTP {raw.status_code} to {raw.request.method}",
+                content_type=raw.headers.get("Content-Type", ""),
+            )
+        return response
+
+    class Plain(HTTPRequestsConnectionClass):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            mount(self, "http")
+
+        def getresponse(self) -> Any:
+            return checked(super().getresponse())
+
+    class Secure(HTTPSRequestsConnectionClass):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            mount(self, "https")
+
+        def getresponse(self) -> Any:
+            return checked(super().getresponse())
+
+    return Plain, Secure
+
+
 def _client(token: str, api_url: str, policy: RetryPolicy) -> Github:
     retry = _BoundedRetry(
         total=policy.attempts - 1,
@@ -161,21 +208,33 @@ def _client(token: str, api_url: str, policy: RetryPolicy) -> Github:
         status_forcelist=[429, *range(500, 600)],
         # Give the last answer back instead of urllib3's MaxRetryError, so the error names it.
         raise_on_status=False,
+        # TLS failures (urllib3 counts them as "other" errors) are not retried: they persist.
+        other=0,
     )
-    return Github(
-        base_url=api_url.rstrip("/"),
-        auth=Auth.Token(token),
-        retry=retry,
-        timeout=policy.timeout,
-        per_page=100,
-        seconds_between_requests=policy.seconds_between_requests,
-        seconds_between_writes=policy.seconds_between_writes,
-    )
+    # PyGithub picks its connection classes when the client is made; put them back at once so
+    # nothing else in the process is affected.
+    Requester.injectConnectionClasses(*_connection_classes(policy.deadline))
+    try:
+        return Github(
+            base_url=api_url.rstrip("/"),
+            auth=Auth.Token(token),
+            retry=retry,
+            timeout=policy.timeout,
+            per_page=100,
+            seconds_between_requests=policy.seconds_between_requests,
+            seconds_between_writes=policy.seconds_between_writes,
+        )
+    finally:
+        Requester.resetConnectionClasses()
 
 
 def _existing(release: GitRelease) -> ExistingRelease:
     # GitHub's own JSON fields: PyGithub's attribute names for them moved across 2.x.
     data = release.raw_data
+    if not isinstance(data.get("id"), int) or not isinstance(data.get("html_url"), str):
+        raise http.BadAnswer(
+            "GitHub's answer is not a release (no `id` or `html_url`): check GITHUB_API_URL"
+        )
     return ExistingRelease(
         id=int(data["id"]),
         url=str(data["html_url"]),
@@ -225,13 +284,15 @@ def _rate_limited(exc: GithubException, said: str) -> bool:
 
 
 def _network_reason(exc: requests.RequestException, policy: RetryPolicy) -> str:
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the answer was cut off"
     # requests wraps urllib3's MaxRetryError, whose `reason` is the last attempt's fault.
     cause: object = exc.args[0] if exc.args else exc
     cause = getattr(cause, "reason", cause)
     if isinstance(cause, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError too
         return "connection refused"
     if isinstance(cause, TimeoutError | urllib3.exceptions.TimeoutError | requests.Timeout):
-        return f"no answer within {policy.timeout}s"
+        return f"no complete answer in time (each request may take {policy.deadline:g}s)"
     if isinstance(cause, urllib3.exceptions.ProtocolError):
         return "connection reset"
     return type(cause).__name__
@@ -275,6 +336,10 @@ def _translate(
             "re-run the job later"
         )
     return GitHubError(f"{where} answered {answer} while {doing}; see the message for the fix")
+
+
+def where_of(api_url: str) -> str:
+    return f"GitHub ({api_url})"
 
 
 def upsert_release(
@@ -351,7 +416,16 @@ def upsert_release(
         return _report(spec, action, existing, raced=raced)
     except GithubException as exc:
         raise _translate(exc, spec, doing, api_url, policy) from None
+    except http.BadAnswer as exc:
+        raise GitHubError(f"{where_of(api_url)} while {doing}: {exc}") from None
     except requests.RequestException as exc:
+        tls = http.tls_problem(exc)
+        if tls is not None:
+            raise GitHubError(
+                f"TLS with GitHub ({api_url}) failed while {doing} ({tls}): check GITHUB_API_URL, "
+                "the CA bundle (REQUESTS_CA_BUNDLE) or a proxy intercepting TLS; retrying cannot "
+                "help"
+            ) from None
         raise GitHubUnavailable(
             f"could not reach GitHub ({api_url}) while {doing}: {_network_reason(exc, policy)} "
             f"after {policy.attempts} attempts; check the network and re-run the job"

@@ -70,15 +70,26 @@ def read_archive(path: Path) -> ImageArchive:
     except ValueError:
         raise DojoError(f"{path}: manifest.json is not JSON") from None
     if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
-        raise DojoError(f"{path} must hold exactly one image (manifest.json lists {entries!r})")
+        raise DojoError(
+            f"{path} must hold exactly one image (manifest.json lists {str(entries)[:200]})"
+        )
     entry: dict[str, Any] = entries[0]
     config_bytes = members.get(str(entry.get("Config")))
     if config_bytes is None:
         raise DojoError(
             f"{path}: the config {entry.get('Config')} named in manifest.json is missing"
         )
-    config = json.loads(config_bytes)
-    labels = (config.get("config") or {}).get("Labels") or {}
+    try:
+        config = json.loads(config_bytes)
+    except ValueError:
+        config = None
+    inner = config.get("config") if isinstance(config, dict) else None
+    labels = (inner.get("Labels") if isinstance(inner, dict) else None) or {}
+    if not isinstance(config, dict) or not isinstance(labels, dict):
+        raise DojoError(
+            f"{path}: the image config {entry.get('Config')} is not a JSON object with "
+            "config.Labels: the archive is damaged; rebuild the image"
+        )
     return ImageArchive(
         path=path,
         image_id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,15 +43,16 @@ def run(
     if not quiet:
         log.step("exec", cmd=render(argv))
     try:
-        done = subprocess.run(
+        child = subprocess.Popen(
             list(argv),
             cwd=cwd,
-            input=input,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=dict(env) if env is not None else None,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+            # Output that is not UTF-8 (a Latin-1 hook message) must not become a traceback.
+            encoding="utf-8",
+            errors="replace",
         )
     except FileNotFoundError as exc:
         raise CommandError(
@@ -58,12 +60,21 @@ def run(
             returncode=127,
             stderr=str(exc),
         ) from None
+    try:
+        stdout, stderr = child.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
+        _stop(child)
         raise CommandError(
             f"`{render(argv)}` did not finish within {timeout:g} s",
             returncode=124,
             stderr="",
         ) from None
+    except BaseException:
+        # Ctrl-C (or SIGTERM, which the CLI turns into KeyboardInterrupt) reached us alone:
+        # pass it on and let the child finish cleanly (git removes its index.lock), not SIGKILL.
+        _stop(child)
+        raise
+    done = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
     result = Result(tuple(argv), done.returncode, done.stdout, done.stderr)
     if check and done.returncode != 0:
         detail = log.redact(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "")
@@ -74,3 +85,14 @@ def run(
             stderr=log.redact(done.stderr),
         )
     return result
+
+
+def _stop(child: subprocess.Popen[str], grace: float = 10.0) -> None:
+    """Interrupt `child` as a terminal would (SIGINT), then wait; kill it only if it lingers."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(grace)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

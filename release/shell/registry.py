@@ -17,12 +17,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.utils import parse_dict_header
 
 from release import log
 from release.errors import DojoError
+from release.shell import http
 from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
 
 # Every manifest type we may find under a tag; the registry must not convert (schema1).
@@ -33,6 +35,7 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 SINGLE_IMAGE_TYPES = MANIFEST_TYPES[1::2]
+MAX_PAGES = 1000  # of tag lists: a registry whose `next` links never end is broken
 CREDENTIAL_HINT = (
     "check DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD (in GitHub Actions: GITHUB_ACTOR/"
     "GITHUB_TOKEN with `packages: write`)"
@@ -91,6 +94,7 @@ class RegistryClient:
         credentials: Credentials | None,
         *,
         timeout: float = 30,
+        deadline: float = http.DEFAULT_DEADLINE,
         policy: Backoff = DEFAULT,
     ) -> None:
         self.host = host
@@ -99,8 +103,7 @@ class RegistryClient:
         self.timeout = timeout
         self.policy = policy
         self.base_url = f"{'http' if is_loopback(host) else 'https'}://{host}"
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = "dojo-publish"
+        self.session = http.session(deadline, {"User-Agent": "dojo-publish"})
         self._authorization: str | None = None
 
     @property
@@ -142,39 +145,110 @@ class RegistryClient:
         return TagState(tag, digest, image_id)
 
     def tags(self) -> list[str]:
-        """Every tag of the repository (empty if the repository does not exist yet)."""
+        """Every tag of the repository (empty if the repository does not exist yet).
+
+        Follows every `Link: <...>; rel="next"` page, relative or absolute, on this registry's
+        own host only (credentials never go to another host).
+        """
+        what = f"listing tags of {self.reference}"
         tags: list[str] = []
-        path: str | None = f"/v2/{self.repository}/tags/list?n=1000"
-        while path:
-            resp = self._get(path, absent_ok=True, what=f"listing tags of {self.reference}")
+        seen: set[str] = set()
+        url: str | None = f"{self.base_url}/v2/{self.repository}/tags/list?n=1000"
+        while url is not None:
+            if url in seen or len(seen) >= MAX_PAGES:
+                raise DojoError(
+                    f"{what}: the registry's pages do not end (page {len(seen) + 1} is {url}): "
+                    "report it to the registry's operator"
+                )
+            seen.add(url)
+            resp = self._get(url, absent_ok=True, what=what)
             if resp is None:
                 return tags
-            tags.extend(resp.json().get("tags") or [])
-            # Pagination: RFC 5988 Link header with the next page, relative to the registry.
-            nxt = resp.links.get("next", {}).get("url")
-            path = nxt if nxt and nxt.startswith("/") else None
+            page = http.json_object(
+                resp.content, what=what, content_type=resp.headers.get("Content-Type", "")
+            )
+            found = page.get("tags") or []
+            if not isinstance(found, list) or not all(isinstance(t, str) for t in found):
+                raise http.BadAnswer(f"{what}: `tags` is not a list of names: {str(found)[:80]}")
+            tags.extend(found)
+            url = self._next_page(resp, what)
         return tags
+
+    def _next_page(self, resp: requests.Response, what: str) -> str | None:
+        nxt = resp.links.get("next", {}).get("url")
+        if not nxt:
+            return None
+        url = urljoin(resp.url, nxt)
+        if urlsplit(url)[:2] != urlsplit(self.base_url)[:2]:
+            raise DojoError(
+                f"{what}: the registry sent the next page on another host ({url}): refusing to "
+                "follow it (credentials stay with the registry); check the registry's address"
+            )
+        return url
+
+    def manifest(self, tag: str) -> tuple[bytes, str] | None:
+        """The raw manifest under `tag` and its media type (None if absent)."""
+        resp = self._get(
+            f"/v2/{self.repository}/manifests/{tag}",
+            headers={"Accept": ", ".join(MANIFEST_TYPES)},
+            absent_ok=True,
+            what=f"reading {self.reference}:{tag}",
+        )
+        if resp is None:
+            return None
+        media_type = resp.headers.get("Content-Type", "").partition(";")[0].strip()
+        return resp.content, media_type
+
+    def put_manifest(self, tag: str, body: bytes, media_type: str) -> None:
+        """Point `tag` at the manifest `body` (its blobs are already in this repository)."""
+        self._request(
+            "PUT",
+            f"/v2/{self.repository}/manifests/{tag}",
+            headers={"Content-Type": media_type},
+            data=body,
+            absent_ok=False,
+            what=f"moving {self.reference}:{tag}",
+        )
 
     # --- HTTP with the auth challenge and retries ------------------------------------------
 
     def _get(
         self, path: str, *, what: str, headers: dict[str, str] | None = None, absent_ok: bool
     ) -> requests.Response | None:
+        return self._request("GET", path, what=what, headers=headers, absent_ok=absent_ok)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+        absent_ok: bool,
+    ) -> requests.Response | None:
+        url = path if "://" in path else self.base_url + path
+
         def once() -> requests.Response | None:
-            resp = self._send(path, headers or {})
+            resp = self._send(method, url, headers or {}, data)
             if resp.status_code == 401 and self._answer_challenge(resp):
-                resp = self._send(path, headers or {})
+                resp = self._send(method, url, headers or {}, data)
             return self._check(resp, what=what, absent_ok=absent_ok)
 
         return retrying(once, what=what, policy=self.policy)
 
-    def _send(self, path: str, headers: dict[str, str]) -> requests.Response:
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], data: bytes | None
+    ) -> requests.Response:
         sent = dict(headers)
         if self._authorization:
             sent["Authorization"] = self._authorization
         return _transient(
-            lambda: self.session.get(self.base_url + path, headers=sent, timeout=self.timeout),
-            f"GET {self.base_url}{path}",
+            lambda: self.session.request(
+                method, url, headers=sent, data=data, timeout=self.timeout
+            ),
+            f"{method} {url}",
+            self.host,
         )
 
     def _answer_challenge(self, resp: requests.Response) -> bool:
@@ -200,17 +274,23 @@ class RegistryClient:
                 params["realm"], params=query, auth=auth, timeout=self.timeout
             )
 
+        what = f"getting a token from {params['realm']}"
         token_resp = retrying(
-            lambda: _check_status(_transient(fetch, f"GET {params['realm']}")),
-            what=f"getting a token from {params['realm']}",
+            lambda: _check_status(_transient(fetch, f"GET {params['realm']}", params["realm"])),
+            what=what,
             policy=self.policy,
         )
         if token_resp.status_code in (401, 403):
             self._raise_auth(token_resp.status_code)
-        token_resp.raise_for_status()
-        body = token_resp.json()
+        if token_resp.status_code >= 400:
+            raise DojoError(
+                f"{what}: answered HTTP {token_resp.status_code}: check the registry's address"
+            )
+        body = http.json_object(
+            token_resp.content, what=what, content_type=token_resp.headers.get("Content-Type", "")
+        )
         token = body.get("token") or body.get("access_token")
-        if not token:
+        if not token or not isinstance(token, str):
             raise DojoError(f"token endpoint {params['realm']} returned no token")
         log.register_secret(token)
         if self._authorization == f"Bearer {token}":
@@ -251,16 +331,22 @@ def _check_status(resp: requests.Response) -> requests.Response:
     return resp
 
 
-def _transient(call: Callable[[], requests.Response], what: str) -> requests.Response:
+def _transient(
+    call: Callable[[], requests.Response], what: str, where: str
+) -> requests.Response:
     try:
         return call()
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        raise TransientError(f"{what}: {type(exc).__name__}") from None
+    except requests.RequestException as exc:
+        raise http.classify(exc, what, where) from None
 
 
 def _error_text(resp: requests.Response) -> str:
     try:
-        errors = resp.json().get("errors") or []
-        return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
-    except ValueError:
-        return resp.text[:200]
+        errors = http.json_object(resp.content, what="").get("errors") or []
+    except http.BadAnswer:
+        return resp.text[:200].replace("\n", " ")
+    if not isinstance(errors, list):
+        return str(errors)[:200]
+    return "; ".join(
+        f"{e.get('code')}: {e.get('message')}" if isinstance(e, dict) else str(e) for e in errors
+    )

@@ -3,8 +3,9 @@
 - `running_dockerd()`: a Docker daemon on a unix socket (vfs, no iptables, no bridge).
 - `running_registry()`: CNCF distribution (`docker-registry serve`) on 127.0.0.1, optionally
   with htpasswd (bcrypt) auth.
-- `FaultProxy`: a TCP proxy on loopback that can answer the next connections with an HTTP
-  error or reset them, to play a registry that fails transiently.
+- `FaultProxy`: an HTTP proxy on loopback (in front of a registry or the fake GitHub) that can
+  answer chosen requests with an HTTP error, a reset, any body (HTML, garbage JSON), or relay
+  the real answer one byte at a time or cut off half-way.
 - `make_archive()`: a docker-archive in `dockerTools.buildLayeredImage`'s layout (layers,
   then the config `<sha>.json`, then `manifest.json`), gzip'd or not, with labels.
 
@@ -222,15 +223,34 @@ def running_registry(
 # --- Fault-injecting proxy -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Fault:
+    """One injected fault: what the proxy does to one matching request."""
+
+    kind: str  # "status", "reset", "answer", "slow" or "cut"
+    pattern: re.Pattern[str] | None = None
+    status: int = 0
+    body: bytes = b""
+    content_type: str = "application/json"
+    delay: float = 0.0  # "slow": pause between bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass
 class FaultProxy:
-    """A loopback TCP proxy to `upstream` that can fail the next matching connections.
+    """A loopback HTTP proxy to `upstream` (a registry, the fake GitHub) that can fail requests.
 
-    Each connection's first request head is read; if a fault is pending and its pattern
-    matches the request line (`PUT /v2/x/manifests/t HTTP/1.1`), the proxy answers
-    `HTTP/1.1 <status>` and closes (status > 0), or resets the connection (status 0).
-    Otherwise the bytes are relayed both ways untouched (later requests on a kept-alive
-    connection are not inspected).
+    Every request is inspected: the proxy asks upstream to close the connection after each
+    answer (`Connection: close`), so a kept-alive client opens a new connection per request.
+    When a pending fault's pattern matches the request line (`PUT /v2/x/manifests/t HTTP/1.1`),
+    the proxy, by the fault's kind:
+    - `status`: answers `HTTP/1.1 <status>` with a registry-style JSON error and closes;
+    - `reset`: resets the connection (TCP RST, no answer);
+    - `answer`: answers the given status, content type and body (HTML 200, garbage JSON);
+    - `slow`: relays upstream's answer one byte at a time, `delay` seconds apart;
+    - `cut`: relays upstream's answer without the second half of its body (the headers still
+      announce the whole length), then closes: a body cut off half-way.
+    Anything that is not plain HTTP (Docker probes TLS first) is relayed untouched.
     """
 
     upstream: tuple[str, int]
@@ -238,9 +258,14 @@ class FaultProxy:
     connections: int = 0
     faults_served: int = 0
     requests_seen: list[str] = field(default_factory=list)
-    _faults: list[tuple[int, re.Pattern[str] | None]] = field(default_factory=list)
+    heads_seen: list[bytes] = field(default_factory=list)  # every request head, headers too
+    _faults: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: socket.socket | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
 
     def start(self) -> FaultProxy:
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -258,12 +283,44 @@ class FaultProxy:
                 self._server.close()
             self._server = None
 
-    def fail_next(self, status: int = 503, times: int = 1, match: str | None = None) -> None:
-        """Fail the next `times` connections whose first request line matches `match`
-        (any, if None) with HTTP `status`; status 0 resets the connection instead."""
-        pattern = re.compile(match) if match else None
+    def _add(self, fault: Fault, times: int) -> None:
         with self._lock:
-            self._faults.extend([(status, pattern)] * times)
+            self._faults.extend([fault] * times)
+
+    @staticmethod
+    def _compile(match: str | None) -> re.Pattern[str] | None:
+        return re.compile(match) if match else None
+
+    def fail_next(self, status: int = 503, times: int = 1, match: str | None = None) -> None:
+        """Fail the next `times` requests whose request line matches `match` (any, if None)
+        with HTTP `status`; status 0 resets the connection instead."""
+        kind = "reset" if status == 0 else "status"
+        self._add(Fault(kind, self._compile(match), status=status), times)
+
+    def answer_next(
+        self,
+        status: int,
+        body: bytes,
+        *,
+        content_type: str = "application/json",
+        times: int = 1,
+        match: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Answer the next matching requests with this status, content type and body."""
+        fault = Fault(
+            "answer", self._compile(match), status=status, body=body,
+            content_type=content_type, headers=tuple((headers or {}).items()),
+        )
+        self._add(fault, times)
+
+    def slow_next(self, delay: float = 0.05, times: int = 1, match: str | None = None) -> None:
+        """Relay the next matching answers one byte every `delay` seconds."""
+        self._add(Fault("slow", self._compile(match), delay=delay), times)
+
+    def cut_next(self, times: int = 1, match: str | None = None) -> None:
+        """Relay the next matching answers with the second half of the body missing."""
+        self._add(Fault("cut", self._compile(match)), times)
 
     def pending_faults(self) -> int:
         with self._lock:
@@ -279,15 +336,25 @@ class FaultProxy:
                 self.connections += 1
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
-    def _take_fault(self, request_line: str) -> int | None:
+    def _take_fault(self, request_line: str) -> Fault | None:
         with self._lock:
             self.requests_seen.append(request_line)
-            for index, (status, pattern) in enumerate(self._faults):
-                if pattern is None or pattern.search(request_line):
+            for index, fault in enumerate(self._faults):
+                if fault.pattern is None or fault.pattern.search(request_line):
                     del self._faults[index]
                     self.faults_served += 1
-                    return status
+                    return fault
         return None
+
+    @staticmethod
+    def _close_after(head: bytes) -> bytes:
+        """The request head, asking upstream to close the connection after its answer."""
+        lines = head.split(b"\r\n")
+        kept = [
+            line for line in lines[1:]
+            if not line.lower().startswith((b"connection:", b"keep-alive:"))
+        ]
+        return b"\r\n".join([lines[0], b"Connection: close", *kept])
 
     def _handle(self, conn: socket.socket) -> None:
         head = b""
@@ -300,23 +367,18 @@ class FaultProxy:
                 head += chunk
                 if not head[:1].isalpha():
                     break  # not plain HTTP (Docker probes TLS first): relay as is
+        plain = head[:1].isalpha() and b"\r\n\r\n" in head
+        if plain:
+            with self._lock:
+                self.heads_seen.append(head.partition(b"\r\n\r\n")[0])
         request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
-        status = self._take_fault(request_line) if head[:1].isalpha() else None
-        if status is not None:
-            with conn, contextlib.suppress(OSError):
-                if status == 0:
-                    # SO_LINGER 0: close() sends RST, the client sees "connection reset".
-                    conn.setsockopt(
-                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                    )
-                    return
-                body = b'{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}'
-                conn.sendall(
-                    f"HTTP/1.1 {status} Injected Fault\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                    + body
-                )
+        fault = self._take_fault(request_line) if plain else None
+        if fault is not None and fault.kind in ("status", "reset", "answer"):
+            self._answer(conn, fault)
             return
+        if plain:
+            request_head, _, rest = head.partition(b"\r\n\r\n")
+            head = self._close_after(request_head) + b"\r\n\r\n" + rest
         try:
             upstream = socket.create_connection(self.upstream, timeout=10)
             upstream.sendall(head)
@@ -325,6 +387,9 @@ class FaultProxy:
             return
         upstream.settimeout(None)
         conn.settimeout(None)
+        if fault is not None:
+            self._mangle(conn, upstream, fault)
+            return
 
         def pipe(src: socket.socket, dst: socket.socket) -> None:
             with contextlib.suppress(OSError):
@@ -339,6 +404,47 @@ class FaultProxy:
         back.join(120)
         conn.close()
         upstream.close()
+
+    def _answer(self, conn: socket.socket, fault: Fault) -> None:
+        with conn, contextlib.suppress(OSError):
+            if fault.kind == "reset":
+                # SO_LINGER 0: close() sends RST, the client sees "connection reset".
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
+            body = fault.body
+            reason = "OK" if fault.kind == "answer" and fault.status < 400 else "Injected Fault"
+            if fault.kind == "status":
+                body = b'{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}'
+            extra = "".join(f"{k}: {v}\r\n" for k, v in fault.headers)
+            conn.sendall(
+                f"HTTP/1.1 {fault.status} {reason}\r\nContent-Type: {fault.content_type}\r\n"
+                f"Content-Length: {len(body)}\r\n{extra}Connection: close\r\n\r\n".encode()
+                + body
+            )
+
+    def _mangle(self, conn: socket.socket, upstream: socket.socket, fault: Fault) -> None:
+        """Relay upstream's whole answer slowly, or cut off."""
+        with conn, upstream, contextlib.suppress(OSError):
+            # The request body (if any) arrived with the head or follows it: relay it on.
+            threading.Thread(target=self._drain, args=(conn, upstream), daemon=True).start()
+            answer = b""
+            while chunk := upstream.recv(262144):
+                answer += chunk
+            if fault.kind == "cut":
+                head, _, body = answer.partition(b"\r\n\r\n")
+                conn.sendall(head + b"\r\n\r\n" + body[: len(body) // 2])
+            else:
+                for index in range(len(answer)):
+                    conn.sendall(answer[index : index + 1])
+                    time.sleep(fault.delay)
+            # shutdown, not only close: the drain thread still blocks in recv on `conn`.
+            conn.shutdown(socket.SHUT_RDWR)
+
+    @staticmethod
+    def _drain(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := src.recv(262144):
+                dst.sendall(chunk)
 
 
 # --- docker-archives -----------------------------------------------------------------------

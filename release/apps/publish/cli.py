@@ -24,8 +24,8 @@ from release.apps.publish.gate import gate
 from release.apps.publish.plan import plan_publish, render_plan
 from release.apps.publish.report import write_reports
 from release.cli import ArgumentParser, run_main
-from release.config import load_settings
-from release.shell import git
+from release.config import read_project
+from release.shell.git import Repository
 from release.shell.image import Engine, Preload, read_archive
 from release.shell.registry import RegistryClient
 
@@ -64,7 +64,8 @@ def _main(argv: Sequence[str]) -> int:
         repository=args.repository, dry_run=args.dry_run, force=args.force,
     )
     root = _root(Path.cwd())
-    settings = load_settings(root)
+    project = read_project(root)  # parsed once: settings here, the version in the gate
+    settings = project.settings
     ctx = detect(options, os.environ, root, settings)
 
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
@@ -76,7 +77,8 @@ def _main(argv: Sequence[str]) -> int:
             preload = Preload(Engine, ctx.archive)
         archive = read_archive(ctx.archive)
         log.step("build", derivation=str(ctx.archive), status="ok")
-        release_spec = gate(ctx, archive, settings.changelog) if ctx.version else None
+        log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
+        release_spec = gate(ctx, archive, project) if ctx.version else None
         plan = plan_publish(ctx, archive, registry, release_spec)
         releaser = None
         if release_spec is not None and ctx.github_token:
@@ -97,8 +99,8 @@ def _main(argv: Sequence[str]) -> int:
         registry.close()
         if preload is not None:
             preload.discard()
-    write_reports(ctx, outcome)
     print(f"{ctx.image_reference}@{outcome.digest}")
+    write_reports(ctx, outcome)
     return 0
 
 
@@ -110,8 +112,8 @@ def _log_release_skipped(spec: ReleaseSpec | None, releaser: object) -> None:
 
 def _root(cwd: Path) -> Path:
     """The clone's top directory (where pyproject.toml is), or `cwd` outside a clone."""
-    repo = git.find_repo(cwd)
-    return git.workdir(repo) if repo is not None and repo.workdir else cwd
+    repo = Repository.find(cwd)
+    return repo.root if repo is not None and repo.has_workdir else cwd
 
 
 

@@ -16,11 +16,17 @@ from release import log
 from release.config import Settings
 from release.core.version import Version, VersionError, parse
 from release.errors import DojoError, UsageError
-from release.shell import git
+from release.shell.git import Repository
 from release.shell.registry import Credentials
 
 ARCHIVE_ENV = "DOJO_IMAGE_ARCHIVE"
 _SHA = re.compile(r"^[0-9a-f]{12,40}$")
+GHCR = "ghcr.io"
+# HOST[:PORT]: a DNS name or IPv4 address, or a bracketed IPv6 address.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?$")
+# What the OCI distribution spec allows as a tag.
+_OCI_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 
@@ -55,6 +61,7 @@ class Context:
     repository: str  # owner/image, lower-cased
     github_repository: str | None  # owner/repo for the GitHub Release, as GitHub spells it
     credentials: Credentials | None
+    credential_source: str  # which variables they came from, or "anonymous"
     github_token: str | None
     github_api_url: str
     in_actions: bool
@@ -88,9 +95,17 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
             "or pass --image PATH to a docker-archive"
         )
 
+    registry = registry_host(
+        options.registry if options.registry is not None else settings.registry,
+        "--registry" if options.registry is not None else "[tool.release] registry",
+    )
+
     sha, kind, ref_name = _where(options, env, cwd)
     if not _SHA.match(sha):
-        raise UsageError(f"commit {sha!r} is not a git SHA (12 to 40 hex digits): fix --sha")
+        source = "--sha" if options.sha else "GITHUB_SHA" if "GITHUB_SHA" in env else "HEAD"
+        raise UsageError(
+            f"commit {sha!r} ({source}) is not a git SHA (12 to 40 hex digits): fix {source}"
+        )
 
     version: Version | None = None
     if kind is BuildKind.TAG:
@@ -103,6 +118,13 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
             ) from None
         if not ref_name.startswith("v"):
             ref_name = version.tag
+        if not _OCI_TAG.match(version.tag):
+            source = "--version" if options.version else "the git tag"
+            raise UsageError(
+                f"{source} {version.tag} cannot be an image tag (OCI tags allow letters, digits, "
+                "`_`, `.` and `-`, at most 128; `+build` metadata is not allowed): "
+                "release a version without build metadata; nothing was pushed"
+            )
 
     github_repository = env.get("GITHUB_REPOSITORY")
     image_path = options.repository or (
@@ -111,9 +133,16 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
     if image_path is None:
         raise UsageError("no image repository: pass --repository owner/dojo")
     if not _REPOSITORY.match(image_path):
-        raise UsageError(f"--repository {image_path!r} must look like owner/name")
+        source = (
+            "--repository" if options.repository
+            else "GITHUB_REPOSITORY's owner + [tool.release] image"
+        )
+        raise UsageError(
+            f"image repository {image_path!r} (from {source}) must look like owner/name: "
+            "pass --repository owner/name"
+        )
 
-    credentials = _credentials(env)
+    credentials, credential_source = registry_credentials(env, registry)
     token = env.get("GITHUB_TOKEN")
     log.register_secret(token)
     return Context(
@@ -124,10 +153,11 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
         ref_name=ref_name,
         version=version,
         release_branch=settings.branch,
-        registry=(options.registry or settings.registry).lower(),
+        registry=registry,
         repository=image_path.lower(),
         github_repository=github_repository or options.repository,
         credentials=credentials,
+        credential_source=credential_source,
         github_token=token,
         github_api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
         in_actions=in_actions,
@@ -147,16 +177,16 @@ def _where(
 ) -> tuple[str, BuildKind, str | None]:
     """The commit, the kind of build and the branch or tag name. Flags beat the environment."""
     sha = options.sha or env.get("GITHUB_SHA")
-    repo = git.find_repo(cwd)
+    repo = Repository.find(cwd)
     ref_name: str | None
     if options.version:
         kind, ref_name = BuildKind.TAG, options.version
     elif env.get("GITHUB_REF_TYPE") in ("branch", "tag") and "GITHUB_REF_NAME" in env:
         kind, ref_name = BuildKind(env["GITHUB_REF_TYPE"]), env["GITHUB_REF_NAME"]
     else:
-        kind, ref_name = BuildKind.BRANCH, git.current_branch(repo) if repo else None
+        kind, ref_name = BuildKind.BRANCH, repo.current_branch() if repo else None
     if sha is None:
-        head = git.head_commit(repo) if repo is not None else None
+        head = repo.head_commit() if repo is not None else None
         if head is None:
             raise UsageError(
                 f"no commit to tag the image with ({cwd} is not a git clone with commits and "
@@ -166,17 +196,44 @@ def _where(
     return sha, kind, ref_name
 
 
-def _credentials(env: Mapping[str, str]) -> Credentials | None:
-    """DOJO_REGISTRY_USER/PASSWORD if set, else GITHUB_ACTOR/GITHUB_TOKEN (GHCR)."""
-    for user_var, password_var in (
-        ("DOJO_REGISTRY_USER", "DOJO_REGISTRY_PASSWORD"),
-        ("GITHUB_ACTOR", "GITHUB_TOKEN"),
-    ):
-        if user_var in env and password_var in env:
-            log.register_secret(env[password_var])
-            return Credentials(env[user_var], env[password_var])
-        if (user_var in env) != (password_var in env) and user_var.startswith("DOJO"):
-            raise UsageError(
-                    "set both DOJO_REGISTRY_USER and DOJO_REGISTRY_PASSWORD, or neither"
-                )
-    return None
+def registry_host(value: str, source: str) -> str:
+    """`value` as a registry host (`HOST[:PORT]`, lower-cased), or a usage error naming `source`.
+
+    Credentials (`user:password@host`) are refused without echoing them: they belong in
+    DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD, never in a value that is logged.
+    """
+    if not value.strip():
+        raise UsageError(
+            f"{source} is empty: give a registry host such as ghcr.io (or leave it out)"
+        )
+    if "@" in value:
+        raise UsageError(
+            f"{source} holds credentials (`user:password@`): give only HOST[:PORT] and put the "
+            "credentials in DOJO_REGISTRY_USER and DOJO_REGISTRY_PASSWORD"
+        )
+    if not _HOST.match(value):
+        raise UsageError(
+            f"{source} {value!r} is not a registry host: give HOST[:PORT] such as ghcr.io or "
+            "127.0.0.1:5000 (no scheme, no path; the repository goes in --repository)"
+        )
+    return value.lower()
+
+
+def registry_credentials(env: Mapping[str, str], registry: str) -> tuple[Credentials | None, str]:
+    """The credentials for `registry` and where they come from (the credential scope).
+
+    DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD go to whatever registry is configured; the
+    workflow's GITHUB_ACTOR/GITHUB_TOKEN go only to GHCR (`ghcr.io`), never elsewhere: another
+    registry without its own credentials is used anonymously.
+    """
+    user, password = env.get("DOJO_REGISTRY_USER"), env.get("DOJO_REGISTRY_PASSWORD")
+    if (user is None) != (password is None):
+        raise UsageError("set both DOJO_REGISTRY_USER and DOJO_REGISTRY_PASSWORD, or neither")
+    if user is not None and password is not None:
+        log.register_secret(password)
+        return Credentials(user, password), "DOJO_REGISTRY_USER"
+    actor, token = env.get("GITHUB_ACTOR"), env.get("GITHUB_TOKEN")
+    if registry == GHCR and actor is not None and token is not None:
+        log.register_secret(token)
+        return Credentials(actor, token), "GITHUB_TOKEN"
+    return None, "anonymous"

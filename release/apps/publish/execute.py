@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from release import log
-from release.apps.publish.plan import Action, Plan
+from release.apps.publish.plan import LATEST, Action, Plan, TagRole, TagStep, highest_release
 from release.errors import DojoError
 from release.shell.image import Engine, ImageArchive, Preload
 from release.shell.registry import RegistryClient
@@ -59,6 +59,10 @@ def execute(
             for step in plan.tags:
                 if step.action is Action.UNCHANGED:
                     continue
+                raced = _recheck(plan, step, registry, pushes)
+                if raced is not None:
+                    pushes.append(raced)
+                    continue
                 digest = docker.push(
                     archive.image_id, ctx.image_reference, step.tag, ctx.credentials
                 )
@@ -72,6 +76,10 @@ def execute(
         if pushed is None:
             assert step.current.digest is not None
             results.append(PushResult(step.tag, step.current.digest, "unchanged"))
+        elif pushed.status == "left":
+            continue  # `latest` belongs to a release published meanwhile
+        elif pushed.status != "ok":
+            results.append(pushed)  # already right when re-read before pushing
         else:
             _verify(registry, step.tag, pushed.digest, archive.image_id)
             results.append(pushed)
@@ -83,10 +91,68 @@ def execute(
         else:
             log.step("push", registry=ctx.image_reference, tag=step.tag, digest=result.digest,
                      status=result.status)
+    if ctx.version is not None and not ctx.version.is_prerelease:
+        converge_latest(registry)
     outcome_release: ReleaseResult | None = None
     if plan.release is not None and release is not None:
         outcome_release = release(plan.release)  # logs its own `step=release` line
     return Outcome(plan, tuple(results), outcome_release)
+
+
+def _recheck(
+    plan: Plan, step: TagStep, registry: RegistryClient, pushed: list[PushResult]
+) -> PushResult | None:
+    """Re-read the registry right before pushing `step`: another run may have pushed meanwhile.
+
+    Returns the result that stands instead of a push (the tag is already right, or `latest`
+    belongs to a newer release now), None to push, or raises before an immutable tag moves.
+    """
+    ctx, archive = plan.context, plan.archive
+    if step.role is TagRole.LATEST:
+        assert ctx.version is not None
+        highest = highest_release(registry.tags())
+        if highest is not None and highest > ctx.version:
+            log.step("latest", status="stays", reason=f"{highest.tag} was published meanwhile")
+            state = registry.tag_state(step.tag)
+            return PushResult(step.tag, state.digest or "", "left")
+        return None
+    if not step.role.immutable or step.action is not Action.PUSH:
+        return None
+    state = registry.tag_state(step.tag)
+    if not state.exists:
+        return None
+    assert state.digest is not None
+    if state.image_id == archive.image_id:
+        return PushResult(step.tag, state.digest, "unchanged")
+    if ctx.force:
+        return None
+    done = ", ".join(p.tag for p in pushed) or "nothing"
+    raise DojoError(
+        f"{registry.reference}:{step.tag} appeared while publishing, pointing to {state.digest} "
+        f"(image {state.image_id or 'unknown'}), not this build's image {archive.image_id}: "
+        f"another run published a different image for it; stopped before moving it (pushed "
+        f"so far: {done}); find out which build is right before re-running"
+    )
+
+
+def converge_latest(registry: RegistryClient) -> None:
+    """Make `latest` name the highest final release in the registry, whatever order concurrent
+    publishes ran in (a backport pushed last would otherwise leave `latest` on itself)."""
+    highest = highest_release(registry.tags())
+    if highest is None:
+        return
+    want = registry.tag_state(highest.tag)
+    now = registry.tag_state(LATEST)
+    if want.digest is None or now.digest == want.digest:
+        log.step("latest", status="ok", release=highest.tag, digest=want.digest)
+        return
+    found = registry.manifest(highest.tag)
+    if found is None:
+        return  # deleted meanwhile: nothing to converge to
+    body, media_type = found
+    registry.put_manifest(LATEST, body, media_type)
+    log.step("latest", status="moved", release=highest.tag, digest=want.digest,
+             moved_from=now.digest)
 
 
 def _load(docker: Engine, archive: ImageArchive, preloaded: Preload | None) -> None:

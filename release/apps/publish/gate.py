@@ -4,11 +4,10 @@ changelog must name the same version before anything is published."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release.apps.publish.context import Context
-from release.config import read_pyproject
+from release.config import Project
 from release.core.version import Version, try_parse
 from release.errors import ChangelogError, DojoError
 from release.shell.files import read_changelog
@@ -57,7 +56,7 @@ def check_consistency(v: Versions) -> None:
         )
 
 
-def gate(ctx: Context, archive: ImageArchive, changelog: Path) -> ReleaseSpec:
+def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
     """The consistency gate of a tag build; its changelog section becomes the Release."""
     # mistletoe and PyGithub cost about a second of start-up: branch builds skip them.
     from release.core.changelog import extract  # noqa: PLC0415
@@ -65,8 +64,9 @@ def gate(ctx: Context, archive: ImageArchive, changelog: Path) -> ReleaseSpec:
 
     version = ctx.version
     assert version is not None
-    project = read_pyproject(ctx.root).get("project", {})
-    pyproject_version = project.get("version") if isinstance(project, dict) else None
+    changelog = project.settings.changelog
+    table = project.document.get("project", {})
+    pyproject_version = table.get("version") if isinstance(table, dict) else None
     body: str | None = None
     problem: str | None = None
     # Reported by the gate below, together with the other values.

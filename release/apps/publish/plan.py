@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from release.apps.publish.context import BuildKind, Context
-from release.core.version import try_parse
+from release.core.version import Version, try_parse
 from release.errors import DojoError
 from release.shell.image import ImageArchive
 from release.shell.registry import RegistryClient, TagState
@@ -67,6 +67,15 @@ class Plan:
 
 
 
+def highest_release(tags: Iterable[str]) -> Version | None:
+    """The highest final (not pre-) release among registry tags: where `latest` belongs."""
+    released = [
+        v for v in (try_parse(t) for t in tags if t.startswith("v"))
+        if v is not None and not v.is_prerelease
+    ]
+    return max(released, default=None)
+
+
 def wanted_tags(ctx: Context, registry_tags: Callable[[], list[str]]) -> tuple[
     list[tuple[str, TagRole]], str | None
 ]:
@@ -81,11 +90,7 @@ def wanted_tags(ctx: Context, registry_tags: Callable[[], list[str]]) -> tuple[
     tags.append((version.tag, TagRole.VERSION))
     if version.is_prerelease:
         return tags, f"{version} is a prerelease"
-    released = [
-        v for v in (try_parse(t) for t in registry_tags() if t.startswith("v"))
-        if v is not None and not v.is_prerelease
-    ]
-    highest = max(released, default=None)
+    highest = highest_release(registry_tags())
     if highest is not None and highest > version:
         return tags, f"{highest.tag} is newer"
     tags.append((LATEST, TagRole.LATEST))

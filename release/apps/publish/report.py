@@ -6,6 +6,8 @@ import uuid
 
 from release.apps.publish.context import Context
 from release.apps.publish.execute import Outcome
+from release.errors import DojoError
+from release.shell.files import append_text
 
 
 def render_outputs(outcome: Outcome, delimiter: str) -> str:
@@ -46,11 +48,19 @@ def render_summary(outcome: Outcome) -> str:
 
 
 def write_reports(ctx: Context, outcome: Outcome) -> None:
-    """GitHub Actions' step outputs and job summary (appended, as GitHub expects)."""
-    if ctx.output_file is not None:
-        delimiter = f"EOF_{uuid.uuid4().hex}"
-        with ctx.output_file.open("a", encoding="utf-8") as out:
-            out.write(render_outputs(outcome, delimiter))
-    if ctx.summary_file is not None:
-        with ctx.summary_file.open("a", encoding="utf-8") as out:
-            out.write(render_summary(outcome))
+    """GitHub Actions' step outputs and job summary (appended, as GitHub expects).
+
+    Everything is published by now: a file that cannot be written is one error that says so.
+    """
+    published = f"published {ctx.image_reference}@{outcome.digest}"
+    try:
+        if ctx.output_file is not None:
+            delimiter = f"EOF_{uuid.uuid4().hex}"
+            append_text(ctx.output_file, render_outputs(outcome, delimiter), label="GITHUB_OUTPUT")
+        if ctx.summary_file is not None:
+            append_text(ctx.summary_file, render_summary(outcome), label="GITHUB_STEP_SUMMARY")
+    except DojoError as exc:
+        raise DojoError(
+            f"{published}, but {exc}: later steps will not see the outputs; re-running publish "
+            "changes nothing in the registry and writes them again"
+        ) from None

@@ -14,17 +14,22 @@ examples:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from release import log
-from release.apps.release import execute as releasing
-from release.apps.release.plan import Options, make_plan, preflight, render
+from release.apps.release import pending as pending_release
+from release.apps.release.execute import execute
+from release.apps.release.notes_source import gather_notes
+from release.apps.release.plan import Plan, make_plan, plan_pending, render
+from release.apps.release.preflight import Options, gather, read_project
 from release.cli import ArgumentParser, run_main
-from release.config import Settings, load_settings
+from release.config import Project
 from release.core.version import Bump
-from release.errors import ConfigError, DojoError, UsageError
-from release.shell import git
+from release.errors import DojoError, UsageError
+from release.shell import lock
+from release.shell.git import Repository
 
 
 def _parser() -> ArgumentParser:
@@ -75,23 +80,13 @@ def _parser() -> ArgumentParser:
     return parser
 
 
-def _settings(root: Path) -> Settings:
-    try:
-        return load_settings(root)
-    except ConfigError:
-        return Settings.defaults(root)
-
-
 def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     if args.bump is None and not args.resume:
         raise UsageError("pass --bump patch|minor|major (or --resume) (see `release --help`)")
     if args.llm_timeout <= 0:
         raise UsageError("--llm-timeout must be a positive number of seconds")
-    repo = git.open_repo(args.directory)
-    root = git.workdir(repo)
     opts = Options(
-        root=root,
         bump=Bump(args.bump) if args.bump else None,
         dry_run=args.dry_run,
         fetch=args.fetch,
@@ -100,32 +95,42 @@ def _main(argv: Sequence[str]) -> int:
         notes_llm=args.notes_llm,
         llm_timeout=args.llm_timeout,
     )
-    pending = releasing.find_pending(repo)
-    outcome = releasing.Outcome.NOT_PENDING
-    if pending is not None:
-        # HEAD is a release commit of ours: finish it (tag, push) or report it done; never
-        # start another release on top of it.
-        outcome = releasing.resume(
-            repo, _settings(root), pending, dry_run=opts.dry_run, fetch=opts.fetch
-        )
-    if pending is not None and outcome is not releasing.Outcome.NOT_PENDING:
-        if not opts.dry_run:
-            print(pending.version.tag)
+    repo = Repository.open(args.directory)
+    # Configuration errors stop the run here, before anything touches a remote.
+    project = read_project(repo)
+    if opts.dry_run:  # writes nothing, not even a lock file
+        print(render(_plan(repo, project, opts)), end="")
+        log.step("dry-run", status="ok", written="nothing")
         return 0
+    # Two runs in one repository exclude each other, from the first read to the push.
+    with lock.exclusive(repo.git_dir / "dojo-release.lock", "release"):
+        plan = _plan(repo, project, opts)
+        execute(plan)
+    print(plan.tag)
+    return 0
+
+
+def _plan(repo: Repository, project: Project, opts: Options) -> Plan:
+    """Gather, then plan: an earlier run's release is finished, else a new one is cut."""
+    pending = pending_release.observe(repo, project.settings, opts)
+    if pending is not None:
+        return plan_pending(pending)
     if opts.resume:
         raise DojoError(
             "nothing to resume: HEAD is not an unpushed `Release vX.Y.Z` commit; "
             "start a release with --bump patch|minor|major"
         )
-    facts = preflight(repo, opts)
-    plan = make_plan(repo, facts, opts)
-    if opts.dry_run:
-        print(render(plan), end="")
-        log.step("dry-run", status="ok", written="nothing")
-        return 0
-    releasing.execute(plan)
-    print(plan.tag)
-    return 0
+    assert opts.bump is not None
+    facts = gather(repo, project, opts, os.environ)
+    picked = gather_notes(repo, facts, opts)
+    plan = make_plan(facts, picked, opts.bump)
+    for warning in plan.warnings:
+        log.step("changelog", status="warning", warning=warning)
+    log.step("version", old=facts.current, new=facts.new, bump=opts.bump.value)
+    log.step("changelog", status="ok", version=facts.new, date=facts.date, commits=facts.commits)
+    if facts.written:
+        log.step("resume", found="files-written", files=",".join(facts.written))
+    return plan
 
 
 def main(argv: Sequence[str] | None = None) -> int:

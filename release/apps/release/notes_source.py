@@ -1,0 +1,60 @@
+"""Gathering the release notes: the first source that gives some, read or run before planning.
+
+--notes-file, then `[Unreleased]`, then the LLM command (opt-in), then the commits since the
+previous release grouped by Conventional Commit type. What was chosen is logged.
+"""
+
+from __future__ import annotations
+
+from release import log
+from release.apps.release.preflight import Facts, Options
+from release.core import changelog, notes
+from release.core.notes import Notes, NotesRejected, NotesSource
+from release.errors import DojoError
+from release.shell import llm
+from release.shell.git import Repository
+
+
+def gather_notes(repo: Repository, facts: Facts, opts: Options) -> Notes:
+    """The notes for this release; the LLM runs only in a real run, or when the user named it
+    on the command line (a dry run never runs a program that the repository names)."""
+    unreleased_section = facts.parsed.unreleased
+    assert unreleased_section is not None  # pre-flight checked
+    unreleased = notes.finish(changelog.notes(facts.parsed, unreleased_section))
+    if facts.notes_file is not None:
+        if unreleased:
+            log.step(
+                "notes",
+                status="warning",
+                warning="--notes-file replaces what [Unreleased] holds in the new section",
+            )
+        return _picked(Notes(facts.notes_file, NotesSource.FILE, str(opts.notes_file)))
+    if unreleased:
+        return _picked(Notes(unreleased, NotesSource.UNRELEASED, "[Unreleased]"))
+    commits = repo.commits_since(facts.previous.target if facts.previous else None)
+    command_line = opts.notes_llm or facts.notes_command
+    skipped = ""
+    if command_line and opts.dry_run and not opts.notes_llm:
+        skipped = f"; a real run asks `{command_line}` ([tool.release] notes-command) first"
+    elif command_line:
+        command = notes.llm_command(
+            command_line, notes.commit_log(commits), version=str(facts.new), project=facts.project
+        )
+        try:
+            text = llm.run_llm(command, cwd=facts.root, timeout=opts.llm_timeout)
+            return _picked(Notes(text, NotesSource.LLM, command.name))
+        except NotesRejected as exc:
+            log.step("notes", source="llm", status="rejected", reason=str(exc), fallback="commits")
+    grouped = notes.group_commits(commits)
+    if grouped:
+        return _picked(Notes(grouped, NotesSource.COMMITS, f"{len(commits)} commits{skipped}"))
+    what = facts.previous.name if facts.previous else "the first commit"
+    raise DojoError(
+        f"no release notes: [Unreleased] is empty and no commit since {what} is a user-facing "
+        "change: write the notes under [Unreleased] or pass --notes-file PATH"
+    )
+
+
+def _picked(chosen: Notes) -> Notes:
+    log.step("notes", source=chosen.source.value, detail=chosen.detail)
+    return chosen

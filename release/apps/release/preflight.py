@@ -1,0 +1,381 @@
+"""Pre-flight: every read `release` makes, and every check, before anything is written.
+
+`gather` reads the repository (through `release.shell.git`) and the remote (the user's `git`)
+into a frozen `Facts`, reporting every failing check at once (`ChecksFailed`). Nothing here
+writes: a dry run runs exactly this.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from release import log
+from release.config import PYPROJECT, Project, Settings, decode, parse_project
+from release.core import changelog, notes
+from release.core.changelog import Changelog
+from release.core.pyproject import count_version, read_version
+from release.core.version import Bump, Version, VersionError
+from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
+from release.shell import files, git
+from release.shell.git import Repository, Tag
+
+# Release notes longer than this are a mistake (a log file passed by accident), not notes.
+NOTES_FILE_LIMIT = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Options:
+    bump: Bump | None
+    dry_run: bool = False
+    fetch: bool = True
+    resume: bool = False
+    notes_file: Path | None = None
+    notes_llm: str | None = None  # "codex" or "gemini", asked for on the command line
+    llm_timeout: float = 120.0
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What pre-flight found: everything the plan needs, as values."""
+
+    root: Path
+    project: str
+    remote: str
+    branch: str
+    remote_url: str | None
+    changelog_path: str  # relative to the root, POSIX
+    head: str
+    ahead: int  # commits on the branch not yet on the remote
+    previous: Tag | None
+    commits: int  # non-merge commits since the previous release
+    current: Version
+    new: Version
+    pyproject: Project  # as committed in HEAD, parsed once
+    changelog: str  # as committed in HEAD
+    parsed: Changelog  # `changelog`, parsed once
+    version_files: tuple[tuple[str, str], ...]  # (path, text as committed)
+    written: Mapping[str, str]  # release files already changed in the work tree, as they are now
+    notes_file: str | None  # the --notes-file's text
+    notes_command: str | None  # [tool.release] notes-command
+    date: str  # the release date, ISO 8601
+    sign_commit: bool
+    sign_tag: bool
+
+
+def release_date(environ: Mapping[str, str]) -> str:
+    """Today (UTC), or the day of `SOURCE_DATE_EPOCH` for reproducible runs."""
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date().isoformat()
+    return dt.datetime.now(tz=dt.UTC).date().isoformat()
+
+
+def shorten(paths: list[str], limit: int = 5) -> str:
+    more = f" (+{len(paths) - limit} more)" if len(paths) > limit else ""
+    return ", ".join(paths[:limit]) + more
+
+
+def committed_text(repo: Repository, sha: str, path: str) -> str | None:
+    """`path` as committed in `sha`, decoded strictly (a `ConfigError` names a non-UTF-8 file)."""
+    data = repo.read_blob(sha, path)
+    return None if data is None else decode(data, path)
+
+
+def read_project(repo: Repository) -> Project:
+    """`pyproject.toml` as committed in HEAD, read and parsed once for the whole run; a
+    configuration error stops the run here, before anything touches a remote."""
+    head = repo.head_commit()
+    if head is None:
+        raise ConfigError("the repository has no commits yet: commit the project first")
+    text = committed_text(repo, head.sha, PYPROJECT)
+    if text is None:
+        raise ConfigError(f"no {PYPROJECT} committed in {repo.root}: add the project's {PYPROJECT}")
+    return parse_project(text, repo.root)
+
+
+@dataclass(frozen=True)
+class RemoteState:
+    ahead: int
+    tag_sha: str | None  # the commit the new tag names on the remote, when it exists there
+
+
+def check_remote(
+    repo: Repository, settings: Settings, opts: Options, *, head: str, tag: str,
+    problems: list[str],
+) -> RemoteState:
+    """Fetch and compare with the remote (read-only in a dry run: `git ls-remote` only)."""
+    remote, branch = settings.remote, settings.branch
+    remote_sha: str | None
+    tag_sha: str | None = None
+    if opts.fetch:
+        try:
+            if not opts.dry_run:  # a dry run writes nothing, not even remote-tracking refs
+                git.fetch(settings.root, remote, branch)
+            view = git.ls_remote(settings.root, remote, branch, tag)
+        except CommandError as exc:
+            problems.append(
+                f"cannot reach remote {remote!r} ({git.describe_error(exc)}): check your network "
+                "and credentials, or pass --no-fetch to skip the remote checks"
+            )
+            return RemoteState(0, None)
+        remote_sha, tag_sha = view.branch_sha, view.tag_sha
+    else:
+        log.step(
+            "fetch",
+            status="skipped",
+            warning=f"--no-fetch: {remote} not contacted; {remote}/{branch} may be stale",
+        )
+        remote_sha = repo.local_sha(f"refs/remotes/{remote}/{branch}")
+    if remote_sha is None:
+        return RemoteState(0, tag_sha)  # the remote has no such branch yet: the push creates it
+    if not repo.has_commit(remote_sha):
+        problems.append(
+            f"{remote}/{branch} has commits you do not have: "
+            f"run `git pull --ff-only {remote} {branch}`"
+        )
+        return RemoteState(0, tag_sha)
+    ahead, behind = repo.ahead_behind(head, remote_sha)
+    if behind and ahead:
+        problems.append(
+            f"{branch} and {remote}/{branch} have diverged ({ahead} local, {behind} remote "
+            f"commits): reconcile them (`git pull --rebase {remote} {branch}`) and retry"
+        )
+    elif behind:
+        problems.append(
+            f"{branch} is {behind} commit(s) behind {remote}/{branch}: run "
+            f"`git pull --ff-only {remote} {branch}` and retry"
+        )
+    return RemoteState(ahead, tag_sha)
+
+
+def check_local(repo: Repository, settings: Settings, problems: list[str]) -> None:
+    """Branch, identity, remote and history checks that need no release file."""
+    branch = repo.current_branch()
+    if branch is None:
+        problems.append(
+            f"HEAD is detached: check out the release branch (`git switch {settings.branch}`)"
+        )
+    elif branch != settings.branch:
+        problems.append(
+            f"on branch {branch!r}, not the release branch {settings.branch!r}: "
+            f"`git switch {settings.branch}` (or set [tool.release] branch)"
+        )
+    if git.identity(settings.root) is None:
+        problems.append(
+            "git does not know who you are: set `git config --global user.name` and "
+            "`user.email` (the release commit and tag carry your identity)"
+        )
+    if repo.remote_url(settings.remote) is None:
+        problems.append(
+            f"no remote {settings.remote!r}: add it (`git remote add {settings.remote} URL`) "
+            "or set [tool.release] remote"
+        )
+    if repo.is_shallow():
+        problems.append(
+            "this clone is shallow, so the previous release and the commits since cannot be "
+            f"seen: run `git fetch --unshallow {settings.remote}` (and `git fetch --tags`)"
+        )
+
+
+def _read_work_tree(root: Path, paths: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in paths:
+        try:
+            found[path] = (root / path).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            found[path] = "\0unreadable"  # never equal to a planned file: reported as dirty
+    return found
+
+
+def _changelog(
+    repo: Repository, head: str, name: str, new: Version | None, problems: list[str]
+) -> tuple[str, Changelog] | None:
+    try:
+        text = committed_text(repo, head, name)
+    except ConfigError as exc:
+        problems.append(str(exc))
+        return None
+    if text is None:
+        problems.append(
+            f"no {name} committed: create it with a `## [Unreleased]` section and commit it"
+        )
+        return None
+    try:
+        parsed = changelog.parse(text)
+    except ChangelogError as exc:
+        problems.append(f"{name}: {exc}")
+        return None
+    if parsed.unreleased is None:
+        problems.append(
+            f"{name} has no [Unreleased] section: add `## [Unreleased]` above the newest release"
+        )
+    if new is not None and any(s.version == new for s in parsed.releases):
+        problems.append(
+            f"{name} already has a section for {new}: remove it or choose another --bump"
+        )
+    return text, parsed
+
+
+def _check_released_section(
+    read: tuple[str, Changelog], version: Version, name: str, problems: list[str]
+) -> None:
+    """The previous release must have a section: when its version is written in the file but
+    no section is found, something (an unclosed code fence?) hides it, and rolling forward
+    would ship the hidden history as this release's notes."""
+    text, parsed = read
+    if any(s.version == version for s in parsed.releases):
+        return
+    if str(version) in text:
+        problems.append(
+            f"{name} mentions {version} but has no section for it that a reader can find: "
+            "look above it for an unclosed code fence or a mistyped heading"
+        )
+    else:
+        log.step("preflight", status="warning", warning=f"{name} has no section for {version}")
+
+
+def _version_files(
+    repo: Repository, settings: Settings, head: str, current: Version | None,
+    problems: list[str],
+) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for path in settings.version_files:
+        name = settings.relative(path)
+        try:
+            text = committed_text(repo, head, name)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            continue
+        if text is None:
+            problems.append(f"[tool.release] version-files: {name} is not committed: fix the list")
+        elif current is not None and count_version(text, current) == 0:
+            problems.append(
+                f"[tool.release] version-files: {name} does not contain {current}: "
+                "put the current version in it or drop it from the list"
+            )
+        else:
+            found.append((name, text))
+    return found
+
+
+def _versions(
+    repo: Repository, project: Project, previous: Tag | None, opts: Options, problems: list[str]
+) -> tuple[Version | None, Version | None]:
+    """The current version (which must be the previous release's) and the new one."""
+    current: Version | None = None
+    try:
+        current = read_version(project.document)
+    except (ConfigError, VersionError) as exc:
+        problems.append(str(exc))
+    if current is not None and previous is not None and current != previous.version:
+        problems.append(
+            f"{PYPROJECT} says version {current} but the previous release is {previous.name}: "
+            f"set project.version to {previous.version} "
+            f"(or tag the commit that released {current})"
+        )
+    new: Version | None = None
+    if current is not None and opts.bump is not None:
+        new = current.bump(opts.bump)
+        if repo.local_sha(f"refs/tags/{new.tag}") is not None:
+            problems.append(
+                f"tag {new.tag} already exists locally: release a higher version, or delete the "
+                f"tag (`git tag -d {new.tag}`) if it is a mistake"
+            )
+    return current, new
+
+
+def gather(
+    repo: Repository, project: Project, opts: Options, environ: Mapping[str, str]
+) -> Facts:
+    """Every read and check for a new release; `ChecksFailed` lists all problems at once."""
+    settings = project.settings
+    root = settings.root
+    problems: list[str] = []
+    check_local(repo, settings, problems)
+    head = repo.head_commit()
+    assert head is not None  # read_project needs a commit
+
+    previous = repo.previous_release()
+    if previous.ignored:
+        ignored = shorten(list(previous.ignored))
+        log.step("preflight", note=f"ignoring tags that are not versions: {ignored}")
+    current, new = _versions(repo, project, previous.tag, opts, problems)
+
+    changelog_path = settings.relative(settings.changelog)
+    release_files = {PYPROJECT, changelog_path, *map(settings.relative, settings.version_files)}
+    dirty = repo.dirty_paths()
+    # Release files changed in the work tree may be a run killed after writing them; the plan
+    # accepts them only if they hold exactly what it writes (`plan.check_written`).
+    foreign = [p for p in dirty if p not in release_files]
+    written = _read_work_tree(root, [p for p in dirty if p in release_files])
+    if foreign:
+        problems.append(
+            f"the working tree is not clean ({shorten(sorted(foreign))}): commit, stash or "
+            "remove those changes (untracked files too, unless git ignores them)"
+        )
+
+    remote = RemoteState(0, None)
+    if repo.remote_url(settings.remote) is not None:
+        remote = check_remote(
+            repo, settings, opts, head=head.sha, tag=new.tag if new else "v0.0.0",
+            problems=problems,
+        )
+        if new is not None and remote.tag_sha is not None:
+            problems.append(
+                f"tag {new.tag} already exists on {settings.remote}: choose another --bump, or "
+                f"delete the remote tag (`git push {settings.remote} :refs/tags/{new.tag}`) if it "
+                "is wrong"
+            )
+
+    read = _changelog(repo, head.sha, changelog_path, new, problems)
+    if read is not None and previous.tag is not None:
+        _check_released_section(read, previous.tag.version, changelog_path, problems)
+    extra = _version_files(repo, settings, head.sha, current, problems)
+    notes_file: str | None = None
+    if opts.notes_file is not None:
+        try:
+            text = files.read_text(opts.notes_file, what="--notes-file", limit=NOTES_FILE_LIMIT)
+            notes_file = notes.check_notes_file(text, str(opts.notes_file))
+        except DojoError as exc:
+            problems.append(str(exc))
+
+    if problems:
+        raise ChecksFailed(problems)
+    assert current is not None
+    assert new is not None
+    assert read is not None
+    log.step(
+        "preflight",
+        status="ok",
+        branch=settings.branch,
+        previous=previous.tag.name if previous.tag else "none",
+        ahead=remote.ahead,
+        remote="checked" if opts.fetch else "skipped",
+    )
+    return Facts(
+        root=root,
+        project=project.name,
+        remote=settings.remote,
+        branch=settings.branch,
+        remote_url=repo.remote_url(settings.remote),
+        changelog_path=changelog_path,
+        head=head.sha,
+        ahead=remote.ahead,
+        previous=previous.tag,
+        commits=previous.commits,
+        current=current,
+        new=new,
+        pyproject=project,
+        changelog=read[0],
+        parsed=read[1],
+        version_files=tuple(extra),
+        written=written,
+        notes_file=notes_file,
+        notes_command=settings.notes_command,
+        date=release_date(environ),
+        sign_commit=git.config_bool(root, "commit.gpgsign"),
+        sign_tag=git.config_bool(root, "tag.gpgsign"),
+    )

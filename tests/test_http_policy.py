@@ -1,0 +1,220 @@
+"""One HTTP policy (`release.shell.http`) for the registry client and GitHub: a total deadline
+per request, cut-off bodies retried, TLS failures reported as TLS, answers that are not JSON
+refused, and registry tag lists followed across every page on the registry's own host.
+
+The registry is the real one (tests.support.containers) behind the fault-injecting proxy; GitHub
+is the fake API behind the same proxy.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from release.errors import DojoError
+from release.shell import http
+from release.shell.github import (
+    GitHubError,
+    ReleaseResult,
+    ReleaseSpec,
+    RetryPolicy,
+    upsert_release,
+)
+from release.shell.registry import RegistryClient
+from release.shell.retry import Backoff, GaveUp
+from tests.support.containers import FaultProxy, Registry, unique_name
+from tests.support.github_fake import REPOSITORY, FakeGitHub
+from tests.support.tools import require_tool
+
+QUICK = Backoff(attempts=3, first_delay=0.01, max_delay=0.01)
+GITHUB_QUICK = RetryPolicy(
+    attempts=3, backoff_factor=0.01, backoff_max=0.05, max_wait=0.1, timeout=5, deadline=1.0,
+    seconds_between_requests=None, seconds_between_writes=None,
+)
+SPEC = ReleaseSpec(REPOSITORY, "v1.2.3", "v1.2.3", "### Added\n\n- Things.\n", False)
+TAGS = r"^GET /v2/.*/tags/list"
+
+
+@pytest.fixture
+def proxy(oci_registry: Registry) -> Iterator[FaultProxy]:
+    require_tool("docker-registry")
+    host, port = oci_registry.address.split(":")
+    started = FaultProxy(upstream=(host, int(port))).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def github_proxy(github_api: FakeGitHub) -> Iterator[FaultProxy]:
+    host, _, port = github_api.url.removeprefix("http://").partition(":")
+    started = FaultProxy(upstream=(host, int(port))).start()
+    github_api.url = started.url  # the links in GitHub's answers lead through the proxy too
+    yield started
+    started.stop()
+
+
+def client(proxy: FaultProxy, repo: str, deadline: float = 5.0) -> RegistryClient:
+    return RegistryClient(proxy.address, repo, None, deadline=deadline, policy=QUICK)
+
+
+def tags_page(repo: str, tags: list[str]) -> bytes:
+    return json.dumps({"name": repo, "tags": tags}).encode()
+
+
+# --- registry ------------------------------------------------------------------------------
+
+
+def test_a_registry_answering_one_byte_at_a_time_hits_the_total_deadline(
+    proxy: FaultProxy,
+) -> None:
+    repo = f"{unique_name('owner')}/dojo"
+    proxy.slow_next(delay=0.2, times=3, match=TAGS)
+    registry = client(proxy, repo, deadline=1.0)
+    with pytest.raises(GaveUp) as caught:
+        registry.tags()
+    assert "no complete answer" in str(caught.value)
+    assert "3 times" in str(caught.value)
+    assert proxy.faults_served == 3
+
+
+def test_a_cut_off_body_is_retried_like_a_reset(
+    proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = f"{unique_name('owner')}/dojo"
+    proxy.answer_next(200, tags_page(repo, ["v1.0.0", "v2.0.0"]) , match=TAGS)
+    # The real registry answers the retry: the repository does not exist, so no tags.
+    proxy.cut_next(match=TAGS)
+    registry = client(proxy, repo)
+    assert registry.tags() == ["v1.0.0", "v2.0.0"]  # the canned page came first
+    assert registry.tags() == []  # cut off once, then the real (empty) answer
+    assert proxy.faults_served == 2
+    assert "answer was cut off" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"<html><body>Sign in</body></html>", "text/html"),
+        (b'{"tags": ["v1", ', "application/json"),
+        (b'["v1.0.0"]', "application/json"),
+    ],
+    ids=["html-200", "garbage-json", "not-an-object"],
+)
+def test_a_tag_list_that_is_not_json_is_one_error_not_retried(
+    proxy: FaultProxy, body: bytes, content_type: str
+) -> None:
+    repo = f"{unique_name('owner')}/dojo"
+    proxy.answer_next(200, body, content_type=content_type, times=5, match=TAGS)
+    with pytest.raises(http.BadAnswer) as caught:
+        client(proxy, repo).tags()
+    message = str(caught.value)
+    assert message.startswith(f"listing tags of {proxy.address}/{repo}: the answer is not")
+    assert "\n" not in message
+    assert proxy.faults_served == 1
+
+
+@pytest.mark.parametrize("absolute", [True, False], ids=["absolute", "relative"])
+def test_tag_lists_follow_every_next_link_on_the_same_host(
+    proxy: FaultProxy, absolute: bool
+) -> None:
+    repo = f"{unique_name('owner')}/dojo"
+    base = f"http://{proxy.address}" if absolute else ""
+    for page, (tags, last) in enumerate([(["v1.0.0"], "v1.0.0"), (["v1.1.0"], "v1.1.0")]):
+        link = f'<{base}/v2/{repo}/tags/list?n=1&last={last}>; rel="next"'
+        match = TAGS + (r"\?n=1000" if page == 0 else r".*last=v1\.0\.0")
+        proxy.answer_next(200, tags_page(repo, tags), match=match, headers={"Link": link})
+    proxy.answer_next(200, tags_page(repo, ["v2.0.0"]), match=r"last=v1\.1\.0")
+    assert client(proxy, repo).tags() == ["v1.0.0", "v1.1.0", "v2.0.0"]
+    assert proxy.pending_faults() == 0
+
+
+def test_a_next_link_to_another_host_is_refused(proxy: FaultProxy) -> None:
+    repo = f"{unique_name('owner')}/dojo"
+    link = f'<https://elsewhere.example/v2/{repo}/tags/list?last=v1>; rel="next"'
+    proxy.answer_next(200, tags_page(repo, ["v1.0.0"]), match=TAGS, headers={"Link": link})
+    with pytest.raises(DojoError, match="on another host"):
+        client(proxy, repo).tags()
+
+
+def test_a_tls_failure_is_reported_as_tls_and_not_retried() -> None:
+    # A plain-HTTP listener spoken to over https: the TLS handshake fails.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = listener.getsockname()[1]
+    try:
+        with pytest.raises(requests.RequestException) as caught:
+            http.session().get(f"https://127.0.0.1:{port}/v2/", timeout=5)
+        error = http.classify(caught.value, "GET /v2/", f"127.0.0.1:{port}")
+    finally:
+        listener.close()
+    assert isinstance(error, http.TLSError)
+    assert "TLS" in str(error)
+    assert "retrying cannot help" in str(error)
+    assert len(accepted) == 1
+
+
+# --- GitHub --------------------------------------------------------------------------------
+
+
+def upsert(github_api: FakeGitHub, proxy: FaultProxy) -> ReleaseResult:
+    return upsert_release(SPEC, token=github_api.token, api_url=proxy.url, policy=GITHUB_QUICK)
+
+
+def test_github_answering_200_with_html_is_one_error(
+    github_api: FakeGitHub, github_proxy: FaultProxy
+) -> None:
+    github_proxy.answer_next(
+        200, b"<!DOCTYPE html><html>Sign in to GitHub</html>", content_type="text/html"
+    )
+    with pytest.raises(GitHubError) as caught:
+        upsert(github_api, github_proxy)
+    message = str(caught.value)
+    assert "not a JSON object or a JSON array (text/html" in message
+    assert "\n" not in message
+    assert github_api.writes == []
+
+
+def test_github_cut_off_bodies_are_retried(
+    github_api: FakeGitHub, github_proxy: FaultProxy
+) -> None:
+    github_proxy.cut_next(match=r"^GET /repos/")
+    result = upsert(github_api, github_proxy)
+    assert result.status.value == "created"
+    assert github_proxy.faults_served == 1
+    assert [r["tag_name"] for r in github_api.releases] == ["v1.2.3"]
+
+
+def test_github_one_byte_at_a_time_hits_the_total_deadline(
+    github_api: FakeGitHub, github_proxy: FaultProxy
+) -> None:
+    github_proxy.slow_next(delay=0.2, times=10)
+    with pytest.raises(GitHubError) as caught:
+        upsert(github_api, github_proxy)
+    assert "no complete answer in time (each request may take 1s)" in str(caught.value)
+    assert github_api.writes == []
+
+
+def test_github_over_tls_to_a_plain_server_says_tls(github_api: FakeGitHub) -> None:
+    url = github_api.url.replace("http://", "https://")
+    with pytest.raises(GitHubError) as caught:
+        upsert_release(SPEC, token=github_api.token, api_url=url, policy=GITHUB_QUICK)
+    assert "TLS with GitHub" in str(caught.value)
+    assert "retrying cannot help" in str(caught.value)
