@@ -18,7 +18,7 @@ from release.errors import ConfigError
 
 PYPROJECT = "pyproject.toml"
 # `[tool.release] version-source` values (release.core.pyproject detects one when it is unset).
-VERSION_SOURCES = ("project", "poetry", "file", "vcs")
+VERSION_SOURCES = ("project", "poetry", "vcs", "file:PATH")
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,10 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
     if tag_format is not None:
         tag_format = _str(table, "tag-format", "")
     source = table.get("version-source")
-    if source is not None and source not in VERSION_SOURCES:
+    if source is not None and not (
+        source in VERSION_SOURCES[:-1]
+        or (isinstance(source, str) and source.startswith("file:") and source[5:].strip())
+    ):
         raise ConfigError(f"[tool.release] version-source must be {KEYS['version-source']}")
     return Settings(
         root=root,

@@ -179,7 +179,9 @@ def test_release_cuts_commits_tags_and_pushes(
         "step": "version",
         "old": "0.1.0",
         "new": "0.1.1",
-        "bump": "patch",
+        "why": "patch bump of 0.1.0",
+        "tag": "v0.1.1",
+        "source": "[project] version",
     }
     assert run.steps("notes")[0]["source"] == "unreleased"
     assert run.steps("tag")[0]["name"] == "v0.1.1"

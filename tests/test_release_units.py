@@ -229,16 +229,19 @@ def test_commit_message_is_derived_from_the_notes(
     text: str, bump: Bump, needles: list[str]
 ) -> None:
     summary = notes.summarise(text)
-    message = commitmsg.render("demo", parse("1.0.0"), parse("1.0.0").bump(bump), bump, summary)
+    new = f"v{parse('1.0.0').bump(bump)}"
+    how = f"{bump.value} bump of 1.0.0"
+    major = bump is Bump.MAJOR
+    message = commitmsg.render("demo", "v1.0.0", new, how, summary, major=major)
     subject, blank, *body = message.split("\n")
-    assert subject == f"Release {parse('1.0.0').bump(bump).tag}"
+    assert subject == f"Release {new}"
     assert blank == ""
     flat = " ".join(body)
     for needle in needles:
         assert needle in flat
     assert 2 <= _sentences(flat) <= 5
     assert message == commitmsg.render(
-        "demo", parse("1.0.0"), parse("1.0.0").bump(bump), bump, notes.summarise(text)
+        "demo", "v1.0.0", new, how, notes.summarise(text), major=major
     )  # deterministic
 
 

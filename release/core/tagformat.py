@@ -106,6 +106,12 @@ def _inferred_prefix(name: str) -> str | None:
     return None
 
 
+def version_in(name: str) -> Version | None:
+    """The version a release tag in any format names (`Release hatchling-v1.2.3` commits)."""
+    prefix = _inferred_prefix(name)
+    return None if prefix is None else TagFormat(prefix + PLACEHOLDER).parse(name)
+
+
 @dataclass(frozen=True)
 class Resolved:
     """The format in force, and the release tags it gives."""

@@ -14,10 +14,12 @@ from pathlib import Path
 
 from release import log
 from release.config import PYPROJECT, Project, Settings, decode, parse_project
-from release.core import changelog, notes
+from release.core import changelog, notes, pyproject, versionfile
 from release.core.changelog import Changelog
-from release.core.pyproject import count_version, read_version
-from release.core.version import Bump, Version, VersionError
+from release.core.pyproject import SourceKind, VersionSource, count_version
+from release.core.tagformat import TagFormat
+from release.core.version import Bump, Pre, Version, VersionError, explicit, next_version, parse
+from release.core.versionfile import VersionFile
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
 from release.shell import files, git
 from release.shell.git import Repository, Tag
@@ -29,6 +31,8 @@ NOTES_FILE_LIMIT = 1024 * 1024
 @dataclass(frozen=True)
 class Options:
     bump: Bump | None
+    pre: Pre | None = None  # --pre a|b|rc
+    version: str | None = None  # --version X
     dry_run: bool = False
     fetch: bool = True
     resume: bool = False
@@ -51,8 +55,13 @@ class Facts:
     ahead: int  # commits on the branch not yet on the remote
     previous: Tag | None
     commits: int  # non-merge commits since the previous release
-    current: Version
+    current: Version | None  # None: a VCS-versioned project's first release
     new: Version
+    why: str  # how `new` was chosen, for the dry run: "patch bump of 1.2.3"
+    tag: str  # the new tag's name, in the project's tag format
+    tag_format: TagFormat
+    source: VersionSource
+    version_file: tuple[VersionFile, str] | None  # a FILE source's file and its committed text
     pyproject: Project  # as committed in HEAD, parsed once
     changelog: str  # as committed in HEAD
     parsed: Changelog  # `changelog`, parsed once
@@ -261,30 +270,140 @@ def _version_files(
     return found
 
 
+@dataclass(frozen=True)
+class Chosen:
+    """The current version (where the project writes it) and the one this release makes."""
+
+    source: VersionSource | None
+    current: Version | None
+    new: Version | None
+    why: str
+    version_file: tuple[VersionFile, str] | None
+
+
+def _source(
+    repo: Repository, project: Project, head: str, problems: list[str]
+) -> tuple[VersionSource | None, tuple[VersionFile, str] | None]:
+    try:
+        source = pyproject.detect(project.document, project.settings.version_source)
+    except ConfigError as exc:
+        problems.append(str(exc))
+        return None, None
+    if source.kind is not SourceKind.FILE:
+        return source, None
+    for spec in source.files:
+        try:
+            text = committed_text(repo, head, spec.path)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            return None, None
+        if text is not None:
+            return source, (spec, text)
+    names = " or ".join(spec.path for spec in source.files)
+    problems.append(
+        f"{PYPROJECT} ({source.via}) reads the version from {names}, which is not committed: "
+        "commit it, or set [tool.release] version-source"
+    )
+    return None, None
+
+
+def _current(
+    project: Project, source: VersionSource, found: tuple[VersionFile, str] | None,
+    previous: Tag | None,
+) -> Version | None:
+    if source.kind is SourceKind.PROJECT:
+        return pyproject.read_version(project.document)
+    if source.kind is SourceKind.POETRY:
+        return pyproject.read_poetry_version(project.document)
+    if source.kind is SourceKind.FILE:
+        assert found is not None
+        return versionfile.read(*found)
+    return previous.version if previous is not None else None  # the tag is the version
+
+
+def _new(current: Version | None, opts: Options) -> tuple[Version | None, str]:
+    """The version this release makes, and how it was chosen."""
+    if opts.version is not None:
+        return explicit(current, opts.version), "set with --version"
+    base = current if current is not None else parse("0.0.0")
+    kind = opts.bump
+    if kind is None and opts.pre is not None:
+        if not base.is_prerelease:
+            raise VersionError(
+                f"--pre {opts.pre.value} alone continues a pre-release, and {base} is final: "
+                f"add --bump major, minor or patch (e.g. --bump minor --pre {opts.pre.value})"
+            )
+        kind = Bump.PATCH  # the pre-release's own version
+    if kind is None:
+        return None, ""
+    new = next_version(base, kind, opts.pre)
+    what = kind.value + (f" --pre {opts.pre.value}" if opts.pre else "")
+    since = f"of {current}" if current is not None else "from 0.0.0 (no release tag yet)"
+    return new, f"{what} bump {since}"
+
+
 def _versions(
-    repo: Repository, project: Project, previous: Tag | None, opts: Options, problems: list[str]
-) -> tuple[Version | None, Version | None]:
+    repo: Repository, project: Project, *, head: str, previous: Tag | None, opts: Options,
+    problems: list[str],
+) -> Chosen:
     """The current version (which must be the previous release's) and the new one."""
+    source, found = _source(repo, project, head, problems)
+    if source is None:
+        return Chosen(None, None, None, "", None)
     current: Version | None = None
     try:
-        current = read_version(project.document)
+        current = _current(project, source, found, previous)
     except (ConfigError, VersionError) as exc:
         problems.append(str(exc))
+        return Chosen(source, None, None, "", found)
     if current is not None and previous is not None and current != previous.version:
+        where = source.describe()
         problems.append(
-            f"{PYPROJECT} says version {current} but the previous release is {previous.name}: "
-            f"set project.version to {previous.version} "
-            f"(or tag the commit that released {current})"
+            f"{where} says version {current} but the previous release is {previous.name}: "
+            f"set it to {previous.version} (or tag the commit that released {current})"
         )
-    new: Version | None = None
-    if current is not None and opts.bump is not None:
-        new = current.bump(opts.bump)
-        if repo.local_sha(f"refs/tags/{new.tag}") is not None:
-            problems.append(
-                f"tag {new.tag} already exists locally: release a higher version, or delete the "
-                f"tag (`git tag -d {new.tag}`) if it is a mistake"
-            )
-    return current, new
+    try:
+        new, why = _new(current, opts)
+    except VersionError as exc:
+        problems.append(str(exc))
+        return Chosen(source, current, None, "", found)
+    return Chosen(source, current, new, why, found)
+
+
+def _previous(repo: Repository, settings: Settings, problems: list[str]) -> git.PreviousRelease:
+    """The previous release in the project's tag format (configured or inferred)."""
+    try:
+        previous = repo.previous_release(settings.tag_format)
+    except ConfigError as exc:  # tags in several formats
+        problems.append(str(exc))
+        previous = repo.previous_release("v{version}")
+    if previous.ignored:
+        ignored = shorten(list(previous.ignored))
+        log.step(
+            "preflight",
+            note=f"ignoring tags that are not releases in {previous.format.pattern}: {ignored}",
+        )
+    return previous
+
+
+def _new_tag(
+    repo: Repository, fmt: TagFormat, new: Version | None, previous: Tag | None,
+    problems: list[str],
+) -> str | None:
+    """The new release's tag name; a problem when it exists or would not be the newest."""
+    if new is None:
+        return None
+    tag = fmt.render(new)
+    if repo.local_sha(f"refs/tags/{tag}") is not None:
+        problems.append(
+            f"tag {tag} already exists locally: release a higher version, or delete the "
+            f"tag (`git tag -d {tag}`) if it is a mistake"
+        )
+    elif previous is not None and not new > previous.version:
+        problems.append(
+            f"{new} is not above the previous release {previous.name}: choose a higher version"
+        )
+    return tag
 
 
 def gather(
@@ -298,14 +417,18 @@ def gather(
     head = repo.head_commit()
     assert head is not None  # read_project needs a commit
 
-    previous = repo.previous_release()
-    if previous.ignored:
-        ignored = shorten(list(previous.ignored))
-        log.step("preflight", note=f"ignoring tags that are not versions: {ignored}")
-    current, new = _versions(repo, project, previous.tag, opts, problems)
+    previous = _previous(repo, settings, problems)
+    fmt = previous.format
+    chosen = _versions(
+        repo, project, head=head.sha, previous=previous.tag, opts=opts, problems=problems
+    )
+    current, new = chosen.current, chosen.new
+    tag = _new_tag(repo, fmt, new, previous.tag, problems)
 
     changelog_path = settings.relative(settings.changelog)
     release_files = {PYPROJECT, changelog_path, *map(settings.relative, settings.version_files)}
+    if chosen.version_file is not None:
+        release_files.add(chosen.version_file[0].path)
     dirty = repo.dirty_paths()
     # Release files changed in the work tree may be a run killed after writing them; the plan
     # accepts them only if they hold exactly what it writes (`plan.check_written`).
@@ -320,13 +443,13 @@ def gather(
     remote = RemoteState(0, None)
     if repo.remote_url(settings.remote) is not None:
         remote = check_remote(
-            repo, settings, opts, head=head.sha, tag=new.tag if new else "v0.0.0",
+            repo, settings, opts, head=head.sha, tag=tag or fmt.render(parse("0.0.0")),
             problems=problems,
         )
-        if new is not None and remote.tag_sha is not None:
+        if tag is not None and remote.tag_sha is not None:
             problems.append(
-                f"tag {new.tag} already exists on {settings.remote}: choose another --bump, or "
-                f"delete the remote tag (`git push {settings.remote} :refs/tags/{new.tag}`) if it "
+                f"tag {tag} already exists on {settings.remote}: choose another --bump, or "
+                f"delete the remote tag (`git push {settings.remote} :refs/tags/{tag}`) if it "
                 "is wrong"
             )
 
@@ -344,14 +467,17 @@ def gather(
 
     if problems:
         raise ChecksFailed(problems)
-    assert current is not None
     assert new is not None
+    assert tag is not None
+    assert chosen.source is not None
     assert read is not None
     log.step(
         "preflight",
         status="ok",
         branch=settings.branch,
         previous=previous.tag.name if previous.tag else "none",
+        tag_format=fmt.pattern,
+        version_source=chosen.source.via,
         ahead=remote.ahead,
         remote="checked" if opts.fetch else "skipped",
     )
@@ -368,6 +494,11 @@ def gather(
         commits=previous.commits,
         current=current,
         new=new,
+        why=chosen.why,
+        tag=tag,
+        tag_format=fmt,
+        source=chosen.source,
+        version_file=chosen.version_file,
         pyproject=project,
         changelog=read[0],
         parsed=read[1],

@@ -31,6 +31,7 @@ import mistletoe.core_tokens
 import mistletoe.span_token
 import mistletoe.token
 
+from release.core.tagformat import TagFormat
 from release.core.version import Version, try_parse
 from release.errors import ChangelogError
 
@@ -915,10 +916,15 @@ def roll_forward(
     notes: str | None = None,
     repo_url: str | None = None,
     previous: Version | None = None,
+    tag_format: str | None = None,
+    previous_tag: str | None = None,
 ) -> Rolled:
     """`text` with `[Unreleased]` (or `notes`) moved into a new section for `version`, written in
     the heading style the file already uses, a fresh empty `[Unreleased]` on top, and the compare
-    links at the bottom updated when the file has them. Refuses a version that has a section."""
+    links at the bottom updated when the file has them. Refuses a version that has a section.
+
+    Compare links name tags in `tag_format` (`previous_tag` as it is spelled in git); without
+    it, `v`-prefixed unless the file's own links use plain versions."""
     changelog = parse(text)
     eol = changelog.eol
     found = [s for s in changelog.sections if s.version is None]
@@ -957,11 +963,13 @@ def roll_forward(
     if previous is None and releases:
         previous = max(s.version for s in releases if s.version is not None)
     base = _repo_base(changelog, repo_url)
-    prefix = _tag_prefix(changelog, previous)
-    tag = f"{prefix}{version}"
+    fmt = TagFormat(tag_format or _tag_prefix(changelog, previous) + "{version}")
+    tag = fmt.render(version)
+    if previous_tag is None and previous is not None:
+        previous_tag = fmt.render(previous)
     compare = (
         None if base is None
-        else f"{base}/compare/{prefix}{previous}...{tag}" if previous is not None
+        else f"{base}/compare/{previous_tag}...{tag}" if previous_tag is not None
         else f"{base}/releases/tag/{tag}"
     )
     heading = style.render(version, date, compare)
@@ -982,8 +990,8 @@ def roll_forward(
     middle = _with_eol(heading_line, eol) + eol + section + (eol if rest else "")
     edits = [_Edit(unreleased.start, unreleased.end, middle)]
     edits += _link_edits(
-        changelog, unreleased=unreleased, version=version, previous=previous, style=style,
-        base=base, prefix=prefix, warnings=warnings,
+        changelog, unreleased=unreleased, version=version, tag=tag, previous_tag=previous_tag,
+        style=style, base=base, warnings=warnings,
     )
     out = text
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
@@ -1000,10 +1008,10 @@ def _link_edits(
     *,
     unreleased: Section,
     version: Version,
-    previous: Version | None,
+    tag: str,
+    previous_tag: str | None,
     style: HeadingStyle,
     base: str | None,
-    prefix: str,
     warnings: list[str],
 ) -> list[_Edit]:
     """Edits of the old text that keep the compare links at the bottom current."""
@@ -1023,9 +1031,8 @@ def _link_edits(
         )
         return []
     eol = old.eol
-    tag = f"{prefix}{version}"
     target = (
-        f"{base}/compare/{prefix}{previous}...{tag}" if previous is not None
+        f"{base}/compare/{previous_tag}...{tag}" if previous_tag is not None
         else f"{base}/releases/tag/{tag}"
     )
     label = f"{'v' if style.v else ''}{version}"
