@@ -103,7 +103,7 @@ def test_is_prerelease_means_pre_or_dev(text: str, pre: bool) -> None:
         ("1.2.3", "dev", None, "1.2.4.dev1"),
         ("1.2.4.dev1", "dev", None, "1.2.4.dev2"),
         ("1.3.0rc1", "dev", None, "1.3.0rc2.dev1"),
-        ("1.2.3.post1", "dev", None, "1.2.3.post2.dev1"),
+        ("1.2.3.post1", "dev", None, "1.2.4.dev1"),
         # CalVer and short or long release numbers
         ("2026.8.17", "patch", None, "2026.8.18"),
         ("24.10", "minor", None, "24.11"),

@@ -192,11 +192,10 @@ def next_version(current: Version, kind: Bump, pre: Pre | None = None) -> Versio
     # Bump.DEV
     if current.dev is not None:
         return _make(epoch, current.release, current.pre, current.post, current.dev + 1)
-    if current.post is not None:
-        return _make(epoch, current.release, current.pre, current.post + 1, 1)
-    if current.pre is not None:
+    if current.pre is not None:  # 1.3.0rc1 (or rc1.post1) -> 1.3.0rc2.dev1
         phase, number = current.pre
         return _make(epoch, current.release, (phase, number + 1), None, 1)
+    # a final or post release: the next patch's first dev release (1.2.3.post1 -> 1.2.4.dev1)
     return _make(epoch, _release_bump(current, Bump.PATCH).release, None, None, 1)
 
 
