@@ -106,10 +106,16 @@ def _inferred_prefix(name: str) -> str | None:
     return None
 
 
+def format_of(name: str) -> TagFormat | None:
+    """The format a release tag is written in (`v1.2.3` -> `v{version}`), or None."""
+    prefix = _inferred_prefix(name)
+    return None if prefix is None else TagFormat(prefix + PLACEHOLDER, f"the tag {name}")
+
+
 def version_in(name: str) -> Version | None:
     """The version a release tag in any format names (`Release hatchling-v1.2.3` commits)."""
-    prefix = _inferred_prefix(name)
-    return None if prefix is None else TagFormat(prefix + PLACEHOLDER).parse(name)
+    fmt = format_of(name)
+    return None if fmt is None else fmt.parse(name)
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,6 @@ class Version:
         return self.value < other.value
 
     @property
-    def tag(self) -> str:
-        return f"v{self}"
-
-    @property
     def release(self) -> tuple[int, ...]:
         return self.value.release
 
