@@ -19,9 +19,11 @@ from release.shell.files import read_changelog, safe_write
 PROG = "extract-notes"
 
 EPILOG = """\
-VERSION is v1.2.3, 1.2.3, refs/tags/v1.2.3 (what CI has in GITHUB_REF), Unreleased, or
-latest (the newest released section). The body is printed exactly as written, plus the link
-definitions it uses from the bottom of the file, so it renders the same on a GitHub Release.
+VERSION is v1.2.3, 1.2.3, refs/tags/v1.2.3 (what CI has in GITHUB_REF), any spelling of a
+PEP 440 version (1.3.0rc1, 1.3.0-rc.1, 2.0.0.dev5) in any tag format, Unreleased, or latest
+(the newest final release; --include-prereleases for the newest of all). The body is
+printed exactly as written, plus the link definitions it uses from the bottom of the file, so
+it renders the same on a GitHub Release.
 
 examples:
   extract-notes v1.2.3                          # the 1.2.3 section, as Markdown
@@ -48,6 +50,7 @@ class Options:
     format: Format
     check: bool
     allow_empty: bool
+    include_prereleases: bool = False
 
 
 def parse_args(argv: Sequence[str]) -> Options:
@@ -57,7 +60,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         epilog=EPILOG,
     )
     parser.add_argument("version", nargs="?", metavar="VERSION",
-                        help="which section: v1.2.3, 1.2.3, refs/tags/v1.2.3, Unreleased, latest")
+                        help="which section: v1.2.3, 1.2.3, refs/tags/v1.2.3, 2.0.0-dev.5, "
+                             "Unreleased, latest (the newest final release)")
     parser.add_argument("--changelog", type=Path, metavar="PATH",
                         help="the changelog (default: [tool.release] changelog in "
                              "./pyproject.toml, else CHANGELOG.md)")
@@ -69,6 +73,8 @@ def parse_args(argv: Sequence[str]) -> Options:
                         help="validate the whole changelog: one line per problem, exit 1 if any")
     parser.add_argument("--allow-empty", action="store_true",
                         help="print an empty section instead of failing")
+    parser.add_argument("--include-prereleases", action="store_true",
+                        help="latest may be a pre- or dev release (default: the newest final)")
     args = parser.parse_args(argv)
     if args.version is None and not args.check:
         raise UsageError(f"VERSION is required unless --check is given (see `{PROG} --help`)")
@@ -79,6 +85,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         format=Format(args.format),
         check=args.check,
         allow_empty=args.allow_empty,
+        include_prereleases=args.include_prereleases,
     )
 
 
@@ -115,7 +122,10 @@ def _main(argv: Sequence[str]) -> int:
             return 0
     assert options.version is not None
     try:
-        extracted = changelog.extract(text, options.version, allow_empty=options.allow_empty)
+        extracted = changelog.extract(
+            text, options.version, allow_empty=options.allow_empty,
+            include_prereleases=options.include_prereleases,
+        )
     except ChangelogError as exc:
         raise ChangelogError(f"{path}: {exc}") from None
     data = render(extracted, options.format)

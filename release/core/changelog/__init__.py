@@ -31,7 +31,7 @@ import mistletoe.core_tokens
 import mistletoe.span_token
 import mistletoe.token
 
-from release.core.tagformat import TagFormat
+from release.core.tagformat import TagFormat, version_in
 from release.core.version import Version, try_parse
 from release.errors import ChangelogError
 
@@ -186,8 +186,10 @@ class Changelog:
         """The definition for `label` (case- and whitespace-insensitive, first one wins)."""
         return self._refs.get(normalize_label(label))
 
-    def find(self, query: str) -> Section:
-        """The section for `v1.2.3`, `1.2.3`, `refs/tags/v1.2.3`, `Unreleased` or `latest`."""
+    def find(self, query: str, *, include_prereleases: bool = False) -> Section:
+        """The section for `v1.2.3`, `1.2.3`, `refs/tags/v1.2.3` (any spelling of a PEP 440
+        version, in any tag format: `2.0.0-dev.5`, `pkg-v2.0.0.dev5`), `Unreleased` or `latest`
+        (the newest final release, or the newest of all with `include_prereleases`)."""
         wanted = query.strip().removeprefix("refs/tags/")
         if wanted.lower() == "latest":
             if not self.releases:
@@ -195,12 +197,18 @@ class Changelog:
                     f"the changelog has no released version yet ({self._known()}): "
                     "ask for Unreleased, or release first"
                 )
-            return self.releases[0]
+            final = [s for s in self.releases if s.version and not s.version.is_prerelease]
+            if include_prereleases or final:
+                return self.releases[0] if include_prereleases else final[0]
+            raise ChangelogError(
+                f"the changelog has no final release yet, only pre-releases ({self._known()}): "
+                "ask for one by version, or pass --include-prereleases"
+            )
         if _UNRELEASED.match(wanted):
             found = [s for s in self.sections if s.version is None]
             name = "[Unreleased]"
         else:
-            version = try_parse(wanted)
+            version = try_parse(wanted) or version_in(wanted)
             if version is None:
                 raise ChangelogError(
                     f"{query!r} is not a version: ask for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, "
@@ -740,10 +748,12 @@ def notes(changelog: Changelog, section: Section) -> str:
     return body + eol + eol + eol.join(extra)
 
 
-def extract(text: str, query: str, *, allow_empty: bool = False) -> Extracted:
+def extract(
+    text: str, query: str, *, allow_empty: bool = False, include_prereleases: bool = False
+) -> Extracted:
     """The section `query` names (see `Changelog.find`), with its notes as the body."""
     changelog = parse(text)
-    section = changelog.find(query)
+    section = changelog.find(query, include_prereleases=include_prereleases)
     if not section.body.strip() and not allow_empty:
         raise ChangelogError(
             f"the changelog section for {section.name} (line {section.line}) is empty: "
