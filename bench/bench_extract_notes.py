@@ -1,10 +1,13 @@
 """Benchmark: the whole `extract-notes` process on a generated 5 MB changelog with 3,000
-versions, for a version near the end and for `latest`, side by side with what a user would
-otherwise run: an awk one-liner (what many release workflows paste in) and the `keepachangelog`
-package's `to_raw_dict` (PyPI). git-cliff cannot extract a section, so it is not in the race.
-Every command runs the same number of times, interleaved; medians are compared. Goal: < 1 s.
+versions, for a version near the end and for `latest`, and `--check` of the whole file (also
+once on a generated 50 MB one, which took 183 s before the check became linear), side by side
+with what a user would otherwise run: an awk one-liner (what many release workflows paste in)
+and the `keepachangelog` package's `to_raw_dict` (PyPI). git-cliff cannot extract a section, so
+it is not in the race.
+Every command runs the same number of times, interleaved; medians are compared. Goals: < 1 s for
+one section, < 2 s for `--check` of 5 MB.
 
-    python bench/bench_extract_notes.py [--mb 5] [--versions 3000] [--runs 7]
+    python bench/bench_extract_notes.py [--mb 5] [--versions 3000] [--runs 7] [--check-mb 50]
 
 keepachangelog comes from the `bench` extra (`pip install -e '.[bench]'`); without it, that row
 is skipped. `python -c pass` and `import mistletoe` are printed as baselines (what any Python
@@ -37,7 +40,7 @@ WORDS = [
 
 
 def version_name(n: int) -> str:
-    return f"{n // 1000}.{n // 30 % 30}.{n % 30}"
+    return f"{n // 900}.{n // 30 % 30}.{n % 30}"  # unique, and descending with n
 
 
 def generate(size: int, versions: int, *, worst: bool = False, seed: int = 7) -> str:
@@ -67,6 +70,8 @@ def generate(size: int, versions: int, *, worst: bool = False, seed: int = 7) ->
                 issue += 1
                 words = " ".join(rng.choices(WORDS, k=rng.randint(6, 14)))
                 line = f"- The {words} now works as documented ([#{issue}])\n"
+                if rng.random() < 0.2:  # a full reference: --check resolves its label
+                    line = f"- The {words} now works as the [guide][{kind.lower()}] says\n"
                 if rng.random() < 0.3:
                     line += f"  - including `{rng.choice(WORDS)}` on *Windows* and macOS\n"
                 parts.append(line)
@@ -87,6 +92,8 @@ def generate(size: int, versions: int, *, worst: bool = False, seed: int = 7) ->
     for newer, older in zip(names, [*names[1:], None], strict=True):
         target = f"compare/v{older}...v{newer}" if older else f"releases/tag/v{newer}"
         out.append(f"[{newer}]: https://github.com/acme/widget/{target}\n")
+    out.append("".join(f"[{kind.lower()}]: https://acme.example/guide/{kind.lower()}\n"
+                       for kind in KINDS))
     out.append("".join(f"[#{n}]: https://github.com/acme/widget/issues/{n}\n"
                        for n in range(1, issue + 1, 7)))
     return "".join(out)
@@ -101,6 +108,11 @@ class Command:
 
 def extract_notes(path: Path, query: str, name: str) -> Command:
     return Command(name, (sys.executable, "-m", "release.apps.extract_notes", query,
+                          "--changelog", str(path)))
+
+
+def check_notes(path: Path, name: str) -> Command:
+    return Command(name, (sys.executable, "-m", "release.apps.extract_notes", "--check",
                           "--changelog", str(path)))
 
 
@@ -173,6 +185,8 @@ def main() -> int:
     parser.add_argument("--mb", type=float, default=5.0)
     parser.add_argument("--versions", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--check-mb", type=float, default=50.0,
+                        help="also time --check once on a file this big (0: skip)")
     args = parser.parse_args()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
@@ -206,12 +220,22 @@ def main() -> int:
             extract_notes(typical, "latest", "extract-notes latest"),
             extract_notes(worst, f"v{plain}",
                           f"extract-notes v{plain}, worst case (fence + comment everywhere)"),
+            check_notes(typical, f"extract-notes --check ({args.mb:g} MB)"),
+            check_notes(worst, f"extract-notes --check ({args.mb:g} MB, worst case)"),
             *rivals(typical, plain, f"{plain}"),
         ]
         checks = rivals(typical, fenced, f"{fenced} (section with a fenced `## ` line)")
         results = race(cmds, args.runs, env)
         outputs = race(checks, 1, env)
         expected = {plain: parsed.find(plain).body, fenced: parsed.find(fenced).body}
+        big: dict[str, Timing] = {}
+        if args.check_mb:
+            huge = Path(tmp, "HUGE.md")
+            scale = args.check_mb / args.mb
+            huge.write_text(generate(int(args.check_mb * 1_000_000), int(args.versions * scale)),
+                            encoding="utf-8")
+            big = race([check_notes(huge, f"extract-notes --check ({args.check_mb:g} MB), once")],
+                       1, env)
 
     base = results[ours]
     print(f"\n{'command':<66} {'wall':>8} {'cpu':>8} {'wall vs ours':>13}")
@@ -225,9 +249,15 @@ def main() -> int:
         print(f"  {cmd.name}: {verdict(results[cmd.name].stdout, expected[plain])}")
     for cmd in checks:
         print(f"  {cmd.name}: {verdict(outputs[cmd.name].stdout, expected[fenced])}")
-    slowest = max(results[c.name].wall for c in cmds if c.name.startswith("extract-notes"))
+    for name, got in big.items():
+        print(f"{name:<66} {got.wall * 1000:5.0f} ms {got.cpu * 1000:5.0f} ms")
+    slowest = max(results[c.name].wall for c in cmds
+                  if c.name.startswith("extract-notes") and "--check" not in c.name)
     print(f"\ngoal: the whole extract-notes process < 1 s: slowest median here "
           f"{slowest * 1000:.0f} ms ({'met' if slowest < 1 else 'NOT met'})")
+    check = max(results[c.name].wall for c in cmds if "--check" in c.name)
+    print(f"goal: --check of {args.mb:g} MB < 2 s: slowest median here {check * 1000:.0f} ms "
+          f"({'met' if check < 2 else 'NOT met'})")
     return 0
 
 

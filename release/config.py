@@ -19,6 +19,7 @@ from release.errors import ConfigError
 PYPROJECT = "pyproject.toml"
 # `[tool.release] version-source` values (release.core.pyproject detects one when it is unset).
 VERSION_SOURCES = ("project", "poetry", "vcs", "file:PATH")
+MAX_PYPROJECT_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,19 @@ def read_project(root: Path) -> Project:
     """`root/pyproject.toml` from the work tree, with an error that says how to fix it."""
     path = root / PYPROJECT
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # bounded: a link to /dev/zero must not fill memory
+            data = handle.read(MAX_PYPROJECT_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             f"no {PYPROJECT} in {root}: run from the project's root directory"
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path} ({exc.strerror}): fix it and retry") from None
+    if len(data) > MAX_PYPROJECT_BYTES:
+        raise ConfigError(
+            f"{path} is larger than {MAX_PYPROJECT_BYTES >> 20} MiB: that is not a "
+            "pyproject.toml (a device, or the wrong file?); fix it"
+        )
     return parse_project(decode(data, str(path)), root)
 
 

@@ -152,6 +152,11 @@ def _config_not_json(world: World) -> None:
             tar.addfile(info, io.BytesIO(data))
 
 
+def _link_pyproject(world: World) -> None:
+    (world.work / "pyproject.toml").unlink()
+    (world.work / "pyproject.toml").symlink_to("/dev/zero")
+
+
 RELEASE = ("--bump", "patch", "--no-fetch", "--dry-run")
 TOKEN = {"GITHUB_TOKEN": "ghs_" + "x" * 36, "GITHUB_REPOSITORY": "acme/demo"}
 
@@ -167,6 +172,8 @@ CASES: dict[str, Case] = {
     "extract-notes/changelog-not-utf8": Case(
         "extract-notes", lambda w: ["0.1.0", "--changelog", str(_write(w, "c.md", b"\xff\xfe#"))],
         "is not UTF-8"),
+    "extract-notes/changelog-is-dev-zero": Case(
+        "extract-notes", lambda w: ["0.1.0", "--changelog", "/dev/zero"], "is larger than"),
     "extract-notes/changelog-is-a-directory": Case(
         "extract-notes", lambda w: ["0.1.0", "--changelog", str(w.work / "src")],
         "is a directory"),
@@ -199,6 +206,8 @@ CASES: dict[str, Case] = {
         "publish", _publish(pyproject=NOT_A_TABLE), "must be a table"),
     "publish/unknown-key": Case(
         "publish", _publish(pyproject=UNKNOWN_KEY), "unknown key(s) brnach"),
+    "publish/pyproject-links-to-dev-zero": Case(
+        "publish", _publish(archive=_link_pyproject), "is larger than"),
     "publish/registry-userinfo": Case(
         "publish", lambda w: ["--image", str(w.archive), "--registry", "u:hunter2@127.0.0.1:1",
                               "--repository", "acme/demo", "--dry-run"],
@@ -221,6 +230,10 @@ CASES: dict[str, Case] = {
         "publish", _publish("--version", "v0.1.0",
                             env={**TOKEN, "GITHUB_API_URL": "https://{proxy}"}),
         "TLS with GitHub"),
+    "publish/github-api-url-plain-http": Case(
+        "publish", _publish("--version", "v0.1.0",
+                            env={**TOKEN, "GITHUB_API_URL": "http://api.github.example"}),
+        "the token would travel in clear", exits=(2,)),
     "publish/stdout-full": Case(
         "publish", _publish(), "cannot write to stdout", stdout_full=True),
 }

@@ -14,15 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from release.core import changelog
 from release.core.changelog import (
     ChangelogError,
     check,
     extract,
+    missing_sections,
     notes,
     parse,
     roll_forward,
 )
+from release.core.changelog import scan as changelog_scan
 from release.core.version import Bump
 from release.core.version import parse as semver
 
@@ -117,7 +118,7 @@ def test_prerelease_versions(title: str) -> None:
     text = f"## [Unreleased]\n\n## {title}\n\n- Fixed.\n\n## 0.0.0 - 2020-01-01\n\n- First.\n"
     found = parse(text).releases[0]
     assert found.version is not None
-    assert found.version.is_prerelease
+    assert found.prerelease
     assert extract(text, f"v{found.version}").body.startswith("- Fixed")
 
 
@@ -150,11 +151,12 @@ def test_headings_that_are_not_headings_are_ignored() -> None:
     assert parsed.unreleased.body == text.split("\n\n", 1)[1].split("\n\n## 1.0.0", maxsplit=1)[0]
 
 
-def test_a_non_version_level_two_heading_ends_a_section() -> None:
+def test_a_non_version_heading_after_the_last_release_ends_it() -> None:
     text = "## [1.0.0] - 2020-01-01\n\n- First.\n\n## Contributors\n\nThanks, all.\n"
     assert extract(text, "1.0.0").body == "- First."
-    assert check(parse(text)) == [
-        "no [Unreleased] section: add `## [Unreleased]` above the newest version"
+    assert [str(p) for p in check(parse(text))] == [
+        "warning: line 1: no [Unreleased] section: add `[Unreleased]` above the newest version, "
+        "at the releases' heading level, to collect the notes of the next release"
     ]
 
 
@@ -290,7 +292,7 @@ def test_notes_keep_crlf() -> None:
 
 def test_version_not_found_lists_what_exists() -> None:
     with pytest.raises(ChangelogError, match=r"no section for 9\.9\.9; sections that exist: "
-                       r"Unreleased, 2\.1\.0, 2\.0\.0, 2\.0\.0rc2"):
+                       r"Unreleased, 2\.1\.0, 2\.0\.0, 2\.0\.0-rc\.2"):
         extract(read("keep-a-changelog.md"), "v9.9.9")
 
 
@@ -307,14 +309,14 @@ def test_duplicate_sections_are_refused() -> None:
         extract(text, "v1.0.0")
 
 
-@pytest.mark.parametrize("query", ["banana", "v1.2.x", "refs/heads/main", ""])
+@pytest.mark.parametrize("query", ["banana", "v1", "refs/heads/main", "", "1.2.3 and more"])
 def test_queries_that_are_not_versions(query: str) -> None:
     with pytest.raises(ChangelogError, match="is not a version"):
         extract(styled("1.2.3"), query)
 
 
 def test_latest_without_a_release() -> None:
-    with pytest.raises(ChangelogError, match="no released version yet"):
+    with pytest.raises(ChangelogError, match="no final release yet"):
         extract("## [Unreleased]\n\n- a\n", "latest")
 
 
@@ -340,39 +342,63 @@ def test_check_passes_good_files(name: str) -> None:
     assert check(parse(read(name))) == []
 
 
+E, W = "error", "warning"
 CHECKS = [
-    ("## [1.0.0] - 2020-01-01\n\n- a\n", ["no [Unreleased] section"]),
+    ("## [1.0.0] - 2020-01-01\n\n- a\n", [(W, 1, "no [Unreleased] section")]),
     ("## [Unreleased]\n\n## [1.0.0] - 2020-01-01\n\n- a\n\n## [1.0.0] - 2020-01-01\n\n- b\n",
-     ["version 1.0.0 has 2 sections (lines 3, 7)"]),
+     [(E, 7, "version 1.0.0 has 2 sections (`[1.0.0] - 2020-01-01` on line 3")]),
+    # `2.0` heading its patches and `2.0.0` are each found as written: no duplicate.
+    ("## [Unreleased]\n\n## 2.0\n\n## 2.0.1\n\n- a\n\n## 2.0.0 - 2020-01-01\n\n- b\n", []),
+    # npm's numeric prereleases are prereleases, not PEP 440 post-releases.
+    ("## [Unreleased]\n\n## 4.0.0\n\n- a\n\n## 4.0.0-1\n\n- b\n", []),
     ("## [Unreleased]\n\n## [1.0.0] - 2020-01-01\n\n- a\n\n## [1.1.0] - 2020-02-01\n\n- b\n",
-     ["1.0.0 (line 3) is above 1.1.0 (line 7): keep versions in descending order"]),
+     [(W, 7, "1.1.0 (line 7) is below 1.0.0 (line 3) in the same release line")]),
     ("## [Unreleased]\n\n## [1.0.0-rc.1] - 2020-01-01\n\n## [1.0.0] - 2020-02-01\n",
-     ["1.0.0rc1 (line 3) is above 1.0.0 (line 5)"]),
-    ("## [Unreleased]\n\n## [1.1.0] - 02/01/2020\n\n## [1.0.0] - 2020-13-01\n",
-     ["1.1.0 (line 3): date '02/01/2020' is not ISO 8601",
-      "1.0.0 (line 5): date '2020-13-01' is not ISO 8601"]),
+     [(W, 5, "1.0.0 (line 5) is below 1.0.0-rc.1 (line 3)")]),
+    # A backport below a newer major is in order.
+    ("## [Unreleased]\n\n## [1.4.1] - 2020-03-01\n\n## [2.0.0] - 2020-02-01\n\n"
+     "## [1.4.0] - 2020-01-01\n", []),
+    ("## [Unreleased]\n\n## [1.1.0] - 02/01/2020\n\n## [1.0.0] - 1 March 2020\n",
+     [(W, 3, "2 release dates are not ISO 8601 (`02/01/2020` in 1.1.0)")]),
+    # Words in a heading are no date.
+    ("## [Unreleased]\n\n## 5.15.7 / 4.15.7\n\n## 1.0.1 (reverted)\n\n## 1.0.0 - Yanked\n", []),
     ("## [Unreleased]\n\n## [1.1.0] - 2020-02-01\n\n## [1.0.0] - 2020-01-01\n\n"
      "[unreleased]: https://e.org/compare/v1.1.0...HEAD\n[1.0.0]: https://e.org/tag/v1.0.0\n"
      "[0.9.0]: https://e.org/tag/v0.9.0\n",
-     ["heading [1.1.0] (line 3) has no link definition",
-      "link definition [0.9.0] (line 9) points at no section"]),
+     [(E, 3, "heading `[1.1.0] - 2020-02-01` links [1.1.0], which is not defined")]),
     ("## [Unreleased]\n\n- See [the docs][docs] and `[x][y]`.\n",
-     ["link [the docs][docs] in Unreleased points nowhere"]),
-    ("## [Unreleased]\n\n## [1.0.x] - 2020-01-01\n",
-     ["heading '[1.0.x] - 2020-01-01' (line 3) names no PEP 440"]),
+     [(E, 1, "link [the docs][docs] in Unreleased points nowhere")]),
+    # PEP 440, CalVer and two-part versions are versions.
+    ("## [Unreleased]\n\n## [2.0] - 2020-03-01\n\n## 1.0.0rc1 - 2020-02-01\n\n"
+     "## 2019.12.01 - 2019-12-01\n", []),
     ("## [1.0.0] - 2020-01-01\n\n## [Unreleased]\n",
-     ["[Unreleased] (line 3) is not the first section"]),
-    ("## [Unreleased]\n\n## Unreleased\n", ["2 [Unreleased] sections (lines 1, 3)"]),
+     [(W, 3, "[Unreleased] is not the first section")]),
+    ("## [Unreleased]\n\n## Unreleased\n", [(E, 3, "[Unreleased] has 2 sections")]),
     ("## [Unreleased]\n\n```\n[x][y]\n```\n\n    [a][b]\n\n<p>[c][d]</p>\n", []),
+    ("## [Unreleased]\n\n## 1.1.0\n\n- a\n\n```sh\n$ make\n\n## 1.0.0\n\n- b\n",
+     [(E, 7, "the block opened on line 7 never closes, so it hides the release headings on "
+             "lines 10")]),
+    ("## [Unreleased]\n\n## 1.1.0\n\n- a\n\n#### 1.0.0\n\n- b\n",
+     [(E, 7, "`#### 1.0.0` is a level-4 heading: extract-notes reads release headings at levels "
+             "1 to 3, so its notes stay inside 1.1.0's section")]),
+    ("## [Unreleased]\n\n## 1.1.0\n\n#### 1.0 Migration guide\n\n- b\n", []),
 ]
 
 
 @pytest.mark.parametrize(("text", "problems"), CHECKS)
-def test_check_finds_each_problem(text: str, problems: list[str]) -> None:
+def test_check_finds_each_problem(text: str, problems: list[tuple[str, int, str]]) -> None:
     found = check(parse(text))
     assert len(found) == len(problems), found
-    for line, expected in zip(found, problems, strict=True):
-        assert line.startswith(expected), (line, expected)
+    for problem, (severity, line, expected) in zip(found, problems, strict=True):
+        assert (problem.severity.value, problem.line) == (severity, line)
+        assert problem.message.startswith(expected), (problem.message, expected)
+
+
+def test_missing_sections() -> None:
+    parsed = parse(
+        "## [Unreleased]\n\n## 1.1.0\n\n- a\n\n```\n## 1.0.0\n\n- hidden\n"
+    )
+    assert missing_sections(parsed, ["v1.1.0", "v1.0.0", "0.9.0"]) == ["v1.0.0", "0.9.0"]
 
 
 # --- roll forward ---------------------------------------------------------------------------
@@ -457,13 +483,14 @@ def test_roll_forward_derives_links_from_repo_url_and_tag_style() -> None:
         "[Unreleased]: https://gitlab.example/g/p/-/compare/1.0.0...HEAD\n"
         "[1.0.0]: https://gitlab.example/g/p/-/tags/1.0.0\n"
     )
-    rolled = roll_forward(text, semver("1.1.0"), "2026-01-02")
+    rolled = roll_forward(text, semver("1.1.0"), "2026-01-02", tag_format="{version}")
     assert rolled.text.endswith(
         "[Unreleased]: https://gitlab.example/g/p/-/compare/1.1.0...HEAD\n"
         "[1.1.0]: https://gitlab.example/g/p/-/compare/1.0.0...1.1.0\n"
         "[1.0.0]: https://gitlab.example/g/p/-/tags/1.0.0\n"
     )
-    moved = roll_forward(text, semver("1.1.0"), "2026-01-02", repo_url="https://github.com/o/r.git")
+    moved = roll_forward(text, semver("1.1.0"), "2026-01-02", repo_url="https://github.com/o/r.git",
+                         tag_format="{version}")
     assert "[Unreleased]: https://github.com/o/r/compare/1.1.0...HEAD\n" in moved.text
 
 
@@ -529,7 +556,7 @@ def test_roll_forward_replaces_a_stale_definition() -> None:
 @pytest.mark.parametrize(
     ("text", "kwargs", "message"),
     [
-        ("## [1.0.0] - 2020-01-01\n\n- a\n", {}, "no \\[Unreleased\\] section"),
+        ("## [1.0.0] - 2020-01-01\n\n- a\n", {}, "no \\[Unreleased\\] section and no notes"),
         ("## [Unreleased]\n\n## [1.0.0] - 2020-01-01\n", {}, "nothing to release"),
         ("## [Unreleased]\n\n- a\n\n## [1.1.0] - 2020-01-01\n", {}, "already has a section"),
         ("## [Unreleased]\n\n- a\n", {"notes": "   \n"}, "nothing to release"),
@@ -587,20 +614,49 @@ class Generated:
     bodies: dict[str, str]  # section name -> body as written (with the file's line endings)
 
 
+# How releases are leveled: all at one level, setext, or conventional-changelog's minors one
+# level above patches.
+LAYOUTS = ["2", "1", "3", "setext", "12", "23"]
+
+
+def _level(layout: str, version: str) -> int:
+    if layout in ("12", "23"):
+        minor = version.endswith(".0")
+        return int(layout[0]) if minor else int(layout[1])
+    return 2 if layout == "setext" else int(layout)
+
+
+def _heading(layout: str, level: int, title: str) -> str:
+    if layout == "setext":
+        return f"{title}\n{'-' * len(title)}"
+    return f"{'#' * level} {title}"
+
+
 @st.composite
 def changelogs(draw: st.DrawFn, unreleased: bool = True) -> Generated:
     versions = sorted(draw(st.sets(VERSIONS, min_size=0, max_size=6)), reverse=True)
     eol = draw(st.sampled_from(["\n", "\r\n"]))
     bom = draw(st.booleans())
     title = draw(st.sampled_from(TITLES))
+    layout = draw(st.sampled_from(LAYOUTS))
     gap = draw(st.sampled_from(["\n", "\n\n", "\n\n\n", "\n  \n"]))
     parts = ["# Changelog", "", "Intro text with a [link][unreleased].", ""]
     bodies: dict[str, str] = {}
-    names = (["Unreleased"] if unreleased else []) + [str(v) for v in versions]
-    for name in names:
+    names = [str(v) for v in versions]
+    levels = [_level(layout, name) for name in names]
+    usual = min(levels, key=lambda lv: (-levels.count(lv), lv)) if levels else 2
+    if unreleased:
+        names, levels = ["Unreleased", *names], [levels[0] if levels else 2, *levels]
+    for n, (name, level) in enumerate(zip(names, levels, strict=True)):
         body = draw(BODIES)
-        heading = "## [Unreleased]" if name == "Unreleased" else "## " + title(name, "2025-12-02")
-        parts.append(heading + (gap if body else "\n"))
+        if level == 3:  # a `###` category under a `###` release is its own level: below
+            body = body.replace("### Added", "#### Added")
+        if level == usual and n < len(names) - 1 and draw(st.booleans()):
+            # A subsection written at the release's own level (`## Fixed` for `### Fixed`)
+            # stays part of the release.
+            body = (body + "\n\n" if body else "") + f"{'#' * level} Fixed\n\n- {draw(SENTENCE)}"
+        text = "[Unreleased]" if name == "Unreleased" else title(name, "2025-12-02")
+        parts.append(_heading(layout, level, text) + (gap if body else "\n"))
         if body:
             parts.append(body + gap)
         bodies[name] = body.replace("\n", eol)
@@ -625,8 +681,8 @@ def test_extracting_any_section_returns_exactly_what_was_written(gen: Generated)
 def test_roll_forward_moves_exactly_the_unreleased_notes(gen: Generated, date: str) -> None:
     before = parse(gen.text)
     assert before.unreleased is not None
-    newest = max((s.version for s in before.releases if s.version), default=semver("0.0.0"))
-    new = newest.bump(Bump.MINOR) if before.releases else semver("0.1.0")
+    found = [semver(s.version) for s in before.releases if s.version]
+    new = max(found).bump(Bump.MINOR) if found else semver("0.1.0")
     if not gen.bodies["Unreleased"].strip():
         with pytest.raises(ChangelogError, match="nothing to release"):
             roll_forward(gen.text, new, date)
@@ -649,7 +705,8 @@ def test_roll_forward_moves_exactly_the_unreleased_notes(gen: Generated, date: s
 # mistletoe is the reference: the scan that skips plain regions must find exactly the headings
 # and link definitions that a full parse of the document finds.
 LINES = st.sampled_from(
-    ["## 1.0.0", "# Title", "  ## indented", "   ## three", "    ## four", "\t## tab", "```",
+    ["## 1.0.0", "# Title", "### [1.0.1](https://e.org) (2020-01-01)", "#### Fixed", "###### six",
+     "  ## indented", "   ## three", "    ## four", "\t## tab", "```",
      "~~~", "  ```", "- ```", "- item", "  - nested", "1. one", "   text", "<!--", "-->",
      "<!-- one line -->", "<details>", "</details>", "<div>", "", "", "", "para text",
      "> quote", "> ## quoted", ">", "[a]: https://e.org/a", "  [b]: https://e.org/b 'B'",
@@ -661,11 +718,11 @@ LINES = st.sampled_from(
 
 
 def _reference(text: str) -> tuple[list[tuple[int, int]], dict[str, Any]]:
-    """Top-level headings (level <= 2) and link definitions of a full, plain mistletoe parse."""
-    block_token, block_tokenizer = changelog.block_token, changelog.block_tokenizer
-    span_token, token = changelog.span_token, changelog.token
-    lines = changelog._Lines.split(text)
-    root = changelog._Root()
+    """Top-level headings and link definitions of a full, plain mistletoe parse."""
+    block_token, block_tokenizer = changelog_scan.block_token, changelog_scan.block_tokenizer
+    span_token, token = changelog_scan.span_token, changelog_scan.token
+    lines = changelog_scan.Lines.split(text)
+    root = changelog_scan.Root()
     found = []
     block_token.add_token(block_token.HtmlBlock)
     span_token.add_token(span_token.HtmlSpan)
@@ -674,7 +731,7 @@ def _reference(text: str) -> tuple[list[tuple[int, int]], dict[str, Any]]:
         for kind, result, line in block_tokenizer.tokenize_block(
             lines.plines, block_token._token_types
         ):
-            if kind is block_token.Heading and result[0] <= 2:
+            if kind is block_token.Heading:
                 found.append((line - 1, result[0]))
             elif isinstance(result, block_token.SetextHeading) and result.level <= 2:
                 found.append((line - 1, result.level))
@@ -689,10 +746,10 @@ def _reference(text: str) -> tuple[list[tuple[int, int]], dict[str, Any]]:
 @given(st.lists(LINES, max_size=40).map("\n".join))
 def test_the_fast_scan_agrees_with_a_full_mistletoe_parse(text: str) -> None:
     headings, definitions = _reference(text)
-    root = changelog._Root()
-    lines = changelog._Lines.split(text)
-    with changelog._mistletoe(root):
-        scan = changelog._scan(lines)
+    root = changelog_scan.Root()
+    lines = changelog_scan.Lines.split(text)
+    with changelog_scan.using_mistletoe(root):
+        scan = changelog_scan.scan_lines(lines)
     assert [(h.index, h.level) for h in scan.headings] == headings
     assert root.footnotes == definitions
 

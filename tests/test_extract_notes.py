@@ -153,7 +153,7 @@ def test_unreadable_changelogs(project: Path, capsys: pytest.CaptureFixture[str]
     ("argv", "message"),
     [
         (["v9.9.9"], "extract-notes: CHANGELOG.md: no section for 9.9.9; sections that exist: "
-                     "Unreleased, 2.1.0, 2.0.0, 2.0.0rc2, 2.0.0rc1, 1.4.2, 1.4.1, 1.4.0, "
+                     "Unreleased, 2.1.0, 2.0.0, 2.0.0-rc.2, 2.0.0-rc.1, 1.4.2, 1.4.1, 1.4.0, "
                      "1.3.0, 1.2.0, ... (40 sections in all)"),
         (["not-a-version"], "extract-notes: CHANGELOG.md: 'not-a-version' is not a version: ask "
                             "for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, Unreleased or latest"),
@@ -201,17 +201,79 @@ def test_check_reports_every_problem_one_per_line(
     assert (code, out) == (1, "")
     lines = err.splitlines()
     assert len(lines) == 4, lines
-    assert all(line.startswith("extract-notes: CHANGELOG.md: ") for line in lines)
-    assert "no [Unreleased] section" in lines[0]
-    assert "version 1.0.0 has 2 sections (lines 1, 9)" in lines[1]
-    assert "1.0.0 (line 1) is above 1.1.0 (line 5)" in lines[2]
-    assert "date '01/02/2020' is not ISO 8601" in lines[3]
+    assert lines[0].startswith("extract-notes: CHANGELOG.md:1: warning: no [Unreleased] section")
+    assert lines[1] == (
+        "extract-notes: CHANGELOG.md:5: warning: 1 release date is not ISO 8601 (`01/02/2020` in "
+        "1.1.0): write dates as YYYY-MM-DD"
+    )
+    assert lines[2].startswith(
+        "extract-notes: CHANGELOG.md:5: warning: 1.1.0 (line 5) is below 1.0.0 (line 1)"
+    )
+    assert lines[3].startswith(
+        "extract-notes: CHANGELOG.md:9: error: version 1.0.0 has 2 sections"
+    )
+
+
+def test_check_warnings_pass_unless_strict(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "CHANGELOG.md").write_text("## 1.1.0 (March 3, 2021)\n\n- b\n")
+    code, out, err = run(capsys, "--check")
+    assert (code, out) == (0, "")
+    assert err.splitlines() == [
+        "extract-notes: CHANGELOG.md:1: warning: no [Unreleased] section: add `[Unreleased]` "
+        "above the newest version, at the releases' heading level, to collect the notes of the "
+        "next release",
+        "extract-notes: CHANGELOG.md:1: warning: 1 release date is not ISO 8601 (`March 3, 2021` "
+        "in 1.1.0): write dates as YYYY-MM-DD",
+        "step=check changelog=CHANGELOG.md warnings=2 status=ok",
+    ]
+    code, out, err = run(capsys, "--check", "--strict")
+    assert (code, out) == (1, "")
+    assert len(err.splitlines()) == 2
+    code, out, err = run(capsys, "--check", "--strict", "--format", "json")
+    assert code == 1
+    assert err == "extract-notes: CHANGELOG.md: the check failed with 2 warning(s) (--strict)\n"
+    report = json.loads(out)
+    assert (report["ok"], report["errors"], report["warnings"]) == (False, 0, 2)
+    assert report["problems"][1] == {
+        "severity": "warning", "line": 1,
+        "message": "1 release date is not ISO 8601 (`March 3, 2021` in 1.1.0): write dates as "
+                   "YYYY-MM-DD",
+    }
+    code, out, _ = run(capsys, "--check", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["ok"] is True
+
+
+def test_a_changelog_that_is_not_markdown_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "CHANGES.rst").write_text("1.0.0\n=====\n\n* a\n")
+    assert run(capsys, "1.0.0", "--changelog", "CHANGES.rst") == (1, "", (
+        "extract-notes: CHANGES.rst is reStructuredText, not Markdown: keep the changelog as "
+        "Markdown (CHANGELOG.md), or point at a Markdown one with --changelog PATH "
+        "([tool.release] changelog)\n"
+    ))
+
+
+def test_latest_skips_prereleases_unless_asked(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "CHANGELOG.md").write_text(
+        "# Release 2.0.0rc1 (May 2, 2026)\n\n- rc\n\n# Release 1.9.0 (May 1, 2026)\n\n- final\n"
+    )
+    assert run(capsys, "latest") == (0, "- final\n", "")
+    assert run(capsys, "latest", "--include-prereleases") == (0, "- rc\n", "")
+    assert run(capsys, "2.0.0-rc.1") == (0, "- rc\n", "")
 
 
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
         ([], "VERSION is required unless --check is given"),
+        (["1.0.0", "--strict"], "--strict goes with --check"),
+        (["1.0.0", "--check", "--format", "json"], "--check --format json prints the check's"),
         (["1.0.0", "--format", "yaml"], "argument --format: invalid choice: 'yaml'"),
         (["1.0.0", "--bogus"], "unrecognized arguments: --bogus"),
     ],

@@ -64,7 +64,7 @@ def test_latest_with_prereleases_is_the_newest_section() -> None:
 
 def test_latest_when_only_prereleases_exist_says_what_to_do() -> None:
     text = "## [Unreleased]\n\n## [1.0.0rc1] - 2026-01-01\n\n- x\n"
-    with pytest.raises(ChangelogError, match="no final release yet, only pre-releases"):
+    with pytest.raises(ChangelogError, match="no final release yet"):
         extract(text, "latest")
     assert extract(text, "latest", include_prereleases=True).version == "1.0.0rc1"
 

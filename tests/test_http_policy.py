@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from release import log
 from release.errors import DojoError
 from release.shell import http
 from release.shell.github import (
@@ -25,7 +26,7 @@ from release.shell.github import (
     RetryPolicy,
     upsert_release,
 )
-from release.shell.registry import RegistryClient
+from release.shell.registry import Credentials, RegistryClient
 from release.shell.retry import Backoff, GaveUp
 from tests.support.containers import FaultProxy, Registry, unique_name
 from tests.support.github_fake import REPOSITORY, FakeGitHub
@@ -218,3 +219,46 @@ def test_github_over_tls_to_a_plain_server_says_tls(github_api: FakeGitHub) -> N
         upsert_release(SPEC, token=github_api.token, api_url=url, policy=GITHUB_QUICK)
     assert "TLS with GitHub" in str(caught.value)
     assert "retrying cannot help" in str(caught.value)
+
+
+def test_the_registry_client_reports_tls_failures_once_without_retrying(
+    proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = client(proxy, f"{unique_name('owner')}/dojo")
+    registry.base_url = f"https://{proxy.address}"  # a registry that does not speak TLS
+    with pytest.raises(http.TLSError) as caught:
+        registry.tags()
+    assert "TLS with" in str(caught.value)
+    assert "step=retry" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("GET https://bob:hunter2@reg.example/v2/x", "GET https://***@reg.example/v2/x"),
+        ("realm https://auth.example/token?scope=x&access_token=abc123&n=1",
+         "realm https://auth.example/token?scope=x&access_token=***&n=1"),
+        ("git@github.com:acme/demo.git stays", "git@github.com:acme/demo.git stays"),
+    ],
+)
+def test_urls_in_logs_and_errors_are_scrubbed(text: str, expected: str) -> None:
+    assert log.redact(text) == expected
+
+
+def test_an_answer_larger_than_the_bound_is_refused_not_read(
+    proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http, "MAX_BODY", 1024)
+    repo = f"{unique_name('owner')}/dojo"
+    proxy.answer_next(200, tags_page(repo, [f"v{n}.0.0" for n in range(500)]), match=TAGS)
+    with pytest.raises(http.BadAnswer, match="larger than"):
+        client(proxy, repo).tags()
+
+
+def test_credentials_are_not_sent_to_a_plain_http_token_realm(proxy: FaultProxy) -> None:
+    repo = f"{unique_name('owner')}/dojo"
+    challenge = 'Bearer realm="http://auth.example/token",service="registry"'
+    proxy.answer_next(401, b'{"errors":[]}', match=TAGS, headers={"WWW-Authenticate": challenge})
+    registry = RegistryClient(proxy.address, repo, Credentials("me", "s3cret-pw"), policy=QUICK)
+    with pytest.raises(DojoError, match="over plain HTTP: refusing to send them"):
+        registry.tags()

@@ -19,11 +19,16 @@ from release.shell.files import read_changelog, safe_write
 PROG = "extract-notes"
 
 EPILOG = """\
-VERSION is v1.2.3, 1.2.3, refs/tags/v1.2.3 (what CI has in GITHUB_REF), any spelling of a
-PEP 440 version (1.3.0rc1, 1.3.0-rc.1, 2.0.0.dev5) in any tag format, Unreleased, or latest
-(the newest final release; --include-prereleases for the newest of all). The body is
-printed exactly as written, plus the link definitions it uses from the bottom of the file, so
-it renders the same on a GitHub Release.
+VERSION is v1.2.3, 1.2.3, refs/tags/v1.2.3 (what CI has in GITHUB_REF), Unreleased, or
+latest (the topmost final release; with --include-prereleases, the topmost release). Any
+spelling of a version finds its section: 2.0.0rc1 and 2.0.0-rc.1, 2.0 and 2.0.0. The body is
+printed exactly as written, plus the link definitions it uses from the bottom of the file, so it
+renders the same on a GitHub Release.
+
+--check reports errors (two sections for one version, a section hidden by a code fence that never
+closes, a heading link that points nowhere, a release heading extract-notes would cut wrongly)
+and warnings (dates not in ISO 8601, no [Unreleased], versions out of order within a release
+line). It fails on errors, and on warnings too with --strict.
 
 examples:
   extract-notes v1.2.3                          # the 1.2.3 section, as Markdown
@@ -31,6 +36,7 @@ examples:
   extract-notes latest --format json            # {"version", "date", "title", "body", "url"}
   extract-notes Unreleased --allow-empty        # what the next release holds so far
   extract-notes --check                         # validate the whole changelog
+  extract-notes --check --strict --format json  # for tools; warnings fail too
   extract-notes 1.2.3 --changelog docs/CHANGES.md
 
 exit status: 0 done, 1 failed (one line on stderr says why), 2 bad usage.
@@ -50,6 +56,7 @@ class Options:
     format: Format
     check: bool
     allow_empty: bool
+    strict: bool = False
     include_prereleases: bool = False
 
 
@@ -60,8 +67,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         epilog=EPILOG,
     )
     parser.add_argument("version", nargs="?", metavar="VERSION",
-                        help="which section: v1.2.3, 1.2.3, refs/tags/v1.2.3, 2.0.0-dev.5, "
-                             "Unreleased, latest (the newest final release)")
+                        help="which section: v1.2.3, 1.2.3, refs/tags/v1.2.3, Unreleased, latest")
     parser.add_argument("--changelog", type=Path, metavar="PATH",
                         help="the changelog (default: [tool.release] changelog in "
                              "./pyproject.toml, else CHANGELOG.md)")
@@ -70,14 +76,24 @@ def parse_args(argv: Sequence[str]) -> Options:
     parser.add_argument("--format", choices=[f.value for f in Format], default="markdown",
                         help="markdown (default) or json")
     parser.add_argument("--check", action="store_true",
-                        help="validate the whole changelog: one line per problem, exit 1 if any")
+                        help="validate the whole changelog: one line per problem, exit 1 on "
+                             "errors")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --check: warnings fail the check too")
     parser.add_argument("--allow-empty", action="store_true",
                         help="print an empty section instead of failing")
     parser.add_argument("--include-prereleases", action="store_true",
-                        help="latest may be a pre- or dev release (default: the newest final)")
+                        help="latest may be a prerelease (2.0.0rc1)")
     args = parser.parse_args(argv)
     if args.version is None and not args.check:
         raise UsageError(f"VERSION is required unless --check is given (see `{PROG} --help`)")
+    if args.strict and not args.check:
+        raise UsageError(f"--strict goes with --check (see `{PROG} --help`)")
+    if args.check and args.version is not None and args.format == "json":
+        raise UsageError(
+            f"--check --format json prints the check's report; ask for the notes in a second run "
+            f"(see `{PROG} --help`)"
+        )
     return Options(
         version=args.version,
         changelog=args.changelog,
@@ -85,6 +101,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         format=Format(args.format),
         check=args.check,
         allow_empty=args.allow_empty,
+        strict=args.strict,
         include_prereleases=args.include_prereleases,
     )
 
@@ -109,15 +126,47 @@ def render(extracted: changelog.Extracted, fmt: Format) -> str:
     return extracted.body + eol if extracted.body else ""
 
 
+def report(path: Path, problems: list[changelog.Problem], options: Options) -> None:
+    """Print the check's findings (stdout for JSON, else stderr); raise when they fail it."""
+    errors = sum(p.severity is changelog.Severity.ERROR for p in problems)
+    failing = errors or (options.strict and problems)
+    if options.format is Format.JSON:
+        data = {
+            "changelog": str(path), "ok": not failing, "errors": errors,
+            "warnings": len(problems) - errors,
+            "problems": [
+                {"severity": p.severity.value, "line": p.line, "message": p.message}
+                for p in problems
+            ],
+        }
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
+    lines = [
+        f"{path}:{p.line}: {p.severity.value}: {p.message}" if p.line is not None
+        else f"{path}: {p.severity.value}: {p.message}"
+        for p in problems
+    ]
+    if failing:
+        what = f"{errors} error(s)" if errors else f"{len(problems)} warning(s) (--strict)"
+        raise ChecksFailed(
+            [f"{path}: the check failed with {what}"] if options.format is Format.JSON else lines
+        )
+    if options.format is not Format.JSON:
+        for line in lines:
+            print(f"{PROG}: {log.redact(line)}", file=sys.stderr)
+    if problems:
+        log.step("check", changelog=path, warnings=len(problems), status="ok")
+    else:
+        log.step("check", changelog=path, status="ok")
+
+
 def _main(argv: Sequence[str]) -> int:
     options = parse_args(argv)
     path, hint = changelog_path(options.changelog, Path.cwd())
+    changelog.require_markdown(path.name)
     text = read_changelog(path, hint=hint)
     if options.check:
-        problems = changelog.check(changelog.parse(text))
-        if problems:
-            raise ChecksFailed([f"{path}: {problem}" for problem in problems])
-        log.step("check", changelog=path, status="ok")
+        report(path, changelog.check(changelog.parse(text)), options)
         if options.version is None:
             return 0
     assert options.version is not None

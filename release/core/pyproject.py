@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import tomlkit
-from tomlkit.items import String
+from tomlkit.items import String, StringType
 
 from release.core.version import Version, VersionError, parse
 from release.core.versionfile import VersionFile
@@ -66,7 +66,7 @@ def bump_pyproject(doc: tomlkit.TOMLDocument, new: Version, name: str = "pyproje
     old = project["version"]
     assert isinstance(old, String)
     # Same quoting as before; tomlkit carries the comment and spacing (trivia) over.
-    project["version"] = String.from_raw(str(new), old.type)
+    project["version"] = String.from_raw(str(new), _quoting(old))
     return tomlkit.dumps(edited)
 
 
@@ -266,8 +266,13 @@ def bump_poetry(doc: tomlkit.TOMLDocument, new: Version, name: str = "pyproject.
     table = _get(edited, "tool", "poetry")
     old = table["version"]
     assert isinstance(old, String)
-    table["version"] = String.from_raw(str(new), old.type)
+    table["version"] = String.from_raw(str(new), _quoting(old))
     return tomlkit.dumps(edited)
+def _quoting(value: String) -> StringType:
+    # Read from the value as written: `String.type` only exists from tomlkit 0.14 on, and
+    # pyproject.toml allows older releases.
+    raw = value.as_string()
+    return StringType(raw[:3]) if raw[:3] in ('"""', "'''") else StringType(raw[:1])
 
 
 def _pattern(old: Version) -> re.Pattern[str]:

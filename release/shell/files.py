@@ -96,11 +96,6 @@ def _replace(target: Path, payload: bytes, st: os.stat_result | None) -> None:
         raise
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """`safe_write` under its old name (the release app's call sites move to it)."""
-    safe_write(path, data, label="file")
-
-
 def append_text(path: Path, text: str, *, label: str) -> None:
     """Append `text` to `path` (GitHub's GITHUB_OUTPUT and step summary files are appended
     to, as GitHub documents); a `DojoError` naming `label` when it cannot be written."""
@@ -112,13 +107,15 @@ def append_text(path: Path, text: str, *, label: str) -> None:
 
 
 _HINT = "set [tool.release] changelog in pyproject.toml"
+MAX_CHANGELOG_BYTES = 256 << 20  # 50 years of weekly releases take about 5 MB
 
 
 def read_changelog(path: Path, *, hint: str = _HINT) -> str:
     """The changelog's text exactly as stored (no newline translation), or a `ChangelogError`
     that names the path and says how to point at another file (`hint`)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # bounded: a link to /dev/zero must not fill memory
+            data = handle.read(MAX_CHANGELOG_BYTES + 1)
     except FileNotFoundError:
         raise ChangelogError(f"changelog {path} does not exist: create it, or {hint}") from None
     except IsADirectoryError:
@@ -127,6 +124,11 @@ def read_changelog(path: Path, *, hint: str = _HINT) -> str:
         raise ChangelogError(
             f"cannot read changelog {path} ({exc.strerror}): fix it, or {hint}"
         ) from None
+    if len(data) > MAX_CHANGELOG_BYTES:
+        raise ChangelogError(
+            f"changelog {path} is larger than {MAX_CHANGELOG_BYTES >> 20} MiB: that is not a "
+            f"changelog (a device, or the wrong file?); {hint}"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -170,12 +170,13 @@ def _connection_classes(
         connection.session.mount(f"{scheme}://", connection.adapter)
 
     def checked(response: Any) -> Any:
-        raw = response.response
-        if raw.content.strip():
+        # Only what PyGithub's response has offered since 2.1: status, headers, read().
+        body = (response.read() or "").encode()
+        if body.strip():
             http.json_value(
-                raw.content,
-                what=f"GitHub answered HTTP {raw.status_code} to {raw.request.method}",
-                content_type=raw.headers.get("Content-Type", ""),
+                body,
+                what=f"GitHub answered HTTP {response.status}",
+                content_type=str(response.headers.get("Content-Type", "")),
             )
         return response
 

@@ -37,6 +37,7 @@ from release.shell.retry import TransientError
 DEFAULT_DEADLINE = 60.0  # seconds for one request, first byte out to last byte in
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
+MAX_BODY = 64 << 20  # bytes in one answer: a registry page or GitHub's releases stay far below
 
 # The deadline (time.monotonic()) of the request attempt this thread is sending (None outside
 # one), and the seconds each attempt gets (set by `PolicyAdapter.send`, used per attempt: urllib3
@@ -176,7 +177,7 @@ class PolicyAdapter(requests.adapters.HTTPAdapter):
                 if stream:
                     return response
                 try:
-                    _ = response.content  # the whole body, within the deadline
+                    _read_body(response)  # the whole body, within the deadline
                 except (ConnectionError_, ChunkedEncodingError, ContentDecodingError) as exc:
                     response.close()
                     if time.monotonic() >= (_DEADLINE.get() or float("inf")):
@@ -197,6 +198,32 @@ class PolicyAdapter(requests.adapters.HTTPAdapter):
             finally:
                 _DEADLINE.reset(deadline)
                 _BUDGET.reset(budget)
+
+
+def _read_body(response: requests.Response) -> None:
+    """Read the whole body into `response.content`, refusing more than `MAX_BODY` bytes (a
+    fast server could otherwise fill memory within the deadline)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        response.close()
+        raise BadAnswer(_too_large(response))
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(65536):
+        size += len(chunk)
+        if size > MAX_BODY:
+            response.close()
+            raise BadAnswer(_too_large(response))
+        chunks.append(chunk)
+    # What requests' own `content` property stores once it has read the body.
+    response._content = b"".join(chunks)
+
+
+def _too_large(response: requests.Response) -> str:
+    return (
+        f"{response.request.method} {response.url}: the answer is larger than "
+        f"{MAX_BODY >> 20} MiB: the address may point at something else; check it"
+    )
 
 
 def _bounded(timeout: Any, deadline: float) -> Any:

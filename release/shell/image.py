@@ -24,7 +24,7 @@ import docker.errors
 import requests
 
 from release.errors import DojoError
-from release.shell.registry import Credentials
+from release.shell.registry import Credentials, credential_hint
 from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
 
 VERSION_LABEL = "org.opencontainers.image.version"
@@ -195,10 +195,8 @@ class Engine:
 def _raise_push_error(repository: str, tag: str, message: str) -> None:
     text = f"push of {repository}:{tag} failed: {message}"
     if any(word in message.lower() for word in _PERMANENT):
-        raise DojoError(
-            f"{text}: check the registry credentials (DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD "
-            "or GITHUB_ACTOR/GITHUB_TOKEN with `packages: write`) and the repository name"
-        )
+        host = repository.split("/", 1)[0]
+        raise DojoError(f"{text}: {credential_hint(host)}, and the repository name")
     raise TransientError(text)
 
 

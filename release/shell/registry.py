@@ -36,10 +36,19 @@ MANIFEST_TYPES = (
 )
 SINGLE_IMAGE_TYPES = MANIFEST_TYPES[1::2]
 MAX_PAGES = 1000  # of tag lists: a registry whose `next` links never end is broken
-CREDENTIAL_HINT = (
-    "check DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD (in GitHub Actions: GITHUB_ACTOR/"
-    "GITHUB_TOKEN with `packages: write`)"
-)
+
+
+def credential_hint(host: str) -> str:
+    """What to check when `host` refuses us: GITHUB_TOKEN is only ever sent to ghcr.io."""
+    if host.split(":", 1)[0] == "ghcr.io":
+        return (
+            "check DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD (in GitHub Actions: GITHUB_ACTOR/"
+            "GITHUB_TOKEN with `packages: write`)"
+        )
+    return (
+        f"set DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD for {host} (the workflow's GITHUB_TOKEN "
+        "is only sent to ghcr.io)"
+    )
 
 
 class RegistryAuthError(DojoError):
@@ -265,6 +274,12 @@ class RegistryClient:
             return True
         if scheme.lower() != "bearer" or "realm" not in params:
             return False
+        realm = urlsplit(params["realm"])
+        if creds is not None and realm.scheme != "https" and not is_loopback(realm.netloc):
+            raise DojoError(
+                f"registry {self.host} asks for the credentials at {params['realm']}, over plain "
+                "HTTP: refusing to send them; check the registry's address"
+            )
         query = {"service": params.get("service", "")}
         query["scope"] = params.get("scope") or f"repository:{self.repository}:pull"
         auth = (creds.username, creds.password) if creds else None
@@ -322,7 +337,7 @@ class RegistryClient:
             )
         else:
             problem = f"registry {self.host} denied {who} access to {self.repository} (HTTP 403)"
-        raise RegistryAuthError(f"{problem}: {CREDENTIAL_HINT}")
+        raise RegistryAuthError(f"{problem}: {credential_hint(self.host)}")
 
 
 def _check_status(resp: requests.Response) -> requests.Response:

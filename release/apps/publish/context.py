@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from release import log
 from release.config import Settings
@@ -19,7 +20,7 @@ from release.core.tagformat import TagFormat
 from release.core.version import Version
 from release.errors import DojoError, UsageError
 from release.shell.git import Repository
-from release.shell.registry import Credentials
+from release.shell.registry import Credentials, is_loopback
 
 ARCHIVE_ENV = "DOJO_IMAGE_ARCHIVE"
 _SHA = re.compile(r"^[0-9a-f]{12,40}$")
@@ -162,7 +163,7 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
         credentials=credentials,
         credential_source=credential_source,
         github_token=token,
-        github_api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+        github_api_url=_api_url(env.get("GITHUB_API_URL", "https://api.github.com"), token),
         in_actions=in_actions,
         output_file=Path(env["GITHUB_OUTPUT"]) if in_actions and "GITHUB_OUTPUT" in env else None,
         summary_file=(
@@ -235,6 +236,21 @@ def _where(
             )
         sha = head.sha
     return sha, kind, ref_name
+
+
+def _api_url(value: str, token: str | None) -> str:
+    """GITHUB_API_URL, refused when it would carry the token in clear or holds credentials."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        raise UsageError(
+            "GITHUB_API_URL is not an http(s) URL without credentials: set it to GitHub's API "
+            "(https://api.github.com, or your GitHub Enterprise's /api/v3)"
+        )
+    if token and parts.scheme == "http" and not is_loopback(parts.netloc):
+        raise UsageError(
+            f"GITHUB_API_URL {value} is plain HTTP: the token would travel in clear; use https"
+        )
+    return value.rstrip("/")
 
 
 def registry_host(value: str, source: str) -> str:

@@ -15,7 +15,7 @@ from release import log
 from release.apps.release.plan import FileChange, Plan
 from release.errors import CommandError, DojoError
 from release.shell import git
-from release.shell.files import write_atomic
+from release.shell.files import safe_write
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,14 @@ def _write_and_commit(plan: Plan) -> None:
     written: list[FileChange] = []
     try:
         for change in plan.files:
-            write_atomic(root / change.path, change.new)
+            safe_write(root / change.path, change.new, label="release file")
             written.append(change)
         log.step("files", status="ok", written=",".join(c.path for c in plan.files))
         git.commit(root, [c.path for c in plan.files], plan.commit_message)
     except KeyboardInterrupt:
         _restore(root, written)  # interrupted (Ctrl-C, SIGTERM): nothing half-done either
         raise
-    except (CommandError, OSError) as exc:
+    except (DojoError, OSError) as exc:  # a git failure, or a file that cannot be written
         kept = _restore(root, written)
         detail = git.describe_error(exc) if isinstance(exc, CommandError) else str(exc)
         restored = "the files were restored" + (
@@ -80,7 +80,7 @@ def _restore(root: Path, written: list[FileChange]) -> list[str]:
         except OSError:
             ours = False
         if ours:
-            write_atomic(path, change.old)
+            safe_write(path, change.old, label="release file")
         else:
             kept.append(change.path)
     return kept

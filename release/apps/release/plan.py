@@ -88,7 +88,6 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
         repo_url=git.web_url(facts.remote_url),
         previous=facts.previous.version if facts.previous else None,
         tag_format=facts.tag_format.pattern,
-        previous_tag=facts.previous.name if facts.previous else None,
     )
     version_change = _version_change(facts)
     current = facts.current

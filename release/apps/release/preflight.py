@@ -221,7 +221,7 @@ def _changelog(
         problems.append(
             f"{name} has no [Unreleased] section: add `## [Unreleased]` above the newest release"
         )
-    if new is not None and any(s.version == new for s in parsed.releases):
+    if new is not None and not changelog.missing_sections(parsed, [str(new)]):
         problems.append(
             f"{name} already has a section for {new}: remove it or choose another --bump"
         )
@@ -235,7 +235,7 @@ def _check_released_section(
     no section is found, something (an unclosed code fence?) hides it, and rolling forward
     would ship the hidden history as this release's notes."""
     text, parsed = read
-    if any(s.version == version for s in parsed.releases):
+    if not changelog.missing_sections(parsed, [str(version)]):
         return
     if str(version) in text:
         problems.append(

@@ -1,0 +1,131 @@
+"""A section's notes: its body plus the link definitions it uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import mistletoe.block_token
+import mistletoe.span_token
+
+from release.core.changelog.model import Changelog, Extracted, Section, normalize_label
+from release.core.changelog.parse import parse
+from release.core.changelog.scan import Root, block_token, span_token, using_mistletoe
+from release.errors import ChangelogError
+
+_CODE = (
+    mistletoe.block_token.CodeFence, mistletoe.block_token.BlockCode,
+    mistletoe.span_token.InlineCode, mistletoe.block_token.HtmlBlock, mistletoe.span_token.HtmlSpan,
+)
+
+
+def _walk(tokens: Sequence[Any]) -> Iterator[Any]:
+    for item in tokens:
+        yield item
+        children = getattr(item, "children", None)
+        if children:
+            yield from _walk(list(children))
+
+
+def _plain(item: Any) -> str:
+    content = getattr(item, "content", None)
+    if isinstance(content, str) and not getattr(item, "children", None):
+        return content
+    return "".join(_plain(child) for child in getattr(item, "children", None) or ())
+
+
+def definitions(changelog: Changelog) -> dict[str, tuple[str, str]]:
+    """The file's link definitions as mistletoe holds them, for `tokenize`."""
+    return {key: (ref.dest, ref.title) for key, ref in changelog._refs.items()}
+
+
+def tokenize(body: str, defined: dict[str, tuple[str, str]]) -> list[Any]:
+    """`body` parsed by mistletoe, its references resolved against `defined` (the whole file's
+    definitions: shared, not copied, so checking every section stays linear)."""
+    root = Root()
+    root.footnotes = defined
+    lines = body.replace("\r\n", "\n").splitlines(keepends=True)
+    with using_mistletoe(root):
+        tokens: list[Any] = block_token.tokenize(
+            [ln if ln.endswith("\n") else ln + "\n" for ln in lines]
+        )
+    return tokens
+
+
+def prose(tokens: Sequence[Any]) -> Iterator[str]:
+    """The plain text of `tokens`, code and raw HTML left out."""
+    for item in tokens:
+        if isinstance(item, _CODE):
+            continue
+        if isinstance(item, span_token.RawText):
+            yield str(item.content)
+        children = getattr(item, "children", None)
+        if children:
+            yield from prose(list(children))
+
+
+def _used(body: str, changelog: Changelog) -> list[str]:
+    """Keys of the definitions that reference links in `body` resolve to."""
+    tokens = tokenize(body, definitions(changelog))
+    keys: list[str] = []
+    by_target: dict[tuple[str, str], list[str]] = {}
+    for key, ref in changelog._refs.items():
+        by_target.setdefault((ref.dest, ref.title), []).append(key)
+    for item in _walk(tokens):
+        kind = getattr(item, "dest_type", None)
+        if not isinstance(item, span_token.Link | span_token.Image) or kind not in (
+            "full", "collapsed", "shortcut"
+        ):
+            continue
+        label = item.label if kind == "full" else _plain(item)
+        key = normalize_label(label) if label else ""
+        if key in changelog._refs:
+            keys.append(key)
+        else:  # link text with markup: fall back to the definition it resolved to
+            target = str(getattr(item, "target", None) or getattr(item, "src", ""))
+            keys.extend(by_target.get((target, str(item.title)), []))
+    return keys
+
+
+def notes(changelog: Changelog, section: Section) -> str:
+    """The section's body plus the link definitions it uses that live elsewhere in the file,
+    so it renders the same on its own (a GitHub Release page)."""
+    body = section.body
+    if not body or "[" not in body:
+        return body
+    wanted = set(_used(body, changelog))
+    extra: list[str] = []
+    for ref in changelog.link_refs:
+        if ref.key not in wanted or changelog._refs.get(ref.key) is not ref:
+            continue
+        if ref.line is not None and section.body_start <= ref.start < section.body_end:
+            continue  # defined in the body itself
+        if ref.line is not None:
+            extra.append(changelog.text[ref.start : ref.end].rstrip("\r\n"))
+        else:
+            title = f' "{ref.title}"' if ref.title else ""
+            extra.append(f"[{ref.label}]: {ref.dest}{title}")
+    if not extra:
+        return body
+    eol = changelog.eol
+    return body + eol + eol + eol.join(extra)
+
+
+def extract(
+    text: str, query: str, *, allow_empty: bool = False, include_prereleases: bool = False
+) -> Extracted:
+    """The section `query` names (see `Changelog.find`), with its notes as the body."""
+    changelog = parse(text)
+    section = changelog.find(query, include_prereleases=include_prereleases)
+    if not section.body.strip() and not allow_empty:
+        raise ChangelogError(
+            f"the changelog section for {section.name} (line {section.line}) is empty: "
+            "write its notes under the heading (or allow an empty section: --allow-empty)"
+        )
+    return Extracted(
+        version=section.version,
+        date=section.date,
+        title=section.title,
+        body=notes(changelog, section),
+        url=section.url,
+    )

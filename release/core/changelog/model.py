@@ -1,0 +1,190 @@
+"""The changelog's values: sections, link definitions, heading styles."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+import mistletoe.core_tokens
+
+from release.core.changelog import versions
+from release.core.changelog.heading import UNRELEASED
+from release.core.tagformat import format_of
+from release.errors import ChangelogError
+
+
+def normalize_label(label: str) -> str:
+    """A link label as CommonMark compares them (case and inner whitespace folded)."""
+    return str(mistletoe.core_tokens.normalize_label(label))  # type: ignore[no-untyped-call]
+
+
+VERSION_QUERY = re.compile(versions.VERSION, re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class HeadingStyle:
+    """How a release heading is written, so a new one can be written the same way."""
+
+    level: int = 2
+    template: str = "[{version}] - {date}"  # see heading.Title.template
+    setext: str = ""  # the underline of a setext heading (`=====`), else ""
+
+    def render(self, version: str, date: str, url: str | None, eol: str = "\n") -> str:
+        """The heading for `version`, its underline included (no final line ending)."""
+        text = self.template
+        if url is None:  # `[{version}]({url})` without a known URL: `[{version}]`
+            text = text.replace("]({url})", "]").replace("{url}", "")
+        text = text.format(version=version, date=date, url=url or "")
+        if self.setext:
+            return text + eol + self.setext[0] * max(len(self.setext), len(text))
+        return "#" * self.level + " " + text
+
+    @property
+    def dated(self) -> bool:
+        return "{date}" in self.template
+
+    def shape(self) -> tuple[int, bool, str]:
+        """What must agree for two headings to be in one style (the date aside)."""
+        return (self.level, bool(self.setext), self.template)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One release (or [Unreleased]) section. Offsets index `Changelog.text`."""
+
+    version: str | None  # as written, without a leading `v`; None for [Unreleased]
+    date: str | None
+    title: str  # heading text without the `#`s (or the setext underline)
+    body: str  # exact text as written, no heading, no surrounding blank lines
+    url: str | None  # link in the heading, if any
+    line: int = 0  # 1-based line of the heading
+    start: int = 0  # offset of the heading line
+    heading_end: int = 0  # offset just after the heading (and its line ending)
+    body_start: int = 0
+    body_end: int = 0
+    end: int = 0  # where the section's region ends (next heading, trailing definitions, EOF)
+    style: HeadingStyle | None = None
+    label: str | None = None  # the `[...]` text of a reference-style heading, for link lookups
+    level: int = 2
+    setext: bool = False
+    nested: bool = False  # a patch written inside its minor's section (`### 5.0.1` in `## 5.0`)
+
+    @property
+    def name(self) -> str:
+        return "Unreleased" if self.version is None else self.version
+
+    @property
+    def prerelease(self) -> bool:
+        return self.version is not None and versions.is_prerelease(self.version)
+
+
+@dataclass(frozen=True)
+class LinkRef:
+    """A link reference definition, `[label]: dest "title"`."""
+
+    label: str  # as written
+    dest: str
+    title: str = ""
+    line: int | None = None  # 1-based; None for one nested inside a list or quote
+    start: int = -1  # offsets of its source text in `Changelog.text` (top-level ones only)
+    end: int = -1  # just after its last line ending
+
+    @functools.cached_property
+    def key(self) -> str:
+        return normalize_label(self.label)
+
+
+@dataclass(frozen=True)
+class Changelog:
+    text: str
+    sections: tuple[Section, ...]
+    link_refs: tuple[LinkRef, ...]
+    eol: str = "\n"
+    _refs: dict[str, LinkRef] = field(default_factory=dict, repr=False, compare=False)
+    # (line, level, text) of the headings that are no release heading
+    _others: tuple[tuple[int, int, str], ...] = field(default=(), repr=False, compare=False)
+    # A code fence or HTML block that never closes, and the release-like headings it hides
+    _unclosed: tuple[int, tuple[int, ...]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def unreleased(self) -> Section | None:
+        return next((s for s in self.sections if s.version is None), None)
+
+    @property
+    def releases(self) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if s.version is not None)
+
+    def ref(self, label: str) -> LinkRef | None:
+        """The definition for `label` (case- and whitespace-insensitive, first one wins)."""
+        return self._refs.get(normalize_label(label))
+
+    def find(self, query: str, *, include_prereleases: bool = False) -> Section:
+        """The section for `v1.2.3`, `1.2.3`, `refs/tags/v1.2.3`, `Unreleased` or `latest` (the
+        topmost final release; with `include_prereleases`, the topmost release). A version is
+        found in any spelling of it (`2.0` by `2.0.0`, `1.2.0rc1` by `1.2.0-rc.1`) when only one
+        section has it."""
+        wanted = query.strip().removeprefix("refs/tags/")
+        if wanted.lower() == "latest":
+            found = [s for s in self.releases if include_prereleases or not s.prerelease]
+            if not found:
+                kind = "released version" if include_prereleases else "final release"
+                raise ChangelogError(
+                    f"the changelog has no {kind} yet ({self._known()}): "
+                    "ask for Unreleased or a version, or release first"
+                )
+            return found[0]
+        if UNRELEASED.match(wanted):
+            found = [s for s in self.sections if s.version is None]
+            name = "[Unreleased]"
+        else:
+            written = wanted[1:] if wanted[:1] in "vV" else wanted
+            fmt = format_of(wanted)  # a tag in another format: `pkg-v1.2.3`
+            if VERSION_QUERY.fullmatch(written) is None and fmt is not None:
+                written = wanted[len(fmt.prefix) :]
+            if VERSION_QUERY.fullmatch(written) is None:
+                raise ChangelogError(
+                    f"{query!r} is not a version: ask for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, "
+                    "Unreleased or latest"
+                )
+            name = written
+            found = [s for s in self.releases if (s.version or "").lower() == written.lower()]
+            if not found:
+                wanted_key = versions.key(written)
+                found = [s for s in self.releases if versions.key(s.version or "") == wanted_key]
+        if not found:
+            raise ChangelogError(f"no section for {name}; {self._known()}")
+        if len(found) > 1:
+            if len({s.name for s in found}) == 1:
+                lines = "lines " + ", ".join(str(s.line) for s in found)
+            else:
+                lines = ", ".join(f"{s.name} on line {s.line}" for s in found)
+            raise ChangelogError(
+                f"the changelog has {len(found)} sections for {name} ({lines}): "
+                "merge them into one"
+            )
+        return found[0]
+
+    def _known(self, limit: int = 10) -> str:
+        names = [s.name for s in self.sections]
+        if not names:
+            return "it has no version sections (`## [X.Y.Z] - YYYY-MM-DD`) at all"
+        shown = ", ".join(names[:limit])
+        more = f", ... ({len(names)} sections in all)" if len(names) > limit else ""
+        return f"sections that exist: {shown}{more}"
+
+
+@dataclass(frozen=True)
+class Extracted:
+    version: str | None
+    date: str | None
+    title: str
+    body: str  # notes(): the body plus the link definitions it uses
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Rolled:
+    text: str
+    warnings: tuple[str, ...]
+

@@ -1,0 +1,260 @@
+"""Reading a changelog: its version sections and link definitions, in file order."""
+
+from __future__ import annotations
+
+import collections
+import re
+from dataclasses import dataclass
+
+from release.core.changelog import versions
+from release.core.changelog.heading import Title, product_prefix, read_title
+from release.core.changelog.model import (
+    Changelog,
+    HeadingStyle,
+    LinkRef,
+    Section,
+    normalize_label,
+)
+from release.core.changelog.scan import (
+    HeadingLine,
+    Lines,
+    Root,
+    Scan,
+    scan_lines,
+    span_token,
+    using_mistletoe,
+)
+from release.errors import ChangelogError
+
+
+def _heading_url(content: str, refs: dict[str, LinkRef], label: str | None) -> str | None:
+    if "](" in content or "][" in content:
+        for child in span_token.tokenize_inner(content):
+            if isinstance(child, span_token.Link):
+                return str(child.target)
+    if label:
+        found = refs.get(normalize_label(label))
+        if found is not None:
+            return found.dest
+    return None
+
+
+_NOT_MARKDOWN = {
+    ".rst": "reStructuredText", ".txt": "plain text", ".adoc": "AsciiDoc", ".asciidoc": "AsciiDoc",
+    ".org": "Org", ".textile": "Textile", ".rdoc": "RDoc", ".html": "HTML",
+}
+
+
+def require_markdown(name: str) -> None:
+    """Refuse a changelog file that is not Markdown (`CHANGES.rst`), by its name."""
+    suffix = name[name.rfind(".") :].lower() if "." in name else ""
+    kind = _NOT_MARKDOWN.get(suffix)
+    if kind is not None:
+        raise ChangelogError(
+            f"{name} is {kind}, not Markdown: keep the changelog as Markdown (CHANGELOG.md), "
+            "or point at a Markdown one with --changelog PATH ([tool.release] changelog)"
+        )
+
+
+def parse(text: str) -> Changelog:
+    """The changelog's version sections and link definitions, in file order."""
+    lines = Lines.split(text)
+    root = Root()
+    with using_mistletoe(root):
+        scan = scan_lines(lines)
+        refs = _link_refs(lines, scan, root)
+        by_key: dict[str, LinkRef] = {}
+        for ref in refs:
+            by_key.setdefault(ref.key, ref)
+        sections, others = _sections(lines, scan, by_key)
+    return Changelog(
+        text, tuple(sections), tuple(refs), lines.eol, by_key, tuple(others),
+        _unclosed(lines, scan.unclosed),
+    )
+
+
+_ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
+
+
+def _unclosed(lines: Lines, opened: int | None) -> tuple[int, tuple[int, ...]] | None:
+    """A fence or HTML comment that runs to the end of the file, with the lines that would be
+    release headings if it were closed."""
+    if opened is None:
+        return None
+    first = lines.plines[opened]
+    fence = _FENCE.match(first)
+    rest = lines.plines[opened + 1 :]
+    if fence is not None:
+        mark = fence["fence"]
+        closing = re.compile(rf"^ {{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
+        if any(closing.match(line) for line in rest):
+            return None
+    elif first.lstrip().startswith("<!--"):
+        if "-->" in first[first.index("<!--") + 4 :] or any("-->" in line for line in rest):
+            return None
+    else:
+        return None
+    hidden = tuple(
+        opened + 2 + n for n, line in enumerate(rest)
+        if (atx := _ATX.match(line)) and read_title(atx["text"]) is not None
+    )
+    return (opened + 1, hidden) if hidden else None
+
+
+def _unescape(text: str) -> str:
+    # What mistletoe does to a destination or title; skipped when there is nothing to do.
+    if "\\" in text or "&" in text:
+        return str(span_token.EscapeSequence.strip(text))
+    return text
+
+
+def _link_refs(lines: Lines, scan: Scan, root: Root) -> list[LinkRef]:
+    refs: list[LinkRef] = []
+    placed: set[str] = set()
+    for first, last, match in sorted(scan.refs, key=lambda r: r[0]):
+        label, dest, title = match[0], match[1], match[2]
+        start = lines.offsets[first]
+        end = lines.offsets[min(last, len(lines))]
+        dest, title = _unescape(dest.strip()), _unescape(title)
+        refs.append(LinkRef(label, dest, title, first + 1, start, end))
+        placed.add(normalize_label(label))
+    for key, (dest, title) in root.footnotes.items():
+        if key not in placed:  # defined inside a list item or a quote
+            refs.append(LinkRef(key, dest, title))
+    return refs
+
+
+def _region_end(lines: Lines, scan: Scan, top: int, stop: int) -> int:
+    """Where a section's own text ends: before the link definitions (and the HTML comments
+    among them, `<!-- links -->`) that trail it, as they do at the bottom of the file."""
+    trailing, comments = scan.trailing, scan.comment_ends
+    end = cut = stop
+    while end > top:
+        while end > top and not lines.plines[end - 1].strip():
+            end -= 1
+        if end in trailing:
+            end = cut = trailing[end]
+        elif end in comments and cut != stop:
+            end = cut = comments[end]
+        else:
+            break
+    return cut
+
+
+@dataclass(frozen=True)
+class _Release:
+    """A heading that names a version (or is [Unreleased]), and where its section stops."""
+
+    head: HeadingLine
+    title: Title
+    nested: bool = False
+
+
+def _releases(
+    heads: list[HeadingLine],
+) -> tuple[dict[int, _Release], list[tuple[int, int, str]]]:
+    """The release headings by position in `heads`, and the headings that name no version.
+
+    A version heading under a lower-level version heading whose version it extends (`### 5.0.1`
+    under `## 5.0`) is nested: a part of its parent's section that can still be asked for. One
+    that repeats its parent's version (`### 1.9.0 Changes` under `## 1.9.0`) is no release.
+    """
+    product = product_prefix(h.content for h in heads if h.level <= 2)
+    found: dict[int, _Release] = {}
+    others: list[tuple[int, int, str]] = []
+    above: list[int] = []  # positions of the open headings, lowest level first
+    for n, head in enumerate(heads):
+        while above and heads[above[-1]].level >= head.level:
+            above.pop()
+        parent = found.get(above[-1]) if above else None
+        above.append(n)
+        title = read_title(head.content, product) if head.level <= 3 else None
+        if title is None:
+            others.append((head.index + 1, head.level, head.content))
+            continue
+        nested = False
+        if title.version is not None and parent is not None and parent.title.version:
+            if title.version.lower() == parent.title.version.lower():
+                continue
+            mine = versions.release_numbers(title.version)
+            theirs = versions.release_numbers(parent.title.version)
+            nested = mine[: len(theirs)] == theirs
+        found[n] = _Release(head, title, nested)
+    return found, others
+
+
+def _stop(heads: list[HeadingLine], found: dict[int, _Release], n: int, usual: int) -> int:
+    """Position in `heads` of the heading that ends release `n` (len(heads): the end).
+
+    A nested release ends at the next heading of its level or above. Any other ends at the next
+    release heading, or at a heading above the usual release level (a title, `## Older
+    releases` above `###` releases). A heading at the release's own (usual) level that names no
+    version is part of the release (`## Fixed` typed for `### Fixed`) when a release follows;
+    with none after it, it is a trailer (`## Links`) and ends the last release.
+    """
+    release = found[n]
+    level = release.head.level
+    if release.nested:
+        return next((m for m in range(n + 1, len(heads)) if heads[m].level <= level), len(heads))
+    limit = min(level, usual)
+    pending: int | None = None  # a same-level heading that ends it unless a release follows
+    for m in range(n + 1, len(heads)):
+        other = found.get(m)
+        if other is not None and not other.nested:
+            return m
+        if other is not None:
+            continue
+        if heads[m].level < limit or (heads[m].level == limit and level != usual):
+            return pending if pending is not None else m
+        if heads[m].level == limit and pending is None:
+            pending = m
+    return pending if pending is not None else len(heads)
+
+
+def _sections(
+    lines: Lines, scan: Scan, refs: dict[str, LinkRef]
+) -> tuple[list[Section], list[tuple[int, int, str]]]:
+    heads = scan.headings
+    found, others = _releases(heads)
+    levels = collections.Counter(
+        r.head.level for r in found.values() if not r.nested and r.title.version is not None
+    )
+    usual = min((lv for lv, c in levels.items() if c == max(levels.values())), default=2)
+    sections: list[Section] = []
+    for n, release in found.items():
+        head, title = release.head, release.title
+        m = _stop(heads, found, n, usual)
+        stop = heads[m].index if m < len(heads) else len(lines)
+        top = min(head.index + head.lines, stop)
+        cut = _region_end(lines, scan, top, stop)
+        first = top
+        while first < cut and not lines.plines[first].strip():
+            first += 1
+        last = cut
+        while last > first and not lines.plines[last - 1].strip():
+            last -= 1
+        body_start = lines.offsets[first]
+        body_end = lines.content_end(last - 1) if last > first else body_start
+        underline = lines.plines[head.index + head.lines - 1].strip() if head.setext else ""
+        sections.append(
+            Section(
+                version=title.version,
+                date=title.date,
+                title=head.content,
+                body=lines.text[body_start:body_end],
+                url=title.url or _heading_url(head.content, refs, title.label),
+                line=head.index + 1,
+                start=lines.offsets[head.index],
+                heading_end=lines.offsets[top],
+                body_start=body_start,
+                body_end=body_end,
+                end=lines.offsets[cut],
+                style=HeadingStyle(head.level, title.template, underline),
+                label=title.label,
+                level=head.level,
+                setext=head.setext,
+                nested=release.nested,
+            )
+        )
+    return sections, others

@@ -1,0 +1,304 @@
+"""Rolling [Unreleased] (or given notes) forward into a new version section, in the file's own
+style: the heading level and shape of its releases (a patch like its patches where
+conventional-changelog writes minors at `#` and patches at `##`), its date format, its link kind
+(`/compare/`, `/releases/tag/`, `/tree/`) and head reference (`...main`), tags in the project's
+tag format."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from release.core.changelog import versions
+from release.core.changelog.heading import restyle_date
+from release.core.changelog.model import (
+    VERSION_QUERY,
+    Changelog,
+    HeadingStyle,
+    Rolled,
+    Section,
+    normalize_label,
+)
+from release.core.changelog.parse import parse
+from release.core.changelog.scan import scan_text
+from release.errors import ChangelogError
+
+_REPO_BASE = re.compile(r"^(?P<base>.+?)/(?:compare|releases/tag|tree|commits?|tags?)/")
+_KIND = re.compile(r"/(?P<kind>compare|releases/tag|tree|commits?|tags?)/(?P<ref>[^\s)]*)$")
+_HEAD_REF = re.compile(r"/compare/(?P<from>[^\s)]+?)\.\.\.(?P<head>[^\s)/.][^\s)]*)$")
+_INLINE_HEAD = re.compile(r"(?P<keep>\]\([^)\s]*/compare/)[^)\s]*?(?P<head>\.\.\.[^)\s]+)\)")
+_MARKERS = re.compile(r"\s*(?:\[yanked\]|\(yanked\)|\(unreleased\)|\[unreleased\])", re.IGNORECASE)
+DEFAULT_STYLE = HeadingStyle()  # Keep a Changelog, for a file with no release yet
+
+
+@dataclass(frozen=True)
+class _Links:
+    """How the file links its releases."""
+
+    base: str | None  # https://github.com/o/r
+    kind: str  # "compare", "releases/tag", "tree", ...
+    head: str  # what [Unreleased] compares to: HEAD, main, master
+
+    def release(self, tag: str, previous: str | None) -> str | None:
+        if self.base is None:
+            return None
+        if self.kind == "compare" and previous is not None:
+            return f"{self.base}/compare/{previous}...{tag}"
+        kind = "releases/tag" if self.kind == "compare" else self.kind
+        return f"{self.base}/{kind}/{tag}"
+
+
+def _links(changelog: Changelog, newest: Section | None, repo_url: str | None) -> _Links:
+    ours = changelog.ref("unreleased")
+    dests = [ref.dest for ref in (ours, *changelog.link_refs) if ref]
+    dests = [s.url for s in changelog.sections if s.url] + dests
+    base = repo_url.strip().removesuffix("/").removesuffix(".git") if repo_url else None
+    for dest in dests:
+        found = _REPO_BASE.match(dest)
+        if found and base is None:
+            base = found["base"]
+    kind = "compare"
+    sample = newest.url if newest is not None and newest.url else None
+    if sample is None and newest is not None and newest.version is not None:
+        ref = changelog.ref(newest.label or newest.version)
+        sample = ref.dest if ref is not None else None
+    # The first release links its tag (there is nothing to compare it with): it says nothing
+    # about how the file links the releases after it.
+    first = newest is not None and newest is changelog.releases[-1]
+    if sample and (found := _KIND.search(sample)) and not (first and found["kind"] != "tree"):
+        kind = found["kind"]
+    head = "HEAD"
+    unreleased = changelog.unreleased
+    for target in (ours.dest if ours else None, unreleased.url if unreleased else None):
+        if target and (compared := _HEAD_REF.search(target)):
+            head = compared["head"]
+    return _Links(base, kind, head)
+
+
+def _unreleased(changelog: Changelog, name: str, notes: str | None) -> Section | None:
+    """The [Unreleased] section to roll (None: a file without one, given notes); refuses what
+    cannot be rolled."""
+    found = [s for s in changelog.sections if s.version is None]
+    if len(found) > 1:
+        lines = ", ".join(str(s.line) for s in found)
+        raise ChangelogError(
+            f"the changelog has {len(found)} [Unreleased] sections (lines {lines}): keep one"
+        )
+    if not found and notes is None:
+        raise ChangelogError(
+            "the changelog has no [Unreleased] section and no notes were given: add "
+            "`## [Unreleased]` above the newest version, with the notes for this release under it"
+        )
+    wanted = versions.key(name)
+    same = [s for s in changelog.releases if versions.key(s.version or "") == wanted]
+    if same:
+        raise ChangelogError(
+            f"the changelog already has a section for {name} (line {same[0].line}): "
+            "that version was released; bump to a new one (or remove the section)"
+        )
+    return found[0] if found else None
+
+
+def _previous(releases: tuple[Section, ...], given: object | None) -> str | None:
+    """The release before the new one, as the file writes it (so its tag is the one made
+    then): `given`, else the highest final release."""
+    if given is None:
+        finals = [versions.pep440(s.version or "") for s in releases if not s.prerelease]
+        known = [v for v in finals if v is not None]
+        if not known:
+            return None
+        given = max(known)
+    prior = versions.key(str(given))
+    return next(
+        (s.version for s in releases if s.version and versions.key(s.version) == prior),
+        str(given),
+    )
+
+
+def _patch(version: str) -> bool:
+    return any(versions.release_numbers(version)[2:])
+
+
+def _model(releases: tuple[Section, ...], version: str) -> Section | None:
+    """The release the new heading is written like: the newest, unless the file puts patches and
+    minors at different levels (conventional-changelog's `#` minors, `##` patches): then the
+    newest of the new version's kind."""
+    ours = [s for s in releases if not s.nested and s.style is not None]
+    if not ours:
+        return None
+    same = [s for s in ours if _patch(s.version or "") == _patch(version)]
+    return same[0] if same and same[0].level != ours[0].level else ours[0]
+
+
+def _clean_notes(notes: str, eol: str, level: int) -> str:
+    lines = notes.replace("\r\n", "\n").split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    body = eol.join(lines)
+    if any(h.level <= level for h in scan_text(body).headings):
+        raise ChangelogError(
+            f"the notes contain a heading of level {level} or above, which would split the "
+            f"changelog section: use `{'#' * (level + 1)}` headings in notes"
+        )
+    return body
+
+
+@dataclass(frozen=True)
+class _Edit:
+    start: int
+    end: int
+    text: str
+
+
+def roll_forward(
+    text: str,
+    version: object,
+    date: str,
+    *,
+    notes: str | None = None,
+    repo_url: str | None = None,
+    previous: object | None = None,
+    tag_format: str = "v{version}",
+) -> Rolled:
+    """`text` with [Unreleased] (or `notes`) moved into a new section for `version` (anything
+    whose str() is the version), dated `date` (YYYY-MM-DD, written in the file's own date
+    format), in the file's heading style, with a fresh empty [Unreleased] when the file keeps
+    one, and its compare links kept current (tags as `tag_format` names them). Refuses a
+    version that has a section already."""
+    changelog = parse(text)
+    eol = changelog.eol
+    name = str(version)
+    unreleased = _unreleased(changelog, name, notes)
+    releases = changelog.releases
+    model = _model(releases, name)
+    style = model.style if model is not None and model.style is not None else DEFAULT_STYLE
+    body = unreleased.body if notes is None and unreleased else _clean_notes(notes or "", eol,
+                                                                            style.level)
+    if not body.strip():
+        line = unreleased.line if unreleased else 0
+        raise ChangelogError(
+            f"nothing to release: [Unreleased] (line {line}) is empty and no notes "
+            "were given: write the notes under it"
+        )
+    warnings: list[str] = []
+    links = _links(changelog, model, repo_url)
+    tag = tag_format.format(version=name)
+    prior = _previous(releases, previous)
+    before = tag_format.format(version=prior) if prior is not None else None
+    url = links.release(tag, before)
+    written = restyle_date(date, model.date if model is not None else None)
+    template = _MARKERS.sub("", style.template)
+    if "{date}" not in template and model is None:
+        template = DEFAULT_STYLE.template
+    heading = HeadingStyle(style.level, template, style.setext).render(name, written, url, eol)
+    warnings += _mixed(releases, model, template, heading)
+    if "{url}" in template and url is None:
+        warnings.append(f"`{heading}` has no link: the repository URL is not known")
+    section = heading + eol + eol + body + eol
+    edits: list[_Edit] = []
+    if unreleased is not None:
+        heading_line = text[unreleased.start : unreleased.heading_end]
+        if links.base is not None:  # `## [Unreleased](.../compare/vA...HEAD)` moves on too
+            heading_line = _INLINE_HEAD.sub(rf"\g<keep>{tag}\g<head>)", heading_line)
+        rest = text[unreleased.end :]
+        middle = _with_eol(heading_line, eol) + eol + section + (eol if rest else "")
+        edits.append(_Edit(unreleased.start, unreleased.end, middle))
+    else:
+        first = releases[0] if releases else None
+        at = first.start if first is not None else len(text)
+        edits.append(_Edit(at, at, section + (eol if first is not None else "")))
+    label = _label(model, name)
+    edits += _link_edits(
+        changelog, unreleased=unreleased, label=label, links=links, tag=tag, before=before,
+        warnings=warnings,
+    )
+    out = text
+    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
+        out = out[: edit.start] + edit.text + out[edit.end :]
+    return Rolled(out, tuple(warnings))
+
+
+def _mixed(
+    releases: tuple[Section, ...], model: Section | None, template: str, heading: str
+) -> list[str]:
+    """A warning when the releases at the new one's level are written in more than one way."""
+    if model is None:
+        return []
+    odd = next((
+        s for s in releases if s.style is not None and s.level == model.level
+        and _MARKERS.sub("", s.style.template) != template
+    ), None)
+    if odd is None:
+        return []
+    return [
+        f"the changelog mixes heading styles (`{model.title}` on line {model.line}, "
+        f"`{odd.title}` on line {odd.line}): writing `{heading.splitlines()[0]}` in the "
+        "newest one's style"
+    ]
+
+
+def _label(model: Section | None, name: str) -> str | None:
+    """The reference label the new heading uses (`[1.3.0]`, `[v1.3.0]`), if it is one."""
+    if model is None:
+        return name  # Keep a Changelog: `## [1.3.0] - date`
+    if not model.label or model.version is None:
+        return None
+    return model.label.replace(model.version, name)
+
+
+def _with_eol(text: str, eol: str) -> str:
+    return text if text.endswith(("\n", "\r")) else text + eol
+
+
+def _link_edits(
+    old: Changelog,
+    *,
+    unreleased: Section | None,
+    label: str | None,
+    links: _Links,
+    tag: str,
+    before: str | None,
+    warnings: list[str],
+) -> list[_Edit]:
+    """Edits that keep the definitions at the bottom current: [Unreleased] compares the new tag
+    with the head, and a reference-style heading gets its definition."""
+    placed = [
+        r for r in old.link_refs
+        if r.line is not None and old._refs.get(r.key) is r
+        and (unreleased is None or not unreleased.heading_end <= r.start < unreleased.end)
+    ]
+    ours = next((r for r in placed if r.key == "unreleased"), None)
+    version_refs = [r for r in placed if VERSION_QUERY.fullmatch(r.label.removeprefix("v"))]
+    if ours is None and not version_refs:
+        return []
+    if links.base is None:
+        warnings.append(
+            "compare links not updated: the repository URL is not in the changelog; "
+            "pass the remote's URL"
+        )
+        return []
+    eol = old.eol
+    target = links.release(tag, before)
+    new_ref = f"[{label}]: {target}" if label else None
+    edits: list[_Edit] = []
+    stale = next((r for r in placed if label and r.key == normalize_label(label)), None)
+    if new_ref and stale is not None:
+        warnings.append(f"replaced the link definition [{stale.label}] on line {stale.line}")
+    if ours is not None:
+        source = old.text[ours.start : ours.end]
+        line_end = source[len(source.rstrip("\r\n")) :]
+        replacement = f"[{ours.label}]: {links.base}/compare/{tag}...{links.head}" + (
+            line_end or eol
+        )
+        if new_ref:
+            replacement += new_ref + (line_end or "")
+            if stale is not None:
+                edits.append(_Edit(stale.start, stale.end, ""))
+        edits.append(_Edit(ours.start, ours.end, replacement))
+    elif new_ref and stale is not None:
+        edits.append(_Edit(stale.start, stale.end, new_ref + eol))
+    elif new_ref:
+        edits.append(_Edit(version_refs[0].start, version_refs[0].start, new_ref + eol))
+    return edits

@@ -1,0 +1,327 @@
+"""The fast scan: the headings and link definitions of a changelog, read by mistletoe only where
+needed.
+
+mistletoe decides what is Markdown structure (ATX headings, fenced code, HTML blocks, lists, link
+reference definitions); this module only decides which regions mistletoe must look at. A column-0
+ATX heading closes every open block except a top-level fenced code block or HTML block, so a
+region holding none of the lines that could open one (or a definition, or a setext underline)
+needs no parse: its next heading is a heading. Everything else is parsed by mistletoe's block
+tokenizer (span parsing only for the few headings and bodies that need it). That keeps a 5 MB
+changelog well under a second without writing a Markdown parser.
+
+Bodies are slices of the original text: line endings (CRLF), a BOM, trailing whitespace, bullets
+and wrapping stay exactly as written.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import mistletoe.block_token
+import mistletoe.block_tokenizer
+import mistletoe.span_token
+import mistletoe.token
+
+# mistletoe's functions carry no annotations; it is used through these names only.
+block_token: Any = mistletoe.block_token
+block_tokenizer: Any = mistletoe.block_tokenizer
+span_token: Any = mistletoe.span_token
+token: Any = mistletoe.token
+
+
+# `candidate`: a line that may be an ATX heading (mistletoe confirms each one).
+# `suspicious`: a line after which a later heading may not be one, or which holds something we
+# need (a definition, even in a list item; a setext underline): the region holding one is
+# parsed by mistletoe.
+# Matched after a "\n" rather than at `^`: a literal first character lets `re` skip ahead fast.
+_LINES_OF_NOTE = re.compile(
+    r"\n(?:(?P<candidate> {0,3}#{1,6}(?=[ \t\n]))"
+    r"|(?P<suspicious>[ \t>]*(?:```|~~~|<|\[|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]*\]:)"
+    r"| {0,3}(?:=+|-+)[ \t]*(?=\n)))"
+)
+_OTHER_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+@dataclass(frozen=True)
+class Lines:
+    text: str
+    offsets: list[int]  # offsets[i]: where line i starts in `text`; offsets[-1] == len(text)
+    plines: list[str]  # what mistletoe reads: no BOM, LF endings, every line ends with "\n"
+    ptext: str  # "".join(plines)
+    poffsets: list[int]
+    eol: str
+
+    @classmethod
+    def split(cls, text: str) -> Lines:
+        body = text.removeprefix("\ufeff")
+        bom = len(text) - len(body)
+        crlf = body.count("\r\n")
+        normal = body.replace("\r\n", "\n") if crlf else body
+        ptext = normal if normal.endswith("\n") or not normal else normal + "\n"
+        if any(char in ptext for char in _OTHER_BREAKS):  # str.splitlines splits at these too
+            plines = [p + "\n" for p in ptext.split("\n")[:-1]]
+        else:
+            plines = ptext.splitlines(keepends=True)
+        poffsets = list(itertools.accumulate(map(len, plines), initial=0))
+        if crlf:
+            parts = text.split("\n")
+            if parts[-1] == "":
+                parts.pop()
+            offsets = list(itertools.accumulate((len(p) + 1 for p in parts), initial=0))
+        elif bom:
+            offsets = [0, *(p + bom for p in poffsets[1:])]
+        else:
+            offsets = poffsets[:]
+        offsets[-1] = len(text)
+        eol = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+        return cls(text, offsets, plines, ptext, poffsets, eol)
+
+    def __len__(self) -> int:
+        return len(self.plines)
+
+    def line_of(self, poffset: int) -> int:
+        return bisect.bisect_right(self.poffsets, poffset) - 1
+
+    def content_end(self, index: int) -> int:
+        """Offset in `text` of the end of line `index`, before its line ending."""
+        end = self.offsets[index + 1]
+        line = self.text[self.offsets[index] : end]
+        return end - (len(line) - len(line.rstrip("\r\n")))
+
+
+class Root:
+    """What mistletoe expects as `token._root_node`: a holder of link definitions."""
+
+    def __init__(self, footnotes: dict[str, tuple[str, str]] | None = None) -> None:
+        self.footnotes: dict[str, tuple[str, str]] = dict(footnotes or {})
+
+
+_CHUNK = 16  # lines of link definitions handed to mistletoe at a time
+
+
+class _Definitions(block_token.Footnote):  # type: ignore[misc]
+    """mistletoe's link reference definitions, read at most `_CHUNK` lines at a time.
+
+    mistletoe matches a run of definitions with `string[offset:]` per definition, which is
+    quadratic: the 7,000 definitions at the bottom of a big changelog took seconds. Definitions
+    are line-based, so reading the run in windows finds the same ones (a window that ends inside
+    a definition backtracks to it, and the next window starts there).
+    """
+
+    @classmethod
+    def read(cls, lines: Any) -> Any:
+        start = lines.get_pos()
+        window = block_tokenizer.FileWrapper(lines.lines[start + 1 : start + 1 + _CHUNK])
+        result = super().read(window)
+        after = start + 1 + window.get_pos() + 1
+        if len(window.lines) == _CHUNK and after < len(lines.lines):
+            # A title can go on past the window (`[a]: /a` then `  "a title` ...): when what
+            # follows the run is neither a blank line nor another definition, read it whole.
+            following = lines.lines[after].lstrip()
+            if following and not following.startswith("["):
+                window = block_tokenizer.FileWrapper(lines.lines[start + 1 :])
+                result = super().read(window)
+        lines.set_pos(start + window.get_pos() + 1)
+        return _Matches(result, window.get_pos() + 1) if result else result
+
+
+class _Matches(list[Any]):
+    """The definitions one read found, and how many lines it took."""
+
+    def __init__(self, matches: list[Any], lines: int) -> None:
+        super().__init__(matches)
+        self.lines = lines
+
+
+@contextmanager
+def using_mistletoe(root: Root) -> Iterator[None]:
+    # HTML blocks (and comments) are off in mistletoe's default token set; a `## ` line inside
+    # `<!-- -->` must not become a heading. Restore mistletoe's global state afterwards.
+    blocks, spans = list(block_token._token_types), list(span_token._token_types)
+    for module, cls in ((block_token, block_token.HtmlBlock), (span_token, span_token.HtmlSpan)):
+        if cls not in module._token_types:
+            module.add_token(cls)
+    if block_token.Footnote in block_token._token_types:
+        at = block_token._token_types.index(block_token.Footnote)
+        block_token._token_types[at] = _Definitions
+    saved = token._root_node
+    token._root_node = root
+    try:
+        yield
+    finally:
+        token._root_node = saved
+        block_token._token_types[:] = blocks
+        span_token._token_types[:] = spans
+
+
+@dataclass(frozen=True)
+class HeadingLine:
+    index: int  # 0-based line of the heading (the underline's text line for setext)
+    level: int
+    content: str
+    lines: int = 1  # how many lines the heading takes
+
+    @property
+    def setext(self) -> bool:
+        return self.lines > 1
+
+
+_Buffer = Sequence[tuple[Any, Any, int]]  # mistletoe's parse buffer: (type, read result, line)
+
+
+@dataclass
+class Scan:
+    headings: list[HeadingLine] = field(default_factory=list)
+    refs: list[tuple[int, int, Any]] = field(default_factory=list)  # (first, last+1, match)
+    comments: list[tuple[int, int]] = field(default_factory=list)  # top-level HTML comments
+    unclosed: int | None = None  # a fence or HTML block that runs to the end, hiding headings
+
+    @functools.cached_property
+    def trailing(self) -> dict[int, int]:
+        """Line after a definition -> its first line."""
+        return {last: first for first, last, _ in self.refs}
+
+    @functools.cached_property
+    def comment_ends(self) -> dict[int, int]:
+        return {end: start for start, end in self.comments}
+
+
+def _collect(buffer: _Buffer, lines: Lines, scan: Scan, upto: int) -> None:
+    """Record headings, definitions and HTML comments from a block parse buffer."""
+    for token_type, result, line_number in buffer:
+        index = line_number - 1
+        if index >= upto:
+            continue
+        if token_type is block_token.Heading:
+            level, content, _closing = result
+            scan.headings.append(HeadingLine(index, level, content))
+        elif token_type is block_token.Paragraph and isinstance(result, block_token.SetextHeading):
+            if result.level <= 2:
+                # The underline is the first line (after the first) that reads as one.
+                count = 2
+                underline = block_token.Paragraph.is_setext_heading
+                while not underline(lines.plines[index + count - 1]):
+                    count += 1
+                content = " ".join(ln.strip() for ln in lines.plines[index : index + count - 1])
+                scan.headings.append(HeadingLine(index, result.level, content, count))
+        elif token_type is _Definitions:
+            _spans(index, result, lines, scan)
+        elif token_type is block_token.HtmlBlock and lines.plines[index].lstrip()[:4] == "<!--":
+            scan.comments.append((index, index + len(result)))
+
+
+def _spans(index: int, matches: Sequence[Any], lines: Lines, scan: Scan) -> None:
+    if getattr(matches, "lines", None) == len(matches):  # one line each, the usual case
+        scan.refs.extend((index + n, index + n + 1, match) for n, match in enumerate(matches))
+        return
+    # mistletoe reports the definitions of a block, not where each one is: re-run its matcher
+    # over the block's lines to get each definition's line range.
+    end = index
+    while end < min(len(lines), index + _CHUNK) and lines.plines[end].strip():
+        end += 1
+    string = "".join(lines.plines[index:end])
+    offset, first = 0, index
+    for match in matches:
+        found = block_token.Footnote.match_reference(string, offset)
+        if found is None:
+            break
+        new_offset = found[0]
+        last = first + string.count("\n", offset, new_offset)
+        scan.refs.append((first, last, match))
+        offset, first = new_offset, last
+
+
+def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
+    buffer: list[tuple[Any, Any, int]] = block_tokenizer.tokenize_block(
+        lines.plines[lo:hi], block_token._token_types, start_line=lo + 1
+    )
+    return buffer
+
+
+def _read_one(lines: Lines, index: int) -> int:
+    """Read the one top-level block starting at `index` (all of the input available); return
+    the index of the line after it."""
+    wrapper = block_tokenizer.FileWrapper(lines.plines)
+    wrapper.set_pos(index - 1)
+    line = lines.plines[index]
+    for token_type in block_token._token_types:
+        if token_type.start(line):
+            pos = wrapper.get_pos()
+            if token_type.read(wrapper) is not None:
+                break
+            wrapper.set_pos(pos)
+    else:
+        next(wrapper)
+    return max(int(wrapper.get_pos()) + 1, index + 1)
+
+
+def _restart(lines: Lines, fresh: int, upto: int) -> int:
+    """The last line in [fresh, upto] where mistletoe can start reading as if at the top.
+
+    `fresh` is one, and so is a column-0 line after a blank line, when nothing in between can
+    open a fence or an HTML block (the caller knows): the blank line closed every paragraph, and
+    a column-0 line closes any list item or quote, or starts a new item that parses the same.
+    """
+    plines = lines.plines
+    for index in range(upto, fresh, -1):
+        if plines[index][0] not in " \t\n" and not plines[index - 1].strip():
+            return index
+    return fresh
+
+
+def scan_lines(lines: Lines) -> Scan:
+    scan = Scan()
+    candidates: list[int] = []
+    suspicious: list[int] = []
+    for match in _LINES_OF_NOTE.finditer("\n" + lines.ptext):  # match.start(): a line's offset
+        found = candidates if match.lastgroup == "candidate" else suspicious
+        found.append(lines.line_of(match.start()))
+    fresh = 0  # a line where no block is open
+    i = 0
+    while i < len(candidates):
+        cand = candidates[i]
+        if cand < fresh:
+            i += 1
+            continue
+        line = lines.plines[cand]
+        clean = bisect.bisect_left(suspicious, fresh) == bisect.bisect_left(suspicious, cand)
+        if line[0] == "#" and clean and block_token.Heading.start(line):
+            # Nothing in [fresh, cand) can hold a column-0 line open: it is a heading.
+            heading = block_token.Heading
+            scan.headings.append(HeadingLine(cand, heading.level, heading.content))
+            fresh = cand + 1
+            i += 1
+            continue
+        first = suspicious[bisect.bisect_left(suspicious, fresh)] if not clean else cand
+        buffer = _parse_block(lines, _restart(lines, fresh, min(first, cand)), cand + 1)
+        last = buffer[-1] if buffer else None
+        if last is not None and last[0] is block_token.Heading and last[2] == cand + 1:
+            _collect(buffer, lines, scan, len(lines))
+            fresh = cand + 1
+            i += 1
+            continue
+        # The candidate sits inside the last block (a fence, an HTML block, a list item):
+        # read that block again with the whole input to see where it really ends.
+        opened = last[2] - 1 if last is not None else fresh
+        _collect(buffer, lines, scan, opened)
+        fresh = _read_one(lines, opened)
+        if fresh >= len(lines) and lines.plines[opened].lstrip()[:1] in ("`", "~", "<"):
+            scan.unclosed = opened
+    rest = bisect.bisect_left(suspicious, fresh)
+    if fresh < len(lines) and rest < len(suspicious):
+        start = _restart(lines, fresh, suspicious[rest])
+        _collect(_parse_block(lines, start, len(lines)), lines, scan, len(lines))
+    scan.headings.sort(key=lambda h: h.index)
+    return scan
+
+
+def scan_text(text: str) -> Scan:
+    with using_mistletoe(Root()):
+        return scan_lines(Lines.split(text))
