@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release import log
+from release.apps.release import versions
 from release.config import PYPROJECT, Project, Settings, decode, parse_project
-from release.core import changelog, notes, pyproject, versionfile
+from release.core import changelog, notes
 from release.core.changelog import Changelog
-from release.core.pyproject import SourceKind, VersionSource, count_version
+from release.core.pyproject import VersionSource, count_version
 from release.core.tagformat import TagFormat
-from release.core.version import Bump, Pre, Version, VersionError, explicit, next_version, parse
+from release.core.version import Bump, Pre, Version, parse
 from release.core.versionfile import VersionFile
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
 from release.shell import files, git
@@ -270,142 +271,6 @@ def _version_files(
     return found
 
 
-@dataclass(frozen=True)
-class Chosen:
-    """The current version (where the project writes it) and the one this release makes."""
-
-    source: VersionSource | None
-    current: Version | None
-    new: Version | None
-    why: str
-    version_file: tuple[VersionFile, str] | None
-
-
-def _source(
-    repo: Repository, project: Project, head: str, problems: list[str]
-) -> tuple[VersionSource | None, tuple[VersionFile, str] | None]:
-    try:
-        source = pyproject.detect(project.document, project.settings.version_source)
-    except ConfigError as exc:
-        problems.append(str(exc))
-        return None, None
-    if source.kind is not SourceKind.FILE:
-        return source, None
-    for spec in source.files:
-        try:
-            text = committed_text(repo, head, spec.path)
-        except ConfigError as exc:
-            problems.append(str(exc))
-            return None, None
-        if text is not None:
-            return source, (spec, text)
-    names = " or ".join(spec.path for spec in source.files)
-    problems.append(
-        f"{PYPROJECT} ({source.via}) reads the version from {names}, which is not committed: "
-        "commit it, or set [tool.release] version-source"
-    )
-    return None, None
-
-
-def _current(
-    project: Project, source: VersionSource, found: tuple[VersionFile, str] | None,
-    previous: Tag | None,
-) -> Version | None:
-    if source.kind is SourceKind.PROJECT:
-        return pyproject.read_version(project.document)
-    if source.kind is SourceKind.POETRY:
-        return pyproject.read_poetry_version(project.document)
-    if source.kind is SourceKind.FILE:
-        assert found is not None
-        return versionfile.read(*found)
-    return previous.version if previous is not None else None  # the tag is the version
-
-
-def _new(current: Version | None, opts: Options) -> tuple[Version | None, str]:
-    """The version this release makes, and how it was chosen."""
-    if opts.version is not None:
-        return explicit(current, opts.version), "set with --version"
-    base = current if current is not None else parse("0.0.0")
-    kind = opts.bump
-    if kind is None and opts.pre is not None:
-        if not base.is_prerelease:
-            raise VersionError(
-                f"--pre {opts.pre.value} alone continues a pre-release, and {base} is final: "
-                f"add --bump major, minor or patch (e.g. --bump minor --pre {opts.pre.value})"
-            )
-        kind = Bump.PATCH  # the pre-release's own version
-    if kind is None:
-        return None, ""
-    new = next_version(base, kind, opts.pre)
-    what = kind.value + (f" --pre {opts.pre.value}" if opts.pre else "")
-    since = f"of {current}" if current is not None else "from 0.0.0 (no release tag yet)"
-    return new, f"{what} bump {since}"
-
-
-def _versions(
-    repo: Repository, project: Project, *, head: str, previous: Tag | None, opts: Options,
-    problems: list[str],
-) -> Chosen:
-    """The current version (which must be the previous release's) and the new one."""
-    source, found = _source(repo, project, head, problems)
-    if source is None:
-        return Chosen(None, None, None, "", None)
-    current: Version | None = None
-    try:
-        current = _current(project, source, found, previous)
-    except (ConfigError, VersionError) as exc:
-        problems.append(str(exc))
-        return Chosen(source, None, None, "", found)
-    if current is not None and previous is not None and current != previous.version:
-        where = source.describe()
-        problems.append(
-            f"{where} says version {current} but the previous release is {previous.name}: "
-            f"set it to {previous.version} (or tag the commit that released {current})"
-        )
-    try:
-        new, why = _new(current, opts)
-    except VersionError as exc:
-        problems.append(str(exc))
-        return Chosen(source, current, None, "", found)
-    return Chosen(source, current, new, why, found)
-
-
-def _previous(repo: Repository, settings: Settings, problems: list[str]) -> git.PreviousRelease:
-    """The previous release in the project's tag format (configured or inferred)."""
-    try:
-        previous = repo.previous_release(settings.tag_format)
-    except ConfigError as exc:  # tags in several formats
-        problems.append(str(exc))
-        previous = repo.previous_release("v{version}")
-    if previous.ignored:
-        ignored = shorten(list(previous.ignored))
-        log.step(
-            "preflight",
-            note=f"ignoring tags that are not releases in {previous.format.pattern}: {ignored}",
-        )
-    return previous
-
-
-def _new_tag(
-    repo: Repository, fmt: TagFormat, new: Version | None, previous: Tag | None,
-    problems: list[str],
-) -> str | None:
-    """The new release's tag name; a problem when it exists or would not be the newest."""
-    if new is None:
-        return None
-    tag = fmt.render(new)
-    if repo.local_sha(f"refs/tags/{tag}") is not None:
-        problems.append(
-            f"tag {tag} already exists locally: release a higher version, or delete the "
-            f"tag (`git tag -d {tag}`) if it is a mistake"
-        )
-    elif previous is not None and not new > previous.version:
-        problems.append(
-            f"{new} is not above the previous release {previous.name}: choose a higher version"
-        )
-    return tag
-
-
 def gather(
     repo: Repository, project: Project, opts: Options, environ: Mapping[str, str]
 ) -> Facts:
@@ -417,13 +282,14 @@ def gather(
     head = repo.head_commit()
     assert head is not None  # read_project needs a commit
 
-    previous = _previous(repo, settings, problems)
+    previous = versions.previous_release(repo, settings, problems)
     fmt = previous.format
-    chosen = _versions(
-        repo, project, head=head.sha, previous=previous.tag, opts=opts, problems=problems
+    chosen = versions.choose(
+        lambda path: committed_text(repo, head.sha, path), project, previous=previous.tag,
+        bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
     )
     current, new = chosen.current, chosen.new
-    tag = _new_tag(repo, fmt, new, previous.tag, problems)
+    tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
 
     changelog_path = settings.relative(settings.changelog)
     release_files = {PYPROJECT, changelog_path, *map(settings.relative, settings.version_files)}
