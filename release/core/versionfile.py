@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from release.core.version import Version, VersionError, parse
 from release.errors import ConfigError
 
-# A top-level assignment of a string literal, possibly chained or annotated:
+# A top-level assignment of a string literal (and nothing else), possibly chained or annotated:
 # `__version__ = "1.2.3"`, `__version__ = version = '1.5.0'`, `VERSION: str = "2.0"`.
 _ASSIGN = re.compile(
     r"^(?P<names>(?:[A-Za-z_]\w*[ \t]*(?::[ \t]*[\w.\[\]]+[ \t]*)?=[ \t]*)+)"
-    r"(?P<prefix>[rRuU]?)(?P<quote>\"\"\"|'''|\"|')(?P<v>v?)(?P<version>[^'\"\n\\]*)(?P=quote)",
+    r"(?P<prefix>[rRuU]?)(?P<quote>\"\"\"|'''|\"|')(?P<v>v?)(?P<version>[^'\"\n\\]*)(?P=quote)"
+    # the literal is the whole value: `".".join(VERSION)` is computed
+    r"(?=[ \t]*(?:;[ \t]*)?(?:\#.*)?$)",
     re.MULTILINE,
 )
 # Any top-level assignment to a name (to tell "computed" from "missing").
