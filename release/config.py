@@ -58,9 +58,17 @@ class Project:
 
     @property
     def name(self) -> str:
-        table = self.document.get("project")
-        name = table.get("name") if isinstance(table, dict) else None
-        return str(name) if name else self.settings.root.name
+        # Poetry 1 projects name themselves in [tool.poetry] only.
+        for table in (self.document.get("project"), _poetry(self.document)):
+            name = table.get("name") if isinstance(table, dict) else None
+            if name:
+                return str(name)
+        return self.settings.root.name
+
+
+def _poetry(document: tomlkit.TOMLDocument) -> Any:
+    tool = document.get("tool")
+    return tool.get("poetry") if isinstance(tool, dict) else None
 
 
 # Every key `[tool.release]` understands, with what its value must be.

@@ -91,9 +91,15 @@ def _new(
     if kind is None:
         return None, ""
     new = next_version(base, kind, pre)
-    what = kind.value + (f" --pre {pre.value}" if pre else "")
-    since = f"of {current}" if current is not None else "from 0.0.0 (no release tag yet)"
-    return new, f"{what} bump {since}"
+    of = str(current) if current is not None else "0.0.0 (no release tag yet)"
+    if bump is None and pre is not None:
+        return new, f"the next {pre.value} pre-release after {of}"
+    what = {
+        Bump.RELEASE: f"finishing the pre-release {of}",
+        Bump.POST: f"a post-release of {of}",
+        Bump.DEV: f"a development release after {of}",
+    }.get(kind, f"{kind.value}{f' --pre {pre.value}' if pre else ''} bump of {of}")
+    return new, what
 
 
 def choose(
