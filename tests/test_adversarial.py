@@ -116,9 +116,11 @@ def _notes_file(content: bytes | None) -> Setup:
 
 def _publish(*extra: str, tags: bytes | None = None, content_type: str = "application/json",
              env: dict[str, str] | None = None, github: bytes | None = None,
-             pyproject: bytes | None = None, archive: Callable[[World], None] | None = None
+             pyproject: bytes | None = None, setup_first: Callable[[World], object] | None = None
              ) -> Setup:
     def setup(world: World) -> list[str]:
+        if setup_first is not None:
+            setup_first(world)  # before the default answers: its faults are matched first
         if tags is not None:
             world.registry_answers(tags, content_type)
         else:
@@ -128,8 +130,6 @@ def _publish(*extra: str, tags: bytes | None = None, content_type: str = "applic
                                     times=20)
         if pyproject is not None:
             world.commit_pyproject(pyproject)
-        if archive is not None:
-            archive(world)
         world.env.update({k: v.replace("{proxy}", world.proxy.address)
                           for k, v in (env or {}).items()})
         return world.publish_argv(*extra)
@@ -207,7 +207,7 @@ CASES: dict[str, Case] = {
     "publish/unknown-key": Case(
         "publish", _publish(pyproject=UNKNOWN_KEY), "unknown key(s) brnach"),
     "publish/pyproject-links-to-dev-zero": Case(
-        "publish", _publish(archive=_link_pyproject), "is larger than"),
+        "publish", _publish(setup_first=_link_pyproject), "is larger than"),
     "publish/registry-userinfo": Case(
         "publish", lambda w: ["--image", str(w.archive), "--registry", "u:hunter2@127.0.0.1:1",
                               "--repository", "acme/demo", "--dry-run"],
@@ -215,7 +215,7 @@ CASES: dict[str, Case] = {
     "publish/sha-from-environment": Case(
         "publish", _publish(env={"GITHUB_SHA": "not-a-sha"}), "(GITHUB_SHA)", exits=(2,)),
     "publish/image-config-not-json": Case(
-        "publish", _publish(archive=_config_not_json), "is not a JSON object"),
+        "publish", _publish(setup_first=_config_not_json), "is not a JSON object"),
     "publish/tag-list-html": Case(
         "publish", _publish("--version", "v0.1.0", tags=HTML, content_type="text/html"),
         "the answer is not a JSON object (text/html"),
@@ -234,6 +234,21 @@ CASES: dict[str, Case] = {
         "publish", _publish("--version", "v0.1.0",
                             env={**TOKEN, "GITHUB_API_URL": "http://api.github.example"}),
         "the token would travel in clear", exits=(2,)),
+    "publish/half-the-registry-credentials": Case(
+        "publish", _publish(env={"DOJO_REGISTRY_USER": "me"}), "set both DOJO_REGISTRY_USER",
+        exits=(2,)),
+    "publish/ref-name-not-a-version": Case(
+        "publish", _publish(env={"GITHUB_REF_TYPE": "tag", "GITHUB_REF_NAME": "vNext"}),
+        "is not a release tag"),
+    "publish/manifest-garbage": Case(
+        "publish", _publish(setup_first=lambda w: w.proxy.answer_next(
+            200, b"\x00\xffgarbage", content_type="application/octet-stream",
+            match=r"^GET /v2/.*/manifests/", times=20)),
+        "refusing to move immutable tags"),
+    "publish/registry-401-without-challenge": Case(
+        "publish", _publish(setup_first=lambda w: w.proxy.answer_next(
+            401, b"{}", match=r"^GET /v2/", times=20)),
+        "requires credentials"),
     "publish/stdout-full": Case(
         "publish", _publish(), "cannot write to stdout", stdout_full=True),
 }

@@ -30,15 +30,14 @@ from release.shell.github import (
     decide,
     upsert_release,
 )
+from release.shell.retry import Backoff
 from tests.support import openapi
 from tests.support.github_fake import REPOSITORY, FakeGitHub
 from tests.support.tools import REQUIRE_ENV
 
 # Small waits so fault tests take well under a second; the bounds are the same code as in CI.
 FAST = RetryPolicy(
-    attempts=3,
-    backoff_factor=0.01,
-    backoff_max=0.05,
+    backoff=Backoff(attempts=3, first_delay=0.02, max_delay=0.05),
     max_wait=0.1,
     timeout=1,
     seconds_between_requests=None,
@@ -293,10 +292,10 @@ def test_persistent_server_errors_give_up_after_bounded_attempts(github_api: Fak
 
     message = str(caught.value)
     assert "503" in message
-    assert f"after {FAST.attempts} attempts" in message
+    assert f"after {FAST.backoff.attempts} attempts" in message
     assert "re-run" in message
     assert "\n" not in message
-    assert len(github_api.requests) == FAST.attempts
+    assert len(github_api.requests) == FAST.backoff.attempts
     assert github_api.releases == []
 
 
@@ -306,7 +305,7 @@ def test_persistent_connection_resets_give_up(github_api: FakeGitHub) -> None:
     with pytest.raises(GitHubUnavailable, match="could not reach GitHub"):
         upsert(github_api, spec())
 
-    assert len(github_api.requests) == FAST.attempts
+    assert len(github_api.requests) == FAST.backoff.attempts
 
 
 def test_unreachable_api_gives_up_and_says_so(github_api: FakeGitHub) -> None:
@@ -365,7 +364,7 @@ def test_lasting_rate_limit_gives_up_and_says_so(github_api: FakeGitHub) -> None
 
     assert "rate limit" in str(caught.value)
     assert "contents: write" not in str(caught.value)
-    assert len(github_api.requests) == FAST.attempts
+    assert len(github_api.requests) == FAST.backoff.attempts
 
 
 def test_release_deleted_while_updating_says_re_run(github_api: FakeGitHub) -> None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import requests
@@ -34,7 +37,8 @@ from tests.support.tools import require_tool
 
 QUICK = Backoff(attempts=3, first_delay=0.01, max_delay=0.01)
 GITHUB_QUICK = RetryPolicy(
-    attempts=3, backoff_factor=0.01, backoff_max=0.05, max_wait=0.1, timeout=5, deadline=1.0,
+    backoff=Backoff(attempts=3, first_delay=0.02, max_delay=0.05),
+    max_wait=0.1, timeout=5, deadline=1.0,
     seconds_between_requests=None, seconds_between_writes=None,
 )
 SPEC = ReleaseSpec(REPOSITORY, "v1.2.3", "v1.2.3", "### Added\n\n- Things.\n", False)
@@ -262,3 +266,69 @@ def test_credentials_are_not_sent_to_a_plain_http_token_realm(proxy: FaultProxy)
     registry = RegistryClient(proxy.address, repo, Credentials("me", "s3cret-pw"), policy=QUICK)
     with pytest.raises(DojoError, match="over plain HTTP: refusing to send them"):
         registry.tags()
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (cryptography comes with PyGithub's pyjwt)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_answers_are_read_whole_through_the_deadline_sockets(tmp_path: Path) -> None:
+    """The deadline wraps TLS sockets too: big answers over kept-alive HTTPS connections."""
+    cert, key = _self_signed(tmp_path)
+    body = json.dumps({"tags": [f"v{n}.0.0" for n in range(20000)]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = http.session(deadline=10)
+        url = f"https://127.0.0.1:{server.server_address[1]}/v2/x/tags/list"
+        answers = [session.get(url, verify=str(cert), timeout=10) for _ in range(3)]
+        with pytest.raises(requests.RequestException) as caught:
+            http.session().get(url, timeout=10)  # the system CAs do not know this certificate
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [len(a.json()["tags"]) for a in answers] == [20000] * 3
+    assert isinstance(http.classify(caught.value, "GET", "127.0.0.1"), http.TLSError)

@@ -148,3 +148,20 @@ def test_output_dev_stdout_writes_to_stdout(project: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "###" in done.stdout
+
+
+def test_output_dev_stdout_appends_to_a_redirected_file(project: Path) -> None:
+    """`--output /dev/stdout >> notes.md` must not truncate notes.md (no reopening)."""
+    notes = project / "notes.md"
+    notes.write_text("kept\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with notes.open("a") as out:
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys; from release.apps.extract_notes import main; "
+             "sys.exit(main())", "2.0.0", "--output", "/dev/stdout"],
+            cwd=project, env=env, stdout=out, stderr=subprocess.PIPE, text=True, check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    text = notes.read_text()
+    assert text.startswith("kept\n")
+    assert "###" in text

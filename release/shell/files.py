@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,7 +18,9 @@ from pathlib import Path
 from release.errors import ChangelogError, DojoError, UsageError
 
 # Paths that name this process's own streams: written to, never replaced or resolved.
-_STREAM = re.compile(r"^/(?:dev/(?:stdout|stderr|fd/\d+)|proc/self/fd/\d+)$")
+_STREAM = re.compile(
+    r"^/(?:dev/(?:(?P<out>stdout)|(?P<err>stderr)|fd/(?P<dev_fd>\d+))|proc/self/fd/(?P<fd>\d+))$"
+)
 
 
 class WriteRefused(UsageError):
@@ -71,14 +74,29 @@ def safe_write(
                 "pass another path"
             )
     try:
-        if _STREAM.match(str(path)) or (st is not None and not stat.S_ISREG(st.st_mode)):
-            with open(path, "wb") as handle:  # a device, FIFO, socket or our own stream
+        stream = _STREAM.match(str(path))
+        if stream is not None:
+            # Our own stdout (or another open fd): written, never reopened, so a `>> notes.md`
+            # redirection is appended to, not truncated.
+            number = stream["dev_fd"] or stream["fd"]
+            _write_fd(1 if stream["out"] else 2 if stream["err"] else int(number), payload)
+            return
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            with open(path, "wb") as handle:  # a device, FIFO or socket
                 handle.write(payload)
             return
         _replace(Path(os.path.realpath(path)), payload, st)
     except OSError as exc:
         hint = "its directory does not exist" if isinstance(exc, FileNotFoundError) else "fix it"
         raise DojoError(f"cannot write {shown} ({exc.strerror}): {hint}") from None
+
+
+def _write_fd(fd: int, payload: bytes) -> None:
+    if fd == 1:
+        sys.stdout.flush()  # what was printed before comes first
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _replace(target: Path, payload: bytes, st: os.stat_result | None) -> None:

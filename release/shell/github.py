@@ -24,6 +24,7 @@ from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectio
 from release import log
 from release.errors import DojoError
 from release.shell import http
+from release.shell.retry import DEFAULT, Backoff
 
 # PyGithub attaches its own stderr handler at INFO; its lines ("Request POST … failed with 403")
 # would break the one-line error on stderr. Our logfmt lines report retries and outcomes.
@@ -59,12 +60,11 @@ class ReleaseResult:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounds on retrying transient faults: the worst case is about
-    `attempts * timeout + (attempts - 1) * max_wait` seconds."""
+    """How GitHub is asked: the attempts and pauses are the shared `retry.Backoff` (the
+    registry's too); the rest is GitHub's own (Retry-After cap, timeouts, pacing). The worst
+    case is about `attempts * deadline + (attempts - 1) * max_wait` seconds."""
 
-    attempts: int = 5  # requests sent in all, the first included
-    backoff_factor: float = 0.5  # waits 0, 1, 2, 4, ... seconds between attempts
-    backoff_max: float = 8.0
+    backoff: Backoff = DEFAULT
     max_wait: float = 20.0  # caps Retry-After and rate-limit waits too
     timeout: int = 15  # seconds per read (and to connect)
     deadline: float = 45.0  # seconds per request, the whole answer included
@@ -201,9 +201,11 @@ def _connection_classes(
 
 def _client(token: str, api_url: str, policy: RetryPolicy) -> Github:
     retry = _BoundedRetry(
-        total=policy.attempts - 1,
-        backoff_factor=policy.backoff_factor,
-        backoff_max=policy.backoff_max,
+        total=policy.backoff.attempts - 1,
+        # urllib3 waits 0, 2f, 4f, ... (doubling): with f = first_delay / 2 the pauses are
+        # the shared policy's (first_delay, 2 * first_delay, ...), the first retry immediate.
+        backoff_factor=policy.backoff.first_delay / 2,
+        backoff_max=policy.backoff.max_delay,
         max_wait=policy.max_wait,
         secondary_rate_wait=policy.max_wait,
         status_forcelist=[429, *range(500, 600)],
@@ -333,8 +335,8 @@ def _translate(
         )
     if status >= 500 or status == 429:
         return GitHubUnavailable(
-            f"{where} still answered {answer} while {doing} after {policy.attempts} attempts; "
-            "re-run the job later"
+            f"{where} still answered {answer} while {doing} after {policy.backoff.attempts} "
+            "attempts; re-run the job later"
         )
     return GitHubError(f"{where} answered {answer} while {doing}; see the message for the fix")
 
@@ -429,7 +431,7 @@ def upsert_release(
             ) from None
         raise GitHubUnavailable(
             f"could not reach GitHub ({api_url}) while {doing}: {_network_reason(exc, policy)} "
-            f"after {policy.attempts} attempts; check the network and re-run the job"
+            f"after {policy.backoff.attempts} attempts; check the network and re-run the job"
         ) from None
     finally:
         gh.close()

@@ -28,6 +28,7 @@ from release.shell.registry import Credentials, credential_hint
 from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
 
 VERSION_LABEL = "org.opencontainers.image.version"
+MAX_JSON_MEMBER = 16 << 20  # a manifest or config is kilobytes
 # Push errors that no retry can fix: the daemon reports them as text only.
 _PERMANENT = ("unauthorized", "authentication required", "denied", "forbidden", "not found")
 
@@ -113,6 +114,11 @@ def _json_members(path: Path, compressed: bool) -> dict[str, bytes]:
     ):
         for member in tar:
             if member.isfile() and "/" not in member.name and member.name.endswith(".json"):
+                if member.size > MAX_JSON_MEMBER:
+                    raise DojoError(
+                        f"{path}: {member.name} is {member.size >> 20} MiB, not an image's "
+                        "manifest or config: pass the image built by Nix"
+                    )
                 extracted = tar.extractfile(member)
                 if extracted is not None:
                     found[member.name] = extracted.read()
