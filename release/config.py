@@ -17,6 +17,8 @@ from tomlkit.exceptions import ParseError
 from release.errors import ConfigError
 
 PYPROJECT = "pyproject.toml"
+# `[tool.release] version-source` values (release.core.pyproject detects one when it is unset).
+VERSION_SOURCES = ("project", "poetry", "vcs", "file:PATH")
 MAX_PYPROJECT_BYTES = 16 << 20
 
 
@@ -30,6 +32,8 @@ class Settings:
     registry: str = "ghcr.io"
     version_files: tuple[Path, ...] = ()
     notes_command: str | None = None
+    tag_format: str | None = None  # None: inferred from the existing tags (`v{version}` if none)
+    version_source: str | None = None  # None: detected from pyproject.toml
 
     @classmethod
     def defaults(cls, root: Path) -> Settings:
@@ -54,9 +58,17 @@ class Project:
 
     @property
     def name(self) -> str:
-        table = self.document.get("project")
-        name = table.get("name") if isinstance(table, dict) else None
-        return str(name) if name else self.settings.root.name
+        # Poetry 1 projects name themselves in [tool.poetry] only.
+        for table in (self.document.get("project"), _poetry(self.document)):
+            name = table.get("name") if isinstance(table, dict) else None
+            if name:
+                return str(name)
+        return self.settings.root.name
+
+
+def _poetry(document: tomlkit.TOMLDocument) -> Any:
+    tool = document.get("tool")
+    return tool.get("poetry") if isinstance(tool, dict) else None
 
 
 # Every key `[tool.release]` understands, with what its value must be.
@@ -68,6 +80,8 @@ KEYS = {
     "registry": "a non-empty string",
     "version-files": "a list of paths",
     "notes-command": "a string",
+    "tag-format": 'a string with {version} once, such as "v{version}" or "{version}"',
+    "version-source": "one of " + ", ".join(f'"{s}"' for s in VERSION_SOURCES),
 }
 
 
@@ -151,6 +165,15 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
     command = table.get("notes-command")
     if command is not None and not isinstance(command, str):
         raise ConfigError(f"[tool.release] notes-command must be {KEYS['notes-command']}")
+    tag_format = table.get("tag-format")
+    if tag_format is not None:
+        tag_format = _str(table, "tag-format", "")
+    source = table.get("version-source")
+    if source is not None and not (
+        source in VERSION_SOURCES[:-1]
+        or (isinstance(source, str) and source.startswith("file:") and source[5:].strip())
+    ):
+        raise ConfigError(f"[tool.release] version-source must be {KEYS['version-source']}")
     return Settings(
         root=root,
         changelog=root / _str(table, "changelog", "CHANGELOG.md"),
@@ -160,4 +183,6 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
         registry=_str(table, "registry", "ghcr.io"),
         version_files=tuple(root / f for f in files),
         notes_command=str(command) if command else None,
+        tag_format=tag_format,
+        version_source=str(source) if source is not None else None,
     )

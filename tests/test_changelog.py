@@ -24,7 +24,7 @@ from release.core.changelog import (
     roll_forward,
 )
 from release.core.changelog import scan as changelog_scan
-from release.core.version import Bump, Version
+from release.core.version import Bump
 from release.core.version import parse as semver
 
 DATA = Path(__file__).parent / "data" / "changelogs"
@@ -609,7 +609,10 @@ TITLES = [
     lambda v, d: f"{v} ({d})", lambda v, d: f"[{v}](https://e.org/{v}) ({d})",
     lambda v, d: f"v{v} - {d}",
 ]
-VERSIONS = st.builds(Version, st.integers(0, 30), st.integers(0, 30), st.integers(0, 30))
+VERSIONS = st.builds(
+    lambda *n: semver(".".join(map(str, n))),
+    st.integers(0, 30), st.integers(0, 30), st.integers(0, 30),
+)
 
 
 @dataclass(frozen=True)
@@ -686,7 +689,7 @@ def test_roll_forward_moves_exactly_the_unreleased_notes(gen: Generated, date: s
     before = parse(gen.text)
     assert before.unreleased is not None
     found = [semver(s.version) for s in before.releases if s.version]
-    new = max(found).bump(Bump.MINOR) if found else Version(0, 1, 0)
+    new = max(found).bump(Bump.MINOR) if found else semver("0.1.0")
     if not gen.bodies["Unreleased"].strip():
         with pytest.raises(ChangelogError, match="nothing to release"):
             roll_forward(gen.text, new, date)

@@ -450,7 +450,8 @@ def test_latest_ignores_backports_and_prereleases(
         assert code == 0, err
         expected_latest = "2.0.1" if version == "2.0.1" else "2.0.0"
         assert oci_registry.config_digest(repo, "latest") == images[expected_latest].image_id
-        assert oci_registry.config_digest(repo, f"v{version}") == images[version].image_id
+        # The image tag is the normalised PEP 440 version: v2.1.0-rc.1 is pushed as v2.1.0rc1.
+        assert oci_registry.config_digest(repo, f"v{parse(version)}") == images[version].image_id
 
 
 def test_consistency_gate_refuses_before_anything_is_pushed(
@@ -641,7 +642,8 @@ def test_prerelease_gets_a_prerelease_and_leaves_latest(
         local_argv(image, oci_registry, repo), capsys, root, monkeypatch,
     )
     assert code == 0, err
-    assert oci_registry.tags(repo) == sorted([SHA_A[:12], "v2.0.0-rc.1"])
+    # The image tag is the normalised version; the Release stays on the tag as pushed.
+    assert oci_registry.tags(repo) == sorted([SHA_A[:12], "v2.0.0rc1"])
     [created] = github_api.releases
     assert created["tag_name"] == "v2.0.0-rc.1"
     assert created["prerelease"] is True

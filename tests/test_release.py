@@ -179,7 +179,9 @@ def test_release_cuts_commits_tags_and_pushes(
         "step": "version",
         "old": "0.1.0",
         "new": "0.1.1",
-        "bump": "patch",
+        "why": "patch bump of 0.1.0",
+        "tag": "v0.1.1",
+        "source": "[project] version",
     }
     assert run.steps("notes")[0]["source"] == "unreleased"
     assert run.steps("tag")[0]["name"] == "v0.1.1"
@@ -269,7 +271,9 @@ def test_no_fetch_skips_the_remote_with_a_warning(git_repo: GitRepo, release: Re
     assert not any(s["cmd"].startswith(("git fetch", "git ls-remote")) for s in run.steps("exec"))
 
 
-def test_non_semver_tags_are_ignored_with_a_note(git_repo: GitRepo, release: Release) -> None:
+def test_tags_that_are_not_versions_are_ignored_with_a_note(
+    git_repo: GitRepo, release: Release
+) -> None:
     git_repo.git("tag", "vnext")
     git_repo.git("tag", "v2")
     run = release("--bump", "patch", "--dry-run")
@@ -457,8 +461,8 @@ def _break(repo: GitRepo, how: str, tmp_path: Path) -> list[str]:
                 )
             },
         )
-    elif how == "version not semver":
-        repo.commit("chore: bad", {"pyproject.toml": PYPROJECT.replace("'0.1.0'", "'0.1'")})
+    elif how == "version not pep 440":
+        repo.commit("chore: bad", {"pyproject.toml": PYPROJECT.replace("'0.1.0'", "'0.1.x'")})
     elif how == "no unreleased":
         repo.commit("docs: x", {"CHANGELOG.md": CHANGELOG.replace("## [Unreleased]", "")})
     elif how == "empty notes":
@@ -496,7 +500,7 @@ def _break(repo: GitRepo, how: str, tmp_path: Path) -> list[str]:
         ("not a repository", "not inside a git repository"),
         ("no pyproject", "no pyproject.toml"),
         ("dynamic version", "project.version is dynamic"),
-        ("version not semver", "not SemVer"),
+        ("version not pep 440", "not a PEP 440 version"),
         ("no unreleased", "no [Unreleased] section"),
         ("empty notes", "no release notes"),
         ("notes file missing", "no such file"),

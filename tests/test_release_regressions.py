@@ -109,7 +109,8 @@ def test_a_configuration_error_stops_before_any_remote_is_touched(
         assert out == ""
         assert _problems(err) == [
             "release: [tool.release] in pyproject.toml has unknown key(s) brnach: the known "
-            "keys are changelog, branch, remote, image, registry, version-files, notes-command"
+            "keys are changelog, branch, remote, image, registry, version-files, notes-command, "
+            "tag-format, version-source"
         ]
         assert "git ls-remote" not in err
         assert "git push" not in err

@@ -21,7 +21,7 @@ from release.core import commitmsg, notes
 from release.core.commits import Commit
 from release.core.notes import NotesRejected
 from release.core.pyproject import bump_pyproject, bump_text, count_version, read_version
-from release.core.version import Bump, Version, VersionError, parse
+from release.core.version import Bump, VersionError, parse
 from release.errors import ConfigError, UsageError
 from release.shell import files, git
 
@@ -63,9 +63,9 @@ def test_pyproject_without_a_static_version_is_an_error(text: str, expected: str
         read_version(parse_project(text, Path(".")).document)
 
 
-def test_pyproject_version_must_be_semver() -> None:
-    with pytest.raises(VersionError, match="not SemVer"):
-        read_version(tomlkit.parse('[project]\nname = "d"\nversion = "1.2"\n'))
+def test_pyproject_version_must_be_pep440() -> None:
+    with pytest.raises(VersionError, match="not a PEP 440 version"):
+        read_version(tomlkit.parse('[project]\nname = "d"\nversion = "1.2.x"\n'))
 
 
 def test_version_files_replace_whole_versions_only() -> None:
@@ -229,16 +229,19 @@ def test_commit_message_is_derived_from_the_notes(
     text: str, bump: Bump, needles: list[str]
 ) -> None:
     summary = notes.summarise(text)
-    message = commitmsg.render("demo", parse("1.0.0"), parse("1.0.0").bump(bump), bump, summary)
+    new = f"v{parse('1.0.0').bump(bump)}"
+    how = f"{bump.value} bump of 1.0.0"
+    major = bump is Bump.MAJOR
+    message = commitmsg.render("demo", "v1.0.0", new, how, summary, major=major)
     subject, blank, *body = message.split("\n")
-    assert subject == f"Release {parse('1.0.0').bump(bump).tag}"
+    assert subject == f"Release {new}"
     assert blank == ""
     flat = " ".join(body)
     for needle in needles:
         assert needle in flat
     assert 2 <= _sentences(flat) <= 5
     assert message == commitmsg.render(
-        "demo", parse("1.0.0"), parse("1.0.0").bump(bump), bump, notes.summarise(text)
+        "demo", "v1.0.0", new, how, notes.summarise(text), major=major
     )  # deterministic
 
 
@@ -260,7 +263,7 @@ def test_web_url_from_remote(url: str | None, web: str | None) -> None:
 
 
 def test_version_bumps_used_by_release() -> None:
-    assert parse("0.1.0").bump(Bump.PATCH) == Version(0, 1, 1)
+    assert parse("0.1.0").bump(Bump.PATCH) == parse("0.1.1")
 
 
 @settings(max_examples=40, deadline=None)

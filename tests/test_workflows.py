@@ -12,6 +12,7 @@ The checker returns every broken rule, so the negative tests below can prove it 
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 import re
 import subprocess
@@ -25,6 +26,7 @@ import pytest
 import yaml
 
 from release.config import load_settings
+from release.core.tagformat import TagFormat, validate
 from tests.support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +99,13 @@ def flake_apps() -> frozenset[str]:
     with (ROOT / "pyproject.toml").open("rb") as handle:
         scripts = tomllib.load(handle)["project"]["scripts"]
     return frozenset(scripts)
+
+
+def release_tag_glob() -> str:
+    """The tag glob of this project's release tags: its [tool.release] tag-format, else the
+    default `v{version}` (a CI checkout has no tags to infer it from)."""
+    configured = load_settings(ROOT).tag_format
+    return (validate(configured) if configured else TagFormat()).glob()
 
 
 def _steps(job: dict[str, Any]) -> list[dict[str, Any]]:
@@ -313,8 +322,11 @@ def check_release(wf: Workflow, apps: frozenset[str]) -> list[Problem]:
     """release.yml: on version tags, check, then publish image and Release; never cancelled."""
     doc = wf.doc
     problems = check_common(wf, apps, contents_write_jobs=frozenset({"release"}))
-    if doc.get("on") != {"push": {"tags": ["v*.*.*"]}}:
-        problems.append(Problem("triggers", "on", "must be push of tags ['v*.*.*'] only"))
+    # The project's own release tags, pre-releases included (`v1.3.0rc1`, `v2.0.0.dev5`), and
+    # not a moving major tag (`v2`): the glob of its tag format.
+    glob = release_tag_glob()
+    if doc.get("on") != {"push": {"tags": [glob]}}:
+        problems.append(Problem("triggers", "on", f"must be push of tags [{glob!r}] only"))
     jobs = doc.get("jobs") or {}
     if set(jobs) != {"check", "release"}:
         problems.append(Problem("jobs", "jobs", f"{sorted(jobs)}: expected check and release"))
@@ -565,3 +577,14 @@ def test_check_jsonschema_passes(tmp_path: Path) -> None:
     bad.write_text(BROKEN_SCHEMA, encoding="utf-8")
     code, report, _ = _schema([str(bad)])
     assert (code, report["status"]) == (1, "fail")
+
+
+@pytest.mark.parametrize(
+    ("tag", "triggers"),
+    [("v1.2.3", True), ("v1.3.0rc1", True), ("v2.0.0.dev5", True), ("v2026.8.17", True),
+     ("v24.2", True), ("v2", False), ("vnext", False), ("1.2.3", False)],
+)
+def test_the_release_trigger_matches_the_projects_release_tags(tag: str, triggers: bool) -> None:
+    [glob] = load(RELEASE).doc["on"]["push"]["tags"]
+    # GitHub's filter `*` matches any characters but `/`; `[0-9]` one digit (as fnmatch).
+    assert fnmatch.fnmatchcase(tag, glob) is triggers

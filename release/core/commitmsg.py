@@ -6,7 +6,6 @@ import textwrap
 
 from release.core.commits import release_subject
 from release.core.notes import Summary
-from release.core.version import Bump, Version
 
 _VERBS = {
     "Added": ("adds", "feature", "features"),
@@ -26,14 +25,14 @@ def _clip(text: str, limit: int = 72) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def render(project: str, old: Version | None, new: Version, bump: Bump, summary: Summary) -> str:
-    """`Release vX.Y.Z`, a blank line, and 2-5 sentences: why, what (counts), impact."""
-    since = f"since {old.tag}" if old else "as its first release"
+def render(
+    project: str, old: str | None, new: str, how: str, summary: Summary, *, major: bool = False
+) -> str:
+    """`Release <tag>`, a blank line, and 2-5 sentences: why, what (counts), impact. `old` and
+    `new` are tag names; `how` says how the version was chosen ("minor bump of 1.2.3")."""
+    since = f"since {old}" if old else "as its first release"
     noun = "change" if summary.total == 1 else "changes"
-    why = (
-        f"Cut {project} {new.tag}, a {bump.value} release, to ship the "
-        f"{summary.total} {noun} recorded {since}."
-    )
+    why = f"Cut {project} {new} ({how}) to ship the {summary.total} {noun} recorded {since}."
     parts = []
     for kind, count in summary.counts:
         if kind == "Breaking":
@@ -51,8 +50,8 @@ def render(project: str, old: Version | None, new: Version, bump: Bump, summary:
             f"It breaks compatibility in {count} place{'s' if count > 1 else ''} ({names}{more}), "
             "so users must read the notes before upgrading."
         )
-    elif bump is Bump.MAJOR:
+    elif major:
         sentences.append("It is a major release: check the notes before upgrading.")
     else:
         sentences.append("No breaking change is recorded, so upgrading should be safe.")
-    return f"{release_subject(new.tag)}\n\n" + textwrap.fill(" ".join(sentences), 72) + "\n"
+    return f"{release_subject(new)}\n\n" + textwrap.fill(" ".join(sentences), 72) + "\n"

@@ -1,4 +1,11 @@
-"""The version in `pyproject.toml` and in `[tool.release] version-files`. Pure: text in, text out.
+"""Where a project writes its version, and the version in `pyproject.toml` and in
+`[tool.release] version-files`. Pure: text in, text out.
+
+`detect` reads the build backend's configuration (or `[tool.release] version-source`) into a
+`VersionSource`: static `[project] version`, `[tool.poetry] version`, a file (hatch `path`,
+setuptools `attr:`/`file:`, pdm `source = "file"`, flit's `__version__`; see
+`release.core.versionfile`), or the VCS tag (hatch-vcs, setuptools_scm, pdm `scm`,
+poetry-dynamic-versioning), where the tag is the version and no file holds it.
 
 tomlkit keeps the rest of the document byte for byte: only the version value changes, in the
 quoting style it already had, with its comment and spacing.
@@ -7,13 +14,16 @@ quoting style it already had, with its comment and spacing.
 from __future__ import annotations
 
 import copy
+import enum
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import tomlkit
 from tomlkit.items import String, StringType
 
 from release.core.version import Version, VersionError, parse
+from release.core.versionfile import VersionFile
 from release.errors import ConfigError
 
 
@@ -41,7 +51,8 @@ def read_version(doc: tomlkit.TOMLDocument, name: str = "pyproject.toml") -> Ver
         return parse(str(value))
     except VersionError:
         raise VersionError(
-            f"{name}: project.version {str(value)!r} is not SemVer (MAJOR.MINOR.PATCH): fix it"
+            f"{name}: project.version {str(value)!r} is not a PEP 440 version "
+            "(such as 1.2.3 or 1.3.0rc1): fix it"
         ) from None
 
 
@@ -59,6 +70,204 @@ def bump_pyproject(doc: tomlkit.TOMLDocument, new: Version, name: str = "pyproje
     return tomlkit.dumps(edited)
 
 
+class SourceKind(enum.Enum):
+    PROJECT = "project"  # [project] version
+    POETRY = "poetry"  # [tool.poetry] version
+    FILE = "file"  # a version string in a file the backend reads
+    VCS = "vcs"  # the git tag: no file holds the version
+
+
+@dataclass(frozen=True)
+class VersionSource:
+    kind: SourceKind
+    via: str  # how it was found, for the dry run: "hatch-vcs", "setuptools attr", ...
+    # FILE: the files the backend may read, first existing one wins (setuptools `attr:` and
+    # flit name a module, which may live under src/)
+    files: tuple[VersionFile, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind is SourceKind.PROJECT:
+            return "[project] version in pyproject.toml"
+        if self.kind is SourceKind.POETRY:
+            return "[tool.poetry] version in pyproject.toml"
+        if self.kind is SourceKind.VCS:
+            return f"the git tag ({self.via})"
+        return f"{self.files[0].describe()} ({self.via})" if self.files else self.via
+
+
+def _get(table: Any, *keys: str) -> Any:
+    """`table[k1][k2]...`, or None where a level is missing or not a table."""
+    for key in keys:
+        if not isinstance(table, dict):
+            return None
+        table = table.get(key)
+    return table
+
+
+def _module_files(module: str, variable: str, via: str) -> tuple[VersionFile, ...]:
+    """Where the module `a.b` may be: `a/b.py`, `a/b/__init__.py`, under `src/` or not."""
+    parts = module.split(".")
+    if not module or not all(p.isidentifier() for p in parts):
+        raise ConfigError(f"pyproject.toml: {via} names {module!r}, which is not a module")
+    base = "/".join(parts)
+    paths = (f"{base}/__init__.py", f"src/{base}/__init__.py", f"{base}.py", f"src/{base}.py")
+    return tuple(VersionFile(p, (variable,)) for p in paths)
+
+
+def _hatch(doc: tomlkit.TOMLDocument) -> VersionSource | None:
+    table = _get(doc, "tool", "hatch", "version")
+    if not isinstance(table, dict):
+        return None
+    source = table.get("source", "regex")
+    if source == "vcs":
+        return VersionSource(SourceKind.VCS, "hatch-vcs")
+    path = table.get("path")
+    if source in ("regex", "code") and isinstance(path, str):
+        if source == "code":
+            raise ConfigError(
+                f"[tool.hatch.version] source = \"code\" computes the version in {path}, which "
+                "release cannot edit: use the default regex source (a `__version__ = \"1.2.3\"` "
+                'line in the file), or set [tool.release] version-source = "vcs"'
+            )
+        pattern = table.get("pattern")
+        custom = pattern if isinstance(pattern, str) else None
+        spec = VersionFile(path, ("__version__", "VERSION"), custom)
+        return VersionSource(SourceKind.FILE, "hatch path", (spec,))
+    return None
+
+
+def _pdm(doc: tomlkit.TOMLDocument) -> VersionSource | None:
+    table = _get(doc, "tool", "pdm", "version")
+    if not isinstance(table, dict):
+        return None
+    source = table.get("source")
+    if source == "scm":
+        return VersionSource(SourceKind.VCS, "pdm scm")
+    path = table.get("path")
+    if source == "file" and isinstance(path, str):
+        return VersionSource(SourceKind.FILE, "pdm file", (VersionFile(path),))
+    if source == "call":
+        raise ConfigError(
+            '[tool.pdm.version] source = "call" computes the version, which release cannot '
+            'edit: use source = "file" or "scm", or set [tool.release] version-source'
+        )
+    return None
+
+
+def _setuptools(doc: tomlkit.TOMLDocument) -> VersionSource | None:
+    spec = _get(doc, "tool", "setuptools", "dynamic", "version")
+    if isinstance(spec, dict):
+        attr, file = spec.get("attr"), spec.get("file")
+        if isinstance(attr, str) and "." in attr:
+            module, _, variable = attr.strip().rpartition(".")
+            return VersionSource(
+                SourceKind.FILE, "setuptools attr", _module_files(module, variable, "attr")
+            )
+        if isinstance(file, list) and len(file) == 1:
+            file = file[0]
+        if isinstance(file, str):
+            return VersionSource(SourceKind.FILE, "setuptools file", (VersionFile(file, ()),))
+    tool = _get(doc, "tool")
+    if isinstance(tool, dict) and ("setuptools_scm" in tool or "setuptools-scm" in tool):
+        return VersionSource(SourceKind.VCS, "setuptools_scm")
+    return None
+
+
+def _backend(doc: tomlkit.TOMLDocument) -> str:
+    backend = _get(doc, "build-system", "build-backend")
+    return str(backend) if isinstance(backend, str) else ""
+
+
+def _poetry_dynamic(doc: tomlkit.TOMLDocument) -> bool:
+    table = _get(doc, "tool", "poetry-dynamic-versioning")
+    enabled = isinstance(table, dict) and table.get("enable") is True
+    return enabled or _backend(doc).startswith("poetry_dynamic_versioning")
+
+
+def _flit(doc: tomlkit.TOMLDocument, project: Any) -> VersionSource | None:
+    if not _backend(doc).startswith("flit"):
+        return None
+    module = _get(doc, "tool", "flit", "module", "name")
+    if not isinstance(module, str):
+        name = project.get("name") if isinstance(project, dict) else None
+        module = re.sub(r"[-.]+", "_", str(name)) if name else ""
+    return VersionSource(SourceKind.FILE, "flit", _module_files(module, "__version__", "flit"))
+
+
+_CONFIGURABLE = '"project", "poetry", "vcs" or "file:PATH"'
+
+
+def _configured(value: str) -> VersionSource:
+    if value.startswith("file:") and value[5:].strip():
+        path = value[5:].strip()
+        variables = ("__version__", "VERSION") if path.endswith(".py") else ()
+        return VersionSource(
+            SourceKind.FILE, "[tool.release] version-source", (VersionFile(path, variables),)
+        )
+    try:
+        kind = SourceKind(value)
+    except ValueError:
+        raise ConfigError(f"[tool.release] version-source must be {_CONFIGURABLE}") from None
+    if kind is SourceKind.FILE:
+        raise ConfigError('[tool.release] version-source = "file:PATH" needs the file: name it')
+    return VersionSource(kind, "[tool.release] version-source")
+
+
+def detect(doc: tomlkit.TOMLDocument, configured: str | None = None) -> VersionSource:
+    """Where the project's version is written; `ConfigError` saying what to configure when
+    no known build backend tells."""
+    if configured is not None:
+        return _configured(configured)
+    project = doc.get("project")
+    dynamic = project.get("dynamic", []) if isinstance(project, dict) else []
+    if isinstance(project, dict) and "version" in project and "version" not in dynamic:
+        return VersionSource(SourceKind.PROJECT, "[project] version")
+    if _poetry_dynamic(doc):
+        return VersionSource(SourceKind.VCS, "poetry-dynamic-versioning")
+    for found in (_hatch(doc), _pdm(doc), _setuptools(doc)):
+        if found is not None:
+            return found
+    if isinstance(project, dict) and "version" in dynamic:
+        flit = _flit(doc, project)
+        if flit is not None:
+            return flit
+    if isinstance(_get(doc, "tool", "poetry", "version"), str):
+        return VersionSource(SourceKind.POETRY, "[tool.poetry] version")
+    if not isinstance(project, dict):
+        raise ConfigError(
+            "pyproject.toml has neither a [project] table nor [tool.poetry] version: add "
+            '[project] with name and version (or set [tool.release] version-source)'
+        )
+    what = "dynamic" if "version" in dynamic else "missing"
+    raise ConfigError(
+        f"pyproject.toml: project.version is {what} and no build backend setting says where "
+        f'the version is: set `version = "X.Y.Z"` in [project], or [tool.release] '
+        f"version-source = {_CONFIGURABLE}"
+    )
+
+
+def read_poetry_version(doc: tomlkit.TOMLDocument, name: str = "pyproject.toml") -> Version:
+    value = _get(doc, "tool", "poetry", "version")
+    if not isinstance(value, str):
+        raise ConfigError(f'{name}: [tool.poetry] version must be a string such as "1.2.3"')
+    try:
+        return parse(str(value))
+    except VersionError:
+        raise VersionError(
+            f"{name}: [tool.poetry] version {str(value)!r} is not a PEP 440 version "
+            "(such as 1.2.3 or 1.3.0rc1): fix it"
+        ) from None
+
+
+def bump_poetry(doc: tomlkit.TOMLDocument, new: Version, name: str = "pyproject.toml") -> str:
+    """The document with `[tool.poetry] version` set to `new`, every other byte as it was."""
+    read_poetry_version(doc, name)
+    edited = copy.deepcopy(doc)
+    table = _get(edited, "tool", "poetry")
+    old = table["version"]
+    assert isinstance(old, String)
+    table["version"] = String.from_raw(str(new), _quoting(old))
+    return tomlkit.dumps(edited)
 def _quoting(value: String) -> StringType:
     # Read from the value as written: `String.type` only exists from tomlkit 0.14 on, and
     # pyproject.toml allows older releases.

@@ -1,111 +1,230 @@
-"""SemVer 2.0.0 versions: parse, order, bump. Pure: no I/O."""
+"""PEP 440 versions: parse, order, normalise and bump. Pure: no I/O.
+
+`packaging` parses and orders; this module adds what a release needs on top: SemVer spellings
+read as their PEP 440 equivalents (`v1.2.0-rc.1` is `1.2.0rc1`, `2.0.0-dev.5` is `2.0.0.dev5`,
+which `packaging`'s normalisation already accepts) and the next version for a bump.
+"""
 
 from __future__ import annotations
 
 import enum
 import functools
-import re
 from dataclasses import dataclass
+
+from packaging import version as pep440
 
 from release.errors import DojoError
 
-# The regular expression published at semver.org, with an optional leading "v".
-_SEMVER = re.compile(
-    r"^v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
-    r"(?:-(?P<pre>(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
-    r"(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
-)
-
 
 class VersionError(DojoError):
-    """A version string is not SemVer."""
+    """A version string is not PEP 440, or a bump cannot apply to a version."""
 
 
 class Bump(enum.Enum):
     PATCH = "patch"
     MINOR = "minor"
     MAJOR = "major"
+    RELEASE = "release"  # finish a pre-release: 1.3.0rc2 -> 1.3.0
+    POST = "post"  # 1.2.3 -> 1.2.3.post1
+    DEV = "dev"  # 1.2.3 -> 1.2.4.dev1; 1.2.4.dev1 -> 1.2.4.dev2
+
+
+class Pre(enum.Enum):
+    """Pre-release phases, in PEP 440 order."""
+
+    ALPHA = "a"
+    BETA = "b"
+    RC = "rc"
+
+    @property
+    def rank(self) -> int:
+        return list(Pre).index(self)
+
+
+_POSITIONS = {Bump.MAJOR: 0, Bump.MINOR: 1, Bump.PATCH: 2}
 
 
 @functools.total_ordering
 @dataclass(frozen=True)
 class Version:
-    major: int
-    minor: int
-    patch: int
-    prerelease: tuple[str, ...] = ()
-    build: tuple[str, ...] = ()
+    """A PEP 440 version; `str()` is its normalised form (`1.3.0rc1`, `2.0.0.dev5`)."""
+
+    value: pep440.Version
 
     def __str__(self) -> str:
-        text = f"{self.major}.{self.minor}.{self.patch}"
-        if self.prerelease:
-            text += "-" + ".".join(self.prerelease)
-        if self.build:
-            text += "+" + ".".join(self.build)
-        return text
+        return str(self.value)
+
+    def __lt__(self, other: Version) -> bool:
+        return self.value < other.value
 
     @property
-    def tag(self) -> str:
-        return f"v{self}"
+    def release(self) -> tuple[int, ...]:
+        return self.value.release
+
+    @property
+    def pre(self) -> tuple[Pre, int] | None:
+        pre = self.value.pre
+        return None if pre is None else (Pre(pre[0]), pre[1])
+
+    @property
+    def post(self) -> int | None:
+        return self.value.post
+
+    @property
+    def dev(self) -> int | None:
+        return self.value.dev
+
+    @property
+    def local(self) -> str | None:
+        return self.value.local
 
     @property
     def is_prerelease(self) -> bool:
-        return bool(self.prerelease)
+        """A pre-release (`a`, `b`, `rc`) or a development release (`.devN`)."""
+        return self.value.is_prerelease
 
-    def _key(self) -> tuple[object, ...]:
-        # SemVer precedence: a prerelease sorts before its release; numeric identifiers sort
-        # numerically and before alphanumeric ones; build metadata is ignored.
-        pre: tuple[tuple[int, int, str], ...] = tuple(
-            (0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.prerelease
+    @property
+    def base(self) -> Version:
+        """The final release this one leads to or follows: epoch and release numbers only."""
+        return _make(self.value.epoch, self.release)
+
+    def bump(self, kind: Bump, pre: Pre | None = None) -> Version:
+        """The next version; see `next_version`."""
+        return next_version(self, kind, pre)
+
+
+def _make(
+    epoch: int,
+    release: tuple[int, ...],
+    pre: tuple[Pre, int] | None = None,
+    post: int | None = None,
+    dev: int | None = None,
+) -> Version:
+    text = f"{epoch}!" if epoch else ""
+    text += ".".join(str(n) for n in release)
+    if pre is not None:
+        text += f"{pre[0].value}{pre[1]}"
+    if post is not None:
+        text += f".post{post}"
+    if dev is not None:
+        text += f".dev{dev}"
+    return Version(pep440.Version(text))
+
+
+def _release_bump(current: Version, kind: Bump) -> Version:
+    """The final release a major/minor/patch bump leads to.
+
+    A pre-release or dev release of X.Y.0 is already on its way to a minor release, so
+    `--bump minor` finishes it (1.3.0rc2 -> 1.3.0) rather than skipping to 1.4.0; likewise
+    for major (X.0.0) and patch (any). Release numbers keep their length (CalVer `24.10`
+    bumps minor to `24.11`) and grow to the position bumped.
+    """
+    position = _POSITIONS[kind]
+    numbers = list(current.release) + [0] * (position + 1 - len(current.release))
+    on_its_way = current.pre is not None or (current.dev is not None and current.post is None)
+    if on_its_way and not any(numbers[position + 1 :]):
+        return _make(current.value.epoch, tuple(numbers))
+    numbers[position] += 1
+    numbers[position + 1 :] = [0] * (len(numbers) - position - 1)
+    return _make(current.value.epoch, tuple(numbers))
+
+
+def _pre_bump(current: Version, base: Version, pre: Pre) -> Version:
+    """`base` as pre-release `pre`: the next number in `current`'s series when it is one."""
+    epoch = base.value.epoch
+    if current.base != base or current.pre is None:
+        return _make(epoch, base.release, (pre, 1))  # 1.3.0.dev5 -> 1.3.0rc1 too
+    phase, number = current.pre
+    if pre.rank < phase.rank:
+        raise VersionError(
+            f"{base}{pre.value}1 would be lower than {current} ({pre.value} comes before "
+            f"{phase.value}): use --pre {phase.value} or a later phase"
         )
-        return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, pre)
+    if pre is not phase:
+        return _make(epoch, base.release, (pre, 1))
+    if current.dev is not None and current.post is None:
+        return _make(epoch, base.release, (phase, number))  # 1.3.0rc2.dev1 -> 1.3.0rc2
+    return _make(epoch, base.release, (phase, number + 1))
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key() == other._key()
 
-    def __hash__(self) -> int:
-        return hash(self._key())
+def next_version(current: Version, kind: Bump, pre: Pre | None = None) -> Version:
+    """The version after `current` for a bump; always greater than `current`.
 
-    def __lt__(self, other: Version) -> bool:
-        return self._key() < other._key()
+    - `major`/`minor`/`patch`: the next such release (a pre-release of it is finished, not
+      skipped); with `pre`, that release's next pre-release of phase `pre` (1.2.3 minor rc ->
+      1.3.0rc1, then 1.3.0rc2; `b` after `a` starts at b1).
+    - `release`: finish a pre-release or dev release (1.3.0rc2 -> 1.3.0).
+    - `post`: the next post-release (1.2.3 -> 1.2.3.post1 -> 1.2.3.post2).
+    - `dev`: the next development release (1.2.4.dev1 -> 1.2.4.dev2; after a final or post
+      release, a dev release of the next patch; after a pre-release, of the next one).
+    """
+    if current.local is not None:
+        raise VersionError(
+            f"{current} has a local version label (+{current.local}), which is never released: "
+            "drop it from the version"
+        )
+    if pre is not None and kind not in _POSITIONS:
+        raise VersionError(f"--pre goes with --bump major, minor or patch, not {kind.value}")
+    epoch = current.value.epoch
+    if kind in _POSITIONS:
+        base = _release_bump(current, kind)
+        return base if pre is None else _pre_bump(current, base, pre)
+    if kind is Bump.RELEASE:
+        if not current.is_prerelease:
+            raise VersionError(
+                f"{current} is not a pre-release or dev release, so there is nothing to finish: "
+                "use --bump patch, minor or major"
+            )
+        if current.post is not None and current.pre is None:
+            return _make(epoch, current.release, None, current.post)  # 1.2.3.post1.dev2
+        return current.base
+    if kind is Bump.POST:
+        if current.dev is not None:
+            raise VersionError(
+                f"{current} is a dev release: finish it (--bump release) before a post-release"
+            )
+        post = 1 if current.post is None else current.post + 1
+        return _make(epoch, current.release, current.pre, post)
+    # Bump.DEV
+    if current.dev is not None:
+        return _make(epoch, current.release, current.pre, current.post, current.dev + 1)
+    if current.pre is not None:  # 1.3.0rc1 (or rc1.post1) -> 1.3.0rc2.dev1
+        phase, number = current.pre
+        return _make(epoch, current.release, (phase, number + 1), None, 1)
+    # a final or post release: the next patch's first dev release (1.2.3.post1 -> 1.2.4.dev1)
+    return _make(epoch, _release_bump(current, Bump.PATCH).release, None, None, 1)
 
-    def bump(self, part: Bump) -> Version:
-        """The next release. A prerelease of X.Y.Z bumps to X.Y.Z itself where SemVer allows."""
-        if part is Bump.MAJOR:
-            if self.prerelease and self.minor == 0 and self.patch == 0:
-                return Version(self.major, 0, 0)
-            return Version(self.major + 1, 0, 0)
-        if part is Bump.MINOR:
-            if self.prerelease and self.patch == 0:
-                return Version(self.major, self.minor, 0)
-            return Version(self.major, self.minor + 1, 0)
-        if self.prerelease:
-            return Version(self.major, self.minor, self.patch)
-        return Version(self.major, self.minor, self.patch + 1)
+
+def explicit(current: Version | None, text: str) -> Version:
+    """`--version X`: a valid, releasable PEP 440 version greater than `current`."""
+    new = parse(text)
+    if new.local is not None:
+        raise VersionError(
+            f"--version {text}: a local version (+{new.local}) is never released: drop the "
+            "`+...` part"
+        )
+    if current is not None and not new > current:
+        raise VersionError(
+            f"--version {new} is not greater than the current version {current}: choose a "
+            "higher version"
+        )
+    return new
 
 
 def parse(text: str) -> Version:
-    """Parse `1.2.3`, `v1.2.3`, `1.2.3-rc.1+build.5`; raise `VersionError` otherwise."""
-    match = _SEMVER.match(text.strip())
-    if match is None:
+    """Parse a PEP 440 version, with an optional leading `v`, or its SemVer spelling
+    (`v1.2.0-rc.1`); raise `VersionError` otherwise."""
+    try:
+        return Version(pep440.Version(text.strip()))
+    except pep440.InvalidVersion:
         raise VersionError(
-            f"{text!r} is not a SemVer version (MAJOR.MINOR.PATCH, e.g. 1.2.3): fix it"
-        )
-    pre, build = match["pre"], match["build"]
-    return Version(
-        int(match["major"]),
-        int(match["minor"]),
-        int(match["patch"]),
-        tuple(pre.split(".")) if pre else (),
-        tuple(build.split(".")) if build else (),
-    )
+            f"{text!r} is not a PEP 440 version (such as 1.2.3, 1.3.0rc1, 2.0.0.dev5, "
+            "2026.8.17): fix it"
+        ) from None
 
 
 def try_parse(text: str) -> Version | None:
-    """`parse`, or None for anything that is not SemVer."""
+    """`parse`, or None for anything that is not a version."""
     try:
         return parse(text)
     except VersionError:

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pygit2
 
+from release.core import tagformat
 from release.core.commits import Commit
-from release.core.version import Version, try_parse
+from release.core.tagformat import TagFormat
+from release.core.version import Version
 from release.errors import CommandError, DojoError
 from release.shell import proc
 
@@ -34,8 +36,9 @@ class Tag:
 @dataclass(frozen=True)
 class PreviousRelease:
     tag: Tag | None
-    ignored: tuple[str, ...]  # `v*` tags that are not SemVer
+    ignored: tuple[str, ...]  # tags that look like releases but are not, in this format
     commits: int  # non-merge commits since `tag` (or in all history)
+    format: TagFormat
 
 
 @dataclass(frozen=True)
@@ -139,25 +142,27 @@ class Repository:
             return False
         return bool(self._repo.descendant_of(descendant, ancestor))
 
-    def version_tags(self) -> tuple[list[Tag], list[str]]:
-        """SemVer `v*` tags (peeled to commits) and the names of `v*` tags that are not SemVer
-        (or that name no commit)."""
+    def tag_names(self) -> list[str]:
+        return sorted(
+            name.removeprefix("refs/tags/")
+            for name in self._repo.references
+            if name.startswith("refs/tags/")
+        )
+
+    def version_tags(self, tag_format: str | None = None) -> tuple[list[Tag], list[str], TagFormat]:
+        """The release tags in the project's tag format (peeled to commits), the tags that look
+        like releases but are not (or that name no commit), and the format: configured, else
+        inferred from the tags (`tagformat.resolve`; `ConfigError` when they mix formats)."""
+        resolved = tagformat.resolve(tag_format, self.tag_names())
         tags: list[Tag] = []
-        ignored: list[str] = []
-        for refname in self._repo.references:
-            if not refname.startswith("refs/tags/v"):
-                continue
-            name = refname.removeprefix("refs/tags/")
-            version = try_parse(name)
-            if version is None:
-                ignored.append(name)
-                continue
-            sha = self.local_sha(refname)
+        ignored = list(resolved.ignored)
+        for name, version in resolved.tags:
+            sha = self.local_sha(f"refs/tags/{name}")
             if sha is None:
                 ignored.append(f"{name} (not a commit)")
             else:
                 tags.append(Tag(name, version, sha))
-        return tags, sorted(ignored)
+        return tags, sorted(ignored), resolved.format
 
     def _since(self, head: pygit2.Oid, target: str | None) -> tuple[bool, int]:
         """(is `target` an ancestor of HEAD?, non-merge commits reachable from HEAD but not from
@@ -177,20 +182,20 @@ class Repository:
                 reachable = True
         return reachable, count
 
-    def previous_release(self) -> PreviousRelease:
-        """The highest SemVer `v*` tag whose commit is HEAD or an ancestor of HEAD."""
-        tags, ignored = self.version_tags()
+    def previous_release(self, tag_format: str | None = None) -> PreviousRelease:
+        """The highest release tag (PEP 440 order) whose commit is HEAD or an ancestor of it."""
+        tags, ignored, fmt = self.version_tags(tag_format)
         if self._repo.head_is_unborn:
-            return PreviousRelease(None, tuple(ignored), 0)
+            return PreviousRelease(None, tuple(ignored), 0, fmt)
         head = self._repo.head.peel(pygit2.Commit).id
         # Highest version first: the first reachable one wins, usually after a single walk.
         for tag in sorted(tags, key=lambda t: t.version, reverse=True):
             if str(head) == tag.target:
-                return PreviousRelease(tag, tuple(ignored), 0)
+                return PreviousRelease(tag, tuple(ignored), 0, fmt)
             reachable, count = self._since(head, tag.target)
             if reachable:
-                return PreviousRelease(tag, tuple(ignored), count)
-        return PreviousRelease(None, tuple(ignored), self._since(head, None)[1])
+                return PreviousRelease(tag, tuple(ignored), count, fmt)
+        return PreviousRelease(None, tuple(ignored), self._since(head, None)[1], fmt)
 
     def commits_since(self, since: str | None) -> list[Commit]:
         """Commits reachable from HEAD and not from `since`, newest first."""

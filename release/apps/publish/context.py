@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 
 from release import log
 from release.config import Settings
-from release.core.version import Version, VersionError, parse
+from release.core import tagformat
+from release.core.tagformat import TagFormat
+from release.core.version import Version
 from release.errors import DojoError, UsageError
 from release.shell.git import Repository
 from release.shell.registry import Credentials, is_loopback
@@ -70,6 +72,11 @@ class Context:
     summary_file: Path | None
     dry_run: bool
     force: bool
+    # Tag builds: the release tags' format (the git tag's own, or [tool.release] tag-format),
+    # and the image's version tag: the git tag with its version normalised (v1.3.0-rc.1 ->
+    # v1.3.0rc1, a valid OCI tag).
+    tag_format: TagFormat | None = None
+    image_tag: str | None = None
 
     @property
     def short_sha(self) -> str:
@@ -109,22 +116,18 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
         )
 
     version: Version | None = None
+    fmt: TagFormat | None = None
+    image_tag: str | None = None
     if kind is BuildKind.TAG:
         assert ref_name is not None
-        try:
-            version = parse(ref_name)
-        except VersionError:
-            raise DojoError(
-                f"tag {ref_name!r} is not a release tag vX.Y.Z: publish runs on release tags only"
-            ) from None
-        if not ref_name.startswith("v"):
-            ref_name = version.tag
-        if not _OCI_TAG.match(version.tag):
+        version, fmt, ref_name = _release_tag(ref_name, settings, from_flag=bool(options.version))
+        image_tag = fmt.render(version)
+        if not _OCI_TAG.match(image_tag):
             source = "--version" if options.version else "the git tag"
             raise UsageError(
-                f"{source} {version.tag} cannot be an image tag (OCI tags allow letters, digits, "
-                "`_`, `.` and `-`, at most 128; `+build` metadata is not allowed): "
-                "release a version without build metadata; nothing was pushed"
+                f"{source} {ref_name} cannot be an image tag ({image_tag}: OCI tags allow "
+                "letters, digits, `_`, `.` and `-`, at most 128): set [tool.release] tag-format "
+                "to one without `/` or `@`; nothing was pushed"
             )
 
     github_repository = env.get("GITHUB_REPOSITORY")
@@ -170,7 +173,45 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
         ),
         dry_run=options.dry_run,
         force=options.force,
+        tag_format=fmt,
+        image_tag=image_tag,
     )
+
+
+def _release_tag(
+    ref_name: str, settings: Settings, *, from_flag: bool
+) -> tuple[Version, TagFormat, str]:
+    """(version, tag format, git tag name) of a release tag: in [tool.release] tag-format when
+    set, else in the format the tag itself shows (`v1.2.3`, `1.2.3`, `name-v1.2.3`). A bare
+    `--version 1.2.3` names the tag in the configured (or default) format."""
+    name = ref_name.removeprefix("refs/tags/")
+    if "+" in name:
+        source = "--version" if from_flag else "the git tag"
+        raise UsageError(
+            f"{source} {name} has a local version label (`+...`), which is never released and "
+            "cannot be an image tag: release a version without it; nothing was pushed"
+        )
+    configured = tagformat.validate(settings.tag_format) if settings.tag_format else None
+    if from_flag and configured is None and name[:1].isdigit():
+        configured = TagFormat()
+    if configured is not None:
+        version = configured.parse(name)
+        if version is None and from_flag:
+            version = TagFormat("{version}").parse(name)
+        if version is not None:
+            return version, configured, configured.render(version) if from_flag else name
+        raise DojoError(
+            f"tag {name!r} is not a release tag in the project's format {configured.pattern} "
+            "([tool.release] tag-format): publish runs on release tags only"
+        )
+    fmt = tagformat.format_of(name)
+    version = fmt.parse(name) if fmt is not None else None
+    if fmt is None or version is None:
+        raise DojoError(
+            f"tag {name!r} is not a release tag (such as v1.2.3 or 1.3.0rc1): publish runs on "
+            "release tags only"
+        )
+    return version, fmt, name
 
 
 def _where(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from release import log
 from release.apps.publish.plan import LATEST, Action, Plan, TagRole, TagStep, highest_release
+from release.core.tagformat import TagFormat
 from release.errors import DojoError
 from release.shell.image import Engine, ImageArchive, Preload
 from release.shell.registry import RegistryClient
@@ -91,8 +92,8 @@ def execute(
         else:
             log.step("push", registry=ctx.image_reference, tag=step.tag, digest=result.digest,
                      status=result.status)
-    if ctx.version is not None and not ctx.version.is_prerelease:
-        converge_latest(registry)
+    if ctx.version is not None and ctx.tag_format and not ctx.version.is_prerelease:
+        converge_latest(registry, ctx.tag_format)
     outcome_release: ReleaseResult | None = None
     if plan.release is not None and release is not None:
         outcome_release = release(plan.release)  # logs its own `step=release` line
@@ -110,9 +111,10 @@ def _recheck(
     ctx, archive = plan.context, plan.archive
     if step.role is TagRole.LATEST:
         assert ctx.version is not None
-        highest = highest_release(registry.tags())
-        if highest is not None and highest > ctx.version:
-            log.step("latest", status="stays", reason=f"{highest.tag} was published meanwhile")
+        assert ctx.tag_format is not None
+        highest = highest_release(registry.tags(), ctx.tag_format)
+        if highest is not None and highest[0] > ctx.version:
+            log.step("latest", status="stays", reason=f"{highest[1]} was published meanwhile")
             state = registry.tag_state(step.tag)
             return PushResult(step.tag, state.digest or "", "left")
         return None
@@ -135,23 +137,24 @@ def _recheck(
     )
 
 
-def converge_latest(registry: RegistryClient) -> None:
+def converge_latest(registry: RegistryClient, fmt: TagFormat) -> None:
     """Make `latest` name the highest final release in the registry, whatever order concurrent
     publishes ran in (a backport pushed last would otherwise leave `latest` on itself)."""
-    highest = highest_release(registry.tags())
-    if highest is None:
+    found_highest = highest_release(registry.tags(), fmt)
+    if found_highest is None:
         return
-    want = registry.tag_state(highest.tag)
+    highest = found_highest[1]
+    want = registry.tag_state(highest)
     now = registry.tag_state(LATEST)
     if want.digest is None or now.digest == want.digest:
-        log.step("latest", status="ok", release=highest.tag, digest=want.digest)
+        log.step("latest", status="ok", release=highest, digest=want.digest)
         return
-    found = registry.manifest(highest.tag)
+    found = registry.manifest(highest)
     if found is None:
         return  # deleted meanwhile: nothing to converge to
     body, media_type = found
     registry.put_manifest(LATEST, body, media_type)
-    log.step("latest", status="moved", release=highest.tag, digest=want.digest,
+    log.step("latest", status="moved", release=highest, digest=want.digest,
              moved_from=now.digest)
 
 

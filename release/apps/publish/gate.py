@@ -1,5 +1,6 @@
-"""The consistency gate of a tag build: the tag, the image label, pyproject.toml and the
-changelog must name the same version before anything is published."""
+"""The consistency gate of a tag build: the tag, the image label, the project's version (where
+its build backend reads it) and the changelog must name the same version before anything is
+published. Versions are compared normalised: tag v1.3.0-rc.1 and 1.3.0rc1 agree."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from release.apps.publish.context import Context
-from release.config import Project
-from release.core.version import Version, try_parse
-from release.errors import ChangelogError, DojoError
-from release.shell.files import read_changelog
+from release.config import PYPROJECT, Project
+from release.core import pyproject, versionfile
+from release.core.pyproject import SourceKind
+from release.core.version import Version, VersionError, try_parse
+from release.errors import ChangelogError, DojoError, UsageError
+from release.shell.files import read_changelog, read_text
 from release.shell.image import ImageArchive
 
 if TYPE_CHECKING:
@@ -24,8 +27,10 @@ class Versions:
 
     tag: Version
     label: str | None
-    pyproject: str | None
+    pyproject: str | None  # the project's version as written where `source` says
     changelog_problem: str | None  # why the changelog gives no section for the tag; None: it does
+    source: str | None = PYPROJECT  # where `pyproject` was read; None: the tag is the version
+    source_problem: str | None = None  # why the source gave no version
 
 
 def consistency_problems(v: Versions) -> list[str]:
@@ -35,10 +40,14 @@ def consistency_problems(v: Versions) -> list[str]:
         problems.append(f"image label {VERSION_LABEL} is missing")
     elif try_parse(v.label) != v.tag:
         problems.append(f"image label {VERSION_LABEL}={v.label}")
-    if v.pyproject is None:
-        problems.append("pyproject.toml has no [project] version")
+    if v.source_problem is not None:
+        problems.append(v.source_problem)
+    elif v.source is None:
+        pass  # hatch-vcs, setuptools_scm, ...: the build takes the version from the tag
+    elif v.pyproject is None:
+        problems.append(f"{v.source} has no [project] version")
     elif try_parse(v.pyproject) != v.tag:
-        problems.append(f"pyproject.toml version={v.pyproject}")
+        problems.append(f"{v.source} version={v.pyproject}")
     if v.changelog_problem is not None:
         problems.append(v.changelog_problem)
     return problems
@@ -49,11 +58,42 @@ def check_consistency(v: Versions) -> None:
     problems = consistency_problems(v)
     if problems:
         raise DojoError(
-            f"refusing to publish {v.tag.tag}, not everything says {v.tag}: "
+            f"refusing to publish {v.tag}, not everything says {v.tag}: "
             + ", ".join(problems)
             + "; make them agree (bump, changelog, rebuild the image from the tagged commit) "
             "and tag again"
         )
+
+
+def project_version(project: Project) -> tuple[str | None, str | None, str | None]:
+    """(where, version as written, problem) of the project's own version: [project] or
+    [tool.poetry] version, the file its backend reads, or (None, None, None) when the tag is
+    the version."""
+    try:
+        source = pyproject.detect(project.document, project.settings.version_source)
+    except DojoError as exc:
+        return PYPROJECT, None, str(exc)
+    if source.kind is SourceKind.VCS:
+        return None, None, None
+    if source.kind is SourceKind.PROJECT:
+        table = project.document.get("project", {})
+        value = table.get("version") if isinstance(table, dict) else None
+        return PYPROJECT, str(value) if value is not None else None, None
+    if source.kind is SourceKind.POETRY:
+        try:
+            return PYPROJECT, str(pyproject.read_poetry_version(project.document)), None
+        except DojoError as exc:
+            return PYPROJECT, None, str(exc)
+    root = project.settings.root
+    for spec in source.files:
+        if (root / spec.path).is_file():
+            try:
+                text = read_text(root / spec.path, what=source.via, limit=1024 * 1024)
+                return spec.path, str(versionfile.read(spec, text)), None
+            except (UsageError, VersionError, DojoError) as exc:
+                return spec.path, None, str(exc)
+    names = " or ".join(spec.path for spec in source.files)
+    return PYPROJECT, None, f"{PYPROJECT} ({source.via}) names {names}, which does not exist"
 
 
 def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
@@ -65,8 +105,7 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
     version = ctx.version
     assert version is not None
     changelog = project.settings.changelog
-    table = project.document.get("project", {})
-    pyproject_version = table.get("version") if isinstance(table, dict) else None
+    where, written, source_problem = project_version(project)
     body: str | None = None
     problem: str | None = None
     # Reported by the gate below, together with the other values.
@@ -76,15 +115,17 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
         problem = str(exc)
     else:
         try:
-            body = extract(text, version.tag).body
+            body = extract(text, str(version)).body
         except ChangelogError as exc:
             problem = f"{changelog.name}: {exc}"
     check_consistency(
         Versions(
             tag=version,
             label=archive.labels.get(VERSION_LABEL),
-            pyproject=str(pyproject_version) if pyproject_version is not None else None,
+            pyproject=written,
             changelog_problem=problem,
+            source=where,
+            source_problem=source_problem,
         )
     )
     assert body is not None
@@ -95,10 +136,13 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
             "GITHUB_TOKEN is not set: pass it to the publish step (`env: GITHUB_TOKEN: "
             "${{ github.token }}`, with `permissions: contents: write`)"
         )
+    # The Release belongs to the git tag as pushed (`v2.0.0-rc.1` stays so), not to a
+    # normalised spelling of it, which GitHub would create as a new tag.
+    tag = ctx.ref_name or str(ctx.image_tag)
     return ReleaseSpec(
         repository=ctx.github_repository,
-        tag=version.tag,
-        title=version.tag,
+        tag=tag,
+        title=tag,
         body=body,
         prerelease=version.is_prerelease,
     )

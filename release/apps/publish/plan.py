@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from release.apps.publish.context import BuildKind, Context
-from release.core.version import Version, try_parse
+from release.core.tagformat import TagFormat
+from release.core.version import Version
 from release.errors import DojoError
 from release.shell.image import ImageArchive
 from release.shell.registry import RegistryClient, TagState
@@ -67,11 +68,12 @@ class Plan:
 
 
 
-def highest_release(tags: Iterable[str]) -> Version | None:
-    """The highest final (not pre-) release among registry tags: where `latest` belongs."""
+def highest_release(tags: Iterable[str], fmt: TagFormat) -> tuple[Version, str] | None:
+    """The highest final release (PEP 440 order; no pre-, dev or post-release of a pre-release)
+    among registry tags in the release tag format, with its tag: where `latest` belongs."""
     released = [
-        v for v in (try_parse(t) for t in tags if t.startswith("v"))
-        if v is not None and not v.is_prerelease
+        (version, tag) for tag in tags
+        if (version := fmt.parse(tag)) is not None and not version.is_prerelease
     ]
     return max(released, default=None)
 
@@ -85,16 +87,19 @@ def wanted_tags(ctx: Context, registry_tags: Callable[[], list[str]]) -> tuple[
         if ctx.is_release_branch:
             tags.append((STAGING, TagRole.STAGING))
         return tags, None
-    version = ctx.version
+    version, image_tag, fmt = ctx.version, ctx.image_tag, ctx.tag_format
     assert version is not None
-    tags.append((version.tag, TagRole.VERSION))
+    assert image_tag is not None
+    assert fmt is not None
+    tags.append((image_tag, TagRole.VERSION))
     if version.is_prerelease:
-        return tags, f"{version} is a prerelease"
-    highest = highest_release(registry_tags())
-    if highest is not None and highest > version:
-        return tags, f"{highest.tag} is newer"
+        kind = "development release" if version.dev is not None else "pre-release"
+        return tags, f"{version} is a {kind}"
+    highest = highest_release(registry_tags(), fmt)
+    if highest is not None and highest[0] > version:
+        return tags, f"{highest[1]} is newer"
     tags.append((LATEST, TagRole.LATEST))
-    return tags, f"{version.tag} is the highest release"
+    return tags, f"{image_tag} is the highest release"
 
 
 def decide(role: TagRole, state: TagState, image_id: str) -> Action:

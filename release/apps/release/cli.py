@@ -1,12 +1,18 @@
 """`release`: cut a release from a maintainer's machine, safely, atomically, resumably.
 
 Pre-flight (every failing check reported at once), then a plan (new file contents, commit
-message, tag, notes, push), then: write files, commit, annotated tag vX.Y.Z, one
-`git push --atomic`. `--dry-run` prints the plan and writes nothing. After a failed push,
+message, tag, notes, push), then: write files, commit, annotated tag in the project's tag
+format (v1.2.3 by default, or as the existing tags are written), one `git push --atomic`.
+Versions are PEP 440; the version is written where the build backend reads it (pyproject.toml,
+[tool.poetry], a __version__ file) or, for hatch-vcs, setuptools_scm and the like, only in the
+tag. `--dry-run` prints the plan and writes nothing. After a failed push,
 run the same command again (or `release --resume`) to finish the push.
 
 examples:
   release --bump patch --dry-run
+  release --bump minor --pre rc          # 1.2.3 -> 1.3.0rc1, again -> 1.3.0rc2
+  release --bump release                 # 1.3.0rc2 -> 1.3.0
+  release --version 2026.8.17            # CalVer, or any PEP 440 version above the last
   release --bump minor --notes-file notes.md
   release --bump patch --notes-llm codex
   release --resume
@@ -26,7 +32,7 @@ from release.apps.release.plan import Plan, make_plan, plan_pending, render
 from release.apps.release.preflight import Options, gather, read_project
 from release.cli import ArgumentParser, run_main
 from release.config import Project
-from release.core.version import Bump
+from release.core.version import Bump, Pre
 from release.errors import DojoError, UsageError
 from release.shell import lock
 from release.shell.git import Repository
@@ -35,7 +41,20 @@ from release.shell.git import Repository
 def _parser() -> ArgumentParser:
     parser = ArgumentParser(prog="release", description=__doc__)
     parser.add_argument(
-        "--bump", choices=[b.value for b in Bump], help="which part of the version to bump"
+        "--bump",
+        choices=[b.value for b in Bump],
+        help="major, minor or patch; release (finish a pre-release), post or dev",
+    )
+    parser.add_argument(
+        "--pre",
+        choices=[p.value for p in Pre],
+        help="make a pre-release of the bumped version (alone: the next of the current one)",
+    )
+    parser.add_argument(
+        "--version",
+        dest="explicit",
+        metavar="X",
+        help="release exactly this PEP 440 version (greater than the previous release)",
     )
     parser.add_argument(
         "--dry-run",
@@ -82,12 +101,21 @@ def _parser() -> ArgumentParser:
 
 def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
-    if args.bump is None and not args.resume:
-        raise UsageError("pass --bump patch|minor|major (or --resume) (see `release --help`)")
+    if args.bump is None and args.pre is None and args.explicit is None and not args.resume:
+        raise UsageError(
+            "pass --bump patch|minor|major (or --pre, --version X, --resume) "
+            "(see `release --help`)"
+        )
+    if args.explicit is not None and (args.bump is not None or args.pre is not None):
+        raise UsageError("--version X names the version: drop --bump and --pre")
+    if args.pre is not None and args.bump in ("release", "post", "dev"):
+        raise UsageError(f"--pre goes with --bump major, minor or patch, not {args.bump}")
     if args.llm_timeout <= 0:
         raise UsageError("--llm-timeout must be a positive number of seconds")
     opts = Options(
         bump=Bump(args.bump) if args.bump else None,
+        pre=Pre(args.pre) if args.pre else None,
+        version=args.explicit,
         dry_run=args.dry_run,
         fetch=args.fetch,
         resume=args.resume,
@@ -117,16 +145,16 @@ def _plan(repo: Repository, project: Project, opts: Options) -> Plan:
         return plan_pending(pending)
     if opts.resume:
         raise DojoError(
-            "nothing to resume: HEAD is not an unpushed `Release vX.Y.Z` commit; "
+            "nothing to resume: HEAD is not an unpushed `Release <tag>` commit; "
             "start a release with --bump patch|minor|major"
         )
-    assert opts.bump is not None
     facts = gather(repo, project, opts, os.environ)
     picked = gather_notes(repo, facts, opts)
-    plan = make_plan(facts, picked, opts.bump)
+    plan = make_plan(facts, picked)
     for warning in plan.warnings:
         log.step("changelog", status="warning", warning=warning)
-    log.step("version", old=facts.current, new=facts.new, bump=opts.bump.value)
+    log.step("version", old=facts.current or "none", new=facts.new, why=facts.why,
+             tag=facts.tag, source=facts.source.via)
     log.step("changelog", status="ok", version=facts.new, date=facts.date, commits=facts.commits)
     if facts.written:
         log.step("resume", found="files-written", files=",".join(facts.written))

@@ -87,16 +87,16 @@ def _restore(root: Path, written: list[FileChange]) -> list[str]:
 
 
 def _tag(plan: Plan) -> None:
-    version, sign = plan.version, plan.sign_tag
+    tag, sign = plan.tag, plan.sign_tag
     try:
-        git.tag(plan.root, version.tag, plan.tag_message, sign=sign)
+        git.tag(plan.root, tag, plan.tag_message, sign=sign)
     except CommandError as exc:
         why = " (tag.gpgsign is set: fix your signing setup or unset it)" if sign else ""
         raise DojoError(
-            f"tagging {version.tag} failed: {git.describe_error(exc)}{why}; the release commit is "
+            f"tagging {tag} failed: {git.describe_error(exc)}{why}; the release commit is "
             "in place: fix the cause and run `release --resume` to tag and push it"
         ) from None
-    log.step("tag", name=version.tag, signed=sign)
+    log.step("tag", name=tag, signed=sign)
 
 
 def _push(plan: Plan) -> None:

@@ -16,7 +16,8 @@ from release.apps.release.preflight import Options, committed_text, shorten
 from release.config import Settings
 from release.core import changelog
 from release.core.commits import release_tag
-from release.core.version import Version, try_parse
+from release.core.tagformat import version_in
+from release.core.version import Version
 from release.errors import ChangelogError, ChecksFailed, ConfigError, DojoError
 from release.shell import git
 from release.shell.git import Repository
@@ -28,6 +29,7 @@ class Pending:
     remote: str
     branch: str
     version: Version
+    tag: str
     head: str
     tagged: bool  # the tag exists locally, on HEAD
     published: bool  # the remote has the tag on HEAD (the push is atomic: so has the branch)
@@ -40,7 +42,7 @@ def observe(repo: Repository, settings: Settings, opts: Options) -> Pending | No
     (no release commit, its tag on another commit, or pushed untagged by someone else)."""
     head = repo.head_commit()
     tag = release_tag(head.subject) if head else None
-    version = try_parse(tag) if tag else None
+    version = version_in(tag) if tag else None
     if head is None or tag is None or version is None:
         return None
     local = repo.local_sha(f"refs/tags/{tag}")
@@ -75,7 +77,9 @@ def observe(repo: Repository, settings: Settings, opts: Options) -> Pending | No
             f"(`git tag -d {tag}` if it exists, `git reset --keep HEAD~1`), `git pull --ff-only "
             f"{remote} {branch}`, then run release again"
         )
-    notes = "" if published or local is not None else _notes_at(repo, settings, head.sha, version)
+    notes = (
+        "" if published or local is not None else _notes_at(repo, settings, head.sha, version, tag)
+    )
     if published:
         log.step("resume", version=tag, status="done", reason=f"already on {remote}")
     else:
@@ -85,6 +89,7 @@ def observe(repo: Repository, settings: Settings, opts: Options) -> Pending | No
         remote=remote,
         branch=branch,
         version=version,
+        tag=tag,
         head=head.sha,
         tagged=local is not None,
         published=published,
@@ -109,7 +114,9 @@ def _check(repo: Repository, settings: Settings) -> None:
         raise ChecksFailed(problems)
 
 
-def _notes_at(repo: Repository, settings: Settings, sha: str, version: Version) -> str:
+def _notes_at(
+    repo: Repository, settings: Settings, sha: str, version: Version, tag: str
+) -> str:
     path = settings.relative(settings.changelog)
     try:
         text = committed_text(repo, sha, path)
@@ -120,4 +127,4 @@ def _notes_at(repo: Repository, settings: Settings, sha: str, version: Version) 
     try:
         return changelog.extract(text, str(version), allow_empty=True).body
     except ChangelogError as exc:
-        raise DojoError(f"cannot recover the notes of {version.tag} from {path}: {exc}") from None
+        raise DojoError(f"cannot recover the notes of {tag} from {path}: {exc}") from None

@@ -14,10 +14,10 @@ from pathlib import Path
 from release.apps.release.pending import Pending
 from release.apps.release.preflight import Facts, shorten
 from release.config import PYPROJECT
-from release.core import changelog, commitmsg, notes
+from release.core import changelog, commitmsg, notes, versionfile
 from release.core.notes import Notes, NotesSource
-from release.core.pyproject import bump_pyproject, bump_text
-from release.core.version import Bump, Version
+from release.core.pyproject import SourceKind, bump_poetry, bump_pyproject, bump_text
+from release.core.version import Version
 from release.errors import ChecksFailed
 from release.shell import git
 
@@ -39,6 +39,7 @@ class Plan:
     remote: str
     branch: str
     version: Version
+    tag: str  # in the project's tag format
     headline: str  # what is released, from what, as the dry run's first lines say it
     files: tuple[FileChange, ...]
     commit_message: str
@@ -50,10 +51,6 @@ class Plan:
     warnings: tuple[str, ...] = ()
 
     @property
-    def tag(self) -> str:
-        return self.version.tag
-
-    @property
     def push_argv(self) -> tuple[str, ...]:
         return git.push_argv(self.remote, self.branch, self.tag)
 
@@ -61,11 +58,26 @@ class Plan:
         return dict(self.skip).get(step)
 
 
-def tag_message(version: Version, text: str) -> str:
-    return f"{version.tag}\n\n{text}"
+def tag_message(tag: str, text: str) -> str:
+    return f"{tag}\n\n{text}"
 
 
-def make_plan(facts: Facts, picked: Notes, bump: Bump) -> Plan:
+def _version_change(facts: Facts) -> FileChange | None:
+    """The edit of the file the project's version lives in; None for a VCS source (the tag
+    is the version)."""
+    kind, document = facts.source.kind, facts.pyproject.document
+    if kind is SourceKind.PROJECT:
+        return FileChange(PYPROJECT, facts.pyproject.text, bump_pyproject(document, facts.new))
+    if kind is SourceKind.POETRY:
+        return FileChange(PYPROJECT, facts.pyproject.text, bump_poetry(document, facts.new))
+    if kind is SourceKind.FILE:
+        assert facts.version_file is not None
+        spec, text = facts.version_file
+        return FileChange(spec.path, text, versionfile.write(spec, text, facts.new))
+    return None
+
+
+def make_plan(facts: Facts, picked: Notes) -> Plan:
     """Everything a new release writes and runs; `ChecksFailed` when release files already
     changed in the work tree hold anything else (an interrupted run's files must match)."""
     rolled = changelog.roll_forward(
@@ -75,23 +87,37 @@ def make_plan(facts: Facts, picked: Notes, bump: Bump) -> Plan:
         notes=None if picked.source is NotesSource.UNRELEASED else picked.text,
         repo_url=git.web_url(facts.remote_url),
         previous=facts.previous.version if facts.previous else None,
+        tag_format=facts.tag_format.pattern,
     )
+    version_change = _version_change(facts)
+    current = facts.current
     changes = [
-        FileChange(
-            PYPROJECT, facts.pyproject.text, bump_pyproject(facts.pyproject.document, facts.new)
-        ),
+        *([version_change] if version_change is not None else []),
         FileChange(facts.changelog_path, facts.changelog, rolled.text),
-        *(FileChange(p, t, bump_text(t, facts.current, facts.new)) for p, t in facts.version_files),
+        *(
+            FileChange(p, t, bump_text(t, current, facts.new))
+            for p, t in facts.version_files
+            if current is not None
+        ),
     ]
     files = tuple(c for c in changes if c.new != c.old)
     check_written(facts, files)
-    previous = facts.previous.version if facts.previous else None
     summary = notes.summarise(picked.text)
-    message = commitmsg.render(facts.project, previous, facts.new, bump, summary)
+    message = commitmsg.render(
+        facts.project,
+        facts.previous.name if facts.previous else None,
+        facts.tag,
+        facts.why,
+        summary,
+        major=facts.current is not None and facts.new.release[:1] > facts.current.release[:1],
+    )
+    fmt = facts.tag_format
     headline = (
         f"Release plan for {facts.project}\n\n"
-        f"version: {facts.current} -> {facts.new} ({bump.value}); previous release: "
+        f"version: {facts.current or 'none'} -> {facts.new} ({facts.why}); previous release: "
         f"{facts.previous.name if facts.previous else 'none'}; {facts.commits} commits since\n"
+        f"version source: {facts.source.describe()}\n"
+        f"tag: {facts.tag} (format {fmt.pattern}, from {fmt.origin})\n"
         f"branch: {facts.branch} on {facts.remote} ({facts.ahead} commits ahead before the "
         "release)"
     )
@@ -100,10 +126,11 @@ def make_plan(facts: Facts, picked: Notes, bump: Bump) -> Plan:
         remote=facts.remote,
         branch=facts.branch,
         version=facts.new,
+        tag=facts.tag,
         headline=headline,
         files=files,
         commit_message=message,
-        tag_message=tag_message(facts.new, picked.text),
+        tag_message=tag_message(facts.tag, picked.text),
         notes=picked,
         sign_commit=facts.sign_commit,
         sign_tag=facts.sign_tag,
@@ -130,20 +157,21 @@ def plan_pending(pending: Pending) -> Plan:
     where = f"{pending.remote}/{pending.branch}"
     skip = [("commit", f"the release commit {pending.head[:12]} exists")]
     if pending.tagged or pending.published:
-        skip.append(("tag", f"{pending.version.tag} exists on the release commit"))
+        skip.append(("tag", f"{pending.tag} exists on the release commit"))
     if pending.published:
-        skip.append(("push", f"{pending.version.tag} is on {pending.remote} already"))
+        skip.append(("push", f"{pending.tag} is on {pending.remote} already"))
     state = "already published" if pending.published else f"not yet on {where}"
     return Plan(
         root=pending.root,
         remote=pending.remote,
         branch=pending.branch,
         version=pending.version,
-        headline=f"Resume plan for {pending.version.tag}: the release commit {pending.head[:12]} "
+        tag=pending.tag,
+        headline=f"Resume plan for {pending.tag}: the release commit {pending.head[:12]} "
         f"is {state}",
         files=(),
         commit_message="",
-        tag_message=tag_message(pending.version, pending.notes),
+        tag_message=tag_message(pending.tag, pending.notes),
         notes=None,
         sign_commit=False,
         sign_tag=pending.sign_tag,

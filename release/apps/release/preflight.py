@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release import log
+from release.apps.release import versions
 from release.config import PYPROJECT, Project, Settings, decode, parse_project
 from release.core import changelog, notes
 from release.core.changelog import Changelog
-from release.core.pyproject import count_version, read_version
-from release.core.version import Bump, Version, VersionError
+from release.core.pyproject import VersionSource, count_version
+from release.core.tagformat import TagFormat
+from release.core.version import Bump, Pre, Version, parse
+from release.core.versionfile import VersionFile
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
 from release.shell import files, git
 from release.shell.git import Repository, Tag
@@ -29,6 +32,8 @@ NOTES_FILE_LIMIT = 1024 * 1024
 @dataclass(frozen=True)
 class Options:
     bump: Bump | None
+    pre: Pre | None = None  # --pre a|b|rc
+    version: str | None = None  # --version X
     dry_run: bool = False
     fetch: bool = True
     resume: bool = False
@@ -51,8 +56,13 @@ class Facts:
     ahead: int  # commits on the branch not yet on the remote
     previous: Tag | None
     commits: int  # non-merge commits since the previous release
-    current: Version
+    current: Version | None  # None: a VCS-versioned project's first release
     new: Version
+    why: str  # how `new` was chosen, for the dry run: "patch bump of 1.2.3"
+    tag: str  # the new tag's name, in the project's tag format
+    tag_format: TagFormat
+    source: VersionSource
+    version_file: tuple[VersionFile, str] | None  # a FILE source's file and its committed text
     pyproject: Project  # as committed in HEAD, parsed once
     changelog: str  # as committed in HEAD
     parsed: Changelog  # `changelog`, parsed once
@@ -261,32 +271,6 @@ def _version_files(
     return found
 
 
-def _versions(
-    repo: Repository, project: Project, previous: Tag | None, opts: Options, problems: list[str]
-) -> tuple[Version | None, Version | None]:
-    """The current version (which must be the previous release's) and the new one."""
-    current: Version | None = None
-    try:
-        current = read_version(project.document)
-    except (ConfigError, VersionError) as exc:
-        problems.append(str(exc))
-    if current is not None and previous is not None and current != previous.version:
-        problems.append(
-            f"{PYPROJECT} says version {current} but the previous release is {previous.name}: "
-            f"set project.version to {previous.version} "
-            f"(or tag the commit that released {current})"
-        )
-    new: Version | None = None
-    if current is not None and opts.bump is not None:
-        new = current.bump(opts.bump)
-        if repo.local_sha(f"refs/tags/{new.tag}") is not None:
-            problems.append(
-                f"tag {new.tag} already exists locally: release a higher version, or delete the "
-                f"tag (`git tag -d {new.tag}`) if it is a mistake"
-            )
-    return current, new
-
-
 def gather(
     repo: Repository, project: Project, opts: Options, environ: Mapping[str, str]
 ) -> Facts:
@@ -298,14 +282,19 @@ def gather(
     head = repo.head_commit()
     assert head is not None  # read_project needs a commit
 
-    previous = repo.previous_release()
-    if previous.ignored:
-        ignored = shorten(list(previous.ignored))
-        log.step("preflight", note=f"ignoring tags that are not SemVer: {ignored}")
-    current, new = _versions(repo, project, previous.tag, opts, problems)
+    previous = versions.previous_release(repo, settings, problems)
+    fmt = previous.format
+    chosen = versions.choose(
+        lambda path: committed_text(repo, head.sha, path), project, previous=previous.tag,
+        bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
+    )
+    current, new = chosen.current, chosen.new
+    tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
 
     changelog_path = settings.relative(settings.changelog)
     release_files = {PYPROJECT, changelog_path, *map(settings.relative, settings.version_files)}
+    if chosen.version_file is not None:
+        release_files.add(chosen.version_file[0].path)
     dirty = repo.dirty_paths()
     # Release files changed in the work tree may be a run killed after writing them; the plan
     # accepts them only if they hold exactly what it writes (`plan.check_written`).
@@ -320,13 +309,13 @@ def gather(
     remote = RemoteState(0, None)
     if repo.remote_url(settings.remote) is not None:
         remote = check_remote(
-            repo, settings, opts, head=head.sha, tag=new.tag if new else "v0.0.0",
+            repo, settings, opts, head=head.sha, tag=tag or fmt.render(parse("0.0.0")),
             problems=problems,
         )
-        if new is not None and remote.tag_sha is not None:
+        if tag is not None and remote.tag_sha is not None:
             problems.append(
-                f"tag {new.tag} already exists on {settings.remote}: choose another --bump, or "
-                f"delete the remote tag (`git push {settings.remote} :refs/tags/{new.tag}`) if it "
+                f"tag {tag} already exists on {settings.remote}: choose another --bump, or "
+                f"delete the remote tag (`git push {settings.remote} :refs/tags/{tag}`) if it "
                 "is wrong"
             )
 
@@ -344,14 +333,17 @@ def gather(
 
     if problems:
         raise ChecksFailed(problems)
-    assert current is not None
     assert new is not None
+    assert tag is not None
+    assert chosen.source is not None
     assert read is not None
     log.step(
         "preflight",
         status="ok",
         branch=settings.branch,
         previous=previous.tag.name if previous.tag else "none",
+        tag_format=fmt.pattern,
+        version_source=chosen.source.via,
         ahead=remote.ahead,
         remote="checked" if opts.fetch else "skipped",
     )
@@ -368,6 +360,11 @@ def gather(
         commits=previous.commits,
         current=current,
         new=new,
+        why=chosen.why,
+        tag=tag,
+        tag_format=fmt,
+        source=chosen.source,
+        version_file=chosen.version_file,
         pyproject=project,
         changelog=read[0],
         parsed=read[1],

@@ -10,6 +10,7 @@ import mistletoe.core_tokens
 
 from release.core.changelog import versions
 from release.core.changelog.heading import UNRELEASED, UNRELEASED_ONLY
+from release.core.tagformat import format_of
 from release.errors import ChangelogError
 
 
@@ -19,7 +20,6 @@ def normalize_label(label: str) -> str:
 
 
 VERSION_QUERY = re.compile(versions.VERSION, re.IGNORECASE)
-_TAGGED = re.compile(rf"^[A-Za-z][\w.@/-]*?[-_@/][vV]?(?P<version>{versions.VERSION})$")
 
 
 @dataclass(frozen=True)
@@ -147,8 +147,9 @@ class Changelog:
             name = "[Unreleased]"
         else:
             written = wanted[1:] if wanted[:1] in "vV" else wanted
-            if VERSION_QUERY.fullmatch(written) is None and (tagged := _TAGGED.search(wanted)):
-                written = tagged["version"]  # a tag in the project's format: `kite-v2.0.0`
+            fmt = format_of(wanted)  # a tag in the project's format: `kite-v2.0.0`
+            if VERSION_QUERY.fullmatch(written) is None and fmt is not None:
+                written = wanted[len(fmt.prefix) :]
             if VERSION_QUERY.fullmatch(written) is None:
                 raise ChangelogError(
                     f"{query!r} is not a version: ask for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, "

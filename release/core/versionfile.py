@@ -1,0 +1,135 @@
+"""The version string inside a file a build backend reads it from: a Python module's
+`__version__ = "1.2.3"` (hatch `path`, setuptools `attr:`, pdm `source = "file"`, flit) or a
+plain-text `VERSION` file (setuptools `file:`). Pure: text in, text out.
+
+Only the version's characters change; quotes, spacing, comments and every other line stay as
+they were. A version that is computed (`__version__ = get_version(VERSION)`,
+`importlib.metadata.version(...)`) cannot be written, and the error says what to write instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from release.core.version import Version, VersionError, parse
+from release.errors import ConfigError
+
+# A top-level assignment of a string literal (and nothing else), possibly chained or annotated:
+# `__version__ = "1.2.3"`, `__version__ = version = '1.5.0'`, `VERSION: str = "2.0"`.
+_ASSIGN = re.compile(
+    r"^(?P<names>(?:[A-Za-z_]\w*[ \t]*(?::[ \t]*[\w.\[\]]+[ \t]*)?=[ \t]*)+)"
+    r"(?P<prefix>[rRuU]?)(?P<quote>\"\"\"|'''|\"|')(?P<v>v?)(?P<version>[^'\"\n\\]*)(?P=quote)"
+    # the literal is the whole value: `".".join(VERSION)` is computed
+    r"(?=[ \t]*(?:;[ \t]*)?(?:\#.*)?$)",
+    re.MULTILINE,
+)
+# Any top-level assignment to a name (to tell "computed" from "missing").
+_ANY_ASSIGN = re.compile(r"^(?P<names>(?:[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*)+)(?P<rest>.*)$",
+                         re.MULTILINE)
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+@dataclass(frozen=True)
+class VersionFile:
+    """Where in a file the version is: a Python variable, a custom regex, or the whole file."""
+
+    path: str  # relative to the project root, POSIX
+    variables: tuple[str, ...] = ("__version__",)  # empty: a plain-text file
+    pattern: str | None = None  # a regex with a `version` group (hatch's `pattern`)
+
+    @property
+    def python(self) -> bool:
+        return bool(self.variables) and self.pattern is None
+
+    def describe(self) -> str:
+        if self.pattern is not None:
+            return f"{self.path} (pattern {self.pattern!r})"
+        if self.variables:
+            return f"{self.variables[0]} in {self.path}"
+        return self.path
+
+
+def _assigned(group: str) -> set[str]:
+    """The names a chain `a = b: str = ` assigns (annotations dropped)."""
+    names = set()
+    for part in group.split("="):
+        name = part.split(":")[0].strip()
+        if _NAME.fullmatch(name):
+            names.add(name)
+    return names
+
+
+def _span(spec: VersionFile, text: str) -> tuple[int, int]:
+    """The (start, end) of the version's characters in `text`; `ConfigError` saying what to
+    write there when the file has no writable version."""
+    if spec.pattern is not None:
+        try:
+            regex = re.compile(spec.pattern, re.MULTILINE)
+        except re.error as exc:
+            raise ConfigError(
+                f"the version pattern {spec.pattern!r} is not a regex ({exc}): fix it"
+            ) from None
+        if "version" not in regex.groupindex:
+            raise ConfigError(
+                f"the version pattern {spec.pattern!r} has no (?P<version>...) group: add one"
+            )
+        found = list(regex.finditer(text))
+        if len(found) != 1:
+            raise ConfigError(
+                f"{spec.path}: the version pattern {spec.pattern!r} matches {len(found)} times, "
+                "not once: fix the pattern or the file"
+            )
+        return found[0].span("version")
+    if not spec.variables:
+        match = re.fullmatch(r"\s*v?(?P<version>[^\s]+)\s*", text)
+        if match is None:
+            raise ConfigError(
+                f"{spec.path} must hold the version alone (such as 1.2.3 and a newline): fix it"
+            )
+        return match.span("version")
+    wanted = set(spec.variables)
+    found = [m for m in _ASSIGN.finditer(text) if _assigned(m["names"]) & wanted]
+    if len(found) == 1:
+        return found[0].span("version")
+    name = spec.variables[0]
+    example = f'{name} = "1.2.3"'
+    if len(found) > 1:
+        lines = ", ".join(str(text.count("\n", 0, m.start()) + 1) for m in found)
+        raise ConfigError(
+            f"{spec.path} assigns {name} a string {len(found)} times (lines {lines}): keep one "
+            f"top-level `{example}` so release knows which to edit"
+        )
+    computed = [m for m in _ANY_ASSIGN.finditer(text) if _assigned(m["names"]) & wanted]
+    if computed:
+        line = text.count("\n", 0, computed[0].start()) + 1
+        shown = computed[0].group(0).strip()
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise ConfigError(
+            f"{spec.path} line {line} computes the version (`{shown}`), which release cannot "
+            f"edit: write the version there as a string literal (`{example}`), or set "
+            '[tool.release] version-source = "vcs" to take it from the tag'
+        )
+    raise ConfigError(
+        f"{spec.path} has no `{example}` line: write one there (release edits it on each "
+        "release), or set [tool.release] version-source"
+    )
+
+
+def read(spec: VersionFile, text: str) -> Version:
+    """The version written in `text` (the file `spec.path`)."""
+    start, end = _span(spec, text)
+    try:
+        return parse(text[start:end])
+    except VersionError:
+        raise VersionError(
+            f"{spec.describe()} is {text[start:end]!r}, not a PEP 440 version (such as 1.2.3 "
+            "or 1.3.0rc1): fix it"
+        ) from None
+
+
+def write(spec: VersionFile, text: str, new: Version) -> str:
+    """`text` with the version replaced by `new`; every other character stays."""
+    start, end = _span(spec, text)
+    read(spec, text)
+    return text[:start] + str(new) + text[end:]
