@@ -65,3 +65,11 @@ def test_the_rule_catches_a_violation(tmp_path: Path) -> None:
 )
 def test_package_inits_are_empty(init: Path) -> None:
     assert init.read_text(encoding="utf-8").strip() == ""
+
+
+@pytest.mark.parametrize(
+    "module", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE.parent))
+)
+def test_no_module_is_over_the_size_limit(module: Path) -> None:
+    lines = len(module.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{module.name} has {lines} lines: split it by concern"

@@ -144,3 +144,17 @@ def test_an_unclosed_fence_hiding_the_previous_release_is_refused(
     assert code == 1
     assert out == ""
     assert any("mentions 0.1.0" in p and "unclosed code fence" in p for p in _problems(err))
+
+
+def test_a_changelog_that_is_not_markdown_is_refused(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(
+        tmp_path / "rst", pyproject=PYPROJECT + 'changelog = "CHANGES.rst"\n', name="rst"
+    )
+    repo.commit("docs: an rst changelog", {"CHANGES.rst": "Changes\n=======\n\n0.1.0\n-----\n"})
+    repo.git("push", "--quiet", "origin", "master")
+    code, out, err = _run(repo, capsys, "--bump", "patch", "--dry-run")
+    assert code == 1
+    assert out == ""
+    assert any("CHANGES.rst is" in p and "not Markdown" in p for p in _problems(err))

@@ -81,7 +81,7 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
     """Everything a new release writes and runs; `ChecksFailed` when release files already
     changed in the work tree hold anything else (an interrupted run's files must match)."""
     rolled = changelog.roll_forward(
-        facts.changelog,
+        facts.parsed,
         facts.new,
         facts.date,
         notes=None if picked.source is NotesSource.UNRELEASED else picked.text,

@@ -204,8 +204,9 @@ def _changelog(
     repo: Repository, head: str, name: str, new: Version | None, problems: list[str]
 ) -> tuple[str, Changelog] | None:
     try:
+        changelog.require_markdown(name)
         text = committed_text(repo, head, name)
-    except ConfigError as exc:
+    except (ChangelogError, ConfigError) as exc:
         problems.append(str(exc))
         return None
     if text is None:

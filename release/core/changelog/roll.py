@@ -176,7 +176,7 @@ class _Edit:
 
 
 def roll_forward(
-    text: str,
+    text: str | Changelog,
     version: object,
     date: str,
     *,
@@ -192,7 +192,9 @@ def roll_forward(
     one, and its compare links kept current (tags as `tag_format` names them; None: as the
     file's own links name the previous release's tag, else `v{version}`; `previous_tag` as
     git spells it, when known). Refuses a version that has a section already."""
-    changelog = parse(text)
+    # Pre-flight has parsed the file already: a parsed changelog is not parsed again.
+    changelog = text if isinstance(text, Changelog) else parse(text)
+    text = changelog.text
     eol = changelog.eol
     name = str(version)
     unreleased = _unreleased(changelog, name, notes)
