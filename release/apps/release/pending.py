@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release import log
-from release.apps.release.preflight import Options, committed_text, shorten
+from release.apps.release.preflight import Options, check_local, committed_text, shorten
 from release.config import Settings
 from release.core import changelog
 from release.core.commits import release_tag
@@ -99,17 +99,12 @@ def observe(repo: Repository, settings: Settings, opts: Options) -> Pending | No
 
 
 def _check(repo: Repository, settings: Settings) -> None:
+    # The same branch, identity, remote and history checks as a new release, plus a clean tree.
     problems: list[str] = []
-    branch = settings.branch
-    if repo.current_branch() != branch:
-        problems.append(f"not on the release branch {branch!r}: `git switch {branch}` and retry")
+    check_local(repo, settings, problems)
     dirty = repo.dirty_paths()
     if dirty:
         problems.append(f"the working tree is not clean ({shorten(dirty)}): commit or stash first")
-    if repo.remote_url(settings.remote) is None:
-        problems.append(
-            f"no remote {settings.remote!r}: add it (`git remote add {settings.remote} URL`)"
-        )
     if problems:
         raise ChecksFailed(problems)
 

@@ -67,7 +67,7 @@ class Facts:
     changelog: str  # as committed in HEAD
     parsed: Changelog  # `changelog`, parsed once
     version_files: tuple[tuple[str, str], ...]  # (path, text as committed)
-    written: Mapping[str, str]  # release files already changed in the work tree, as they are now
+    written: Mapping[str, str | None]  # release files changed in the work tree, as they are
     notes_file: str | None  # the --notes-file's text
     notes_command: str | None  # [tool.release] notes-command
     date: str  # the release date, ISO 8601
@@ -190,13 +190,15 @@ def check_local(repo: Repository, settings: Settings, problems: list[str]) -> No
         )
 
 
-def _read_work_tree(root: Path, paths: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _read_work_tree(root: Path, paths: list[str]) -> dict[str, str | None]:
+    """The files as they are now; None for one that cannot be read as UTF-8 (never what a
+    plan writes, so it is reported as a dirty tree)."""
+    found: dict[str, str | None] = {}
     for path in paths:
         try:
             found[path] = (root / path).read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError):
-            found[path] = "\0unreadable"  # never equal to a planned file: reported as dirty
+            found[path] = None
     return found
 
 
