@@ -40,6 +40,8 @@ python3Packages.buildPythonApplication {
     pygithub
     requests
     urllib3
+    # release runs `python -m towncrier build` for [tool.towncrier] projects
+    towncrier
   ];
 
   nativeCheckInputs = [

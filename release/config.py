@@ -34,6 +34,7 @@ class Settings:
     notes_command: str | None = None
     tag_format: str | None = None  # None: inferred from the existing tags (`v{version}` if none)
     version_source: str | None = None  # None: detected from pyproject.toml
+    towncrier: bool = False  # [tool.towncrier]: towncrier writes the changelog from fragments
 
     @classmethod
     def defaults(cls, root: Path) -> Settings:
@@ -69,6 +70,26 @@ class Project:
 def _poetry(document: tomlkit.TOMLDocument) -> Any:
     tool = document.get("tool")
     return tool.get("poetry") if isinstance(tool, dict) else None
+
+
+# towncrier's own default when `[tool.towncrier] filename` is not set (reStructuredText: such a
+# project is then refused by release and extract-notes, with the reason).
+TOWNCRIER_FILENAME = "NEWS.rst"
+
+
+def _towncrier_filename(document: tomlkit.TOMLDocument) -> str | None:
+    """The changelog towncrier writes, when pyproject.toml has `[tool.towncrier]`."""
+    tool = document.get("tool")
+    table = tool.get("towncrier") if isinstance(tool, dict) else None
+    if table is None:
+        return None
+    filename = table.get("filename", TOWNCRIER_FILENAME) if isinstance(table, dict) else None
+    if not isinstance(filename, str) or not filename:
+        raise ConfigError(
+            f"[tool.towncrier] in {PYPROJECT} must be a table whose `filename` is a non-empty "
+            "string (the changelog towncrier writes): fix it"
+        )
+    return str(filename)
 
 
 # Every key `[tool.release]` understands, with what its value must be.
@@ -174,9 +195,16 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
         or (isinstance(source, str) and source.startswith("file:") and source[5:].strip())
     ):
         raise ConfigError(f"[tool.release] version-source must be {KEYS['version-source']}")
+    news = _towncrier_filename(document)
+    changelog = _str(table, "changelog", news or "CHANGELOG.md")
+    if news is not None and Path(changelog) != Path(news):
+        raise ConfigError(
+            f"[tool.release] changelog is {changelog} but towncrier writes {news} "
+            f"([tool.towncrier] filename): drop one of them or make them the same file"
+        )
     return Settings(
         root=root,
-        changelog=root / _str(table, "changelog", "CHANGELOG.md"),
+        changelog=root / changelog,
         branch=_str(table, "branch", "master"),
         remote=_str(table, "remote", "origin"),
         image=_str(table, "image", "dojo"),
@@ -185,4 +213,5 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
         notes_command=str(command) if command else None,
         tag_format=tag_format,
         version_source=str(source) if source is not None else None,
+        towncrier=news is not None,
     )

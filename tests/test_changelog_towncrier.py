@@ -1,5 +1,5 @@
-"""towncrier: detecting `[tool.towncrier]`, and a real `towncrier build` in a real git repository
-whose Markdown changelog the new section is then extracted from."""
+"""towncrier: detecting `[tool.towncrier]` (the changelog it writes is every app's changelog),
+and a real `towncrier build` in a throwaway clone of a real git repository."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from release.apps.extract_notes import main as extract_notes
+from release.config import parse_project
 from release.core.changelog import extract
-from release.errors import ChangelogError
+from release.errors import ConfigError, DojoError
 from release.shell import towncrier
-from tests.support.tools import require_tool
 
 PYPROJECT = """\
 [project]
@@ -25,65 +26,123 @@ directory = "changelog.d"
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "writes", "changelog"),
     [
-        (PYPROJECT, towncrier.Towncrier("CHANGELOG.md")),
-        ("[tool.towncrier]\ndirectory = 'news'\n", towncrier.Towncrier("NEWS.rst")),
-        ("[tool.towncrier]\nfilename = 7\n", towncrier.Towncrier("NEWS.rst")),
-        ("[project]\nname = 'x'\n\n[tool.ruff]\nline-length = 99\n", None),
-        ("# [tool.towncrier] in a comment\n", None),
-        ("tool = 'towncrier'\n", None),
-        ("[tool.towncrier\nnot toml", None),
+        (PYPROJECT, True, "CHANGELOG.md"),
+        ("[tool.towncrier]\ndirectory = 'news'\n", True, "NEWS.rst"),  # towncrier's default
+        ("[tool.towncrier]\nfilename = 'docs/changes.md'\n", True, "docs/changes.md"),
+        (
+            "[tool.towncrier]\nfilename = 'CHANGELOG.md'\n[tool.release]\n"
+            "changelog = 'CHANGELOG.md'\n",
+            True,
+            "CHANGELOG.md",
+        ),
+        ("[project]\nname = 'x'\n", False, "CHANGELOG.md"),
+        ("# [tool.towncrier] in a comment\n", False, "CHANGELOG.md"),
+        ("[tool]\nrelease = {changelog = 'HISTORY.md'}\n", False, "HISTORY.md"),
     ],
 )
-def test_configured(text: str, expected: towncrier.Towncrier | None) -> None:
-    assert towncrier.configured(text) == expected
+def test_towncrier_names_the_changelog(text: str, writes: bool, changelog: str) -> None:
+    settings = parse_project(text, Path("/p")).settings
+    assert settings.towncrier is writes
+    assert settings.relative(settings.changelog) == changelog
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[tool]\ntowncrier = 7\n", "[tool.towncrier] in pyproject.toml must be a table"),
+        ("[tool.towncrier]\nfilename = 7\n", "whose `filename` is a non-empty string"),
+        (
+            "[tool.towncrier]\nfilename = 'CHANGELOG.md'\n"
+            "[tool.release]\nchangelog = 'NEWS.md'\n",
+            "[tool.release] changelog is NEWS.md but towncrier writes CHANGELOG.md",
+        ),
+    ],
+)
+def test_a_bad_towncrier_table_is_a_config_error(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_project(text, Path("/p"))
+    assert message in str(raised.value)
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
         ["git", "-c", "user.email=dev@example.org", "-c", "user.name=Dev", *args],
-        cwd=root, check=True, capture_output=True,
-    )
+        cwd=root, check=True, capture_output=True, text=True,
+    ).stdout
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    require_tool("towncrier", "git")
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    (tmp_path / "CHANGELOG.md").write_text(
+    root = tmp_path / "widget"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / "CHANGELOG.md").write_text(
         "# Changelog\n\n<!-- towncrier release notes start -->\n\n"
         "## 1.1.0 - 2025-01-01\n\n### Fixed\n\n- An older fix.\n"
     )
-    news = tmp_path / "changelog.d"
+    news = root / "changelog.d"
     news.mkdir()
     (news / "12.feature.md").write_text("Sync works offline.\n")
     (news / "13.bugfix.md").write_text("No crash on an empty input file.\n")
-    _git(tmp_path, "init", "-q", ".")
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-qm", "start")
-    return tmp_path
+    _git(root, "init", "-q", ".")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "start")
+    return root
 
 
-def test_build_writes_the_section_that_extract_notes_then_finds(project: Path) -> None:
-    setup = towncrier.configured((project / "pyproject.toml").read_text())
-    assert setup is not None
-    before = (project / "CHANGELOG.md").read_text()
-    draft = towncrier.build(project, "1.2.0", setup, draft=True)
-    assert "Sync works offline. (#12)" in draft
-    assert (project / "CHANGELOG.md").read_text() == before  # a draft changes nothing
-    assert (project / "changelog.d" / "12.feature.md").exists()
+def _everything(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
-    towncrier.build(project, "1.2.0", setup)
-    text = (project / "CHANGELOG.md").read_text()
-    assert not (project / "changelog.d" / "12.feature.md").exists()
-    notes = extract(text, "1.2.0").body
-    assert "- Sync works offline. (#12)" in notes
-    assert "- No crash on an empty input file. (#13)" in notes
-    assert "An older fix" not in notes
+
+def test_build_reports_what_towncrier_wrote_and_touches_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A caller's GIT_DIR (a hook's) must not send towncrier's `git rm` elsewhere.
+    decoy = tmp_path / "decoy.git"
+    _git(tmp_path, "init", "-q", "--bare", str(decoy))
+    monkeypatch.setenv("GIT_DIR", str(decoy))
+    before, decoy_before = _everything(project), _everything(decoy)
+    sha = _git(project, "--git-dir", str(project / ".git"), "rev-parse", "HEAD").strip()
+    # Uncommitted work is not the release: the build starts from the commit.
+    (project / "changelog.d" / "14.feature.md").write_text("Not committed.\n")
+
+    built = towncrier.build(project, sha, "1.2.0", "2026-02-03")
+
+    (project / "changelog.d" / "14.feature.md").unlink()
+    assert _everything(project) == before
+    assert _everything(decoy) == decoy_before
+    assert built.removed == ("changelog.d/12.feature.md", "changelog.d/13.bugfix.md")
+    assert set(built.written) == {"CHANGELOG.md"}
+    text = built.written["CHANGELOG.md"].decode()
+    section = extract(text, "1.2.0")
+    assert section.date == "2026-02-03"
+    assert "- Sync works offline. (#12)" in section.body
+    assert "- No crash on an empty input file. (#13)" in section.body
+    assert "Not committed" not in text
     assert extract(text, "1.1.0").body == "### Fixed\n\n- An older fix."
 
 
-def test_a_changelog_that_is_not_markdown_is_refused_before_running(tmp_path: Path) -> None:
-    with pytest.raises(ChangelogError, match=r"^NEWS\.rst is reStructuredText, not Markdown"):
-        towncrier.build(tmp_path, "1.2.0", towncrier.Towncrier("NEWS.rst"))
+def test_a_towncrier_failure_is_one_error_with_towncriers_words(project: Path) -> None:
+    (project / "pyproject.toml").write_text(PYPROJECT + 'template = "missing.jinja"\n')
+    _git(project, "commit", "-qam", "a template that does not exist")
+    sha = _git(project, "rev-parse", "HEAD").strip()
+    with pytest.raises(DojoError, match=r"^towncrier build failed \(.*missing\.jinja.*\): fix"):
+        towncrier.build(project, sha, "1.2.0", "2026-02-03")
+
+
+def test_extract_notes_reads_the_file_towncrier_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'widget'\n\n[tool.towncrier]\nfilename = 'docs/changes.md'\n"
+    )
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "changes.md").write_text(
+        "# widget 1.2.0 (2026-02-03)\n\n## Features\n\n- Sync works offline. (#12)\n"
+    )
+    (tmp_path / "CHANGELOG.md").write_text("## 1.2.0\n\n- The wrong file.\n")
+    monkeypatch.chdir(tmp_path)
+    assert extract_notes(["1.2.0"]) == 0
+    assert capsys.readouterr().out == "## Features\n\n- Sync works offline. (#12)\n"

@@ -303,3 +303,27 @@ def test_dry_run_diff_is_a_patch_git_applies(
         )
         assert done.returncode == 0, done.stderr + diff
         assert (Path(tmp) / "f.md").read_text() == new_text
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("Added", "Added"),
+        ("Features", "Added"),  # towncrier
+        ("🚀 New Features", "Added"),
+        ("Bugfixes", "Fixed"),  # towncrier
+        ("Bug Fixes", "Fixed"),  # conventional-changelog
+        ("Deprecations and Removals", "Deprecated"),  # towncrier: deprecation comes first
+        ("Removed", "Removed"),
+        ("Backwards-incompatible Changes", "Breaking"),
+        ("BREAKING CHANGES", "Breaking"),
+        ("Security", "Security"),
+        ("Improved Documentation", "Changed"),
+        ("Misc", "Changed"),
+    ],
+)
+def test_section_headings_of_other_tools_name_their_kind(title: str, kind: str) -> None:
+    assert notes.kind_of(title) == kind
+    summary = notes.summarise(f"## {title}\n\n- one\n- two\n")
+    assert summary.counts == ((kind, 2),)
+    assert summary.breaking == (("one", "two") if kind == "Breaking" else ())

@@ -69,8 +69,9 @@ def parse_args(argv: Sequence[str]) -> Options:
     parser.add_argument("version", nargs="?", metavar="VERSION",
                         help="which section: v1.2.3, 1.2.3, refs/tags/v1.2.3, Unreleased, latest")
     parser.add_argument("--changelog", type=Path, metavar="PATH",
-                        help="the changelog (default: [tool.release] changelog in "
-                             "./pyproject.toml, else CHANGELOG.md)")
+                        help="the changelog (default: [tool.release] changelog, or "
+                             "[tool.towncrier] filename, in ./pyproject.toml, else "
+                             "CHANGELOG.md)")
     parser.add_argument("--output", type=Path, metavar="PATH",
                         help="write the notes to PATH (atomically) instead of stdout")
     parser.add_argument("--format", choices=[f.value for f in Format], default="markdown",

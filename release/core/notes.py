@@ -21,6 +21,7 @@ class NotesSource(enum.Enum):
     UNRELEASED = "unreleased"
     LLM = "llm"
     COMMITS = "commits"
+    TOWNCRIER = "towncrier"
 
 
 @dataclass(frozen=True)
@@ -242,15 +243,33 @@ def _plain(token: object) -> str:
     return "".join(_plain(child) for child in getattr(token, "children", None) or ())
 
 
+# Words in section headings that name a kind, as other tools write them (towncrier's
+# "Features", "Bugfixes", "Deprecations and Removals", "Backwards-incompatible Changes";
+# conventional-changelog's "Bug Fixes"); first match wins.
+_KIND_WORDS = (
+    ("Breaking", ("breaking", "incompatible")),
+    ("Security", ("security",)),
+    ("Deprecated", ("deprecat",)),
+    ("Removed", ("removal", "removed")),
+    ("Fixed", ("fix",)),
+    ("Added", ("feature", "added")),
+)
+
+
+def kind_of(title: str) -> str:
+    """The kind a section heading names (anything else: Changed)."""
+    lower = title.lower()
+    return next((kind for kind, words in _KIND_WORDS if any(w in lower for w in words)), "Changed")
+
+
 def summarise(text: str) -> Summary:
-    """Count list entries per `### Kind` section of the notes (unknown headings: Changed)."""
+    """Count list entries per kind of section in the notes (unknown headings: Changed)."""
     counts: dict[str, int] = {}
     breaking: list[str] = []
     kind = "Changed"
     for token in Document(text).children or ():
         if isinstance(token, Heading | SetextHeading):
-            title = _plain(token).strip().title()
-            kind = "Breaking" if "Breaking" in title else title if title in KINDS else "Changed"
+            kind = kind_of(_plain(token))
         elif isinstance(token, List):
             items = list(token.children or ())
             counts[kind] = counts.get(kind, 0) + len(items)

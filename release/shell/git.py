@@ -349,10 +349,12 @@ def describe_error(exc: CommandError) -> str:
     return lines[-1] if lines else str(exc)
 
 
-def diff_texts(old: str, new: str, path: str) -> str:
-    """A unified diff (`git diff` format) of two versions of `path`, without touching disk."""
+def diff_texts(old: str | None, new: str | None, path: str) -> str:
+    """A unified diff (`git diff` format) of two versions of `path` (None: no file), without
+    touching disk."""
     # libgit2's patch points into these buffers: they must outlive the rendering of its text
     # (passing temporaries lets Python free them first, and the diff then shows freed memory).
-    old_bytes, new_bytes = old.encode(), new.encode()
+    old_bytes = None if old is None else old.encode()
+    new_bytes = None if new is None else new.encode()
     patch = pygit2.Patch.create_from(old_bytes, new_bytes, old_as_path=path, new_as_path=path)
     return patch.text or ""

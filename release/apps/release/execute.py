@@ -30,7 +30,7 @@ def _write_and_commit(plan: Plan) -> None:
     written: list[FileChange] = []
     try:
         for change in plan.files:
-            safe_write(root / change.path, change.new, label="release file")
+            _put(root / change.path, change.new)
             written.append(change)
         log.step("files", status="ok", written=",".join(c.path for c in plan.files))
         git.commit(root, [c.path for c in plan.files], plan.commit_message)
@@ -69,6 +69,14 @@ def execute(plan: Plan) -> None:
         step.run(plan)
 
 
+def _put(path: Path, text: str | None) -> None:
+    """Write a release file, or remove it (None: a news fragment towncrier consumed)."""
+    if text is not None:
+        safe_write(path, text, label="release file")
+    else:
+        path.unlink(missing_ok=True)
+
+
 def _restore(root: Path, written: list[FileChange]) -> list[str]:
     """Put back what this run wrote, and only that: a file whose content is no longer ours
     was changed by someone else meanwhile and is left alone (its path is returned)."""
@@ -76,11 +84,13 @@ def _restore(root: Path, written: list[FileChange]) -> list[str]:
     for change in written:
         path = root / change.path
         try:
-            ours = path.read_bytes() == change.new.encode()
+            ours = path.read_bytes() == change.new.encode() if change.new is not None else (
+                not path.exists() and not path.is_symlink()
+            )
         except OSError:
             ours = False
         if ours:
-            safe_write(path, change.old, label="release file")
+            _put(path, change.old)
         else:
             kept.append(change.path)
     return kept
@@ -125,7 +135,8 @@ def _push(plan: Plan) -> None:
 
 # The release, in order. Each step's outcome is visible in git, which is what makes resume work.
 PIPELINE: tuple[Step, ...] = (
-    # pyproject.toml, version files and the changelog, committed together (restored on failure)
+    # pyproject.toml, version files and the changelog (and the news fragments towncrier
+    # consumed, removed), committed together; restored on failure
     Step("commit", "writing files and committing the release", _write_and_commit),
     # the annotated (or signed) tag vX.Y.Z on the release commit
     Step("tag", "tagging the release", _tag),

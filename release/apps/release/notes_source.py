@@ -10,7 +10,7 @@ from release import log
 from release.apps.release.preflight import Facts, Options
 from release.core import changelog, notes
 from release.core.notes import Notes, NotesRejected, NotesSource
-from release.errors import DojoError
+from release.errors import ChangelogError, DojoError
 from release.shell import llm
 from release.shell.git import Repository
 
@@ -18,6 +18,8 @@ from release.shell.git import Repository
 def gather_notes(repo: Repository, facts: Facts, opts: Options) -> Notes:
     """The notes for this release; the LLM runs only in a real run, or when the user named it
     on the command line (a dry run never runs a program that the repository names)."""
+    if facts.news is not None:
+        return _picked(_towncrier_notes(facts))
     unreleased_section = facts.parsed.unreleased
     assert unreleased_section is not None  # pre-flight checked
     unreleased = notes.finish(changelog.notes(facts.parsed, unreleased_section))
@@ -53,6 +55,24 @@ def gather_notes(repo: Repository, facts: Facts, opts: Options) -> Notes:
         f"no release notes: [Unreleased] is empty and no commit since {what} is a user-facing "
         "change: write the notes under [Unreleased] or pass --notes-file PATH"
     )
+
+
+def _towncrier_notes(facts: Facts) -> Notes:
+    """The section towncrier wrote: it is read back like any other changelog section."""
+    assert facts.news is not None
+    text = facts.news.text(facts.changelog_path)
+    try:
+        if text is None:
+            raise ChangelogError(f"it did not write {facts.changelog_path}")
+        written = changelog.parse(text)
+        section = written.find(str(facts.new), include_prereleases=True)
+    except ChangelogError as exc:
+        raise DojoError(
+            f"towncrier's section for {facts.new} cannot be read back ({exc}): make "
+            "[tool.towncrier] title_format a heading that names the version"
+        ) from None
+    body = notes.finish(changelog.notes(written, section))
+    return Notes(body, NotesSource.TOWNCRIER, f"{facts.news.fragments} news fragments")
 
 
 def _picked(chosen: Notes) -> Notes:

@@ -25,8 +25,8 @@ from release.shell import git
 @dataclass(frozen=True)
 class FileChange:
     path: str  # relative to the work tree, POSIX
-    old: str
-    new: str
+    old: str | None  # None: the file is new
+    new: str | None  # None: the file is removed (a towncrier news fragment)
 
     def diff(self) -> str:
         """`git diff` of the change, computed in memory by libgit2 (fast on a 2 MB changelog)."""
@@ -77,9 +77,11 @@ def _version_change(facts: Facts) -> FileChange | None:
     return None
 
 
-def make_plan(facts: Facts, picked: Notes) -> Plan:
-    """Everything a new release writes and runs; `ChecksFailed` when release files already
-    changed in the work tree hold anything else (an interrupted run's files must match)."""
+def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], tuple[str, ...]]:
+    """The changelog rolled forward in its own style, or, for a towncrier project, what
+    towncrier wrote and removed; and the warnings."""
+    if facts.news is not None:
+        return [FileChange(*change) for change in facts.news.files], ()
     rolled = changelog.roll_forward(
         facts.parsed,
         facts.new,
@@ -89,11 +91,18 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
         previous=facts.previous.version if facts.previous else None,
         tag_format=facts.tag_format.pattern,
     )
+    return [FileChange(facts.changelog_path, facts.changelog, rolled.text)], rolled.warnings
+
+
+def make_plan(facts: Facts, picked: Notes) -> Plan:
+    """Everything a new release writes and runs; `ChecksFailed` when release files already
+    changed in the work tree hold anything else (an interrupted run's files must match)."""
+    changelog_changes, warnings = _changelog_changes(facts, picked)
     version_change = _version_change(facts)
     current = facts.current
     changes = [
         *([version_change] if version_change is not None else []),
-        FileChange(facts.changelog_path, facts.changelog, rolled.text),
+        *changelog_changes,
         *(
             FileChange(p, t, bump_text(t, current, facts.new))
             for p, t in facts.version_files
@@ -134,7 +143,7 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
         notes=picked,
         sign_commit=facts.sign_commit,
         sign_tag=facts.sign_tag,
-        warnings=rolled.warnings,
+        warnings=warnings,
     )
 
 
@@ -142,7 +151,7 @@ def check_written(facts: Facts, files: tuple[FileChange, ...]) -> None:
     """Release files already changed in the work tree are fine only when they hold exactly
     what this plan writes (a run killed after writing them); anything else is a dirty tree."""
     planned = {c.path: c.new for c in files}
-    stray = [p for p, text in facts.written.items() if planned.get(p) != text]
+    stray = [p for p, text in facts.written.items() if p not in planned or planned[p] != text]
     if stray:
         raise ChecksFailed(
             [

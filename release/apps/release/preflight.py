@@ -22,7 +22,7 @@ from release.core.tagformat import TagFormat
 from release.core.version import Bump, Pre, Version, parse
 from release.core.versionfile import VersionFile
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
-from release.shell import files, git
+from release.shell import files, git, towncrier
 from release.shell.git import Repository, Tag
 
 # Release notes longer than this are a mistake (a log file passed by accident), not notes.
@@ -40,6 +40,19 @@ class Options:
     notes_file: Path | None = None
     notes_llm: str | None = None  # "codex" or "gemini", asked for on the command line
     llm_timeout: float = 120.0
+
+
+@dataclass(frozen=True)
+class News:
+    """What towncrier writes for this release (`[tool.towncrier]` projects)."""
+
+    # (path, text as committed or None when new, new text or None when removed)
+    files: tuple[tuple[str, str | None, str | None], ...]
+    fragments: int  # the news fragments it consumed
+
+    def text(self, path: str) -> str | None:
+        """`path` as towncrier leaves it (None when it does not write it)."""
+        return next((new for p, _, new in self.files if p == path), None)
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class Facts:
     changelog: str  # as committed in HEAD
     parsed: Changelog  # `changelog`, parsed once
     version_files: tuple[tuple[str, str], ...]  # (path, text as committed)
+    news: News | None  # towncrier's build of the section, for a [tool.towncrier] project
     written: Mapping[str, str | None]  # release files changed in the work tree, as they are
     notes_file: str | None  # the --notes-file's text
     notes_command: str | None  # [tool.release] notes-command
@@ -203,12 +217,21 @@ def _read_work_tree(root: Path, paths: list[str]) -> dict[str, str | None]:
 
 
 def _changelog(
-    repo: Repository, head: str, name: str, new: Version | None, problems: list[str]
+    repo: Repository, head: str, name: str, new: Version | None, problems: list[str],
+    *, towncrier_writes: bool,
 ) -> tuple[str, Changelog] | None:
     try:
         changelog.require_markdown(name)
+    except ChangelogError as exc:
+        problems.append(
+            f"{name} ([tool.towncrier] filename) is not Markdown: release reads Markdown "
+            "changelogs only; set filename to a .md file (towncrier then writes Markdown)"
+            if towncrier_writes else str(exc)
+        )
+        return None
+    try:
         text = committed_text(repo, head, name)
-    except (ChangelogError, ConfigError) as exc:
+    except ConfigError as exc:
         problems.append(str(exc))
         return None
     if text is None:
@@ -221,7 +244,7 @@ def _changelog(
     except ChangelogError as exc:
         problems.append(f"{name}: {exc}")
         return None
-    if parsed.unreleased is None:
+    if parsed.unreleased is None and not towncrier_writes:
         problems.append(
             f"{name} has no [Unreleased] section: add `## [Unreleased]` above the newest release"
         )
@@ -274,6 +297,47 @@ def _version_files(
     return found
 
 
+def _news(
+    repo: Repository, settings: Settings, opts: Options, *, head: str, new: Version | None,
+    date: str, problems: list[str],
+) -> News | None:
+    """towncrier's build of the release, run in a throwaway clone of HEAD (nothing here is
+    written), or None for a project without `[tool.towncrier]` (or nothing to build for, with
+    `new` None); the notes come from it, so other notes sources are refused."""
+    if repo.read_blob(head, "towncrier.toml") is not None:  # towncrier would read it instead
+        problems.append(
+            "towncrier.toml: release reads towncrier's set-up from [tool.towncrier] in "
+            f"{PYPROJECT} only: move the table there (towncrier reads it there too)"
+        )
+        return None
+    if not settings.towncrier or new is None:
+        return None
+    chosen = "--notes-file" if opts.notes_file else "--notes-llm" if opts.notes_llm else None
+    if chosen:
+        problems.append(
+            f"{chosen} cannot be used here: towncrier writes this release's section from the "
+            "news fragments ([tool.towncrier]); add a fragment instead and drop " + chosen
+        )
+        return None
+    try:
+        built = towncrier.build(repo.root, head, str(new), date)
+        files: list[tuple[str, str | None, str | None]] = [
+            (path, committed_text(repo, head, path), decode(data, f"towncrier's {path}"))
+            for path, data in sorted(built.written.items())
+        ]
+        files += [(path, committed_text(repo, head, path), None) for path in built.removed]
+    except DojoError as exc:
+        problems.append(str(exc))
+        return None
+    if not built.removed:
+        problems.append(
+            "towncrier found no news fragments for this release: add one (`towncrier create "
+            "123.feature.md`) and commit it, or check [tool.towncrier] directory"
+        )
+        return None
+    return News(tuple(files), len(built.removed))
+
+
 def gather(
     repo: Repository, project: Project, opts: Options, environ: Mapping[str, str]
 ) -> Facts:
@@ -293,11 +357,19 @@ def gather(
     )
     current, new = chosen.current, chosen.new
     tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
+    date = release_date(environ)
 
     changelog_path = settings.relative(settings.changelog)
+    read = _changelog(
+        repo, head.sha, changelog_path, new, problems, towncrier_writes=settings.towncrier
+    )
+    news = _news(repo, settings, opts, head=head.sha, new=new if read else None, date=date,
+                 problems=problems)
     release_files = {PYPROJECT, changelog_path, *map(settings.relative, settings.version_files)}
     if chosen.version_file is not None:
         release_files.add(chosen.version_file[0].path)
+    if news is not None:
+        release_files.update(path for path, _, _ in news.files)
     dirty = repo.dirty_paths()
     # Release files changed in the work tree may be a run killed after writing them; the plan
     # accepts them only if they hold exactly what it writes (`plan.check_written`).
@@ -322,7 +394,6 @@ def gather(
                 "is wrong"
             )
 
-    read = _changelog(repo, head.sha, changelog_path, new, problems)
     if read is not None and previous.tag is not None:
         _check_released_section(read, previous.tag.version, changelog_path, problems)
     extra = _version_files(repo, settings, head.sha, current, problems)
@@ -372,10 +443,11 @@ def gather(
         changelog=read[0],
         parsed=read[1],
         version_files=tuple(extra),
+        news=news,
         written=written,
         notes_file=notes_file,
         notes_command=settings.notes_command,
-        date=release_date(environ),
+        date=date,
         sign_commit=git.config_bool(root, "commit.gpgsign"),
         sign_tag=git.config_bool(root, "tag.gpgsign"),
     )

@@ -301,6 +301,7 @@ let
       pygithub = pythonModule "pygithub";
       requests = pythonModule "requests";
       urllib3 = pythonModule "urllib3";
+      towncrier = pythonModule "towncrier";
       pytestCheckHook = pythonModule "pytest-check-hook";
       pytest-timeout = pythonModule "pytest-timeout";
       hypothesis = pythonModule "hypothesis";
