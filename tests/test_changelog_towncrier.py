@@ -108,7 +108,7 @@ def test_build_reports_what_towncrier_wrote_and_touches_nothing(
     # Uncommitted work is not the release: the build starts from the commit.
     (project / "changelog.d" / "14.feature.md").write_text("Not committed.\n")
 
-    built = towncrier.build(project, sha, "1.2.0", "2026-02-03")
+    built = towncrier.build(project, sha, "1.2.0", "2026-02-03", PYPROJECT)
 
     (project / "changelog.d" / "14.feature.md").unlink()
     assert _everything(project) == before
@@ -125,11 +125,59 @@ def test_build_reports_what_towncrier_wrote_and_touches_nothing(
 
 
 def test_a_towncrier_failure_is_one_error_with_towncriers_words(project: Path) -> None:
-    (project / "pyproject.toml").write_text(PYPROJECT + 'template = "missing.jinja"\n')
+    text = PYPROJECT + 'template = "missing.jinja"\n'
+    (project / "pyproject.toml").write_text(text)
     _git(project, "commit", "-qam", "a template that does not exist")
     sha = _git(project, "rev-parse", "HEAD").strip()
     with pytest.raises(DojoError, match=r"^towncrier build failed \(.*missing\.jinja.*\): fix"):
-        towncrier.build(project, sha, "1.2.0", "2026-02-03")
+        towncrier.build(project, sha, "1.2.0", "2026-02-03", text)
+
+
+@pytest.mark.parametrize(
+    ("table", "folders"),
+    [
+        ("", []),  # NEWS.rst at the top, fragments found through `package` (none set)
+        ('directory = "changelog.d"\nfilename = "CHANGELOG.md"\n', ["changelog.d"]),
+        (
+            'filename = "docs/changes.md"\ndirectory = "docs/news/"\n'
+            'template = "docs/news/template.md"\n',
+            ["docs", "docs/news"],
+        ),
+        ('package = "widget.core"\npackage_dir = "src"\n', ["src/widget"]),
+        ('template = "towncrier:default"\n', []),  # towncrier's own template
+        ('directory = "../shared-news"\n', None),  # outside the clone: check everything out
+        ("filename = 7\n", []),  # not towncrier's shape: ignored here, refused elsewhere
+    ],
+)
+def test_the_sparse_clone_holds_what_towncrier_reads(table: str, folders: list[str] | None) -> None:
+    assert towncrier.folders("[tool.towncrier]\n" + table) == folders
+
+
+def test_what_the_sparse_clone_lacks_is_built_from_a_full_one(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # towncrier imports `package` for the project's name; this one imports a folder that the
+    # set-up does not name: the sparse build fails, the full one succeeds.
+    src = project / "src"
+    (src / "widget_skills").mkdir(parents=True)
+    (src / "widget_skills" / "__init__.py").write_text("NAME = 'Widget Pro'\n")
+    (src / "dojo_fixture_widget").mkdir()
+    (src / "dojo_fixture_widget" / "__init__.py").write_text(
+        "import widget_skills\n\n\nclass _V:\n    package = widget_skills.NAME\n\n\n"
+        "__version__ = _V()\n"
+    )
+    text = PYPROJECT.replace('name = "widget"\n', "") + (
+        'package = "dojo_fixture_widget"\npackage_dir = "src"\n'
+    )
+    (project / "pyproject.toml").write_text(text)
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "the project's name comes from its package")
+    sha = _git(project, "rev-parse", "HEAD").strip()
+    built = towncrier.build(project, sha, "1.2.0", "2026-02-03", text)
+    assert "Widget Pro 1.2.0" in built.written["CHANGELOG.md"].decode()
+    err = capsys.readouterr().err
+    assert len([line for line in err.splitlines() if "towncrier build" in line]) == 3
+    assert "step=towncrier status=retry checkout=full" in err  # sparse, then full
 
 
 def test_extract_notes_reads_the_file_towncrier_writes(

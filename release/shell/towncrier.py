@@ -2,10 +2,10 @@
 pyproject.toml) has towncrier write the release's section.
 
 `build` runs `towncrier build --version X --date D --yes` in a throwaway clone of the release
-commit, never in the user's work tree, and reports what towncrier wrote and removed there. The
-plan then holds those exact contents: the dry run shows their diff, a real run writes them and
-commits the fragments' removal with the rest, and a failing run restores them like any other
-release file.
+commit (sparse: checking out a big tree costs seconds), never in the user's work tree, and
+reports what towncrier wrote and removed there. The plan then holds those exact contents: the
+dry run shows their diff, a real run writes them and commits the fragments' removal with the
+rest, and a failing run restores them like any other release file.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from release import log
 from release.errors import CommandError, DojoError
 from release.shell.proc import run
 
@@ -41,10 +43,47 @@ def _env() -> dict[str, str]:
     return env
 
 
-def build(root: Path, sha: str, version: str, date: str) -> Built:
+def folders(pyproject_text: str) -> list[str] | None:
+    """The folders towncrier reads besides the files at the top (the fragments, the changelog's
+    folder, a template's, the package it may import for the project's name), for a sparse
+    checkout; None when one lies outside the repository (check everything out)."""
+    tool = tomllib.loads(pyproject_text).get("tool", {})
+    table = tool.get("towncrier", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        return None
+
+    def value(key: str) -> str:
+        found = table.get(key, "")
+        return found if isinstance(found, str) else ""
+
+    wanted = [str(PurePosixPath(value("filename") or "NEWS.rst").parent), value("directory")]
+    if value("package"):  # imported for the project's name: from its top-level package
+        wanted.append(f"{value('package_dir') or '.'}/{value('package').split('.')[0]}")
+    if value("template") and ":" not in value("template"):  # `pkg:resource` is towncrier's own
+        wanted.append(str(PurePosixPath(value("template")).parent))
+    paths = {PurePosixPath(os.path.normpath(w)) for w in wanted if w}
+    if any(p.is_absolute() or p.parts[:1] == ("..",) for p in paths):
+        return None
+    return sorted(str(p) for p in paths if str(p) != ".")
+
+
+def build(root: Path, sha: str, version: str, date: str, pyproject_text: str) -> Built:
     """Run towncrier on commit `sha` of the repository at `root` for `version` released on
-    `date`, in a throwaway clone (the repository and its work tree are only read). A towncrier
-    failure is a `DojoError` with its own last words."""
+    `date`, in a throwaway clone (the repository and its work tree are only read) that checks
+    out only what towncrier reads (everything, if that is not enough). A towncrier failure is
+    a `DojoError` with its own last words."""
+    sparse = folders(pyproject_text)
+    try:
+        return _build(root, sha, version, date, sparse)
+    except DojoError as exc:
+        if sparse is None:
+            raise
+        # towncrier may read more than its set-up names (a package's own imports)
+        log.step("towncrier", status="retry", checkout="full", reason=str(exc))
+        return _build(root, sha, version, date, None)
+
+
+def _build(root: Path, sha: str, version: str, date: str, sparse: list[str] | None) -> Built:
     env = _env()
     with tempfile.TemporaryDirectory(prefix="dojo-towncrier-") as scratch:
         work = Path(scratch) / "tree"
@@ -52,6 +91,8 @@ def build(root: Path, sha: str, version: str, date: str) -> Built:
         # --shared: the clone borrows the objects (nothing copied, nothing written in `root`)
         run(["git", "clone", "--quiet", "--shared", "--no-checkout", str(root), str(work)],
             env=env, quiet=True)
+        if sparse is not None:  # the files at the top, and these folders
+            run([*git, "sparse-checkout", "set", "--cone", *sparse], env=env, quiet=True)
         run([*git, "checkout", "--quiet", "--detach", sha], env=env, quiet=True)
         try:
             run([*TOWNCRIER, "build", "--version", version, "--date", date, "--yes"],

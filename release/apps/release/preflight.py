@@ -298,7 +298,7 @@ def _version_files(
 
 
 def _news(
-    repo: Repository, settings: Settings, opts: Options, *, head: str, new: Version | None,
+    repo: Repository, project: Project, opts: Options, *, head: str, new: Version | None,
     date: str, problems: list[str],
 ) -> News | None:
     """towncrier's build of the release, run in a throwaway clone of HEAD (nothing here is
@@ -310,7 +310,7 @@ def _news(
             f"{PYPROJECT} only: move the table there (towncrier reads it there too)"
         )
         return None
-    if not settings.towncrier or new is None:
+    if not project.settings.towncrier or new is None:
         return None
     chosen = "--notes-file" if opts.notes_file else "--notes-llm" if opts.notes_llm else None
     if chosen:
@@ -320,7 +320,7 @@ def _news(
         )
         return None
     try:
-        built = towncrier.build(repo.root, head, str(new), date)
+        built = towncrier.build(repo.root, head, str(new), date, project.text)
         files: list[tuple[str, str | None, str | None]] = [
             (path, committed_text(repo, head, path), decode(data, f"towncrier's {path}"))
             for path, data in sorted(built.written.items())
@@ -363,7 +363,7 @@ def gather(
     read = _changelog(
         repo, head.sha, changelog_path, new, problems, towncrier_writes=settings.towncrier
     )
-    news = _news(repo, settings, opts, head=head.sha, new=new if read else None, date=date,
+    news = _news(repo, project, opts, head=head.sha, new=new if read else None, date=date,
                  problems=problems)
     release_files = {PYPROJECT, changelog_path, *map(settings.relative, settings.version_files)}
     if chosen.version_file is not None:
