@@ -463,10 +463,11 @@ def _break(repo: GitRepo, how: str, tmp_path: Path) -> list[str]:
         )
     elif how == "version not pep 440":
         repo.commit("chore: bad", {"pyproject.toml": PYPROJECT.replace("'0.1.0'", "'0.1.x'")})
-    elif how == "no unreleased":
-        repo.commit("docs: x", {"CHANGELOG.md": CHANGELOG.replace("## [Unreleased]", "")})
-    elif how == "empty notes":
-        repo.commit("docs: x", {"CHANGELOG.md": EMPTY_UNRELEASED})
+    elif how in ("no unreleased", "empty notes"):  # and no commit since the previous release
+        text = CHANGELOG.replace("## [Unreleased]", "") if how == "no unreleased" else (
+            EMPTY_UNRELEASED
+        )
+        repo.commit("docs: x", {"CHANGELOG.md": text})
         repo.git("tag", "-d", "v0.1.0")
         repo.git("tag", "-a", "-m", "v0.1.0", "v0.1.0")
         repo.git("push", "--quiet", "--force", "origin", "v0.1.0")
@@ -501,7 +502,7 @@ def _break(repo: GitRepo, how: str, tmp_path: Path) -> list[str]:
         ("no pyproject", "no pyproject.toml"),
         ("dynamic version", "project.version is dynamic"),
         ("version not pep 440", "not a PEP 440 version"),
-        ("no unreleased", "no [Unreleased] section"),
+        ("no unreleased", "no release notes: [Unreleased] is not in CHANGELOG.md"),
         ("empty notes", "no release notes"),
         ("notes file missing", "no such file"),
         ("notes file empty", "is empty"),
@@ -545,7 +546,7 @@ def test_preflight_reports_every_problem_at_once(
     git_repo.git("push", "-q", "origin", "master", "v0.2.1", cwd=other)
     git_repo.git("checkout", "-q", "-b", "feature")
     git_repo.commit(
-        "chore: wrong version, no [Unreleased], a missing version file",
+        "chore: wrong version, a missing version file",
         {
             "pyproject.toml": PYPROJECT.replace("'0.1.0'", "'0.2.0'")
             + 'version-files = ["VERSION"]\n',
@@ -567,13 +568,12 @@ def test_preflight_reports_every_problem_at_once(
         "says version 0.2.0 but the previous release is v0.1.0",
         "have diverged",
         "tag v0.2.1 already exists on origin",
-        "no [Unreleased] section",
         "VERSION is not committed",
         "no such file",
     ]:
         assert needle in joined, joined
     assert "build/ignored.o" not in joined
-    assert len(run.problems) == 8
+    assert len(run.problems) == 7
     assert tree(git_repo) == before
     assert [r for r in git_repo.git("for-each-ref").splitlines() if "refs/remotes" not in r] == [
         r for r in before_refs.splitlines() if "refs/remotes" not in r
@@ -860,6 +860,48 @@ def test_the_changelogs_heading_style_is_kept(
     assert "## v0.1.1 \N{EN DASH} 2026-03-04\n\n- Faster start-up (#50)\n" in text
     assert text.index("## [Unreleased]") < text.index("## v0.1.1") < text.index("## v0.1.0")
     assert run.steps("changelog")[0]["status"] == "ok"
+
+
+# Changelogs that keep no [Unreleased]: the notes are written at release time.
+NO_UNRELEASED = {
+    "release word, prose date": (
+        "# Changelog\n\n# Release 0.1.0 (January 1, 2026)\n\n- First release\n",
+        "# Release 0.1.1 (March 4, 2026)\n\n",
+    ),
+    "name and version": (
+        "demo 0.1.0 (2026-01-01)\n=======================\n\n- First release\n",
+        "demo 0.1.1 (2026-03-04)\n=======================\n\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", list(NO_UNRELEASED))
+@pytest.mark.parametrize("notes", ["commits", "file"])
+def test_a_changelog_without_unreleased_gets_the_section_above_the_newest(
+    tmp_path: Path, git_env: Path, release: Release, shape: str, notes: str
+) -> None:
+    text, heading = NO_UNRELEASED[shape]
+    repo = make_repo(tmp_path / "plain", changelog=text, name="plain")
+    (tmp_path / "notes.md").write_text("- Written at release time (#77)\n")
+    extra = ("--notes-file", str(tmp_path / "notes.md")) if notes == "file" else ()
+    run = release("--bump", "patch", *extra, repo=repo)
+    assert run.code == 0, run.err
+    warnings = [s["warning"] for s in run.steps("preflight") if s.get("status") == "warning"]
+    assert warnings == [
+        "CHANGELOG.md has no [Unreleased] section: the notes come from --notes-file, the LLM or "
+        "the commits, and the new section goes above the newest release"
+    ]
+    new = repo.read("CHANGELOG.md")
+    body = (
+        "- Written at release time (#77)\n" if notes == "file"
+        else "### Added\n\n- a frobnicator (#12)\n\n### Fixed\n\n- crash on empty input\n"
+    )
+    assert heading + body in new
+    assert new.index(heading) < new.index("0.1.0")
+    assert "Unreleased" not in new  # the file's own way: it keeps none
+    assert new.replace(heading + body + "\n", "", 1) == text  # nothing else changes
+    parsed = changelog.parse(new)
+    assert changelog.notes(parsed, parsed.find("0.1.1")) == body.rstrip("\n")
 
 
 def test_mixed_heading_styles_use_the_newest_and_say_so(

@@ -20,9 +20,8 @@ def gather_notes(repo: Repository, facts: Facts, opts: Options) -> Notes:
     on the command line (a dry run never runs a program that the repository names)."""
     if facts.news is not None:
         return _picked(_towncrier_notes(facts))
-    unreleased_section = facts.parsed.unreleased
-    assert unreleased_section is not None  # pre-flight checked
-    unreleased = notes.finish(changelog.notes(facts.parsed, unreleased_section))
+    section = facts.parsed.unreleased  # None: a file that keeps no [Unreleased]
+    unreleased = notes.finish(changelog.notes(facts.parsed, section)) if section else ""
     if facts.notes_file is not None:
         if unreleased:
             log.step(
@@ -51,8 +50,9 @@ def gather_notes(repo: Repository, facts: Facts, opts: Options) -> Notes:
     if grouped:
         return _picked(Notes(grouped, NotesSource.COMMITS, f"{len(commits)} commits{skipped}"))
     what = facts.previous.name if facts.previous else "the first commit"
+    where = "is empty" if section else f"is not in {facts.changelog_path}"
     raise DojoError(
-        f"no release notes: [Unreleased] is empty and no commit since {what} is a user-facing "
+        f"no release notes: [Unreleased] {where} and no commit since {what} is a user-facing "
         "change: write the notes under [Unreleased] or pass --notes-file PATH"
     )
 

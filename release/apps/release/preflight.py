@@ -245,8 +245,12 @@ def _changelog(
         problems.append(f"{name}: {exc}")
         return None
     if parsed.unreleased is None and not towncrier_writes:
-        problems.append(
-            f"{name} has no [Unreleased] section: add `## [Unreleased]` above the newest release"
+        # Many projects write the notes at release time: the section then goes above the
+        # newest release, and the notes come from --notes-file, the LLM or the commits.
+        log.step(
+            "preflight", status="warning",
+            warning=f"{name} has no [Unreleased] section: the notes come from --notes-file, "
+            "the LLM or the commits, and the new section goes above the newest release",
         )
     if new is not None and not changelog.missing_sections(parsed, [str(new)]):
         problems.append(
