@@ -346,3 +346,21 @@ def test_a_run_killed_after_writing_is_finished_by_the_next_one(
     assert changelog.parse(text).find("0.1.1").line < changelog.parse(text).find("0.1.0").line
     assert text.count("0.1.1 (2026-03-04)") == 1
     assert os.environ["HOME"]  # the isolated git environment was used throughout
+
+
+def test_a_fragment_that_is_not_utf8_is_one_line(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _project(tmp_path / "p", DEFAULT)
+    (repo.work / "changelog.d" / "14.misc.md").write_bytes("Caf\u00e9 au lait.\n".encode("latin-1"))
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "docs: a Latin-1 fragment")
+    repo.git("push", "--quiet", "origin", "master")
+    before = _state(repo)
+    code, out, err = _run(repo, capsys, "--bump", "patch")
+    assert (code, out) == (1, "")
+    assert _problems(err) == [
+        "release: changelog.d/14.misc.md is not UTF-8 (byte 3): save it as UTF-8"
+    ]
+    assert "Traceback" not in err
+    assert _state(repo) == before
