@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import RELEASE, isolated_env, timed
+
 KINDS = ("feat", "fix", "chore", "refactor", "docs", "perf", "fix", "feat(api)", "ci", "test")
 PYPROJECT = """\
 [project]
@@ -144,15 +145,6 @@ def make_repo(base: Path, commits: int, size: int) -> Path:
     return work
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return elapsed
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--commits", type=int, default=20_000)
@@ -165,21 +157,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-release-") as tmp:
         base = Path(tmp)
-        home = base / "home"
-        home.mkdir()
-        env = {
-            **os.environ,
-            "HOME": str(home),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-            "SOURCE_DATE_EPOCH": "1772600767",
-            "GIT_AUTHOR_NAME": "Bench",
-            "GIT_AUTHOR_EMAIL": "bench@example.org",
-            "GIT_COMMITTER_NAME": "Bench",
-            "GIT_COMMITTER_EMAIL": "bench@example.org",
-            "PYTHONPATH": str(ROOT)
-            + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
-        }
+        env = isolated_env(base)
         os.environ.update({k: env[k] for k in ("HOME", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL")})
         start = time.perf_counter()
         work = make_repo(base, args.commits, int(args.changelog_mb * 1024 * 1024))
@@ -191,9 +169,7 @@ def main() -> int:
 
         tools = {
             "release --dry-run --no-fetch": [
-                sys.executable,
-                "-c",
-                "import sys; from release.apps.release.cli import main; sys.exit(main())",
+                sys.executable, *RELEASE,
                 "--bump",
                 "minor",
                 "--dry-run",

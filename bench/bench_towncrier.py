@@ -14,15 +14,14 @@ release's row does more than towncrier's: pre-flight (branch, tags, the remote s
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import RELEASE, isolated_env, timed
+
 PYPROJECT = """\
 [project]
 name = "benchproj"
@@ -79,15 +78,6 @@ def make_repo(base: Path, files: int, fragments: int, size: int, env: dict[str, 
     return work
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return elapsed
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=5000)
@@ -97,21 +87,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-towncrier-") as tmp:
         base = Path(tmp)
-        home = base / "home"
-        home.mkdir()
-        env = {
-            **os.environ,
-            "HOME": str(home),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-            "SOURCE_DATE_EPOCH": "1772600767",
-            "GIT_AUTHOR_NAME": "Bench",
-            "GIT_AUTHOR_EMAIL": "bench@example.org",
-            "GIT_COMMITTER_NAME": "Bench",
-            "GIT_COMMITTER_EMAIL": "bench@example.org",
-            "PYTHONPATH": str(ROOT)
-            + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
-        }
+        env = isolated_env(base)
         work = make_repo(
             base, args.files, args.fragments, int(args.changelog_mb * 1024 * 1024), env
         )
@@ -123,8 +99,7 @@ def main() -> int:
         sparse = f"git -C {scratch} sparse-checkout set --cone changelog.d;"
         commands = {
             "release --dry-run --no-fetch": [
-                sys.executable, "-c",
-                "import sys; from release.apps.release.cli import main; sys.exit(main())",
+                sys.executable, *RELEASE,
                 "--bump", "minor", "--dry-run", "--no-fetch",
             ],
             "towncrier build --draft": [

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.apps import problems as release_problems
 from tests.support.gitrepo import GitRepo, release_argv, release_env
-
-
-def _problems(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("release: ")]
 
 
 def _work_tree(repo: GitRepo) -> dict[str, bytes]:
@@ -52,7 +49,7 @@ def test_two_runs_exclude_each_other(git_repo: GitRepo, tmp_path: Path) -> None:
         before = _work_tree(git_repo)
         second = git_repo.cli("--bump", "patch")
         assert second.returncode == 1
-        problems = _problems(second.stderr)
+        problems = release_problems(second.stderr)
         assert len(problems) == 1, second.stderr
         assert "another release is running in this repository" in problems[0]
         assert f"pid {first.pid}" in problems[0]
@@ -80,7 +77,7 @@ def test_an_interrupt_during_commit_leaves_nothing_behind(
     run.wait(timeout=30)
     err = run.stderr.read() if run.stderr else ""
     assert run.returncode == 130
-    assert _problems(err) == ["release: interrupted: run the same command again to finish"]
+    assert release_problems(err) == ["release: interrupted: run the same command again to finish"]
     assert "Traceback" not in err
     assert not (git_repo.work / ".git" / "index.lock").exists()  # git was interrupted, not killed
     assert git_repo.head() == base
@@ -97,7 +94,7 @@ def test_a_stale_index_lock_is_named_with_the_fix(git_repo: GitRepo) -> None:
     before = _work_tree(git_repo)
     run = git_repo.cli("--bump", "patch")
     assert run.returncode == 1
-    problems = _problems(run.stderr)
+    problems = release_problems(run.stderr)
     assert len(problems) == 1, run.stderr
     assert f"{lock} exists, left by an interrupted git" in problems[0]
     assert f"rm {lock}" in problems[0]
@@ -112,7 +109,7 @@ def test_a_failing_run_restores_only_its_own_writes(git_repo: GitRepo) -> None:
     pyproject = git_repo.read("pyproject.toml")
     run = git_repo.cli("--bump", "patch")
     assert run.returncode == 1
-    problems = _problems(run.stderr)
+    problems = release_problems(run.stderr)
     assert len(problems) == 1, run.stderr
     assert "except CHANGELOG.md, changed by someone else meanwhile" in problems[0]
     assert git_repo.read("pyproject.toml") == pyproject  # ours: restored

@@ -7,18 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.apps import release_main
+from tests.support.apps import problems, release_in
 from tests.support.gitrepo import CHANGELOG, PYPROJECT, GitRepo, make_repo
 
 
 def _run(repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = release_main(["-C", str(repo.work), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _problems(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("release: ")]
+    return release_in(repo.work, capsys, *args)
 
 
 def _commit_bytes(repo: GitRepo, path: str, data: bytes, message: str) -> None:
@@ -60,7 +54,7 @@ def test_a_release_file_that_is_not_utf8_is_a_preflight_problem(
         assert code == 1
         assert "Traceback" not in err
         offset = data.index(b"\xe9")
-        assert f"release: {path} is not UTF-8 (byte {offset}): save it as UTF-8" in _problems(err)
+        assert f"release: {path} is not UTF-8 (byte {offset}): save it as UTF-8" in problems(err)
         assert repo.head() == head
         assert {k: v for k, v in repo.snapshot().items() if not k.startswith(".git/")} == {
             k: v for k, v in before.items() if not k.startswith(".git/")
@@ -85,7 +79,7 @@ def test_a_published_release_is_done_even_after_a_colleague_pushed(
     assert code == 0, err
     assert "step=resume version=v0.1.1 status=done" in err
     assert out == "v0.1.1\n"
-    assert not any("git tag -d" in line or "reset" in line for line in _problems(err))
+    assert not any("git tag -d" in line or "reset" in line for line in problems(err))
     # Nothing moved, locally or on the remote.
     assert git_repo.head() == released
     assert git_repo.local_ref("refs/tags/v0.1.1") == released
@@ -107,7 +101,7 @@ def test_a_configuration_error_stops_before_any_remote_is_touched(
         code, out, err = _run(repo, capsys, *args)
         assert code == 1, args
         assert out == ""
-        assert _problems(err) == [
+        assert problems(err) == [
             "release: [tool.release] in pyproject.toml has unknown key(s) brnach: the known "
             "keys are changelog, branch, remote, image, registry, version-files, notes-command, "
             "tag-format, version-source"
@@ -126,10 +120,9 @@ def test_a_shallow_clone_is_refused_with_the_fix(
         "clone", "--quiet", "--depth", "1", f"file://{git_repo.remote}", str(shallow),
         cwd=git_repo.work.parent,
     )
-    code = release_main(["-C", str(shallow), "--bump", "patch", "--dry-run"])
-    _, err = capsys.readouterr()
+    code, _, err = release_in(shallow, capsys, "--bump", "patch", "--dry-run")
     assert code == 1
-    assert any("shallow" in p and "git fetch --unshallow origin" in p for p in _problems(err))
+    assert any("shallow" in p and "git fetch --unshallow origin" in p for p in problems(err))
 
 
 def test_an_unclosed_fence_hiding_the_previous_release_is_refused(
@@ -143,7 +136,7 @@ def test_an_unclosed_fence_hiding_the_previous_release_is_refused(
     code, out, err = _run(git_repo, capsys, "--bump", "patch", "--dry-run")
     assert code == 1
     assert out == ""
-    assert any("mentions 0.1.0" in p and "unclosed code fence" in p for p in _problems(err))
+    assert any("mentions 0.1.0" in p and "unclosed code fence" in p for p in problems(err))
 
 
 def test_a_changelog_that_is_not_markdown_is_refused(
@@ -157,4 +150,4 @@ def test_a_changelog_that_is_not_markdown_is_refused(
     code, out, err = _run(repo, capsys, "--bump", "patch", "--dry-run")
     assert code == 1
     assert out == ""
-    assert any("CHANGES.rst is" in p and "not Markdown" in p for p in _problems(err))
+    assert any("CHANGES.rst is" in p and "not Markdown" in p for p in problems(err))

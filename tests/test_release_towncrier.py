@@ -19,7 +19,7 @@ import pytest
 
 from release.apps.extract_notes import main as extract_notes
 from release.core import changelog
-from tests.support.apps import release_main
+from tests.support.apps import problems, release_in
 from tests.support.gitrepo import PYPROJECT, GitRepo, make_repo, release_argv, release_env
 
 START = "<!-- towncrier release notes start -->"
@@ -125,13 +125,7 @@ def _project(base: Path, shape: Shape) -> GitRepo:
 
 
 def _run(repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = release_main(["-C", str(repo.work), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _problems(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("release: ")]
+    return release_in(repo.work, capsys, *args)
 
 
 def _state(repo: GitRepo) -> tuple[dict[str, bytes], str]:
@@ -199,7 +193,7 @@ def test_no_fragments_is_one_line_and_changes_nothing(
     before = _state(repo)
     code, _, err = _run(repo, capsys, "--bump", "patch")
     assert code == 1
-    assert _problems(err) == [
+    assert problems(err) == [
         "release: towncrier found no news fragments for this release: add one (`towncrier "
         "create 123.feature.md`) and commit it, or check [tool.towncrier] directory"
     ]
@@ -272,7 +266,7 @@ def test_refusals_are_one_line_and_change_nothing(
         code, out, err = _run(repo, capsys, "--bump", "patch", *args)
         assert code == 1, err
         assert out == ""
-        assert _problems(err) == [problem]
+        assert problems(err) == [problem]
         assert "Traceback" not in err
         assert _state(repo) == before
 
@@ -287,7 +281,7 @@ def test_a_conflicting_release_changelog_is_a_config_error(
     repo.commit("chore: config", {"pyproject.toml": text})
     code, _, err = _run(repo, capsys, "--bump", "patch", "--dry-run")
     assert code == 1
-    assert _problems(err) == [
+    assert problems(err) == [
         "release: [tool.release] changelog is docs/CHANGES.md but towncrier writes CHANGELOG.md "
         "([tool.towncrier] filename): drop one of them or make them the same file"
     ]
@@ -301,7 +295,7 @@ def test_a_failed_commit_puts_the_fragments_back(
     hook = repo.hook("pre-commit", "echo 'lint failed' >&2; exit 1\n")
     code, _, err = _run(repo, capsys, "--bump", "patch")
     assert code == 1
-    assert "nothing was committed and the files were restored" in _problems(err)[0]
+    assert "nothing was committed and the files were restored" in problems(err)[0]
     assert _state(repo) == before
     assert repo.git("status", "--porcelain") == ""
     hook.unlink()
@@ -359,7 +353,7 @@ def test_a_fragment_that_is_not_utf8_is_one_line(
     before = _state(repo)
     code, out, err = _run(repo, capsys, "--bump", "patch")
     assert (code, out) == (1, "")
-    assert _problems(err) == [
+    assert problems(err) == [
         "release: changelog.d/14.misc.md is not UTF-8 (byte 3): save it as UTF-8"
     ]
     assert "Traceback" not in err

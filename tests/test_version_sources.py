@@ -16,7 +16,7 @@ import pytest
 
 from release.core.tagformat import TagFormat
 from release.core.version import parse
-from tests.support.apps import release_main
+from tests.support.apps import release_in
 from tests.support.gitrepo import WEB_URL, GitRepo, make_repo
 
 CURRENT = "1.4.2"
@@ -306,9 +306,7 @@ def build(base: Path, source: Source, tag: str, configured: str | None) -> GitRe
 
 
 def run(repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = release_main(["-C", str(repo.work), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return release_in(repo.work, capsys, *args)
 
 
 def changed_files(repo: GitRepo) -> set[str]:
