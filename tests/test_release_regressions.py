@@ -151,3 +151,22 @@ def test_a_changelog_that_is_not_markdown_is_refused(
     assert code == 1
     assert out == ""
     assert any("CHANGES.rst is" in p and "not Markdown" in p for p in problems(err))
+
+
+def test_a_changelog_link_inside_the_repository_is_followed(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path / "linked", name="linked")
+    (repo.work / "docs").mkdir()
+    (repo.work / "CHANGELOG.md").rename(repo.work / "docs" / "CHANGES.md")
+    (repo.work / "CHANGELOG.md").symlink_to("docs/CHANGES.md")
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "docs: the changelog lives in docs/")
+    repo.git("push", "--quiet", "origin", "master")
+    code, _, err = _run(repo, capsys, "--bump", "patch")
+    assert code == 0, err
+    assert repo.git("show", "--name-only", "--format=", "HEAD").split() == [
+        "docs/CHANGES.md", "pyproject.toml"
+    ]
+    assert (repo.work / "CHANGELOG.md").is_symlink()
+    assert "## [0.1.1] - 2026-03-04" in repo.read("docs/CHANGES.md")

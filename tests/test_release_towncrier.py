@@ -358,3 +358,30 @@ def test_a_fragment_that_is_not_utf8_is_one_line(
     ]
     assert "Traceback" not in err
     assert _state(repo) == before
+
+
+@pytest.mark.parametrize("link", ["CHANGELOG.md", "changelog.d/15.misc.md"])
+def test_a_file_committed_as_a_link_is_one_line_and_nothing_is_written_through_it(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], link: str
+) -> None:
+    repo = _project(tmp_path / "p", DEFAULT)
+    outside = tmp_path / "outside.md"
+    outside.write_text(repo.read("CHANGELOG.md"))
+    target = repo.work / link
+    target.unlink(missing_ok=True)
+    target.symlink_to(outside)
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "docs: a link")
+    repo.git("push", "--quiet", "origin", "master")
+    before, outside_before = _state(repo), outside.read_bytes()
+    code, out, err = _run(repo, capsys, "--bump", "patch")
+    assert (code, out) == (1, "")
+    assert problems(err) == [
+        f"release: CHANGELOG.md links outside the repository (to {outside}): name a changelog "
+        "inside it"
+        if link == "CHANGELOG.md"
+        else f"release: {link} is committed as a symbolic link (to {outside}): name the file "
+        "itself in pyproject.toml ([tool.release] or [tool.towncrier] filename)"
+    ]
+    assert outside.read_bytes() == outside_before
+    assert _state(repo) == before

@@ -18,7 +18,7 @@ from release.core import tagformat
 from release.core.commits import Commit
 from release.core.tagformat import TagFormat
 from release.core.version import Version
-from release.errors import CommandError, DojoError
+from release.errors import CommandError, ConfigError, DojoError
 from release.shell import proc
 
 
@@ -207,7 +207,9 @@ class Repository:
         return [_commit(obj) for obj in walker]
 
     def read_blob(self, commit_sha: str, path: str) -> bytes | None:
-        """The bytes of `path` in `commit_sha`'s tree, or None when it is not there."""
+        """The bytes of `path` in `commit_sha`'s tree, or None when it is not there; a file
+        committed as a symbolic link is a `ConfigError` (its blob is the link's target, and
+        writing it would write wherever the link points)."""
         obj = self._repo.get(commit_sha)
         if obj is None:
             return None
@@ -216,10 +218,21 @@ class Repository:
         except (pygit2.GitError, ValueError, KeyError):
             return None
         blob = self._repo.get(entry.id)
-        return bytes(blob.data) if isinstance(blob, pygit2.Blob) else None
+        if not isinstance(blob, pygit2.Blob):
+            return None
+        if entry.filemode == _LINK_MODE:
+            target = bytes(blob.data).decode(errors="replace")
+            raise ConfigError(
+                f"{path} is committed as a symbolic link (to {target}): name the file itself "
+                "in pyproject.toml ([tool.release] or [tool.towncrier] filename)"
+            )
+        return bytes(blob.data)
 
     def is_shallow(self) -> bool:
         return bool(self._repo.is_shallow)
+
+
+_LINK_MODE = 0o120000  # git's file mode for a symbolic link
 
 
 def _commit(obj: pygit2.Commit) -> Commit:

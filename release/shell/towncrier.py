@@ -89,8 +89,10 @@ def _build(root: Path, sha: str, version: str, date: str, sparse: list[str] | No
         work = Path(scratch) / "tree"
         git = ("git", "-C", str(work))
         # --shared: the clone borrows the objects (nothing copied, nothing written in `root`)
-        run(["git", "clone", "--quiet", "--shared", "--no-checkout", str(root), str(work)],
-            env=env, quiet=True)
+        # core.symlinks=false: a link is checked out as a file holding its target, so towncrier
+        # cannot write through one to a file outside the clone
+        run(["git", "-c", "core.symlinks=false", "clone", "--quiet", "--shared", "--no-checkout",
+             "--config", "core.symlinks=false", str(root), str(work)], env=env, quiet=True)
         if sparse is not None:  # the files at the top, and these folders
             run([*git, "sparse-checkout", "set", "--cone", *sparse], env=env, quiet=True)
         run([*git, "checkout", "--quiet", "--detach", sha], env=env, quiet=True)

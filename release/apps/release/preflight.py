@@ -8,6 +8,7 @@ writes: a dry run runs exactly this.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,7 +237,10 @@ def _changelog(
         return None
     if text is None:
         problems.append(
-            f"no {name} committed: create it with a `## [Unreleased]` section and commit it"
+            f"{os.path.relpath(name, repo.root)} links outside the repository (to "
+            f"{Path(name).resolve()}): name a changelog inside it"
+            if Path(name).is_absolute()
+            else f"no {name} committed: create it with a `## [Unreleased]` section and commit it"
         )
         return None
     try:
