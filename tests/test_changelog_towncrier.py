@@ -4,6 +4,7 @@ and a real `towncrier build` in a throwaway clone of a real git repository."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,21 @@ def test_extract_notes_reads_the_file_towncrier_writes(
     monkeypatch.chdir(tmp_path)
     assert extract_notes(["1.2.0"]) == 0
     assert capsys.readouterr().out == "## Features\n\n- Sync works offline. (#12)\n"
+
+
+def test_towncrier_is_found_through_our_own_import_path(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As Nix wraps a program: its packages are on sys.path, not in the environment, and the
+    # interpreter alone does not know them. Here: a bare interpreter that knows no towncrier.
+    import towncrier as installed
+
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    site = str(Path(installed.__file__).parents[1])
+    monkeypatch.setattr(towncrier, "TOWNCRIER", (str(bare / "bin" / "python"), "-m", "towncrier"))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.setattr(sys, "path", [*sys.path] if site in sys.path else [*sys.path, site])
+    sha = _git(project, "rev-parse", "HEAD").strip()
+    built = towncrier.build(project, sha, "1.2.0", "2026-02-03", PYPROJECT)
+    assert "Sync works offline." in built.written["CHANGELOG.md"].decode()

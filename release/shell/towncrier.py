@@ -40,6 +40,9 @@ class Built:
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION}
     env["GIT_TERMINAL_PROMPT"] = "0"
+    # Our own import path, so `python -m towncrier` finds the towncrier we were installed with:
+    # Nix's wrapped programs extend sys.path inside the process, not through the environment.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     return env
 
 
