@@ -3,6 +3,7 @@ and a real `towncrier build` in a throwaway clone of a real git repository."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -202,11 +203,12 @@ def test_towncrier_is_found_through_our_own_import_path(
 ) -> None:
     # As Nix wraps a program: its packages are on sys.path, not in the environment, and the
     # interpreter alone does not know them. Here: a bare interpreter that knows no towncrier.
-    import towncrier as installed
-
+    installed = importlib.util.find_spec("towncrier")
+    assert installed is not None
+    assert installed.origin is not None
     bare = tmp_path / "bare"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
-    site = str(Path(installed.__file__).parents[1])
+    site = str(Path(installed.origin).parents[1])
     monkeypatch.setattr(towncrier, "TOWNCRIER", (str(bare / "bin" / "python"), "-m", "towncrier"))
     monkeypatch.delenv("PYTHONPATH", raising=False)
     monkeypatch.setattr(sys, "path", [*sys.path] if site in sys.path else [*sys.path, site])
