@@ -83,6 +83,11 @@ def _towncrier_filename(document: tomlkit.TOMLDocument) -> str | None:
     table = tool.get("towncrier") if isinstance(tool, dict) else None
     if table is None:
         return None
+    if isinstance(table, dict) and table.get("single_file") is False:
+        raise ConfigError(
+            f"[tool.towncrier] single_file = false in {PYPROJECT} writes a file per release; "
+            "release and extract-notes read one changelog: drop it (true is the default)"
+        )
     filename = table.get("filename", TOWNCRIER_FILENAME) if isinstance(table, dict) else None
     if not isinstance(filename, str) or not filename:
         raise ConfigError(

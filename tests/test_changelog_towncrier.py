@@ -56,6 +56,10 @@ def test_towncrier_names_the_changelog(text: str, writes: bool, changelog: str) 
         ("[tool]\ntowncrier = 7\n", "[tool.towncrier] in pyproject.toml must be a table"),
         ("[tool.towncrier]\nfilename = 7\n", "whose `filename` is a non-empty string"),
         (
+            "[tool.towncrier]\nfilename = '{version}.md'\nsingle_file = false\n",
+            "[tool.towncrier] single_file = false in pyproject.toml writes a file per release",
+        ),
+        (
             "[tool.towncrier]\nfilename = 'CHANGELOG.md'\n"
             "[tool.release]\nchangelog = 'NEWS.md'\n",
             "[tool.release] changelog is NEWS.md but towncrier writes CHANGELOG.md",
