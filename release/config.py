@@ -7,6 +7,8 @@ settings and the version both come from that one document.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,17 @@ PYPROJECT = "pyproject.toml"
 # `[tool.release] version-source` values (release.core.pyproject detects one when it is unset).
 VERSION_SOURCES = ("project", "poetry", "vcs", "file:PATH")
 MAX_PYPROJECT_BYTES = 16 << 20
+# Where projects keep their changelog when pyproject.toml does not say, Markdown first: the first
+# that exists is the changelog (one that is not Markdown is then refused with the reason).
+CHANGELOG_NAMES = (
+    "CHANGELOG.md", "CHANGES.md", "HISTORY.md", "NEWS.md", "RELEASE_NOTES.md", "RELEASES.md",
+    "changelog.md", "docs/changelog.md", "docs/CHANGELOG.md", "docs/changes.md",
+    "docs/history.md", "docs/news.md",
+    "CHANGELOG.rst", "CHANGES.rst", "HISTORY.rst", "NEWS.rst", "CHANGELOG", "CHANGES", "HISTORY",
+    "NEWS", "CHANGELOG.txt", "CHANGES.txt", "docs/changelog.rst", "docs/changes.rst",
+)
+# `[project.urls] Changelog = "https://github.com/o/r/blob/main/docs/CHANGES.md"`: the file.
+_URL_FILE = re.compile(r"^https?://[^/]+/[^/]+/[^/]+/(?:-/)?(?:blob|tree|raw|src)/[^/]+/([^?#]+)")
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,23 @@ class Settings:
     tag_format: str | None = None  # None: inferred from the existing tags (`v{version}` if none)
     version_source: str | None = None  # None: detected from pyproject.toml
     towncrier: bool = False  # [tool.towncrier]: towncrier writes the changelog from fragments
+    changelog_given: bool = False  # named by [tool.release] changelog or [tool.towncrier]
+    changelog_url: str | None = None  # the file `[project.urls] Changelog` links to
+
+    def find_changelog(self, exists: Callable[[str], bool]) -> str:
+        """The changelog's path (relative, POSIX): as pyproject.toml names it, else the file
+        its Changelog URL links to, else the first of `CHANGELOG_NAMES` that `exists`, else
+        CHANGELOG.md (whose absence the caller reports)."""
+        if not self.changelog_given:
+            hinted = (self.changelog_url,) if self.changelog_url else ()
+            found = next((name for name in (*hinted, *CHANGELOG_NAMES) if exists(name)), None)
+            if found is not None:
+                return self.relative(self.root / found)
+        return self.relative(self.changelog)
+
+    def changelog_in_tree(self) -> Path:
+        """`find_changelog` in the work tree."""
+        return self.root / self.find_changelog(lambda name: (self.root / name).is_file())
 
     @classmethod
     def defaults(cls, root: Path) -> Settings:
@@ -75,6 +105,25 @@ def _poetry(document: tomlkit.TOMLDocument) -> Any:
 # towncrier's own default when `[tool.towncrier] filename` is not set (reStructuredText: such a
 # project is then refused by release and extract-notes, with the reason).
 TOWNCRIER_FILENAME = "NEWS.rst"
+
+
+def _changelog_url(document: tomlkit.TOMLDocument) -> str | None:
+    """The repository file `[project.urls]` names as the changelog, if it links to one."""
+    urls = _get_table(document, "project", "urls")
+    for key, value in urls.items():
+        words = re.sub(r"[-_.\s]+", " ", str(key)).strip().lower()
+        if words in ("changelog", "changes", "change log", "history", "release notes", "news"):
+            found = _URL_FILE.match(str(value))
+            if found:
+                return found.group(1).rstrip("/")
+    return None
+
+
+def _get_table(document: tomlkit.TOMLDocument, *keys: str) -> dict[str, Any]:
+    table: Any = document
+    for key in keys:
+        table = table.get(key) if isinstance(table, dict) else None
+    return table if isinstance(table, dict) else {}
 
 
 def _towncrier_filename(document: tomlkit.TOMLDocument) -> str | None:
@@ -219,4 +268,6 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
         tag_format=tag_format,
         version_source=str(source) if source is not None else None,
         towncrier=news is not None,
+        changelog_given="changelog" in table or news is not None,
+        changelog_url=_changelog_url(document),
     )

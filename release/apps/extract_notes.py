@@ -11,7 +11,7 @@ from pathlib import Path
 
 from release import log
 from release.cli import ArgumentParser, run_main
-from release.config import PYPROJECT, load_settings
+from release.config import CHANGELOG_NAMES, PYPROJECT, load_settings
 from release.core import changelog
 from release.errors import ChangelogError, ChecksFailed, UsageError
 from release.shell.files import read_changelog, safe_write
@@ -114,10 +114,10 @@ def changelog_path(given: Path | None, cwd: Path) -> tuple[Path, str]:
     hint = "point at another file with --changelog PATH"
     if (cwd / PYPROJECT).is_file():
         settings = load_settings(cwd)
-        shown = settings.changelog.relative_to(settings.root) \
-            if settings.changelog.is_relative_to(settings.root) else settings.changelog
-        return Path(shown), f"{hint} (or set [tool.release] changelog in {PYPROJECT})"
-    return Path("CHANGELOG.md"), hint
+        found = settings.changelog_in_tree()
+        shown = found.relative_to(settings.root) if found.is_relative_to(settings.root) else found
+        return shown, f"{hint} (or set [tool.release] changelog in {PYPROJECT})"
+    return Path(next((n for n in CHANGELOG_NAMES if (cwd / n).is_file()), "CHANGELOG.md")), hint
 
 
 def render(extracted: changelog.Extracted, fmt: Format) -> str:

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release import log
-from release.apps.release.preflight import Options, check_local, committed_text, shorten
+from release.apps.release.preflight import (
+    Options,
+    check_local,
+    committed_text,
+    in_commit,
+    shorten,
+)
 from release.config import Settings
 from release.core import changelog
 from release.core.commits import release_tag
@@ -112,7 +118,7 @@ def _check(repo: Repository, settings: Settings) -> None:
 def _notes_at(
     repo: Repository, settings: Settings, sha: str, version: Version, tag: str
 ) -> str:
-    path = settings.relative(settings.changelog)
+    path = settings.find_changelog(lambda name: in_commit(repo, sha, name))
     try:
         text = committed_text(repo, sha, path)
     except ConfigError as exc:

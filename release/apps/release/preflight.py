@@ -109,6 +109,14 @@ def committed_text(repo: Repository, sha: str, path: str) -> str | None:
     return None if data is None else decode(data, path)
 
 
+def in_commit(repo: Repository, sha: str, path: str) -> bool:
+    """Whether `sha` holds `path` (a link too: reading it then says what is wrong)."""
+    try:
+        return repo.read_blob(sha, path) is not None
+    except ConfigError:
+        return True
+
+
 def read_project(repo: Repository) -> Project:
     """`pyproject.toml` as committed in HEAD, read and parsed once for the whole run; a
     configuration error stops the run here, before anything touches a remote."""
@@ -240,7 +248,8 @@ def _changelog(
             f"{os.path.relpath(name, repo.root)} links outside the repository (to "
             f"{Path(name).resolve()}): name a changelog inside it"
             if Path(name).is_absolute()
-            else f"no {name} committed: create it with a `## [Unreleased]` section and commit it"
+            else f"no {name} committed: create it with a `## [Unreleased]` section and commit it "
+            "(or name your changelog in [tool.release] changelog)"
         )
         return None
     try:
@@ -367,7 +376,7 @@ def gather(
     tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
     date = release_date(environ)
 
-    changelog_path = settings.relative(settings.changelog)
+    changelog_path = settings.find_changelog(lambda path: in_commit(repo, head.sha, path))
     read = _changelog(
         repo, head.sha, changelog_path, new, problems, towncrier_writes=settings.towncrier
     )

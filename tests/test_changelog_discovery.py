@@ -1,0 +1,125 @@
+"""Which file is the changelog when pyproject.toml does not say: the file `[project.urls]`
+links to, else the first of the names projects use (CHANGES.md, HISTORY.md, docs/changelog.md,
+...), Markdown first; a changelog that is not Markdown is then refused with the reason. Checked
+in the three apps: release (in HEAD), extract-notes and publish's gate (in the work tree)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from release.config import parse_project
+from tests.support.apps import extract_notes_main, problems, release_in
+from tests.support.gitrepo import CHANGELOG, make_repo
+
+PROJECT = "[project]\nname = 'demo'\nversion = '0.1.0'\n"
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "files", "found"),
+    [
+        (PROJECT, ["CHANGELOG.md", "HISTORY.md"], "CHANGELOG.md"),
+        (PROJECT, ["HISTORY.md", "CHANGES.md"], "CHANGES.md"),  # the list's order, not the tree's
+        (PROJECT, ["docs/changelog.md", "CHANGES.rst"], "docs/changelog.md"),  # Markdown first
+        (PROJECT, ["CHANGES.rst"], "CHANGES.rst"),  # refused later, with the reason
+        (PROJECT, ["README.md"], "CHANGELOG.md"),  # none: the default, reported missing
+        (
+            PROJECT + "[project.urls]\nChangelog = "
+            "'https://github.com/acme/demo/blob/main/docs/release-notes.md#latest'\n",
+            ["docs/release-notes.md", "CHANGELOG.md"],
+            "docs/release-notes.md",
+        ),
+        (
+            PROJECT + "[project.urls]\n'Release Notes' = "
+            "'https://gitlab.com/acme/demo/-/blob/main/NEWS.md'\n",
+            ["NEWS.md", "CHANGELOG.md"],
+            "NEWS.md",
+        ),
+        (  # a URL that names no file in the tree (the docs site) is no hint
+            PROJECT + "[project.urls]\nChangelog = 'https://demo.readthedocs.io/en/latest/changes/'\n",
+            ["HISTORY.md"],
+            "HISTORY.md",
+        ),
+        (PROJECT + "[tool.release]\nchangelog = 'CHANGES.md'\n", ["HISTORY.md"], "CHANGES.md"),
+        (
+            PROJECT + "[tool.towncrier]\nfilename = 'docs/news.md'\n",
+            ["CHANGELOG.md"],
+            "docs/news.md",
+        ),
+    ],
+)
+def test_the_changelog_is_found(
+    tmp_path: Path, pyproject: str, files: list[str], found: str
+) -> None:
+    settings = parse_project(pyproject, tmp_path).settings
+    assert settings.find_changelog(lambda name: name in files) == found
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("# x\n")
+    assert settings.changelog_in_tree() == tmp_path.resolve() / found
+
+
+def _project(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    root = tmp_path / name
+    root.mkdir()
+    (root / "pyproject.toml").write_text(PROJECT)
+    for path, text in files.items():
+        (root / path).write_text(text)
+    return root
+
+
+def test_extract_notes_reads_the_history_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(_project(tmp_path, "p", {"HISTORY.md": "## 0.1.0\n\n- First.\n"}))
+    assert extract_notes_main(["0.1.0"]) == 0
+    assert capsys.readouterr().out == "- First.\n"
+
+
+def test_extract_notes_refuses_a_found_rst_changelog_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(_project(tmp_path, "p", {"CHANGES.rst": "0.1.0\n=====\n\n- First.\n"}))
+    assert extract_notes_main(["0.1.0"]) == 1
+    err = capsys.readouterr().err
+    assert problems(err, "extract-notes")[0].startswith(
+        "extract-notes: CHANGES.rst is reStructuredText, not Markdown"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expect"),
+    [
+        ("HISTORY.md", None),
+        ("docs/changelog.md", None),
+        ("CHANGES.rst", "release: CHANGES.rst is reStructuredText, not Markdown"),
+        (
+            "ChangeLog.markdown",
+            "release: no CHANGELOG.md committed: create it with a `## [Unreleased]` section and "
+            "commit it (or name your changelog in [tool.release] changelog)",
+        ),
+    ],
+)
+def test_release_rolls_the_file_the_project_keeps(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], name: str,
+    expect: str | None,
+) -> None:
+    repo = make_repo(tmp_path / "p")
+    text = repo.read("CHANGELOG.md")
+    repo.git("rm", "-q", "CHANGELOG.md")
+    repo.commit(f"docs: the changelog is {name}", {name: text})
+    repo.git("push", "--quiet", "origin", "master")
+    code, out, err = release_in(repo.work, capsys, "--bump", "patch")
+    if expect is not None:
+        assert code == 1
+        assert problems(err)[0].startswith(expect), err
+        return
+    assert code == 0, err
+    assert out == "v0.1.1\n"
+    assert repo.git("show", "--name-only", "--format=", "HEAD").split() == sorted(
+        [name, "pyproject.toml"]
+    )
+    assert "## [0.1.1] - 2026-03-04" in repo.read(name)
+    assert not (repo.work / "CHANGELOG.md").exists()
+    assert CHANGELOG.splitlines()[0] == repo.read(name).splitlines()[0]
