@@ -40,6 +40,19 @@ def _doc(text: str) -> tomlkit.TOMLDocument:
          '[tool.setuptools.dynamic]\nversion = {attr = "a.b.__version__"}\n',
          "file", "setuptools attr",
          ["a/b/__init__.py", "src/a/b/__init__.py", "a/b.py", "src/a/b.py"]),
+        # packages under lib/ (SQLAlchemy's shape), and `package-dir`
+        ('[project]\nname = "a"\ndynamic = ["version"]\n'
+         '[tool.setuptools.packages.find]\nwhere = ["lib"]\n'
+         '[tool.setuptools.dynamic]\nversion = {attr = "a.__version__"}\n',
+         "file", "setuptools attr",
+         ["lib/a/__init__.py", "a/__init__.py", "src/a/__init__.py", "lib/a.py", "a.py",
+          "src/a.py"]),
+        ('[project]\nname = "a"\ndynamic = ["version"]\n'
+         '[tool.setuptools]\npackage-dir = {"" = "python/"}\n'
+         '[tool.setuptools.dynamic]\nversion = {attr = "a.__version__"}\n',
+         "file", "setuptools attr",
+         ["python/a/__init__.py", "a/__init__.py", "src/a/__init__.py", "python/a.py", "a.py",
+          "src/a.py"]),
         ('[project]\nname = "a"\ndynamic = ["version"]\n'
          '[tool.setuptools.dynamic]\nversion = {file = ["VERSION.txt"]}\n',
          "file", "setuptools file", ["VERSION.txt"]),

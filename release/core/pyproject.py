@@ -104,14 +104,33 @@ def _get(table: Any, *keys: str) -> Any:
     return table
 
 
-def _module_files(module: str, variable: str, via: str) -> tuple[VersionFile, ...]:
-    """Where the module `a.b` may be: `a/b.py`, `a/b/__init__.py`, under `src/` or not."""
+def _module_files(
+    module: str, variable: str, via: str, roots: tuple[str, ...] = ()
+) -> tuple[VersionFile, ...]:
+    """Where the module `a.b` may be: `a/b.py`, `a/b/__init__.py`, at the top, under `src/` or
+    under one of `roots` (setuptools' `package-dir` and `packages.find` `where`)."""
     parts = module.split(".")
     if not module or not all(p.isidentifier() for p in parts):
         raise ConfigError(f"pyproject.toml: {via} names {module!r}, which is not a module")
     base = "/".join(parts)
-    paths = (f"{base}/__init__.py", f"src/{base}/__init__.py", f"{base}.py", f"src/{base}.py")
-    return tuple(VersionFile(p, (variable,)) for p in paths)
+    tops = dict.fromkeys([*(r.strip("/") + "/" for r in roots if r.strip("/. ")), "", "src/"])
+    return tuple(
+        VersionFile(f"{top}{path}", (variable,))
+        for path in (f"{base}/__init__.py", f"{base}.py")
+        for top in tops
+    )
+
+
+def _setuptools_roots(doc: tomlkit.TOMLDocument) -> tuple[str, ...]:
+    """The folders setuptools finds packages in: `package-dir = {"" = "lib"}`, `where`."""
+    roots: list[str] = []
+    package_dir = _get(doc, "tool", "setuptools", "package-dir")
+    if isinstance(package_dir, dict) and isinstance(package_dir.get(""), str):
+        roots.append(str(package_dir[""]))
+    where = _get(doc, "tool", "setuptools", "packages", "find", "where")
+    if isinstance(where, list):
+        roots += [str(w) for w in where if isinstance(w, str)]
+    return tuple(roots)
 
 
 def _hatch(doc: tomlkit.TOMLDocument) -> VersionSource | None:
@@ -161,7 +180,8 @@ def _setuptools(doc: tomlkit.TOMLDocument) -> VersionSource | None:
         if isinstance(attr, str) and "." in attr:
             module, _, variable = attr.strip().rpartition(".")
             return VersionSource(
-                SourceKind.FILE, "setuptools attr", _module_files(module, variable, "attr")
+                SourceKind.FILE, "setuptools attr",
+                _module_files(module, variable, "attr", _setuptools_roots(doc)),
             )
         if isinstance(file, list) and len(file) == 1:
             file = file[0]
