@@ -93,11 +93,18 @@ def test_extract_notes_refuses_a_found_rst_changelog_with_the_reason(
     [
         ("HISTORY.md", None),
         ("docs/changelog.md", None),
-        ("CHANGES.rst", "release: CHANGES.rst is reStructuredText, not Markdown"),
+        (
+            "CHANGES.rst",
+            "release: CHANGES.rst is reStructuredText, not Markdown: keep the changelog as "
+            "Markdown (CHANGELOG.md), or point at a Markdown one with [tool.release] changelog "
+            "in pyproject.toml",
+        ),
         (
             "ChangeLog.markdown",
-            "release: no CHANGELOG.md committed: create it with a `## [Unreleased]` section and "
-            "commit it (or name your changelog in [tool.release] changelog)",
+            "release: no changelog committed (looked for CHANGELOG.md, CHANGES.md, HISTORY.md, "
+            "NEWS.md, RELEASE_NOTES.md, RELEASES.md, docs/changelog.md, ...): create "
+            "CHANGELOG.md with a `## [Unreleased]` section and commit it, or name yours in "
+            "[tool.release] changelog",
         ),
     ],
 )

@@ -186,16 +186,19 @@ def test_towncrier_writes_the_section_and_the_release_commits_the_fragments_remo
     assert capsys.readouterr().out.strip() == section.strip()
 
 
+@pytest.mark.parametrize(
+    ("name", "kind"), [("default template", "feature"), ("project template, own types", "breaking")]
+)
 def test_no_fragments_is_one_line_and_changes_nothing(
-    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], name: str, kind: str
 ) -> None:
-    repo = _project(tmp_path / "p", replace(SHAPES["default template"], fragments={}))
+    repo = _project(tmp_path / "p", replace(SHAPES[name], fragments={}))
     before = _state(repo)
     code, _, err = _run(repo, capsys, "--bump", "patch")
     assert code == 1
     assert problems(err) == [
         "release: towncrier found no news fragments for this release: add one (`towncrier "
-        "create 123.feature.md`) and commit it, or check [tool.towncrier] directory"
+        f"create 123.{kind}.md`) and commit it, or check [tool.towncrier] directory"
     ]
     assert _state(repo) == before
 
@@ -385,3 +388,19 @@ def test_a_file_committed_as_a_link_is_one_line_and_nothing_is_written_through_i
     ]
     assert outside.read_bytes() == outside_before
     assert _state(repo) == before
+
+
+def test_a_crlf_changelog_stays_crlf(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shape = replace(DEFAULT, changelog=DEFAULT.changelog.replace("\n", "\r\n"))
+    repo = _project(tmp_path / "p", shape)
+    code, plan, err = _run(repo, capsys, "--bump", "patch", "--dry-run")
+    assert code == 0, err
+    changed = [line for line in plan.splitlines() if line[:1] in "+-" and line[:3] not in "+++---"]
+    assert not any("first frobnicator" in line for line in changed)  # old lines stay as they are
+    code, _, err = _run(repo, capsys, "--bump", "patch")
+    assert code == 0, err
+    data = (repo.work / "CHANGELOG.md").read_bytes()
+    assert b"Frobnicate in parallel. (#12)\r\n" in data
+    assert data.count(b"\n") == data.count(b"\r\n")

@@ -403,6 +403,18 @@ def test_dry_run_says_the_version_why_the_source_and_the_tag_format(
     assert "pyproject.toml" not in out.split("== commit")[0]
 
 
+def test_the_dry_run_names_the_file_the_version_is_in(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # setuptools attr: the module could be at four places; it is under src/ here.
+    source = next(s for s in SOURCES if s.name == "setuptools-attr")
+    repo = build(tmp_path / "p", source, CURRENT, None)
+    code, out, err = run(repo, capsys, "--bump", "patch", "--dry-run")
+    assert code == 0, err
+    assert "version source: __version__ in src/demo/__init__.py (setuptools attr)" in out
+    assert "previous release: 1.4.2; 1 commit since\n" in out
+
+
 def _refused(repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
     head, tags = repo.head(), repo.git("tag")
     code, out, err = run(repo, capsys, *args)

@@ -81,6 +81,11 @@ MAX_LOG_LINES = 2000  # enough for a release; keeps the prompt inside any model'
 MAX_NOTES_CHARS = 100_000
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 commit`, `2 commits`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def finish(text: str) -> str:
     """Notes normalised: no surrounding blank lines, one trailing newline (or empty)."""
     stripped = text.strip("\n")

@@ -85,14 +85,16 @@ class VersionSource:
     # flit name a module, which may live under src/)
     files: tuple[VersionFile, ...] = ()
 
-    def describe(self) -> str:
+    def describe(self, found: VersionFile | None = None) -> str:
+        """For the dry run and messages; `found`: the file that holds it, of `files`."""
         if self.kind is SourceKind.PROJECT:
             return "[project] version in pyproject.toml"
         if self.kind is SourceKind.POETRY:
             return "[tool.poetry] version in pyproject.toml"
         if self.kind is SourceKind.VCS:
             return f"the git tag ({self.via})"
-        return f"{self.files[0].describe()} ({self.via})" if self.files else self.via
+        spec = found or (self.files[0] if self.files else None)
+        return f"{spec.describe()} ({self.via})" if spec else self.via
 
 
 def _get(table: Any, *keys: str) -> Any:

@@ -17,6 +17,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from release import log
 from release.errors import CommandError, DojoError
@@ -46,14 +47,26 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _table(pyproject_text: str) -> dict[str, Any]:
+    tool = tomllib.loads(pyproject_text).get("tool", {})
+    table = tool.get("towncrier", {}) if isinstance(tool, dict) else {}
+    return table if isinstance(table, dict) else {}
+
+
+def fragment_type(pyproject_text: str) -> str:
+    """A fragment type the project uses, for the hint: its first `[[tool.towncrier.type]]`,
+    else towncrier's `feature`."""
+    types = _table(pyproject_text).get("type")
+    first = types[0] if isinstance(types, list) and types else {}
+    kind = first.get("directory") if isinstance(first, dict) else None
+    return kind if isinstance(kind, str) and kind else "feature"
+
+
 def folders(pyproject_text: str) -> list[str] | None:
     """The folders towncrier reads besides the files at the top (the fragments, the changelog's
     folder, a template's, the package it may import for the project's name), for a sparse
     checkout; None when one lies outside the repository (check everything out)."""
-    tool = tomllib.loads(pyproject_text).get("tool", {})
-    table = tool.get("towncrier", {}) if isinstance(tool, dict) else {}
-    if not isinstance(table, dict):
-        return None
+    table = _table(pyproject_text)
 
     def value(key: str) -> str:
         found = table.get(key, "")

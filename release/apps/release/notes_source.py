@@ -48,7 +48,9 @@ def gather_notes(repo: Repository, facts: Facts, opts: Options) -> Notes:
             log.step("notes", source="llm", status="rejected", reason=str(exc), fallback="commits")
     grouped = notes.group_commits(commits)
     if grouped:
-        return _picked(Notes(grouped, NotesSource.COMMITS, f"{len(commits)} commits{skipped}"))
+        return _picked(
+            Notes(grouped, NotesSource.COMMITS, notes.counted(len(commits), "commit") + skipped)
+        )
     what = facts.previous.name if facts.previous else "the first commit"
     where = "is empty" if section else f"is not in {facts.changelog_path}"
     raise DojoError(
@@ -72,7 +74,7 @@ def _towncrier_notes(facts: Facts) -> Notes:
             "[tool.towncrier] title_format a heading that names the version"
         ) from None
     body = notes.finish(changelog.notes(written, section))
-    return Notes(body, NotesSource.TOWNCRIER, f"{facts.news.fragments} news fragments")
+    return Notes(body, NotesSource.TOWNCRIER, notes.counted(facts.news.fragments, "news fragment"))
 
 
 def _picked(chosen: Notes) -> Notes:

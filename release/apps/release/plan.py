@@ -121,14 +121,16 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
         major=facts.current is not None and facts.new.release[:1] > facts.current.release[:1],
     )
     fmt = facts.tag_format
+    source = facts.source.describe(facts.version_file[0] if facts.version_file else None)
     headline = (
         f"Release plan for {facts.project}\n\n"
         f"version: {facts.current or 'none'} -> {facts.new} ({facts.why}); previous release: "
-        f"{facts.previous.name if facts.previous else 'none'}; {facts.commits} commits since\n"
-        f"version source: {facts.source.describe()}\n"
+        f"{facts.previous.name if facts.previous else 'none'}; "
+        f"{notes.counted(facts.commits, 'commit')} since\n"
+        f"version source: {source}\n"
         f"tag: {facts.tag} (format {fmt.pattern}, from {fmt.origin})\n"
-        f"branch: {facts.branch} on {facts.remote} ({facts.ahead} commits ahead before the "
-        "release)"
+        f"branch: {facts.branch} on {facts.remote} ({notes.counted(facts.ahead, 'commit')} "
+        "ahead before the release)"
     )
     return Plan(
         root=facts.root,

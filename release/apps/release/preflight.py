@@ -15,7 +15,7 @@ from pathlib import Path
 
 from release import log
 from release.apps.release import versions
-from release.config import PYPROJECT, Project, Settings, decode, parse_project
+from release.config import CHANGELOG_NAMES, PYPROJECT, Project, Settings, decode, parse_project
 from release.core import changelog, notes
 from release.core.changelog import Changelog
 from release.core.pyproject import VersionSource, count_version
@@ -226,11 +226,12 @@ def _read_work_tree(root: Path, paths: list[str]) -> dict[str, str | None]:
 
 
 def _changelog(
-    repo: Repository, head: str, name: str, new: Version | None, problems: list[str],
-    *, towncrier_writes: bool,
+    repo: Repository, settings: Settings, head: str, name: str, new: Version | None,
+    *, problems: list[str],
 ) -> tuple[str, Changelog] | None:
+    towncrier_writes = settings.towncrier
     try:
-        changelog.require_markdown(name)
+        changelog.require_markdown(name, "[tool.release] changelog in pyproject.toml")
     except ChangelogError as exc:
         problems.append(
             f"{name} ([tool.towncrier] filename) is not Markdown: release reads Markdown "
@@ -248,8 +249,11 @@ def _changelog(
             f"{os.path.relpath(name, repo.root)} links outside the repository (to "
             f"{Path(name).resolve()}): name a changelog inside it"
             if Path(name).is_absolute()
-            else f"no {name} committed: create it with a `## [Unreleased]` section and commit it "
-            "(or name your changelog in [tool.release] changelog)"
+            else f"no {name} committed: create it with a `## [Unreleased]` section and commit it"
+            if settings.changelog_given
+            else f"no changelog committed (looked for {', '.join(CHANGELOG_NAMES[:6])}, "
+            f"docs/changelog.md, ...): create {name} with a `## [Unreleased]` section and "
+            "commit it, or name yours in [tool.release] changelog"
         )
         return None
     try:
@@ -314,6 +318,13 @@ def _version_files(
     return found
 
 
+def _same_line_endings(old: str | None, new: str) -> str:
+    """towncrier writes `\n`: a CRLF file stays CRLF (else every line would change)."""
+    if old is not None and "\r\n" in old and "\r\n" not in new:
+        return new.replace("\n", "\r\n")
+    return new
+
+
 def _news(
     repo: Repository, project: Project, opts: Options, *, head: str, new: Version | None,
     date: str, problems: list[str],
@@ -338,10 +349,10 @@ def _news(
         return None
     try:
         built = towncrier.build(repo.root, head, str(new), date, project.text)
-        files: list[tuple[str, str | None, str | None]] = [
-            (path, committed_text(repo, head, path), decode(data, f"towncrier's {path}"))
-            for path, data in sorted(built.written.items())
-        ]
+        files: list[tuple[str, str | None, str | None]] = []
+        for path, data in sorted(built.written.items()):
+            old, new_text = committed_text(repo, head, path), decode(data, f"towncrier's {path}")
+            files.append((path, old, _same_line_endings(old, new_text)))
         files += [(path, committed_text(repo, head, path), None) for path in built.removed]
     except DojoError as exc:
         problems.append(str(exc))
@@ -349,7 +360,8 @@ def _news(
     if not built.removed:
         problems.append(
             "towncrier found no news fragments for this release: add one (`towncrier create "
-            "123.feature.md`) and commit it, or check [tool.towncrier] directory"
+            f"123.{towncrier.fragment_type(project.text)}.md`) and commit it, or check "
+            "[tool.towncrier] directory"
         )
         return None
     return News(tuple(files), len(built.removed))
@@ -377,9 +389,7 @@ def gather(
     date = release_date(environ)
 
     changelog_path = settings.find_changelog(lambda path: in_commit(repo, head.sha, path))
-    read = _changelog(
-        repo, head.sha, changelog_path, new, problems, towncrier_writes=settings.towncrier
-    )
+    read = _changelog(repo, settings, head.sha, changelog_path, new, problems=problems)
     news = _news(repo, project, opts, head=head.sha, new=new if read else None, date=date,
                  problems=problems)
     release_files = {PYPROJECT, changelog_path, *map(settings.relative, settings.version_files)}

@@ -117,7 +117,7 @@ def choose(
         problems.append(str(exc))
         return Chosen(source, None, None, "", found)
     if current is not None and previous is not None and current != previous.version:
-        where = source.describe()
+        where = source.describe(found[0] if found else None)
         problems.append(
             f"{where} says version {current} but the previous release is {previous.name}: "
             f"set it to {previous.version} (or tag the commit that released {current})"

@@ -45,14 +45,17 @@ _NOT_MARKDOWN = {
 }
 
 
-def require_markdown(name: str) -> None:
-    """Refuse a changelog file that is not Markdown (`CHANGES.rst`), by its name."""
+def require_markdown(
+    name: str, point: str = "--changelog PATH ([tool.release] changelog)"
+) -> None:
+    """Refuse a changelog file that is not Markdown (`CHANGES.rst`), by its name; `point`
+    says how the app is pointed at another file."""
     suffix = name[name.rfind(".") :].lower() if "." in name else ""
     kind = _NOT_MARKDOWN.get(suffix)
     if kind is not None:
         raise ChangelogError(
             f"{name} is {kind}, not Markdown: keep the changelog as Markdown (CHANGELOG.md), "
-            "or point at a Markdown one with --changelog PATH ([tool.release] changelog)"
+            f"or point at a Markdown one with {point}"
         )
 
 
