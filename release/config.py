@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ _URL_FILE = re.compile(r"^https?://[^/]+/[^/]+/[^/]+/(?:-/)?(?:blob|tree|raw|src
 class Settings:
     root: Path
     changelog: Path
-    branch: str = "master"
+    branch: str = "main"  # see `branch_given`
     remote: str = "origin"
     image: str = "dojo"
     registry: str = "ghcr.io"
@@ -49,6 +49,7 @@ class Settings:
     version_source: str | None = None  # None: detected from pyproject.toml
     towncrier: bool = False  # [tool.towncrier]: towncrier writes the changelog from fragments
     changelog_given: bool = False  # named by [tool.release] changelog or [tool.towncrier]
+    branch_given: bool = False  # named by [tool.release] branch
     changelog_url: str | None = None  # the file `[project.urls] Changelog` links to
 
     def find_changelog(self, exists: Callable[[str], bool]) -> str:
@@ -61,6 +62,13 @@ class Settings:
             if found is not None:
                 return self.relative(self.root / found)
         return self.relative(self.changelog)
+
+    def with_branch(self, default_branch: Callable[[str], str | None]) -> Settings:
+        """These settings with the release branch decided: as configured, else the remote's
+        default branch as `default_branch(remote)` tells, else main."""
+        if self.branch_given:
+            return self
+        return replace(self, branch=default_branch(self.remote) or "main", branch_given=True)
 
     def changelog_in_tree(self) -> Path:
         """`find_changelog` in the work tree."""
@@ -259,7 +267,7 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
     return Settings(
         root=root,
         changelog=root / changelog,
-        branch=_str(table, "branch", "master"),
+        branch=_str(table, "branch", "main"),  # until `with_branch` decides
         remote=_str(table, "remote", "origin"),
         image=_str(table, "image", "dojo"),
         registry=_str(table, "registry", "ghcr.io"),
@@ -269,5 +277,6 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
         version_source=str(source) if source is not None else None,
         towncrier=news is not None,
         changelog_given="changelog" in table or news is not None,
+        branch_given="branch" in table,
         changelog_url=_changelog_url(document),
     )

@@ -107,6 +107,24 @@ class Repository:
             path for path, flag in flags.items() if flag not in (0, pygit2.GIT_STATUS_IGNORED)
         )
 
+    def default_branch(self, remote: str) -> str | None:
+        """The remote's default branch as this clone knows it (`refs/remotes/R/HEAD`, set by
+        `git clone`), else whichever of main and master exists here (the checked-out one when
+        both do); None when that does not decide."""
+        head = self._repo.references.get(f"refs/remotes/{remote}/HEAD")
+        target = head.target if head is not None else None
+        if isinstance(target, str) and target.startswith(f"refs/remotes/{remote}/"):
+            return target.removeprefix(f"refs/remotes/{remote}/")
+        found = [
+            name for name in ("main", "master")
+            if f"refs/heads/{name}" in self._repo.references
+            or f"refs/remotes/{remote}/{name}" in self._repo.references
+        ]
+        if len(found) == 1:
+            return found[0]
+        current = self.current_branch()
+        return current if current in found else None
+
     def remote_url(self, remote: str) -> str | None:
         try:
             return str(self._repo.remotes[remote].url or "") or None

@@ -65,7 +65,10 @@ def _main(argv: Sequence[str]) -> int:
     )
     root = _root(Path.cwd())
     project = read_project(root)  # parsed once: settings here, the version in the gate
-    settings = project.settings
+    repo = Repository.find(root)
+    settings = project.settings.with_branch(
+        repo.default_branch if repo is not None else lambda _remote: None
+    )
     ctx = detect(options, os.environ, root, settings)
 
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)

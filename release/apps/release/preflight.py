@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from release import log
@@ -126,7 +126,8 @@ def read_project(repo: Repository) -> Project:
     text = committed_text(repo, head.sha, PYPROJECT)
     if text is None:
         raise ConfigError(f"no {PYPROJECT} committed in {repo.root}: add the project's {PYPROJECT}")
-    return parse_project(text, repo.root)
+    project = parse_project(text, repo.root)
+    return replace(project, settings=project.settings.with_branch(repo.default_branch))
 
 
 @dataclass(frozen=True)
