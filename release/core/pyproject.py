@@ -13,6 +13,7 @@ quoting style it already had, with its comment and spacing.
 
 from __future__ import annotations
 
+import configparser
 import copy
 import enum
 import re
@@ -70,6 +71,10 @@ def bump_pyproject(doc: tomlkit.TOMLDocument, new: Version, name: str = "pyproje
     return tomlkit.dumps(edited)
 
 
+class NoVersionSource(ConfigError):
+    """pyproject.toml says nothing of the version (setup.cfg or setup.py may)."""
+
+
 class SourceKind(enum.Enum):
     PROJECT = "project"  # [project] version
     POETRY = "poetry"  # [tool.poetry] version
@@ -93,8 +98,14 @@ class VersionSource:
             return "[tool.poetry] version in pyproject.toml"
         if self.kind is SourceKind.VCS:
             return f"the git tag ({self.via})"
+        if self.via in _LITERALS:
+            return _LITERALS[self.via]
         spec = found or (self.files[0] if self.files else None)
         return f"{spec.describe()} ({self.via})" if spec else self.via
+
+
+# Legacy setuptools sources whose file is found by a pattern, as the dry run names them.
+_LITERALS = {"setup.cfg": "[metadata] version in setup.cfg", "setup.py": "version= in setup.py"}
 
 
 def _get(table: Any, *keys: str) -> Any:
@@ -256,16 +267,71 @@ def detect(doc: tomlkit.TOMLDocument, configured: str | None = None) -> VersionS
     if isinstance(_get(doc, "tool", "poetry", "version"), str):
         return VersionSource(SourceKind.POETRY, "[tool.poetry] version")
     if not isinstance(project, dict):
-        raise ConfigError(
+        raise NoVersionSource(
             "pyproject.toml has neither a [project] table nor [tool.poetry] version: add "
             '[project] with name and version (or set [tool.release] version-source)'
         )
     what = "dynamic" if "version" in dynamic else "missing"
-    raise ConfigError(
+    raise NoVersionSource(
         f"pyproject.toml: project.version is {what} and no build backend setting says where "
         f'the version is: set `version = "X.Y.Z"` in [project], or [tool.release] '
         f"version-source = {_CONFIGURABLE}"
     )
+
+
+# setup.py's `version="1.2.3"`, or `version=pkg.__version__` (a module it imports).
+_SETUP_PY_LITERAL = r"""\bversion\s*=\s*(?P<q>['"])(?P<version>[^'"\n]+)(?P=q)"""
+_SETUP_PY_MODULE = re.compile(
+    r"\bversion\s*=\s*(?P<module>[A-Za-z_][\w.]*)\.(?P<var>__version__|VERSION)\b"
+)
+# setup.cfg's `[metadata] version = 1.2.3`: the line, whatever surrounds it.
+_SETUP_CFG_LITERAL = r"(?m)^version[ \t]*[=:][ \t]*(?P<version>[^\s#;]+)[ \t]*$"
+
+
+def _setup_cfg(text: str) -> VersionSource | None:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        raise ConfigError("setup.cfg cannot be parsed: fix it") from None
+    value = parser.get("metadata", "version", fallback="").strip()
+    if not value:
+        return None
+    if value.startswith("attr:"):
+        module, _, variable = value[5:].strip().rpartition(".")
+        roots = [
+            line.partition("=")[2].strip()
+            for line in parser.get("options", "package_dir", fallback="").splitlines()
+            if line.strip().startswith("=")
+        ]
+        files = _module_files(module, variable, "setup.cfg attr", tuple(roots))
+        return VersionSource(SourceKind.FILE, "setup.cfg attr", files)
+    if value.startswith("file:"):
+        path = value[5:].strip().split(",")[0].strip()
+        return VersionSource(SourceKind.FILE, "setup.cfg file", (VersionFile(path, ()),))
+    return VersionSource(
+        SourceKind.FILE, "setup.cfg", (VersionFile("setup.cfg", (), _SETUP_CFG_LITERAL),)
+    )
+
+
+def detect_setuptools_legacy(setup_cfg: str | None, setup_py: str | None) -> VersionSource | None:
+    """Where a project with no version in pyproject.toml keeps it for setuptools: setup.cfg's
+    `[metadata] version` (a literal, `attr:` or `file:`), else a literal `version="..."` in
+    setup.py, or the module setup.py takes it from (`version=six.__version__`)."""
+    if setup_cfg is not None:
+        found = _setup_cfg(setup_cfg)
+        if found is not None:
+            return found
+    if setup_py is None:
+        return None
+    if re.search(_SETUP_PY_LITERAL, setup_py):
+        spec = VersionFile("setup.py", (), _SETUP_PY_LITERAL)
+        return VersionSource(SourceKind.FILE, "setup.py", (spec,))
+    module = _SETUP_PY_MODULE.search(setup_py)
+    if module is not None:
+        files = _module_files(module["module"], module["var"], "setup.py")
+        return VersionSource(SourceKind.FILE, "setup.py import", files)
+    return None
 
 
 def read_poetry_version(doc: tomlkit.TOMLDocument, name: str = "pyproject.toml") -> Version:

@@ -124,8 +124,12 @@ def read_project(repo: Repository) -> Project:
     if head is None:
         raise ConfigError("the repository has no commits yet: commit the project first")
     text = committed_text(repo, head.sha, PYPROJECT)
-    if text is None:
-        raise ConfigError(f"no {PYPROJECT} committed in {repo.root}: add the project's {PYPROJECT}")
+    if text is None and not any(in_commit(repo, head.sha, f) for f in ("setup.cfg", "setup.py")):
+        raise ConfigError(
+            f"no {PYPROJECT}, setup.cfg or setup.py committed in {repo.root}: release reads the "
+            f"project's version and settings there; run it in the project's root"
+        )
+    text = text or ""  # a setuptools project without one: its version is in setup.cfg/setup.py
     project = parse_project(text, repo.root)
     return replace(project, settings=project.settings.with_branch(repo.default_branch))
 

@@ -37,7 +37,13 @@ def _source(
     read: ReadCommitted, project: Project, problems: list[str]
 ) -> tuple[VersionSource | None, tuple[VersionFile, str] | None]:
     try:
-        source = pyproject.detect(project.document, project.settings.version_source)
+        try:
+            source = pyproject.detect(project.document, project.settings.version_source)
+        except pyproject.NoVersionSource:
+            legacy = pyproject.detect_setuptools_legacy(read("setup.cfg"), read("setup.py"))
+            if legacy is None:
+                raise
+            source = legacy
     except ConfigError as exc:
         problems.append(str(exc))
         return None, None
@@ -52,8 +58,9 @@ def _source(
         if text is not None:
             return source, (spec, text)
     names = " or ".join(spec.path for spec in source.files)
+    where = source.via if source.via.startswith("setup.") else f"{PYPROJECT} ({source.via})"
     problems.append(
-        f"{PYPROJECT} ({source.via}) reads the version from {names}, which is not committed: "
+        f"{where} reads the version from {names}, which is not committed: "
         "commit it, or set [tool.release] version-source"
     )
     return None, None
