@@ -170,3 +170,19 @@ def test_a_changelog_link_inside_the_repository_is_followed(
     ]
     assert (repo.work / "CHANGELOG.md").is_symlink()
     assert "## [0.1.1] - 2026-03-04" in repo.read("docs/CHANGES.md")
+
+
+def test_releases_tagged_in_another_shape_are_pointed_out(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLAlchemy tags 2.1.9 as rel_2_1_9: no tag format reads that, so it looks like a project
+    # never released; the run says so instead of silently starting from nothing.
+    repo = make_repo(tmp_path / "rel", tag="rel_0_1_0", name="rel")
+    code, out, err = _run(repo, capsys, "--bump", "patch", "--dry-run")
+    assert code == 0, err
+    assert (
+        'warning="no release tag in v{version} for the current version 0.1.0, but 1 other '
+        "tag(s) such as rel_0_1_0: if releases are tagged differently, set [tool.release] "
+        'tag-format; else this is the first release"'
+    ) in err
+    assert "previous release: none" in out

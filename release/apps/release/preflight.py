@@ -390,6 +390,7 @@ def gather(
         bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
     )
     current, new = chosen.current, chosen.new
+    versions.warn_untagged(repo, previous, current)
     tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
     date = release_date(environ)
 

@@ -156,6 +156,22 @@ def previous_release(
     return previous
 
 
+def warn_untagged(repo: Repository, previous: git.PreviousRelease, current: Version | None) -> None:
+    """A version above 0.0.0 with no release tag, in a repository with other tags: released
+    before, but tagged in a way the tag format does not read (`rel_2_1_9`)? Said, not refused:
+    it may be the first release."""
+    if previous.tag is not None or current is None or current <= parse("0.0.0"):
+        return
+    others = repo.tag_names()
+    if others:
+        log.step(
+            "preflight", status="warning",
+            warning=f"no release tag in {previous.format.pattern} for the current version "
+            f"{current}, but {len(others)} other tag(s) such as {others[0]}: if releases are "
+            "tagged differently, set [tool.release] tag-format; else this is the first release",
+        )
+
+
 def new_tag(
     repo: Repository, fmt: TagFormat, new: Version | None, previous: Tag | None,
     problems: list[str],
