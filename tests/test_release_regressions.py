@@ -186,3 +186,22 @@ def test_releases_tagged_in_another_shape_are_pointed_out(
         'tag-format; else this is the first release"'
     ) in err
     assert "previous release: none" in out
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_a_maturin_projects_cargo_version_is_pointed_out_until_listed(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], listed: bool
+) -> None:
+    extra = 'version-files = ["Cargo.toml"]\n' if listed else ""
+    pyproject = (
+        '[build-system]\nrequires = ["maturin>=1.5"]\nbuild-backend = "maturin"\n\n' + PYPROJECT
+        + extra
+    )
+    repo = make_repo(tmp_path / "rust", pyproject=pyproject, name="rust")
+    repo.commit("build: the crate", {"Cargo.toml": '[package]\nname = "demo"\nversion = "0.1.0"\n'})
+    repo.git("push", "--quiet", "origin", "master")
+    code, out, err = _run(repo, capsys, "--bump", "patch", "--dry-run")
+    assert code == 0, err
+    warned = "Cargo.toml holds 0.1.0 too and is not bumped" in err
+    assert warned is not listed
+    assert ('+version = "0.1.1"' in out) is listed

@@ -206,7 +206,7 @@ def _setuptools(doc: tomlkit.TOMLDocument) -> VersionSource | None:
     return None
 
 
-def _backend(doc: tomlkit.TOMLDocument) -> str:
+def build_backend(doc: tomlkit.TOMLDocument) -> str:
     backend = _get(doc, "build-system", "build-backend")
     return str(backend) if isinstance(backend, str) else ""
 
@@ -214,11 +214,11 @@ def _backend(doc: tomlkit.TOMLDocument) -> str:
 def _poetry_dynamic(doc: tomlkit.TOMLDocument) -> bool:
     table = _get(doc, "tool", "poetry-dynamic-versioning")
     enabled = isinstance(table, dict) and table.get("enable") is True
-    return enabled or _backend(doc).startswith("poetry_dynamic_versioning")
+    return enabled or build_backend(doc).startswith("poetry_dynamic_versioning")
 
 
 def _flit(doc: tomlkit.TOMLDocument, project: Any) -> VersionSource | None:
-    if not _backend(doc).startswith("flit"):
+    if not build_backend(doc).startswith("flit"):
         return None
     module = _get(doc, "tool", "flit", "module", "name")
     if not isinstance(module, str):

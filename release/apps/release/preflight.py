@@ -390,7 +390,8 @@ def gather(
         bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
     )
     current, new = chosen.current, chosen.new
-    versions.warn_untagged(repo, previous, current)
+    versions.warn(repo, lambda path: committed_text(repo, head.sha, path), project,
+                  previous, current)
     tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
     date = release_date(environ)
 

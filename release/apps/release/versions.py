@@ -156,13 +156,16 @@ def previous_release(
     return previous
 
 
-def warn_untagged(repo: Repository, previous: git.PreviousRelease, current: Version | None) -> None:
-    """A version above 0.0.0 with no release tag, in a repository with other tags: released
-    before, but tagged in a way the tag format does not read (`rel_2_1_9`)? Said, not refused:
-    it may be the first release."""
-    if previous.tag is not None or current is None or current <= parse("0.0.0"):
+def warn(
+    repo: Repository, read: ReadCommitted, project: Project, previous: git.PreviousRelease,
+    current: Version | None,
+) -> None:
+    """What may surprise, said but not refused: a version above 0.0.0 with no release tag in a
+    repository with other tags (tagged as `rel_2_1_9`? or the first release); a maturin
+    project's Cargo.toml holding the version too, which release does not bump unless listed."""
+    if current is None:
         return
-    others = repo.tag_names()
+    others = repo.tag_names() if previous.tag is None and current > parse("0.0.0") else []
     if others:
         log.step(
             "preflight", status="warning",
@@ -170,6 +173,20 @@ def warn_untagged(repo: Repository, previous: git.PreviousRelease, current: Vers
             f"{current}, but {len(others)} other tag(s) such as {others[0]}: if releases are "
             "tagged differently, set [tool.release] tag-format; else this is the first release",
         )
+    listed = {project.settings.relative(p) for p in project.settings.version_files}
+    if pyproject.build_backend(project.document).startswith("maturin") and (
+        "Cargo.toml" not in listed
+    ):
+        try:
+            cargo = read("Cargo.toml")
+        except ConfigError:  # not UTF-8, a link: not ours to judge here
+            cargo = None
+        if cargo is not None and pyproject.count_version(cargo, current):
+            log.step(
+                "preflight", status="warning",
+                warning=f"Cargo.toml holds {current} too and is not bumped: add it to "
+                '[tool.release] version-files = ["Cargo.toml"] to keep them together',
+            )
 
 
 def new_tag(
