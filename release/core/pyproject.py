@@ -45,15 +45,18 @@ def read_version(doc: tomlkit.TOMLDocument, name: str = "pyproject.toml") -> Ver
             f"{name}: project.version is {what}; release needs a static version: "
             'set `version = "X.Y.Z"` in [project] (and drop "version" from dynamic)'
         )
-    value = project["version"]
+    return _version_value(project["version"], f"{name}: project.version")
+
+
+def _version_value(value: object, where: str) -> Version:
+    """A version as pyproject.toml writes it: a string holding a PEP 440 version."""
     if not isinstance(value, str):
-        raise ConfigError(f'{name}: project.version must be a string such as "1.2.3"')
+        raise ConfigError(f'{where} must be a string such as "1.2.3"')
     try:
         return parse(str(value))
     except VersionError:
         raise VersionError(
-            f"{name}: project.version {str(value)!r} is not a PEP 440 version "
-            "(such as 1.2.3 or 1.3.0rc1): fix it"
+            f"{where} {str(value)!r} is not a PEP 440 version (such as 1.2.3 or 1.3.0rc1): fix it"
         ) from None
 
 
@@ -335,16 +338,7 @@ def detect_setuptools_legacy(setup_cfg: str | None, setup_py: str | None) -> Ver
 
 
 def read_poetry_version(doc: tomlkit.TOMLDocument, name: str = "pyproject.toml") -> Version:
-    value = _get(doc, "tool", "poetry", "version")
-    if not isinstance(value, str):
-        raise ConfigError(f'{name}: [tool.poetry] version must be a string such as "1.2.3"')
-    try:
-        return parse(str(value))
-    except VersionError:
-        raise VersionError(
-            f"{name}: [tool.poetry] version {str(value)!r} is not a PEP 440 version "
-            "(such as 1.2.3 or 1.3.0rc1): fix it"
-        ) from None
+    return _version_value(_get(doc, "tool", "poetry", "version"), f"{name}: [tool.poetry] version")
 
 
 def bump_poetry(doc: tomlkit.TOMLDocument, new: Version, name: str = "pyproject.toml") -> str:
