@@ -74,11 +74,6 @@ class Settings:
         """`find_changelog` in the work tree."""
         return self.root / self.find_changelog(lambda name: (self.root / name).is_file())
 
-    @classmethod
-    def defaults(cls, root: Path) -> Settings:
-        """What applies where pyproject.toml says nothing."""
-        return cls(root=root, changelog=root / "CHANGELOG.md")
-
     def relative(self, path: Path) -> str:
         """`path` relative to the project root, POSIX, as git names it."""
         try:
@@ -95,19 +90,19 @@ class Project:
     document: tomlkit.TOMLDocument
     settings: Settings
 
+    def tool(self, name: str) -> dict[str, Any]:
+        """`[tool.NAME]`, or an empty table."""
+        return _get_table(self.document, "tool", name)
+
     @property
     def name(self) -> str:
         # Poetry 1 projects name themselves in [tool.poetry] only.
-        for table in (self.document.get("project"), _poetry(self.document)):
-            name = table.get("name") if isinstance(table, dict) else None
+        for table in (_get_table(self.document, "project"),
+                      _get_table(self.document, "tool", "poetry")):
+            name = table.get("name")
             if name:
                 return str(name)
         return self.settings.root.name
-
-
-def _poetry(document: tomlkit.TOMLDocument) -> Any:
-    tool = document.get("tool")
-    return tool.get("poetry") if isinstance(tool, dict) else None
 
 
 # towncrier's own default when `[tool.towncrier] filename` is not set (reStructuredText: such a

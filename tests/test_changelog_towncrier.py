@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,10 @@ def test_a_bad_towncrier_table_is_a_config_error(text: str, message: str) -> Non
     assert message in str(raised.value)
 
 
+def _setup(pyproject: str) -> towncrier.Setup:
+    return parse_project(pyproject, Path("/p")).tool("towncrier")
+
+
 def _git(root: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-c", "user.email=dev@example.org", "-c", "user.name=Dev", *args],
@@ -114,7 +119,7 @@ def test_build_reports_what_towncrier_wrote_and_touches_nothing(
     # Uncommitted work is not the release: the build starts from the commit.
     (project / "changelog.d" / "14.feature.md").write_text("Not committed.\n")
 
-    built = towncrier.build(project, sha, "1.2.0", "2026-02-03", PYPROJECT)
+    built = towncrier.build(project, sha, "1.2.0", "2026-02-03", _setup(PYPROJECT))
 
     (project / "changelog.d" / "14.feature.md").unlink()
     assert _everything(project) == before
@@ -136,7 +141,7 @@ def test_a_towncrier_failure_is_one_error_with_towncriers_words(project: Path) -
     _git(project, "commit", "-qam", "a template that does not exist")
     sha = _git(project, "rev-parse", "HEAD").strip()
     with pytest.raises(DojoError, match=r"^towncrier build failed \(.*missing\.jinja.*\): fix"):
-        towncrier.build(project, sha, "1.2.0", "2026-02-03", text)
+        towncrier.build(project, sha, "1.2.0", "2026-02-03", _setup(text))
 
 
 @pytest.mark.parametrize(
@@ -156,7 +161,7 @@ def test_a_towncrier_failure_is_one_error_with_towncriers_words(project: Path) -
     ],
 )
 def test_the_sparse_clone_holds_what_towncrier_reads(table: str, folders: list[str] | None) -> None:
-    assert towncrier.folders("[tool.towncrier]\n" + table) == folders
+    assert towncrier.folders(tomllib.loads(table)) == folders
 
 
 def test_what_the_sparse_clone_lacks_is_built_from_a_full_one(
@@ -179,7 +184,7 @@ def test_what_the_sparse_clone_lacks_is_built_from_a_full_one(
     _git(project, "add", "-A")
     _git(project, "commit", "-qm", "the project's name comes from its package")
     sha = _git(project, "rev-parse", "HEAD").strip()
-    built = towncrier.build(project, sha, "1.2.0", "2026-02-03", text)
+    built = towncrier.build(project, sha, "1.2.0", "2026-02-03", _setup(text))
     assert "Widget Pro 1.2.0" in built.written["CHANGELOG.md"].decode()
     err = capsys.readouterr().err
     assert len([line for line in err.splitlines() if "towncrier build" in line]) == 3
@@ -217,5 +222,5 @@ def test_towncrier_is_found_through_our_own_import_path(
     monkeypatch.delenv("PYTHONPATH", raising=False)
     monkeypatch.setattr(sys, "path", [*sys.path] if site in sys.path else [*sys.path, site])
     sha = _git(project, "rev-parse", "HEAD").strip()
-    built = towncrier.build(project, sha, "1.2.0", "2026-02-03", PYPROJECT)
+    built = towncrier.build(project, sha, "1.2.0", "2026-02-03", _setup(PYPROJECT))
     assert "Sync works offline." in built.written["CHANGELOG.md"].decode()

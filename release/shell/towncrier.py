@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -47,29 +46,25 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _table(pyproject_text: str) -> dict[str, Any]:
-    tool = tomllib.loads(pyproject_text).get("tool", {})
-    table = tool.get("towncrier", {}) if isinstance(tool, dict) else {}
-    return table if isinstance(table, dict) else {}
+# `[tool.towncrier]` as pyproject.toml holds it (`Project.tool("towncrier")`).
+Setup = Mapping[str, Any]
 
 
-def fragment_type(pyproject_text: str) -> str:
+def fragment_type(setup: Setup) -> str:
     """A fragment type the project uses, for the hint: its first `[[tool.towncrier.type]]`,
     else towncrier's `feature`."""
-    types = _table(pyproject_text).get("type")
+    types = setup.get("type")
     first = types[0] if isinstance(types, list) and types else {}
     kind = first.get("directory") if isinstance(first, dict) else None
     return kind if isinstance(kind, str) and kind else "feature"
 
 
-def folders(pyproject_text: str) -> list[str] | None:
+def folders(setup: Setup) -> list[str] | None:
     """The folders towncrier reads besides the files at the top (the fragments, the changelog's
     folder, a template's, the package it may import for the project's name), for a sparse
     checkout; None when one lies outside the repository (check everything out)."""
-    table = _table(pyproject_text)
-
     def value(key: str) -> str:
-        found = table.get(key, "")
+        found = setup.get(key, "")
         return found if isinstance(found, str) else ""
 
     wanted = [str(PurePosixPath(value("filename") or "NEWS.rst").parent), value("directory")]
@@ -83,12 +78,12 @@ def folders(pyproject_text: str) -> list[str] | None:
     return sorted(str(p) for p in paths if str(p) != ".")
 
 
-def build(root: Path, sha: str, version: str, date: str, pyproject_text: str) -> Built:
+def build(root: Path, sha: str, version: str, date: str, setup: Setup) -> Built:
     """Run towncrier on commit `sha` of the repository at `root` for `version` released on
     `date`, in a throwaway clone (the repository and its work tree are only read) that checks
     out only what towncrier reads (everything, if that is not enough). A towncrier failure is
     a `DojoError` with its own last words."""
-    sparse = folders(pyproject_text)
+    sparse = folders(setup)
     try:
         return _build(root, sha, version, date, sparse)
     except DojoError as exc:

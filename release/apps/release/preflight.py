@@ -353,7 +353,7 @@ def _news(
         )
         return None
     try:
-        built = towncrier.build(repo.root, head, str(new), date, project.text)
+        built = towncrier.build(repo.root, head, str(new), date, project.tool("towncrier"))
         files: list[tuple[str, str | None, str | None]] = []
         for path, data in sorted(built.written.items()):
             old, new_text = committed_text(repo, head, path), decode(data, f"towncrier's {path}")
@@ -365,8 +365,8 @@ def _news(
     if not built.removed:
         problems.append(
             "towncrier found no news fragments for this release: add one (`towncrier create "
-            f"123.{towncrier.fragment_type(project.text)}.md`) and commit it, or check "
-            "[tool.towncrier] directory"
+            f"123.{towncrier.fragment_type(project.tool('towncrier'))}.md`) and commit it, or "
+            "check [tool.towncrier] directory"
         )
         return None
     return News(tuple(files), len(built.removed))
