@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from release.config import parse_project
 from tests.support.apps import extract_notes_main, problems, release_in
 from tests.support.gitrepo import CHANGELOG, make_repo
+from tests.support.projects import project_at, project_of
 
 PROJECT = "[project]\nname = 'demo'\nversion = '0.1.0'\n"
 
@@ -52,12 +52,12 @@ PROJECT = "[project]\nname = 'demo'\nversion = '0.1.0'\n"
 def test_the_changelog_is_found(
     tmp_path: Path, pyproject: str, files: list[str], found: str
 ) -> None:
-    settings = parse_project(pyproject, tmp_path).settings
-    assert settings.find_changelog(lambda name: name in files) == found
+    assert project_of(pyproject, tmp_path, files=files).settings.changelog == found
+    (tmp_path / "pyproject.toml").write_text(pyproject)
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("# x\n")
-    assert settings.changelog_in_tree() == tmp_path.resolve() / found
+    assert project_at(tmp_path).settings.changelog_file == tmp_path.resolve() / found
 
 
 def _project(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
