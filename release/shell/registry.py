@@ -209,15 +209,16 @@ class RegistryClient:
         media_type = resp.headers.get("Content-Type", "").partition(";")[0].strip()
         return resp.content, media_type
 
-    def put_manifest(self, tag: str, body: bytes, media_type: str) -> None:
-        """Point `tag` at the manifest `body` (its blobs are already in this repository)."""
+    def put_manifest(self, tag: str, body: bytes, media_type: str, *, verb: str = "moving") -> None:
+        """Point `tag` (or a digest) at the manifest `body` (its blobs are already in this
+        repository)."""
         self._request(
             "PUT",
             f"/v2/{self.repository}/manifests/{tag}",
             headers={"Content-Type": media_type},
             data=body,
             absent_ok=False,
-            what=f"moving {self.reference}:{tag}",
+            what=f"{verb} {self.reference}:{tag}",
         )
 
     # --- HTTP with the auth challenge and retries ------------------------------------------

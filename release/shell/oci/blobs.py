@@ -51,9 +51,9 @@ class Uploaded:
 class Blobs:
     """Uploads into one repository of one registry (the client's)."""
 
-    def __init__(self, client: RegistryClient, *, chunk: int = CHUNK) -> None:
+    def __init__(self, client: RegistryClient, *, chunk: int | None = None) -> None:
         self.client = client
-        self.chunk = chunk
+        self.chunk = chunk or CHUNK
         self.bytes_sent = 0  # over the wire, resends included
 
     @property

@@ -182,21 +182,21 @@ class RegistryPusher:
             self._top = manifests[0][0]
             return
         for manifest, image in manifests:
-            self._put(manifest.digest, manifest, f"{image.platform} manifest")
+            self._put(manifest.digest, manifest, platform=str(image.platform))
         self._top = image_index(manifests, self.annotations)
 
     def push(self, tag: str) -> str:
         """Point `tag` at the manifest (or index); the digest it now names."""
-        self._put(tag, self.manifest, tag)
+        self._put(tag, self.manifest)
         return self.manifest.digest
 
     def close(self) -> None:
         """Nothing held between runs (the client belongs to the caller)."""
 
-    def _put(self, ref: str, manifest: Manifest, what: str) -> None:
-        self.client.put_manifest(ref, manifest.body, manifest.media_type)
-        log.step("manifest", ref=ref if ref != what else None, what=what,
-                 digest=manifest.digest, status="ok")
+    def _put(self, ref: str, manifest: Manifest, platform: str | None = None) -> None:
+        self.client.put_manifest(ref, manifest.body, manifest.media_type, verb="pushing")
+        if platform is not None:  # a tag's own push is logged by the caller (`step=push`)
+            log.step("manifest", platform=platform, digest=manifest.digest, status="ok")
 
     def _present(self, known: dict[str, Descriptor]) -> dict[str, Descriptor]:
         """The known blobs that are really in the repository (HEAD each, several at once)."""
