@@ -7,7 +7,6 @@ settings and the version both come from that one document.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,25 +15,16 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import ParseError
 
+from release.core import changelog_discovery
+from release.core.changelog_discovery import CHANGELOG_NAMES, Read
 from release.errors import ConfigError
+
+__all__ = ["CHANGELOG_NAMES", "PYPROJECT", "Project", "Settings", "load_settings"]
 
 PYPROJECT = "pyproject.toml"
 # `[tool.release] version-source` values (release.core.pyproject detects one when it is unset).
 VERSION_SOURCES = ("project", "poetry", "vcs", "file:PATH")
 MAX_PYPROJECT_BYTES = 16 << 20
-# Where projects keep their changelog when pyproject.toml does not say, Markdown first: the first
-# that exists is the changelog (one that is not Markdown is then refused with the reason).
-CHANGELOG_NAMES = (
-    "CHANGELOG.md", "CHANGES.md", "HISTORY.md", "NEWS.md", "RELEASE_NOTES.md", "RELEASES.md",
-    "changelog.md", "docs/changelog.md", "docs/CHANGELOG.md", "docs/changes.md",
-    "docs/history.md", "docs/news.md",
-    "CHANGELOG.rst", "CHANGES.rst", "HISTORY.rst", "NEWS.rst", "CHANGELOG", "CHANGES", "HISTORY",
-    "NEWS", "CHANGELOG.txt", "CHANGES.txt", "docs/changelog.rst", "docs/changes.rst",
-)
-# `[project.urls] Changelog = "https://github.com/o/r/blob/main/docs/CHANGES.md"`: the file.
-_URL_FILE = re.compile(r"^https?://[^/]+/[^/]+/[^/]+/(?:-/)?(?:blob|tree|raw|src)/[^/]+/([^?#]+)")
-
-
 @dataclass(frozen=True)
 class Settings:
     root: Path
@@ -50,15 +40,17 @@ class Settings:
     towncrier: bool = False  # [tool.towncrier]: towncrier writes the changelog from fragments
     changelog_given: bool = False  # named by [tool.release] changelog or [tool.towncrier]
     branch_given: bool = False  # named by [tool.release] branch
-    changelog_url: str | None = None  # the file `[project.urls] Changelog` links to
+    changelog_urls: tuple[str, ...] = ()  # `[project.urls]` Changelog, History, ... links
+    name: str = ""  # the project's name
 
-    def find_changelog(self, exists: Callable[[str], bool]) -> str:
-        """The changelog's path (relative, POSIX): as pyproject.toml names it, else the file
-        its Changelog URL links to, else the first of `CHANGELOG_NAMES` that `exists`, else
-        CHANGELOG.md (whose absence the caller reports)."""
+    def find_changelog(self, exists: Callable[[str], bool], read: Read | None = None) -> str:
+        """The changelog's path (relative, POSIX): as pyproject.toml names it, else the one
+        `changelog_discovery` finds in the tree `exists` and `read` see, else CHANGELOG.md
+        (whose absence the caller reports)."""
         if not self.changelog_given:
-            hinted = (self.changelog_url,) if self.changelog_url else ()
-            found = next((name for name in (*hinted, *CHANGELOG_NAMES) if exists(name)), None)
+            found = changelog_discovery.find(
+                self.changelog_urls, self.name, exists, read or (lambda _: None)
+            )
             if found is not None:
                 return self.relative(self.root / found)
         return self.relative(self.changelog)
@@ -72,7 +64,9 @@ class Settings:
 
     def changelog_in_tree(self) -> Path:
         """`find_changelog` in the work tree."""
-        return self.root / self.find_changelog(lambda name: (self.root / name).is_file())
+        return self.root / self.find_changelog(
+            lambda name: (self.root / name).is_file(), lambda name: _small_text(self.root / name)
+        )
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root, POSIX, as git names it."""
@@ -96,13 +90,7 @@ class Project:
 
     @property
     def name(self) -> str:
-        # Poetry 1 projects name themselves in [tool.poetry] only.
-        for table in (_get_table(self.document, "project"),
-                      _get_table(self.document, "tool", "poetry")):
-            name = table.get("name")
-            if name:
-                return str(name)
-        return self.settings.root.name
+        return self.settings.name
 
 
 # towncrier's own default when `[tool.towncrier] filename` is not set (reStructuredText: such a
@@ -110,16 +98,23 @@ class Project:
 TOWNCRIER_FILENAME = "NEWS.rst"
 
 
-def _changelog_url(document: tomlkit.TOMLDocument) -> str | None:
-    """The repository file `[project.urls]` names as the changelog, if it links to one."""
-    urls = _get_table(document, "project", "urls")
-    for key, value in urls.items():
-        words = re.sub(r"[-_.\s]+", " ", str(key)).strip().lower()
-        if words in ("changelog", "changes", "change log", "history", "release notes", "news"):
-            found = _URL_FILE.match(str(value))
-            if found:
-                return found.group(1).rstrip("/")
-    return None
+def _name(document: tomlkit.TOMLDocument, root: Path) -> str:
+    # Poetry 1 projects name themselves in [tool.poetry] only.
+    for table in (_get_table(document, "project"), _get_table(document, "tool", "poetry")):
+        name = table.get("name")
+        if name:
+            return str(name)
+    return root.name
+
+
+def _small_text(path: Path, limit: int = 1 << 20) -> str | None:
+    """A small UTF-8 file of the work tree (mkdocs.yml, a docs index), or None."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+        return data.decode("utf-8") if len(data) <= limit else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _get_table(document: tomlkit.TOMLDocument, *keys: str) -> dict[str, Any]:
@@ -273,5 +268,8 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
         towncrier=news is not None,
         changelog_given="changelog" in table or news is not None,
         branch_given="branch" in table,
-        changelog_url=_changelog_url(document),
+        changelog_urls=changelog_discovery.changelog_urls(
+            _get_table(document, "project", "urls")
+        ),
+        name=_name(document, root),
     )

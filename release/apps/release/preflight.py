@@ -7,6 +7,7 @@ writes: a dry run runs exactly this.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Mapping
@@ -115,6 +116,15 @@ def in_commit(repo: Repository, sha: str, path: str) -> bool:
         return repo.read_blob(sha, path) is not None
     except ConfigError:
         return True
+
+
+def find_changelog(repo: Repository, settings: Settings, sha: str) -> str:
+    """The changelog `settings` name, or discovery finds in commit `sha`."""
+    def read(path: str) -> str | None:
+        with contextlib.suppress(ConfigError):
+            return committed_text(repo, sha, path)
+        return None
+    return settings.find_changelog(lambda path: in_commit(repo, sha, path), read)
 
 
 def read_project(repo: Repository) -> Project:
@@ -395,7 +405,7 @@ def gather(
     tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
     date = release_date(environ)
 
-    changelog_path = settings.find_changelog(lambda path: in_commit(repo, head.sha, path))
+    changelog_path = find_changelog(repo, settings, head.sha)
     read = _changelog(repo, settings, head.sha, changelog_path, new, problems=problems)
     news = _news(repo, project, opts, head=head.sha, new=new if read else None, date=date,
                  problems=problems)
