@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from release.config import parse_project
 from tests.support.apps import extract_notes_main, problems, release_in
 from tests.support.gitrepo import CHANGELOG, make_repo
+from tests.support.projects import project_at, project_of
 
 PROJECT = "[project]\nname = 'demo'\nversion = '0.1.0'\n"
 
@@ -52,12 +52,12 @@ PROJECT = "[project]\nname = 'demo'\nversion = '0.1.0'\n"
 def test_the_changelog_is_found(
     tmp_path: Path, pyproject: str, files: list[str], found: str
 ) -> None:
-    settings = parse_project(pyproject, tmp_path).settings
-    assert settings.find_changelog(lambda name: name in files) == found
+    assert project_of(pyproject, tmp_path, files=files).settings.changelog == found
+    (tmp_path / "pyproject.toml").write_text(pyproject)
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("# x\n")
-    assert settings.changelog_in_tree() == tmp_path.resolve() / found
+    assert project_at(tmp_path).settings.changelog_file == tmp_path.resolve() / found
 
 
 def _project(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
@@ -176,8 +176,8 @@ _SPHINX_INDEX = "Demo\n====\n\n.. toctree::\n   :maxdepth: 2\n\n   usage\n   pro
 def test_a_documentation_page_maps_onto_its_source(
     tmp_path: Path, urls: str, files: dict[str, str], found: str
 ) -> None:
-    settings = parse_project(PROJECT + "[project.urls]\n" + urls + "\n", tmp_path).settings
-    assert settings.find_changelog(lambda name: name in files, files.get) == found
+    text = PROJECT + "[project.urls]\n" + urls + "\n"
+    assert project_of(text, tmp_path, files=files).settings.changelog == found
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,8 @@ def test_a_documentation_page_maps_onto_its_source(
             {
                 "docs/conf.py": "project = 'demo'\n",
                 "docs/index.rst": _SPHINX_INDEX,
-                "docs/project/index.rst": "Project\n=======\n\n.. toctree::\n\n   Changes <changes>\n",
+                "docs/project/index.rst":
+                    "Project\n=======\n\n.. toctree::\n\n   Changes <changes>\n",
                 "docs/project/changes.rst": "Changes\n=======\n",
             },
             "docs/project/changes.rst",
@@ -231,9 +232,9 @@ def test_a_documentation_page_maps_onto_its_source(
 def test_documentation_layouts_name_the_changelog(
     tmp_path: Path, files: dict[str, str], found: str
 ) -> None:
-    settings = parse_project(PROJECT.replace("'demo'", "'demo'"), tmp_path).settings
-    assert settings.find_changelog(lambda name: name in files, files.get) == found
+    assert project_of(PROJECT, tmp_path, files=files).settings.changelog == found
+    (tmp_path / "pyproject.toml").write_text(PROJECT)
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert settings.changelog_in_tree() == tmp_path.resolve() / found
+    assert project_at(tmp_path).settings.changelog_file == tmp_path.resolve() / found

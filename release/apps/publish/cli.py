@@ -24,7 +24,7 @@ from release.apps.publish.gate import gate
 from release.apps.publish.plan import plan_publish, render_plan
 from release.apps.publish.report import write_reports
 from release.cli import ArgumentParser, run_main
-from release.config import read_project
+from release.config import project_in_work_tree
 from release.shell.git import Repository
 from release.shell.image import Engine, Preload, read_archive
 from release.shell.registry import RegistryClient
@@ -64,12 +64,12 @@ def _main(argv: Sequence[str]) -> int:
         repository=args.repository, dry_run=args.dry_run, force=args.force,
     )
     root = _root(Path.cwd())
-    project = read_project(root)  # parsed once: settings here, the version in the gate
     repo = Repository.find(root)
-    settings = project.settings.with_branch(
-        repo.default_branch if repo is not None else lambda _remote: None
+    # Parsed once: the settings here, the version in the gate.
+    project = project_in_work_tree(
+        root, default_branch=repo.default_branch if repo is not None else lambda _remote: None
     )
-    ctx = detect(options, os.environ, root, settings)
+    ctx = detect(options, os.environ, root, project.settings)
 
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
     preload: Preload | None = None

@@ -29,7 +29,7 @@ from release.apps.release import pending as pending_release
 from release.apps.release.execute import execute
 from release.apps.release.notes_source import gather_notes
 from release.apps.release.plan import Plan, make_plan, plan_pending, render
-from release.apps.release.preflight import Options, gather, read_project
+from release.apps.release.preflight import Options, gather, project_at_head
 from release.cli import ArgumentParser, run_main
 from release.config import Project
 from release.core.version import Bump, Pre
@@ -125,7 +125,7 @@ def _main(argv: Sequence[str]) -> int:
     )
     repo = Repository.open(args.directory)
     # Configuration errors stop the run here, before anything touches a remote.
-    project = read_project(repo)
+    project = project_at_head(repo)
     if opts.dry_run:  # writes nothing, not even a lock file
         print(render(_plan(repo, project, opts)), end="")
         log.step("dry-run", status="ok", written="nothing")

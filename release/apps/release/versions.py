@@ -173,7 +173,7 @@ def warn(
             f"{current}, but {len(others)} other tag(s) such as {others[0]}: if releases are "
             "tagged differently, set [tool.release] tag-format; else this is the first release",
         )
-    listed = {project.settings.relative(p) for p in project.settings.version_files}
+    listed = set(project.settings.version_files)
     if pyproject.build_backend(project.document).startswith("maturin") and (
         "Cargo.toml" not in listed
     ):
