@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from release.apps.release.plan import FileChange
-from release.config import parse_project
 from release.core import commitmsg, notes
 from release.core.commits import Commit
 from release.core.notes import NotesRejected
@@ -24,6 +23,7 @@ from release.core.pyproject import bump_pyproject, bump_text, count_version, rea
 from release.core.version import Bump, VersionError, parse
 from release.errors import ConfigError, UsageError
 from release.shell import files, git
+from tests.support.projects import project_of
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_pyproject_bump_changes_only_the_version_line(line: str) -> None:
 )
 def test_pyproject_without_a_static_version_is_an_error(text: str, expected: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(expected)):
-        read_version(parse_project(text, Path(".")).document)
+        read_version(project_of(text, Path(".")).document)
 
 
 def test_pyproject_version_must_be_pep440() -> None:
