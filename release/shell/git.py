@@ -167,11 +167,17 @@ class Repository:
             if name.startswith("refs/tags/")
         )
 
-    def version_tags(self, tag_format: str | None = None) -> tuple[list[Tag], list[str], TagFormat]:
+    def version_tags(
+        self, tag_format: str | None = None, *, project: str | None = None,
+        current: Version | None = None,
+    ) -> tuple[list[Tag], list[str], TagFormat]:
         """The release tags in the project's tag format (peeled to commits), the tags that look
         like releases but are not (or that name no commit), and the format: configured, else
-        inferred from the tags (`tagformat.resolve`; `ConfigError` when they mix formats)."""
-        resolved = tagformat.resolve(tag_format, self.tag_names())
+        inferred from the tags, the project's name and its current version
+        (`tagformat.resolve`; `ConfigError` when even the newest tags mix formats)."""
+        resolved = tagformat.resolve(
+            tag_format, self.tag_names(), project=project, current=current
+        )
         tags: list[Tag] = []
         ignored = list(resolved.ignored)
         for name, version in resolved.tags:
@@ -200,9 +206,12 @@ class Repository:
                 reachable = True
         return reachable, count
 
-    def previous_release(self, tag_format: str | None = None) -> PreviousRelease:
+    def previous_release(
+        self, tag_format: str | None = None, *, project: str | None = None,
+        current: Version | None = None,
+    ) -> PreviousRelease:
         """The highest release tag (PEP 440 order) whose commit is HEAD or an ancestor of it."""
-        tags, ignored, fmt = self.version_tags(tag_format)
+        tags, ignored, fmt = self.version_tags(tag_format, project=project, current=current)
         if self._repo.head_is_unborn:
             return PreviousRelease(None, tuple(ignored), 0, fmt)
         head = self._repo.head.peel(pygit2.Commit).id
