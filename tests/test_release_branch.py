@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from release.config import parse_project
 from release.shell.git import Repository
 from tests.support.apps import problems, release_in
 from tests.support.gitrepo import CHANGELOG, PYPROJECT
+from tests.support.projects import project_of
 
 UNSET = PYPROJECT.replace('[tool.release]\nbranch = "master"\n', "")
 
@@ -59,8 +59,7 @@ def test_a_clone_knows_the_remotes_default_branch(
     _git(tmp_path, "clone", "-q", str(remote), str(work))
     repo = Repository.open(work)
     assert repo.default_branch("origin") == expected
-    settings = parse_project(UNSET, work).settings.with_branch(repo.default_branch)
-    assert settings.branch == expected
+    assert project_of(UNSET, work, default_branch=expected).settings.branch == expected
 
 
 @pytest.mark.parametrize(
@@ -86,13 +85,12 @@ def test_without_the_remotes_word_main_or_master_decides(
     _git(work, "checkout", "-q", "-B", checked_out)
     repo = Repository.open(work)
     assert repo.default_branch("origin") == expected
-    settings = parse_project(UNSET, work).settings.with_branch(repo.default_branch)
+    settings = project_of(UNSET, work, default_branch=expected).settings
     assert settings.branch == (expected or "main")
 
 
 def test_a_configured_branch_wins(tmp_path: Path, git_env: Path) -> None:
-    settings = parse_project(PYPROJECT, tmp_path).settings
-    assert settings.with_branch(lambda remote: "main").branch == "master"
+    assert project_of(PYPROJECT, tmp_path, default_branch="main").settings.branch == "master"
 
 
 def test_release_on_main_needs_no_configuration(

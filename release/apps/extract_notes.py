@@ -11,8 +11,9 @@ from pathlib import Path
 
 from release import log
 from release.cli import ArgumentParser, run_main
-from release.config import CHANGELOG_NAMES, PYPROJECT, load_settings
+from release.config import PYPROJECT, project_in_work_tree
 from release.core import changelog
+from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.errors import ChangelogError, ChecksFailed, UsageError
 from release.shell.files import read_changelog, safe_write
 
@@ -113,8 +114,9 @@ def changelog_path(given: Path | None, cwd: Path) -> tuple[Path, str]:
         return given, "pass the right one with --changelog PATH"
     hint = "point at another file with --changelog PATH"
     if (cwd / PYPROJECT).is_file():
-        settings = load_settings(cwd)
-        found = settings.changelog_in_tree()
+        # The release branch plays no part in reading notes.
+        settings = project_in_work_tree(cwd, default_branch=lambda _remote: None).settings
+        found = settings.changelog_file
         shown = found.relative_to(settings.root) if found.is_relative_to(settings.root) else found
         return shown, f"{hint} (or set [tool.release] changelog in {PYPROJECT})"
     return Path(next((n for n in CHANGELOG_NAMES if (cwd / n).is_file()), "CHANGELOG.md")), hint

@@ -104,7 +104,7 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
 
     version = ctx.version
     assert version is not None
-    changelog = project.settings.changelog_in_tree()
+    changelog = project.settings.changelog_file
     where, written, source_problem = project_version(project)
     body: str | None = None
     problem: str | None = None

@@ -16,7 +16,6 @@ from release.apps.release.preflight import (
     Options,
     check_local,
     committed_text,
-    in_commit,
     shorten,
 )
 from release.config import Settings
@@ -118,7 +117,7 @@ def _check(repo: Repository, settings: Settings) -> None:
 def _notes_at(
     repo: Repository, settings: Settings, sha: str, version: Version, tag: str
 ) -> str:
-    path = settings.find_changelog(lambda name: in_commit(repo, sha, name))
+    path = settings.changelog  # found in HEAD, which is `sha`
     try:
         text = committed_text(repo, sha, path)
     except ConfigError as exc:

@@ -10,14 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from release import log
 from release.apps.release import versions
-from release.config import CHANGELOG_NAMES, PYPROJECT, Project, Settings, decode, parse_project
+from release.config import (
+    LEGACY_FILES,
+    PYPROJECT,
+    Project,
+    Settings,
+    decode,
+    parse_project,
+)
 from release.core import changelog, notes
 from release.core.changelog import Changelog
+from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.core.pyproject import VersionSource, count_version
 from release.core.tagformat import TagFormat
 from release.core.version import Bump, Pre, Version, parse
@@ -117,21 +125,24 @@ def in_commit(repo: Repository, sha: str, path: str) -> bool:
         return True
 
 
-def read_project(repo: Repository) -> Project:
-    """`pyproject.toml` as committed in HEAD, read and parsed once for the whole run; a
-    configuration error stops the run here, before anything touches a remote."""
+def project_at_head(repo: Repository) -> Project:
+    """`pyproject.toml` as committed in HEAD, read and parsed once for the whole run, with the
+    changelog found in HEAD and the branch decided; a configuration error stops the run here,
+    before anything touches a remote."""
     head = repo.head_commit()
     if head is None:
         raise ConfigError("the repository has no commits yet: commit the project first")
     text = committed_text(repo, head.sha, PYPROJECT)
-    if text is None and not any(in_commit(repo, head.sha, f) for f in ("setup.cfg", "setup.py")):
+    if text is None and not any(in_commit(repo, head.sha, f) for f in LEGACY_FILES):
         raise ConfigError(
             f"no {PYPROJECT}, setup.cfg or setup.py committed in {repo.root}: release reads the "
             f"project's version and settings there; run it in the project's root"
         )
-    text = text or ""  # a setuptools project without one: its version is in setup.cfg/setup.py
-    project = parse_project(text, repo.root)
-    return replace(project, settings=project.settings.with_branch(repo.default_branch))
+    # A setuptools project without one: its version is in setup.cfg or setup.py.
+    return parse_project(
+        text or "", repo.root, exists=lambda path: in_commit(repo, head.sha, path),
+        default_branch=repo.default_branch, read=lambda path: repo.read_hint(head.sha, path),
+    )
 
 
 @dataclass(frozen=True)
@@ -304,8 +315,7 @@ def _version_files(
     problems: list[str],
 ) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    for path in settings.version_files:
-        name = settings.relative(path)
+    for name in settings.version_files:
         try:
             text = committed_text(repo, head, name)
         except ConfigError as exc:
@@ -381,25 +391,22 @@ def gather(
     problems: list[str] = []
     check_local(repo, settings, problems)
     head = repo.head_commit()
-    assert head is not None  # read_project needs a commit
+    assert head is not None  # project_at_head needs a commit
 
-    previous = versions.previous_release(repo, settings, problems)
-    fmt = previous.format
-    chosen = versions.choose(
-        lambda path: committed_text(repo, head.sha, path), project, previous=previous.tag,
+    decided = versions.decide(
+        repo, lambda path: committed_text(repo, head.sha, path), project,
         bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
     )
+    previous, chosen, tag = decided.previous, decided.chosen, decided.tag
+    fmt = previous.format
     current, new = chosen.current, chosen.new
-    versions.warn(repo, lambda path: committed_text(repo, head.sha, path), project,
-                  previous, current)
-    tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
     date = release_date(environ)
 
-    changelog_path = settings.find_changelog(lambda path: in_commit(repo, head.sha, path))
-    read = _changelog(repo, settings, head.sha, changelog_path, new, problems=problems)
-    news = _news(repo, project, opts, head=head.sha, new=new if read else None, date=date,
+    changelog_path = settings.changelog
+    rolled = _changelog(repo, settings, head.sha, changelog_path, new, problems=problems)
+    news = _news(repo, project, opts, head=head.sha, new=new if rolled else None, date=date,
                  problems=problems)
-    release_files = {PYPROJECT, changelog_path, *map(settings.relative, settings.version_files)}
+    release_files = {PYPROJECT, changelog_path, *settings.version_files}
     if chosen.version_file is not None:
         release_files.add(chosen.version_file[0].path)
     if news is not None:
@@ -428,8 +435,8 @@ def gather(
                 "is wrong"
             )
 
-    if read is not None and previous.tag is not None:
-        _check_released_section(read, previous.tag.version, changelog_path, problems)
+    if rolled is not None and previous.tag is not None:
+        _check_released_section(rolled, previous.tag.version, changelog_path, problems)
     extra = _version_files(repo, settings, head.sha, current, problems)
     notes_file: str | None = None
     if opts.notes_file is not None:
@@ -444,7 +451,7 @@ def gather(
     assert new is not None
     assert tag is not None
     assert chosen.source is not None
-    assert read is not None
+    assert rolled is not None
     log.step(
         "preflight",
         status="ok",
@@ -474,8 +481,8 @@ def gather(
         source=chosen.source,
         version_file=chosen.version_file,
         pyproject=project,
-        changelog=read[0],
-        parsed=read[1],
+        changelog=rolled[0],
+        parsed=rolled[1],
         version_files=tuple(extra),
         news=news,
         written=written,
