@@ -66,7 +66,7 @@ def _towncrier_notes(facts: Facts) -> Notes:
     try:
         if text is None:
             raise ChangelogError(f"it did not write {facts.changelog_path}")
-        written = changelog.parse(text)
+        written = changelog.read(text, str(facts.changelog_path))
         section = written.find(str(facts.new), include_prereleases=True)
     except ChangelogError as exc:
         raise DojoError(

@@ -250,8 +250,8 @@ def _changelog(
         changelog.require_markdown(name, "[tool.release] changelog in pyproject.toml")
     except ChangelogError as exc:
         problems.append(
-            f"{name} ([tool.towncrier] filename) is not Markdown: release reads Markdown "
-            "changelogs only; set filename to a .md file (towncrier then writes Markdown)"
+            f"{name} ([tool.towncrier] filename) is neither Markdown nor reStructuredText: "
+            "set filename to a .md or .rst file"
             if towncrier_writes else str(exc)
         )
         return None
@@ -273,7 +273,7 @@ def _changelog(
         )
         return None
     try:
-        parsed = changelog.parse(text)
+        parsed = changelog.read(text, name)
     except ChangelogError as exc:
         problems.append(f"{name}: {exc}")
         return None

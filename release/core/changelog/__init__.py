@@ -7,6 +7,7 @@ values and text out. The public API, re-exported from the modules that hold it:
 - extract: a section's notes
 - check: `--check`'s problems
 - roll: roll [Unreleased] forward
+- rst: the same for a reStructuredText changelog (docutils), and its Markdown form
 """
 
 from release.core.changelog.check import Problem, Severity, check, missing_sections
@@ -23,6 +24,22 @@ from release.core.changelog.parse import parse, require_markdown
 from release.core.changelog.roll import roll_forward
 from release.errors import ChangelogError
 
+RST_SUFFIXES = (".rst", ".rest")
+
+
+def is_rst(name: str) -> bool:
+    """Whether the changelog file `name` is reStructuredText (`CHANGES.rst`), by its name."""
+    return name.lower().endswith(RST_SUFFIXES)
+
+
+def read(text: str, name: str) -> Changelog:
+    """The changelog in `text`, read in the syntax its file name says (reST for `.rst`)."""
+    if is_rst(name):
+        from release.core.changelog import rst  # noqa: PLC0415 (docutils only when needed)
+
+        return rst.parse(text)
+    return parse(text)
+
 __all__ = [
     "Changelog",
     "ChangelogError",
@@ -35,9 +52,11 @@ __all__ = [
     "Severity",
     "check",
     "extract",
+    "is_rst",
     "missing_sections",
     "notes",
     "parse",
+    "read",
     "require_markdown",
     "roll_forward",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import mistletoe.core_tokens
 
@@ -97,6 +98,7 @@ class LinkRef:
 
 @dataclass(frozen=True)
 class Changelog:
+    syntax: ClassVar[str] = "markdown"  # "rst" for rst.model.RstChangelog
     text: str
     sections: tuple[Section, ...]
     link_refs: tuple[LinkRef, ...]

@@ -194,6 +194,11 @@ def roll_forward(
     git spells it, when known). Refuses a version that has a section already."""
     # Pre-flight has parsed the file already: a parsed changelog is not parsed again.
     changelog = text if isinstance(text, Changelog) else parse(text)
+    if changelog.syntax == "rst":
+        from release.core.changelog.rst import roll  # noqa: PLC0415
+
+        assert isinstance(changelog, roll.RstChangelog)
+        return roll.roll_forward(changelog, version, date, notes=notes)
     text = changelog.text
     eol = changelog.eol
     name = str(version)
