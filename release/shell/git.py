@@ -246,6 +246,15 @@ class Repository:
             )
         return bytes(blob.data)
 
+    def read_hint(self, commit_sha: str, path: str, limit: int = 1 << 20) -> str | None:
+        """A small UTF-8 file of `commit_sha` that only hints at something (a mkdocs.yml, a
+        docs index): None when it is missing, a link, too large or not UTF-8."""
+        try:
+            data = self.read_blob(commit_sha, path)
+            return data.decode("utf-8") if data is not None and len(data) <= limit else None
+        except (ConfigError, UnicodeDecodeError):
+            return None
+
     def is_shallow(self) -> bool:
         return bool(self._repo.is_shallow)
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from release import log
 from release.apps.release import versions
 from release.config import (
-    CHANGELOG_NAMES,
     LEGACY_FILES,
     PYPROJECT,
     Project,
@@ -26,6 +25,7 @@ from release.config import (
 )
 from release.core import changelog, notes
 from release.core.changelog import Changelog
+from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.core.pyproject import VersionSource, count_version
 from release.core.tagformat import TagFormat
 from release.core.version import Bump, Pre, Version, parse
@@ -141,7 +141,7 @@ def project_at_head(repo: Repository) -> Project:
     # A setuptools project without one: its version is in setup.cfg or setup.py.
     return parse_project(
         text or "", repo.root, exists=lambda path: in_commit(repo, head.sha, path),
-        default_branch=repo.default_branch,
+        default_branch=repo.default_branch, read=lambda path: repo.read_hint(head.sha, path),
     )
 
 
