@@ -188,7 +188,7 @@ def repository_url(cwd: Path) -> str | None:
     remote = "origin"
     if (cwd / PYPROJECT).is_file():
         remote = project_in_work_tree(cwd, default_branch=lambda _remote: None).settings.remote
-    return git.web_url(repo.remote_url(remote))
+    return git.web_url(repo.configured_url(remote))
 
 
 _ISSUES_PATH = re.compile(r"""^issues_github_path\s*=\s*["']([\w.-]+/[\w.-]+)["']""", re.M)

@@ -5,7 +5,6 @@ published. Versions are compared normalised: tag v1.3.0-rc.1 and 1.3.0rc1 agree.
 from __future__ import annotations
 
 import os
-
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 

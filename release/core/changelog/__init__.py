@@ -7,7 +7,8 @@ values and text out. The public API, re-exported from the modules that hold it:
 - extract: a section's notes
 - check: `--check`'s problems
 - roll: roll [Unreleased] forward
-- rst: the same for a reStructuredText changelog (docutils), and its Markdown form
+- rst: the same for a reStructuredText changelog (docutils), and its Markdown form:
+  rst.parse (sections), rst.markdown (a section as Markdown), rst.roll, rst.check
 """
 
 from release.core.changelog.check import Problem, Severity, check, missing_sections
@@ -35,9 +36,9 @@ def is_rst(name: str) -> bool:
 def read(text: str, name: str) -> Changelog:
     """The changelog in `text`, read in the syntax its file name says (reST for `.rst`)."""
     if is_rst(name):
-        from release.core.changelog import rst  # noqa: PLC0415 (docutils only when needed)
+        from release.core.changelog.rst.parse import parse as parse_rst  # noqa: PLC0415
 
-        return rst.parse(text)
+        return parse_rst(text)  # docutils is imported only for a reST changelog
     return parse(text)
 
 __all__ = [

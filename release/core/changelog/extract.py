@@ -9,7 +9,6 @@ import mistletoe.block_token
 import mistletoe.span_token
 
 from release.core.changelog.model import Changelog, Extracted, Section, normalize_label
-from release.core.changelog.parse import parse
 from release.core.changelog.scan import Root, block_token, span_token, using_mistletoe
 from release.errors import ChangelogError
 
@@ -123,7 +122,8 @@ def extract(
     from release.core.changelog import read  # noqa: PLC0415 (the package's front door)
 
     changelog = read(text, name)
-    section = changelog.find(query, include_prereleases=include_prereleases)
+    find = getattr(changelog, "find_any", changelog.find)  # reST: a pending version too
+    section = find(query, include_prereleases=include_prereleases)
     if not section.body.strip() and not allow_empty:
         raise ChangelogError(
             f"the changelog section for {section.name} (line {section.line}) is empty: "
@@ -131,9 +131,9 @@ def extract(
         )
     body = notes(changelog, section)
     if changelog.syntax == "rst" and markdown:
-        from release.core.changelog import rst  # noqa: PLC0415
+        from release.core.changelog.rst.markdown import section_markdown  # noqa: PLC0415
 
-        body = rst.markdown(section, repository)
+        body = section_markdown(section, repository)
     return Extracted(
         version=section.version or getattr(section, "pending", None),
         date=section.date,

@@ -195,10 +195,11 @@ def roll_forward(
     # Pre-flight has parsed the file already: a parsed changelog is not parsed again.
     changelog = text if isinstance(text, Changelog) else parse(text)
     if changelog.syntax == "rst":
-        from release.core.changelog.rst import roll  # noqa: PLC0415
+        from release.core.changelog.rst.model import RstChangelog  # noqa: PLC0415
+        from release.core.changelog.rst.roll import roll_forward as roll_rst  # noqa: PLC0415
 
-        assert isinstance(changelog, roll.RstChangelog)
-        return roll.roll_forward(changelog, version, date, notes=notes)
+        assert isinstance(changelog, RstChangelog)
+        return roll_rst(changelog, version, date, notes=notes)
     text = changelog.text
     eol = changelog.eol
     name = str(version)

@@ -29,7 +29,7 @@ SETTINGS: dict[str, Any] = {
 }
 
 
-class role_ref(nodes.Inline, nodes.TextElement):  # noqa: N801 (docutils' node naming)
+class role_ref(nodes.Inline, nodes.TextElement):
     """An interpreted text role docutils itself does not know: its name, its text, and the
     target it names (`:ref:`text <target>``), kept for the Markdown writer."""
 
@@ -49,7 +49,7 @@ SPHINX_ROLES = (
 _EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
 
 
-def _sphinx_role(
+def _sphinx_role(  # noqa: PLR0917 (docutils' role signature)
     name: str, rawtext: str, text: str, lineno: int, inliner: Any,
     options: dict[str, Any] | None = None, content: list[str] | None = None,
 ) -> tuple[list[nodes.Node], list[nodes.system_message]]:

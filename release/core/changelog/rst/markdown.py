@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 from docutils import nodes
 
+from release.core.changelog.model import Section
 from release.core.changelog.rst.doctree import role_ref
+from release.core.changelog.rst.model import RstSection
 
 _ALERTS = {
     "note": "NOTE", "seealso": "NOTE", "hint": "TIP", "tip": "TIP", "important": "IMPORTANT",
@@ -53,6 +55,16 @@ class Links:
         if self.repository is None or not written.isdigit():
             return _escape(shown)
         return f"[{shown}]({self.repository}/{kind}/{written})"
+
+
+def section_markdown(section: Section, repository: str | None = None) -> str:
+    """A reST changelog section's notes as Markdown; `repository` is the web URL `:issue:`
+    links go to."""
+    assert isinstance(section, RstSection)
+    if section.node is None or not section.body.strip():
+        return ""
+    skip = 1 if section.status is not None else 0
+    return to_markdown(section.node, skip=skip, level=3, links=Links(repository))
 
 
 def to_markdown(section: nodes.section, *, skip: int = 0, level: int = 3,
@@ -100,7 +112,7 @@ class _Writer:
         )
         if handler is not None:
             return handler(node)
-        if isinstance(node, nodes.Admonition):
+        if isinstance(node, nodes.Admonition) and isinstance(node, nodes.Element):
             return self._admonition(node)
         if isinstance(node, nodes.Invisible | nodes.system_message):
             return ""
@@ -179,7 +191,8 @@ class _Writer:
 
     def b_literal_block(self, node: nodes.Node) -> str:
         assert isinstance(node, nodes.Element)
-        classes = [c for c in node.get("classes", []) if c != "code"]
+        found: list[str] = list(node.get("classes", []))
+        classes = [c for c in found if c != "code"]
         language = classes[0] if classes else ""
         return _fence(node.astext(), language)
 
@@ -210,7 +223,7 @@ class _Writer:
 
     def b_container(self, node: nodes.Node) -> str:
         assert isinstance(node, nodes.Element)
-        classes = node.get("classes", [])
+        classes: list[str] = list(node.get("classes", []))
         body = self.blocks(node.children)
         if "directive" in classes and len(classes) > 1:  # `.. versionadded:: 2.0`
             name = classes[1]
@@ -319,8 +332,8 @@ class _Writer:
         text, target = node.astext(), str(node["target"])
         if bare in {"issue", "issues", "ghissue", "pr", "pull", "ghpull"}:
             kind = "pull" if bare in {"pr", "pull", "ghpull"} else "issues"
-            shown = [self.links.issue(n, kind) for n in target.split(",") if n.strip()]
-            return ", ".join(shown) if not node["explicit"] else (
+            numbers = [self.links.issue(n, kind) for n in target.split(",") if n.strip()]
+            return ", ".join(numbers) if not node["explicit"] else (
                 f"[{_escape(text)}]({self.links.repository}/{kind}/{target})"
                 if self.links.repository and target.isdigit() else _escape(text)
             )

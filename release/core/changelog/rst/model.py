@@ -64,11 +64,12 @@ class RstChangelog(Changelog):
     def rst_sections(self) -> tuple[RstSection, ...]:
         return tuple(s for s in self.sections if isinstance(s, RstSection))
 
-    def find(self, query: str, *, include_prereleases: bool = False) -> Section:
-        """As for Markdown; the version an unreleased section is named for finds it too
-        (`Version 3.1.0` / `Unreleased`)."""
+    def find_any(self, query: str, *, include_prereleases: bool = False) -> Section:
+        """`find`, and the version an unreleased section is named for finds it too
+        (`Version 3.1.0` / `Unreleased`): what extract-notes shows. (For `find`, as for
+        release's checks, that version has no section yet.)"""
         try:
-            return super().find(query, include_prereleases=include_prereleases)
+            return self.find(query, include_prereleases=include_prereleases)
         except ChangelogError as exc:
             wanted = query.strip().removeprefix("refs/tags/").removeprefix("v")
             if versions.pep440(wanted) is None:

@@ -1,6 +1,11 @@
-"""Reading a reStructuredText changelog: docutils decides what is a section and at which level
-(from the order in which the file uses its adornment styles); the release headings are read
-from the titles as for Markdown; every body is an exact slice of the file."""
+"""Reading a reStructuredText changelog (`CHANGES.rst`, towncrier's `NEWS.rst`): docutils
+decides what is a section and at which level (from the order in which the file uses its
+adornment styles); the release headings are read from the titles as for Markdown; every body
+is an exact slice of the file.
+
+The package: doctree (docutils, set up for others' files), model (the values), parse,
+markdown (a section as GitHub-flavoured Markdown), roll (a release in the file's style) and
+check (`--check`)."""
 
 from __future__ import annotations
 

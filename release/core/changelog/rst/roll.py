@@ -68,7 +68,7 @@ def roll_forward(
     written = restyle_date(date, model.date if model is not None else None)
     warnings: list[str] = []
     if unreleased is not None and unreleased.pending is not None:
-        new = _release_pending(changelog, unreleased, model, name, written, body)
+        new = _release_pending(changelog, unreleased, model, name=name, date=written, body=body)
         if versions.key(unreleased.pending) != versions.key(name):
             warnings.append(
                 f"the unreleased section (line {unreleased.line}) was titled for "
@@ -110,7 +110,7 @@ def _labels(changelog: RstChangelog, model: RstSection, name: str) -> str:
     """The model's labels and the blank lines after them, for `name` (`.. _v1-2-3:`); labels
     that do not name the version are not repeated (they would collide)."""
     block = changelog.text[model.start : model.title_start]
-    if not model.labels or model.version is None and model.pending is None:
+    if not model.labels or (model.version is None and model.pending is None):
         return ""
     old = model.version or model.pending or ""
     for sep in (".", "-", "_", ""):
@@ -150,7 +150,7 @@ def _new_section(
 
 
 def _release_pending(
-    changelog: RstChangelog, section: RstSection, model: RstSection | None, name: str,
+    changelog: RstChangelog, section: RstSection, model: RstSection | None, *, name: str,
     date: str, body: str,
 ) -> str:
     """The pending section, released: its title for `name` (the date in place of an
