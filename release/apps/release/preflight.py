@@ -186,6 +186,13 @@ def check_remote(
             f"run `git pull --ff-only {remote} {branch}`"
         )
         return RemoteState(0, tag_sha)
+    if repo.current_branch() != branch:
+        # Elsewhere (a maintenance branch, detached): compare the release branch itself, not
+        # HEAD, so the counts are the branch's (being elsewhere is its own problem).
+        local = repo.local_sha(f"refs/heads/{branch}")
+        if local is None:
+            return RemoteState(0, tag_sha)
+        head = local
     ahead, behind = repo.ahead_behind(head, remote_sha)
     if behind and ahead:
         problems.append(
@@ -210,7 +217,8 @@ def check_local(repo: Repository, settings: Settings, problems: list[str]) -> No
     elif branch != settings.branch:
         problems.append(
             f"on branch {branch!r}, not the release branch {settings.branch!r}: "
-            f"`git switch {settings.branch}` (or set [tool.release] branch)"
+            f"`git switch {settings.branch}`, or, to release from {branch}, set "
+            f'[tool.release] branch = "{branch}"'
         )
     if git.identity(settings.root) is None:
         problems.append(
@@ -393,21 +401,18 @@ def gather(
     head = repo.head_commit()
     assert head is not None  # project_at_head needs a commit
 
-    previous = versions.previous_release(repo, settings, problems)
-    fmt = previous.format
-    chosen = versions.choose(
-        lambda path: committed_text(repo, head.sha, path), project, previous=previous.tag,
+    decided = versions.decide(
+        repo, lambda path: committed_text(repo, head.sha, path), project,
         bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
     )
+    previous, chosen, tag = decided.previous, decided.chosen, decided.tag
+    fmt = previous.format
     current, new = chosen.current, chosen.new
-    versions.warn(repo, lambda path: committed_text(repo, head.sha, path), project,
-                  previous, current)
-    tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
     date = release_date(environ)
 
     changelog_path = settings.changelog
-    read = _changelog(repo, settings, head.sha, changelog_path, new, problems=problems)
-    news = _news(repo, project, opts, head=head.sha, new=new if read else None, date=date,
+    rolled = _changelog(repo, settings, head.sha, changelog_path, new, problems=problems)
+    news = _news(repo, project, opts, head=head.sha, new=new if rolled else None, date=date,
                  problems=problems)
     release_files = {PYPROJECT, changelog_path, *settings.version_files}
     if chosen.version_file is not None:
@@ -438,8 +443,8 @@ def gather(
                 "is wrong"
             )
 
-    if read is not None and previous.tag is not None:
-        _check_released_section(read, previous.tag.version, changelog_path, problems)
+    if rolled is not None and previous.tag is not None:
+        _check_released_section(rolled, previous.tag.version, changelog_path, problems)
     extra = _version_files(repo, settings, head.sha, current, problems)
     notes_file: str | None = None
     if opts.notes_file is not None:
@@ -454,7 +459,7 @@ def gather(
     assert new is not None
     assert tag is not None
     assert chosen.source is not None
-    assert read is not None
+    assert rolled is not None
     log.step(
         "preflight",
         status="ok",
@@ -467,7 +472,7 @@ def gather(
     )
     return Facts(
         root=root,
-        project=project.name,
+        project=decided.project,
         remote=settings.remote,
         branch=settings.branch,
         remote_url=repo.remote_url(settings.remote),
@@ -484,8 +489,8 @@ def gather(
         source=chosen.source,
         version_file=chosen.version_file,
         pyproject=project,
-        changelog=read[0],
-        parsed=read[1],
+        changelog=rolled[0],
+        parsed=rolled[1],
         version_files=tuple(extra),
         news=news,
         written=written,
