@@ -42,6 +42,8 @@ python3Packages.buildPythonApplication {
     urllib3
     # release runs `python -m towncrier build` for [tool.towncrier] projects
     towncrier
+    # changelog discovery reads a mkdocs.yml's docs_dir and nav
+    pyyaml
   ];
 
   nativeCheckInputs = [

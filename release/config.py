@@ -9,7 +9,6 @@ force (changelog found, branch decided): no value there is a placeholder for a l
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,8 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import ParseError
 
-from release.core import tagformat
+from release.core import changelog_discovery, tagformat
+from release.core.changelog_discovery import Read
 from release.errors import ConfigError
 
 PYPROJECT = "pyproject.toml"
@@ -27,19 +27,6 @@ LEGACY_FILES = ("setup.cfg", "setup.py")
 # `[tool.release] version-source` values (release.core.pyproject detects one when it is unset).
 VERSION_SOURCES = ("project", "poetry", "vcs", "file:PATH")
 MAX_PYPROJECT_BYTES = 16 << 20
-# Where projects keep their changelog when pyproject.toml does not say, Markdown first: the first
-# that exists is the changelog (one that is not Markdown is then refused with the reason).
-CHANGELOG_NAMES = (
-    "CHANGELOG.md", "CHANGES.md", "HISTORY.md", "NEWS.md", "RELEASE_NOTES.md", "RELEASES.md",
-    "changelog.md", "docs/changelog.md", "docs/CHANGELOG.md", "docs/changes.md",
-    "docs/history.md", "docs/news.md",
-    "CHANGELOG.rst", "CHANGES.rst", "HISTORY.rst", "NEWS.rst", "CHANGELOG", "CHANGES", "HISTORY",
-    "NEWS", "CHANGELOG.txt", "CHANGES.txt", "docs/changelog.rst", "docs/changes.rst",
-)
-# `[project.urls] Changelog = "https://github.com/o/r/blob/main/docs/CHANGES.md"`: the file.
-_URL_FILE = re.compile(r"^https?://[^/]+/[^/]+/[^/]+/(?:-/)?(?:blob|tree|raw|src)/[^/]+/([^?#]+)")
-
-
 @dataclass(frozen=True)
 class Declared:
     """What `pyproject.toml` itself says, checked; None where it is silent (the run decides)."""
@@ -54,7 +41,8 @@ class Declared:
     tag_format: str | None = None  # validated: None means inferred from the existing tags
     version_source: str | None = None  # None: detected from the build backend's settings
     towncrier: bool = False  # [tool.towncrier]: towncrier writes the changelog from fragments
-    changelog_url: str | None = None  # the file `[project.urls] Changelog` links to
+    changelog_urls: tuple[str, ...] = ()  # `[project.urls]` Changelog, History, ... links
+    name: str = ""  # the project's name ([project] or [tool.poetry]; else the folder's)
 
 
 # Whether a project file exists (in the work tree, or in the commit a run releases).
@@ -98,16 +86,16 @@ def _relative(root: Path, path: Path) -> str:
 
 
 def resolve(
-    declared: Declared, root: Path, *, exists: Exists, default_branch: DefaultBranch
+    declared: Declared, root: Path, *, exists: Exists, default_branch: DefaultBranch,
+    read: Read | None = None,
 ) -> Settings:
-    """The settings in force: the changelog as pyproject.toml names it, else the file its
-    Changelog URL links to, else the first of `CHANGELOG_NAMES` that `exists`, else
-    CHANGELOG.md (whose absence the caller reports); the branch as configured, else the
-    remote's default branch, else main."""
-    changelog = declared.changelog
-    if changelog is None:
-        hinted = (declared.changelog_url,) if declared.changelog_url else ()
-        changelog = next((n for n in (*hinted, *CHANGELOG_NAMES) if exists(n)), "CHANGELOG.md")
+    """The settings in force: the changelog as pyproject.toml names it, else the one
+    `changelog_discovery` finds in the tree `exists` and `read` see, else CHANGELOG.md (whose
+    absence the caller reports); the branch as configured, else the remote's default branch,
+    else main."""
+    changelog = declared.changelog or changelog_discovery.find(
+        declared.changelog_urls, declared.name or root.name, exists, read or (lambda _: None)
+    ) or "CHANGELOG.md"
     branch = declared.branch or default_branch(declared.remote) or "main"
     return Settings(
         root=root,
@@ -142,13 +130,7 @@ class Project:
 
     @property
     def name(self) -> str:
-        # Poetry 1 projects name themselves in [tool.poetry] only.
-        for table in (_get_table(self.document, "project"),
-                      _get_table(self.document, "tool", "poetry")):
-            name = table.get("name")
-            if name:
-                return str(name)
-        return self.settings.root.name
+        return self.declared.name or self.settings.root.name
 
 
 # towncrier's own default when `[tool.towncrier] filename` is not set (reStructuredText: such a
@@ -156,16 +138,23 @@ class Project:
 TOWNCRIER_FILENAME = "NEWS.rst"
 
 
-def _changelog_url(document: tomlkit.TOMLDocument) -> str | None:
-    """The repository file `[project.urls]` names as the changelog, if it links to one."""
-    urls = _get_table(document, "project", "urls")
-    for key, value in urls.items():
-        words = re.sub(r"[-_.\s]+", " ", str(key)).strip().lower()
-        if words in ("changelog", "changes", "change log", "history", "release notes", "news"):
-            found = _URL_FILE.match(str(value))
-            if found:
-                return found.group(1).rstrip("/")
-    return None
+def _name(document: tomlkit.TOMLDocument) -> str:
+    # Poetry 1 projects name themselves in [tool.poetry] only.
+    for table in (_get_table(document, "project"), _get_table(document, "tool", "poetry")):
+        name = table.get("name")
+        if name:
+            return str(name)
+    return ""
+
+
+def _small_text(path: Path, limit: int = 1 << 20) -> str | None:
+    """A small UTF-8 file of the work tree (mkdocs.yml, a docs index), or None."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+        return data.decode("utf-8") if len(data) <= limit else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _get_table(document: tomlkit.TOMLDocument, *keys: str) -> dict[str, Any]:
@@ -243,12 +232,13 @@ def project_in_work_tree(root: Path, *, default_branch: DefaultBranch) -> Projec
     return parse_project(
         decode(data, str(path)), resolved,
         exists=lambda name: (resolved / name).is_file(), default_branch=default_branch,
+        read=lambda name: _small_text(resolved / name),
     )
 
 
 def parse_project(
     text: str, root: Path, *, exists: Exists, default_branch: DefaultBranch,
-    name: str = PYPROJECT,
+    name: str = PYPROJECT, read: Read | None = None,
 ) -> Project:
     """The project whose `pyproject.toml` holds `text` (from the work tree or a commit), with
     its settings resolved against `exists` and `default_branch`: the one way to settings."""
@@ -262,7 +252,7 @@ def parse_project(
         ) from None
     root = root.resolve()
     declared = _declared(document)
-    settings = resolve(declared, root, exists=exists, default_branch=default_branch)
+    settings = resolve(declared, root, exists=exists, default_branch=default_branch, read=read)
     return Project(text, document, declared, settings)
 
 
@@ -328,5 +318,8 @@ def _declared(document: tomlkit.TOMLDocument) -> Declared:
         tag_format=tag_format,
         version_source=str(source) if source is not None else None,
         towncrier=news is not None,
-        changelog_url=_changelog_url(document),
+        changelog_urls=changelog_discovery.changelog_urls(
+            _get_table(document, "project", "urls")
+        ),
+        name=_name(document),
     )

@@ -130,3 +130,111 @@ def test_release_rolls_the_file_the_project_keeps(
     assert "## [0.1.1] - 2026-03-04" in repo.read(name)
     assert not (repo.work / "CHANGELOG.md").exists()
     assert CHANGELOG.splitlines()[0] == repo.read(name).splitlines()[0]
+
+
+# Documentation-site layouts: the tree (path -> text) and the changelog found in it.
+_MKDOCS_LANG = "site_name: Demo\ndocs_dir: docs\nnav:\n  - Home: index.md\n"
+_SPHINX_INDEX = "Demo\n====\n\n.. toctree::\n   :maxdepth: 2\n\n   usage\n   project/index\n"
+
+
+@pytest.mark.parametrize(
+    ("urls", "files", "found"),
+    [
+        (  # Read the Docs: /<lang>/<version>/ is dropped, the page's source is under docs/
+            "Changelog = 'https://demo.readthedocs.io/en/latest/changelog.html'",
+            {"docs/changelog.rst": "Changelog\n=========\n\n1.0\n---\n\n- One.\n"},
+            "docs/changelog.rst",
+        ),
+        (  # an own domain, a directory URL, mkdocs' docs_dir beside a language's mkdocs.yml
+            "'Release Notes' = 'https://demo.example.org/release-notes/'",
+            {"docs/en/mkdocs.yml": _MKDOCS_LANG, "docs/en/docs/release-notes.md": "# Notes\n"},
+            "docs/en/docs/release-notes.md",
+        ),
+        (  # the page only includes the file at the root: that file is the changelog
+            "History = 'https://demo.example.org/en/stable/history.html#v1-0'",
+            {
+                "docs/history.rst": ".. _history:\n\n.. include:: ../HISTORY.rst\n",
+                "HISTORY.rst": "History\n=======\n\n1.0\n---\n\n- One.\n",
+            },
+            "HISTORY.rst",
+        ),
+        (  # MyST include of a Markdown changelog
+            "Changelog = 'https://demo.example.org/changes/'",
+            {
+                "docs/changes.md": "# Changes\n\n```{include} ../CHANGES.md\n```\n",
+                "CHANGES.md": "# Changes\n\n## 1.0\n\n- One.\n",
+            },
+            "CHANGES.md",
+        ),
+        (  # the forge's releases page: the notes live there; the names still apply
+            "Changelog = 'https://github.com/acme/demo/releases'",
+            {"NEWS.md": "# News\n"},
+            "NEWS.md",
+        ),
+    ],
+)
+def test_a_documentation_page_maps_onto_its_source(
+    tmp_path: Path, urls: str, files: dict[str, str], found: str
+) -> None:
+    text = PROJECT + "[project.urls]\n" + urls + "\n"
+    assert project_of(text, tmp_path, files=files).settings.changelog == found
+
+
+@pytest.mark.parametrize(
+    ("files", "found"),
+    [
+        (  # a mkdocs nav entry titled like a changelog, under a custom docs_dir
+            {
+                "mkdocs.yml": "site_name: x\ndocs_dir: site/src\nmarkdown_extensions:\n"
+                "  - pymdownx.emoji:\n      emoji_index: !!python/name:material.extensions.emoji\n"
+                "nav:\n  - Home: index.md\n  - About:\n    - Version History: about/versions.md\n",
+                "site/src/about/versions.md": "# Versions\n",
+            },
+            "site/src/about/versions.md",
+        ),
+        (  # a mkdocs snippet stub: the file it includes
+            {
+                "mkdocs.yml": "site_name: x\nnav:\n  - changelog.md\n",
+                "docs/changelog.md": '--8<-- "NEWS.md"\n',
+                "NEWS.md": "# News\n",
+            },
+            "NEWS.md",
+        ),
+        (  # a Sphinx toctree, one index deep
+            {
+                "docs/conf.py": "project = 'demo'\n",
+                "docs/index.rst": _SPHINX_INDEX,
+                "docs/project/index.rst":
+                    "Project\n=======\n\n.. toctree::\n\n   Changes <changes>\n",
+                "docs/project/changes.rst": "Changes\n=======\n",
+            },
+            "docs/project/changes.rst",
+        ),
+        (  # the documentation layouts, by name
+            {"docs/history/demo.md": "# demo\n", "README.md": "# demo\n"},
+            "docs/history/demo.md",
+        ),
+        ({"docs/versionhistory.rst": "Version history\n===============\n"},
+         "docs/versionhistory.rst"),
+        ({"docs/about/release-notes.md": "# Release notes\n"}, "docs/about/release-notes.md"),
+        (  # a root changelog beats one a docs page names
+            {"CHANGELOG.md": "# x\n", "mkdocs.yml": "nav:\n  - Changes: changes.md\n",
+             "docs/changes.md": "# y\n"},
+            "CHANGELOG.md",
+        ),
+        (  # garbage mkdocs.yml and a long page with an include are no hints, no crash
+            {"mkdocs.yml": "nav: [unclosed\n", "docs/release-notes.md":
+             "# Notes\n\n" + "".join(f"- item {i}\n" for i in range(20)) + '--8<-- "x.md"\n'},
+            "docs/release-notes.md",
+        ),
+    ],
+)
+def test_documentation_layouts_name_the_changelog(
+    tmp_path: Path, files: dict[str, str], found: str
+) -> None:
+    assert project_of(PROJECT, tmp_path, files=files).settings.changelog == found
+    (tmp_path / "pyproject.toml").write_text(PROJECT)
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert project_at(tmp_path).settings.changelog_file == tmp_path.resolve() / found

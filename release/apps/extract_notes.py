@@ -11,8 +11,9 @@ from pathlib import Path
 
 from release import log
 from release.cli import ArgumentParser, run_main
-from release.config import CHANGELOG_NAMES, PYPROJECT, project_in_work_tree
+from release.config import PYPROJECT, project_in_work_tree
 from release.core import changelog
+from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.errors import ChangelogError, ChecksFailed, UsageError
 from release.shell.files import read_changelog, safe_write
 

@@ -167,11 +167,17 @@ class Repository:
             if name.startswith("refs/tags/")
         )
 
-    def version_tags(self, tag_format: str | None = None) -> tuple[list[Tag], list[str], TagFormat]:
+    def version_tags(
+        self, tag_format: str | None = None, *, project: str | None = None,
+        current: Version | None = None,
+    ) -> tuple[list[Tag], list[str], TagFormat]:
         """The release tags in the project's tag format (peeled to commits), the tags that look
         like releases but are not (or that name no commit), and the format: configured, else
-        inferred from the tags (`tagformat.resolve`; `ConfigError` when they mix formats)."""
-        resolved = tagformat.resolve(tag_format, self.tag_names())
+        inferred from the tags, the project's name and its current version
+        (`tagformat.resolve`; `ConfigError` when even the newest tags mix formats)."""
+        resolved = tagformat.resolve(
+            tag_format, self.tag_names(), project=project, current=current
+        )
         tags: list[Tag] = []
         ignored = list(resolved.ignored)
         for name, version in resolved.tags:
@@ -200,9 +206,12 @@ class Repository:
                 reachable = True
         return reachable, count
 
-    def previous_release(self, tag_format: str | None = None) -> PreviousRelease:
+    def previous_release(
+        self, tag_format: str | None = None, *, project: str | None = None,
+        current: Version | None = None,
+    ) -> PreviousRelease:
         """The highest release tag (PEP 440 order) whose commit is HEAD or an ancestor of it."""
-        tags, ignored, fmt = self.version_tags(tag_format)
+        tags, ignored, fmt = self.version_tags(tag_format, project=project, current=current)
         if self._repo.head_is_unborn:
             return PreviousRelease(None, tuple(ignored), 0, fmt)
         head = self._repo.head.peel(pygit2.Commit).id
@@ -245,6 +254,15 @@ class Repository:
                 "in pyproject.toml ([tool.release] or [tool.towncrier] filename)"
             )
         return bytes(blob.data)
+
+    def read_hint(self, commit_sha: str, path: str, limit: int = 1 << 20) -> str | None:
+        """A small UTF-8 file of `commit_sha` that only hints at something (a mkdocs.yml, a
+        docs index): None when it is missing, a link, too large or not UTF-8."""
+        try:
+            data = self.read_blob(commit_sha, path)
+            return data.decode("utf-8") if data is not None and len(data) <= limit else None
+        except (ConfigError, UnicodeDecodeError):
+            return None
 
     def is_shallow(self) -> bool:
         return bool(self._repo.is_shallow)

@@ -41,6 +41,11 @@ import requests
 from tests.support.tools import require_tool
 
 DOCKER_TOOLS = ("dockerd", "docker", "docker-registry")
+# What the registry may hold under a tag: Docker's schema 2 (docker push) or OCI (--via registry).
+MANIFEST_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+)
 MTIME = 1  # what buildLayeredImage uses (1970-01-01T00:00:01Z)
 
 
@@ -160,7 +165,7 @@ class Registry:
             method,
             f"{self.url()}/v2/{repository}/manifests/{tag}",
             auth=self.auth(),
-            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+            headers={"Accept": ", ".join(MANIFEST_TYPES)},
             timeout=10,
         )
         if resp.status_code == 404:

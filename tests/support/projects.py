@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from release.config import Project, parse_project, project_in_work_tree
@@ -10,13 +10,17 @@ from release.shell.git import Repository
 
 
 def project_of(
-    text: str, root: Path, *, files: Iterable[str] = (), default_branch: str | None = None
+    text: str, root: Path, *, files: Iterable[str] | Mapping[str, str] = (),
+    default_branch: str | None = None,
 ) -> Project:
-    """The project `text` declares, in a tree holding `files`, whose remote's default branch
-    is `default_branch` (None: the remote does not tell)."""
+    """The project `text` declares, in a tree holding `files` (with their text, when a
+    mapping), whose remote's default branch is `default_branch` (None: the remote does not
+    tell)."""
     present = frozenset(files)
+    texts = files if isinstance(files, Mapping) else {}
     return parse_project(
-        text, root, exists=present.__contains__, default_branch=lambda _remote: default_branch
+        text, root, exists=present.__contains__, default_branch=lambda _remote: default_branch,
+        read=texts.get,
     )
 
 

@@ -7,9 +7,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from release.config import CHANGELOG_NAMES, Settings
+from release.config import Settings
 from release.core import changelog
 from release.core.changelog import Changelog
+from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.core.pyproject import count_version
 from release.core.version import Version
 from release.errors import ChangelogError

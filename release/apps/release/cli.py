@@ -102,11 +102,6 @@ def _parser() -> ArgumentParser:
 
 def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
-    if args.bump is None and args.pre is None and args.explicit is None and not args.resume:
-        raise UsageError(
-            "pass --bump patch|minor|major (or --pre, --version X, --resume) "
-            "(see `release --help`)"
-        )
     if args.explicit is not None and (args.bump is not None or args.pre is not None):
         raise UsageError("--version X names the version: drop --bump and --pre")
     if args.pre is not None and args.bump in ("release", "post", "dev"):

@@ -65,7 +65,7 @@ def project_at_head(repo: Repository) -> Project:
     # A setuptools project without one: its version is in setup.cfg or setup.py.
     return parse_project(
         text or "", repo.root, exists=lambda path: in_commit(repo, head.sha, path),
-        default_branch=repo.default_branch,
+        default_branch=repo.default_branch, read=lambda path: repo.read_hint(head.sha, path),
     )
 
 
@@ -245,18 +245,13 @@ def gather(
     head = repo.head_commit()
     assert head is not None  # project_at_head needs a commit
 
-    def read(path: str) -> str | None:
-        return committed_text(repo, head.sha, path)
-
-    previous = versions.previous_release(repo, settings, problems)
-    fmt = previous.format
-    chosen = versions.choose(
-        read, project, previous=previous.tag, bump=opts.bump, pre=opts.pre,
-        version=opts.version, problems=problems,
+    decided = versions.decide(
+        repo, lambda path: committed_text(repo, head.sha, path), project,
+        bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
     )
+    previous, chosen, tag = decided.previous, decided.chosen, decided.tag
+    fmt = previous.format
     current, new = chosen.current, chosen.new
-    versions.warn(repo, read, project, previous, current)
-    tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
     date = release_date(environ)
 
     changelog_path = settings.changelog
