@@ -263,6 +263,7 @@ class FaultProxy:
     connections: int = 0
     faults_served: int = 0
     requests_seen: list[str] = field(default_factory=list)
+    bytes_up: int = 0  # bytes relayed from clients to upstream (heads and bodies)
     heads_seen: list[bytes] = field(default_factory=list)  # every request head, headers too
     _faults: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -387,6 +388,8 @@ class FaultProxy:
         try:
             upstream = socket.create_connection(self.upstream, timeout=10)
             upstream.sendall(head)
+            with self._lock:
+                self.bytes_up += len(head)
         except OSError:
             conn.close()
             return
@@ -400,6 +403,9 @@ class FaultProxy:
             with contextlib.suppress(OSError):
                 while chunk := src.recv(262144):
                     dst.sendall(chunk)
+                    if dst is upstream:
+                        with self._lock:
+                            self.bytes_up += len(chunk)
             with contextlib.suppress(OSError):
                 dst.shutdown(socket.SHUT_WR)
 

@@ -93,6 +93,7 @@ def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], t
         repo_url=git.web_url(facts.where.remote_url),
         previous=release.previous.version if release.previous else None,
         tag_format=release.tag_format.pattern,
+        previous_tag=release.previous.name if release.previous else None,
     )
     return [FileChange(files.changelog_path, files.changelog, rolled.text)], rolled.warnings
 

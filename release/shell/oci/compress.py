@@ -4,7 +4,8 @@ The layer is cut into blocks of `BLOCK` bytes, each deflated on its own (no shar
 so blocks compress in parallel; zlib releases the GIL), ended with a sync flush except the last,
 and framed as ONE gzip member with a fixed header (mtime 0, no name): the same bytes in give
 the same blob out, on every run with the same zlib, which is what lets a registry's blob be
-reused. This is pigz's framing without its dictionary priming.
+reused. This is pigz's framing without its dictionary priming; blocks that do not compress
+(probed first) are stored rather than deflated for nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +27,25 @@ HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="deflate")
 
 
+SAMPLES, SAMPLE = 4, 16 << 10  # probes of a block, to tell whether it compresses at all
+INCOMPRESSIBLE = 0.97  # a probe that shrinks less than this: the block is stored as is
+
+
+def _compressible(block: bytes) -> bool:
+    """Whether deflating `block` is worth its time: probes spread over it are deflated
+    quickly. zlib spends as long on already-compressed data (archives, images, wheels in a
+    closure) as on text, for nothing; such blocks are stored. Decided by the bytes alone, so
+    the output stays deterministic."""
+    if len(block) < SAMPLES * SAMPLE * 2:
+        return True
+    step = len(block) // SAMPLES
+    probe = b"".join(block[i * step : i * step + SAMPLE] for i in range(SAMPLES))
+    return len(zlib.compress(probe, 1)) < INCOMPRESSIBLE * len(probe)
+
+
 def _deflate(block: bytes, last: bool) -> bytes:
-    engine = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
+    level = LEVEL if _compressible(block) else 0
+    engine = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
     return engine.compress(block) + engine.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
