@@ -41,7 +41,8 @@ def local(state: Local, settings: Settings) -> list[str]:
     elif state.branch != settings.branch:
         problems.append(
             f"on branch {state.branch!r}, not the release branch {settings.branch!r}: "
-            f"`git switch {settings.branch}` (or set [tool.release] branch)"
+            f"`git switch {settings.branch}`, or, to release from {state.branch}, set "
+            f'[tool.release] branch = "{state.branch}"'
         )
     if not state.identity:
         problems.append(

@@ -105,6 +105,13 @@ def observe_remote(
         return checks.Remote(tag_sha=tag_sha)
     if not repo.has_commit(remote_sha):
         return checks.Remote(branch_sha=remote_sha, tag_sha=tag_sha, known=False)
+    if repo.current_branch() != branch:
+        # Elsewhere (a maintenance branch, detached): compare the release branch itself, not
+        # HEAD, so the counts are the branch's (being elsewhere is its own problem).
+        local = repo.local_sha(f"refs/heads/{branch}")
+        if local is None:
+            return checks.Remote(branch_sha=remote_sha, tag_sha=tag_sha)
+        head = local
     ahead, behind = repo.ahead_behind(head, remote_sha)
     return checks.Remote(branch_sha=remote_sha, tag_sha=tag_sha, ahead=ahead, behind=behind)
 
@@ -306,7 +313,7 @@ def gather(
     return Facts(
         where=Where(
             root=root,
-            project=project.name,
+            project=decided.project,
             remote=settings.remote,
             branch=settings.branch,
             remote_url=local.remote_url,
