@@ -355,18 +355,27 @@ def push(root: Path, remote: str, branch: str, tag_name: str) -> None:
 
 _SCP = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*?)(?:\.git)?/?$")
 _URL = re.compile(
-    r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[\w.-]+)(?::\d+)?/(?P<path>.+?)(?:\.git)?/?$"
+    r"^(?P<scheme>https?|ssh|git)://(?:[^@/]+@)?(?P<host>[\w.-]+)(?P<port>:\d+)?/"
+    r"(?P<path>.+?)(?:\.git)?/?$"
 )
+# A host name a browser can reach: a dotted name ending in a top-level domain (letters), an IP
+# address or localhost. `github-work` or `github.com-work` is an SSH `Host` alias of
+# ~/.ssh/config, which names no web address.
+_WEB_HOST = re.compile(r"^(?:[\w-]+\.)+[A-Za-z]{2,}$|^\d{1,3}(?:\.\d{1,3}){3}$|^localhost$")
 
 
 def web_url(url: str | None) -> str | None:
-    """`git@github.com:o/r.git` or `https://github.com/o/r.git` -> `https://github.com/o/r`."""
+    """`git@github.com:o/r.git` or `https://github.com/o/r.git` -> `https://github.com/o/r`;
+    an http(s) URL keeps its scheme and port; None for a local path or an SSH host alias
+    (`git@github-work:o/r.git`: its real host is known to ssh only)."""
     if not url:
         return None
     match = _URL.match(url) or (None if "://" in url else _SCP.match(url))
-    if match is None:
+    if match is None or _WEB_HOST.match(match["host"]) is None:
         return None
-    return f"https://{match['host']}/{match['path']}"
+    web = match.groupdict().get("scheme") in ("http", "https")  # ssh's port is not the web's
+    scheme, port = (match["scheme"], match["port"] or "") if web else ("https", "")
+    return f"{scheme}://{match['host']}{port}/{match['path']}"
 
 
 _STALE_LOCK = re.compile(r"Unable to create '(?P<path>[^']+\.lock)': File exists")

@@ -90,6 +90,7 @@ def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], t
         repo_url=git.web_url(facts.remote_url),
         previous=facts.previous.version if facts.previous else None,
         tag_format=facts.tag_format.pattern,
+        previous_tag=facts.previous.name if facts.previous else None,
     )
     return [FileChange(facts.changelog_path, facts.changelog, rolled.text)], rolled.warnings
 

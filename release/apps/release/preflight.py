@@ -186,6 +186,13 @@ def check_remote(
             f"run `git pull --ff-only {remote} {branch}`"
         )
         return RemoteState(0, tag_sha)
+    if repo.current_branch() != branch:
+        # Elsewhere (a maintenance branch, detached): compare the release branch itself, not
+        # HEAD, so the counts are the branch's (being elsewhere is its own problem).
+        local = repo.local_sha(f"refs/heads/{branch}")
+        if local is None:
+            return RemoteState(0, tag_sha)
+        head = local
     ahead, behind = repo.ahead_behind(head, remote_sha)
     if behind and ahead:
         problems.append(
@@ -210,7 +217,8 @@ def check_local(repo: Repository, settings: Settings, problems: list[str]) -> No
     elif branch != settings.branch:
         problems.append(
             f"on branch {branch!r}, not the release branch {settings.branch!r}: "
-            f"`git switch {settings.branch}` (or set [tool.release] branch)"
+            f"`git switch {settings.branch}`, or, to release from {branch}, set "
+            f'[tool.release] branch = "{branch}"'
         )
     if git.identity(settings.root) is None:
         problems.append(
@@ -464,7 +472,7 @@ def gather(
     )
     return Facts(
         root=root,
-        project=project.name,
+        project=decided.project,
         remote=settings.remote,
         branch=settings.branch,
         remote_url=repo.remote_url(settings.remote),
