@@ -336,6 +336,7 @@ let
       hypothesis = pythonModule "hypothesis";
       bcrypt = pythonModule "bcrypt";
       pyyaml = pythonModule "pyyaml";
+      docutils = pythonModule "docutils";
       jsonschema = pythonModule "jsonschema";
       openapi-schema-validator = pythonModule "openapi-schema-validator";
       referencing = pythonModule "referencing";
