@@ -137,8 +137,8 @@ def markdown(name: str, settings: Settings) -> list[str]:
         changelog.require_markdown(name, "[tool.release] changelog in pyproject.toml")
     except ChangelogError as exc:
         return [
-            f"{name} ([tool.towncrier] filename) is not Markdown: release reads Markdown "
-            "changelogs only; set filename to a .md file (towncrier then writes Markdown)"
+            f"{name} ([tool.towncrier] filename) is neither Markdown nor reStructuredText: "
+            "set filename to a .md or .rst file"
             if settings.towncrier else str(exc)
         ]
     return []

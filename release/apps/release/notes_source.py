@@ -61,7 +61,7 @@ def _towncrier_notes(facts: Facts) -> Notes:
     try:
         if text is None:
             raise ChangelogError(f"it did not write {facts.files.changelog_path}")
-        written = changelog.parse(text)
+        written = changelog.read(text, facts.files.changelog_path)
         section = written.find(str(facts.release.new), include_prereleases=True)
     except ChangelogError as exc:
         raise DojoError(

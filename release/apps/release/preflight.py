@@ -146,7 +146,7 @@ def _changelog(
         problems.append(checks.missing_changelog(name, repo.root, settings))
         return None
     try:
-        parsed = changelog.parse(text)
+        parsed = changelog.read(text, name)
     except ChangelogError as exc:
         problems.append(f"{name}: {exc}")
         return None
