@@ -208,7 +208,8 @@ def test_a_pending_release_is_not_finished_for_other_options(
         assert out == ""
         (line,) = problems(err)
         assert "unpushed release commit of v0.1.1" in line
-        assert "release --resume" in line and "git reset --keep HEAD~1" in line
+        assert "release --resume" in line
+        assert "git reset --keep HEAD~1" in line
         assert _refs(git_repo) == refs
     # The same options, --version 0.1.1 or --resume finish it.
     code, out, err = _run(git_repo, capsys, "--version", "0.1.1")
