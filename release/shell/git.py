@@ -100,6 +100,13 @@ class Repository:
             return None
         return _commit(self._repo.head.peel(pygit2.Commit))
 
+    def parent_commit(self, sha: str) -> Commit | None:
+        """The first parent of the commit `sha`, or None (a root commit, or no such commit)."""
+        obj = self._repo.get(sha)
+        if not isinstance(obj, pygit2.Commit) or not obj.parent_ids:
+            return None
+        return _commit(obj.parents[0])
+
     def dirty_paths(self) -> list[str]:
         """Modified, staged, deleted and untracked-but-not-ignored paths, sorted."""
         flags = self._repo.status(untracked_files="normal", ignored=False)
@@ -330,7 +337,7 @@ def head_sha(root: Path) -> str:
     return _git(root, "rev-parse", "HEAD", quiet=True).stdout.strip()
 
 
-def tag(root: Path, name: str, message: str, *, sign: bool) -> None:
+def tag(root: Path, name: str, message: str, *, sign: bool, target: str = "HEAD") -> None:
     # verbatim: the notes' `### Added` lines would otherwise be stripped as comments.
     _git(
         root,
@@ -339,7 +346,7 @@ def tag(root: Path, name: str, message: str, *, sign: bool) -> None:
         "--cleanup=verbatim",
         "--file=-",
         name,
-        "HEAD",
+        target,
         input=message,
     )
 

@@ -49,6 +49,7 @@ class Options:
     notes_file: Path | None = None
     notes_llm: str | None = None  # "codex" or "gemini", asked for on the command line
     llm_timeout: float = 120.0
+    next_dev: bool | None = None  # a back-to-development commit; None: when it was on one
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Facts:
     why: str  # how `new` was chosen, for the dry run: "patch bump of 1.2.3"
     tag: str  # the new tag's name, in the project's tag format
     tag_format: TagFormat
+    follow: tuple[Version, str] | None  # the back-to-development version, as written
     source: VersionSource
     version_file: tuple[VersionFile, str] | None  # a FILE source's file and its committed text
     pyproject: Project  # as committed in HEAD, parsed once
@@ -186,13 +188,10 @@ def check_remote(
             f"run `git pull --ff-only {remote} {branch}`"
         )
         return RemoteState(0, tag_sha)
-    if repo.current_branch() != branch:
-        # Elsewhere (a maintenance branch, detached): compare the release branch itself, not
-        # HEAD, so the counts are the branch's (being elsewhere is its own problem).
-        local = repo.local_sha(f"refs/heads/{branch}")
-        if local is None:
+    if repo.current_branch() != branch:  # elsewhere is its own problem: count the branch's
+        head = repo.local_sha(f"refs/heads/{branch}") or ""
+        if not head:
             return RemoteState(0, tag_sha)
-        head = local
     ahead, behind = repo.ahead_behind(head, remote_sha)
     if behind and ahead:
         problems.append(
@@ -402,11 +401,9 @@ def gather(
     assert head is not None  # project_at_head needs a commit
 
     decided = versions.decide(
-        repo, lambda path: committed_text(repo, head.sha, path), project,
-        bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
+        repo, lambda path: committed_text(repo, head.sha, path), project, opts, problems
     )
-    previous, chosen, tag = decided.previous, decided.chosen, decided.tag
-    fmt = previous.format
+    previous, chosen, tag, fmt = decided.previous, decided.chosen, decided.tag, decided.format
     current, new = chosen.current, chosen.new
     date = release_date(environ)
 
@@ -486,6 +483,7 @@ def gather(
         why=chosen.why,
         tag=tag,
         tag_format=fmt,
+        follow=decided.follow,
         source=chosen.source,
         version_file=chosen.version_file,
         pyproject=project,
