@@ -27,10 +27,11 @@ class Step:
 
 
 def _write_and_commit(plan: Plan) -> None:
-    _commit_files(plan, plan.files, plan.commit_message)
+    _commit_files(plan, plan.files, plan.commit_message, plan.base)
 
 
-def _commit_files(plan: Plan, files: tuple[FileChange, ...], message: str) -> None:
+def _commit_files(plan: Plan, files: tuple[FileChange, ...], message: str, base: str) -> None:
+    """Write `files` and commit them on `base` (HEAD now); restored when that fails."""
     root = plan.root
     written: list[FileChange] = []
     follow = plan.follow is not None and files is plan.follow.files
@@ -41,7 +42,11 @@ def _commit_files(plan: Plan, files: tuple[FileChange, ...], message: str) -> No
         log.step("files", status="ok", written=",".join(c.path for c in files))
         git.commit(root, [c.path for c in files], message)
     except KeyboardInterrupt:
-        _restore(root, written)  # interrupted (Ctrl-C, SIGTERM): nothing half-done either
+        # Interrupted (Ctrl-C, SIGTERM): nothing half-done either. An interrupt as `git commit`
+        # completes leaves the release commit in place: its files are the commit's, and putting
+        # the old ones back would stage a revert of the release. The re-run finishes it.
+        if git.head_sha(root) == base:
+            _restore(root, written)
         raise
     except (DojoError, OSError) as exc:  # a git failure, or a file that cannot be written
         kept = _restore(root, written)
@@ -74,7 +79,7 @@ def _develop(plan: Plan) -> None:
     """The back-to-development commit, after the tag (nothing when the plan has none)."""
     if plan.follow is None:
         return
-    _commit_files(plan, plan.follow.files, plan.follow.message)
+    _commit_files(plan, plan.follow.files, plan.follow.message, git.head_sha(plan.root))
 
 
 def execute(plan: Plan) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from release.apps.release.checks import shorten
 from release.apps.release.edits import FileChange, FollowUp, development_message, version_edits
+from release.apps.release.facts import Facts
 from release.apps.release.pending import Pending
-from release.apps.release.preflight import Facts, shorten
 from release.config import PYPROJECT
 from release.core import changelog, commitmsg, notes
 from release.core.notes import Notes, NotesSource
@@ -25,6 +26,7 @@ from release.shell import git
 @dataclass(frozen=True)
 class Plan:
     root: Path
+    base: str  # HEAD when the plan was made: the commit the release commit goes on
     remote: str
     branch: str
     version: Version
@@ -55,24 +57,36 @@ def tag_message(tag: str, text: str) -> str:
 
 def _release_texts(facts: Facts) -> dict[str, str]:
     """The committed text of every file a version edit may touch."""
-    texts = {PYPROJECT: facts.pyproject.text, **dict(facts.version_files)}
-    if facts.version_file is not None:
-        texts[facts.version_file[0].path] = facts.version_file[1]
+    files, release = facts.files, facts.release
+    texts = {PYPROJECT: files.pyproject.text, **dict(files.version_files)}
+    if release.version_file is not None:
+        texts[release.version_file[0].path] = release.version_file[1]
     return texts
+
+
+def _version_changes(facts: Facts) -> list[FileChange]:
+    release = facts.release
+    spec = release.version_file[0] if release.version_file else None
+    extra = tuple(p for p, _ in facts.files.version_files)
+    return version_edits(
+        release.source, spec, _release_texts(facts), extra=extra, old=release.current,
+        new=release.new,
+    )
 
 
 def _follow_up(facts: Facts, released: tuple[FileChange, ...]) -> FollowUp | None:
     """The back-to-development commit: the next development version written where the
     release wrote its version, from the release commit's texts."""
-    if facts.follow is None:
+    release = facts.release
+    if release.follow is None:
         return None
-    version, spelled = facts.follow
+    version, spelled = release.follow
     texts = _release_texts(facts)
     texts.update((c.path, c.new) for c in released if c.new is not None)
-    spec = facts.version_file[0] if facts.version_file else None
-    extra = tuple(p for p, _ in facts.version_files)
+    spec = release.version_file[0] if release.version_file else None
+    extra = tuple(p for p, _ in facts.files.version_files)
     changes = version_edits(
-        facts.source, spec, texts, extra=extra, old=facts.new, new=spelled
+        release.source, spec, texts, extra=extra, old=release.new, new=spelled
     )
     files = tuple(c for c in changes if c.new != c.old)
     return FollowUp(version, spelled, files, development_message(spelled))
@@ -81,70 +95,70 @@ def _follow_up(facts: Facts, released: tuple[FileChange, ...]) -> FollowUp | Non
 def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], tuple[str, ...]]:
     """The changelog rolled forward in its own style, or, for a towncrier project, what
     towncrier wrote and removed; and the warnings."""
-    if facts.news is not None:
-        return [FileChange(*change) for change in facts.news.files], ()
+    release, files = facts.release, facts.files
+    if files.news is not None:
+        return [FileChange(*change) for change in files.news.files], ()
     rolled = changelog.roll_forward(
-        facts.parsed,
-        facts.new,
-        facts.date,
+        files.parsed,
+        release.new,
+        release.date,
         notes=None if picked.source is NotesSource.UNRELEASED else picked.text,
-        repo_url=git.web_url(facts.remote_url),
-        previous=facts.previous.version if facts.previous else None,
-        tag_format=facts.tag_format.pattern,
-        previous_tag=facts.previous.name if facts.previous else None,
+        repo_url=git.web_url(facts.where.remote_url),
+        previous=release.previous.version if release.previous else None,
+        tag_format=release.tag_format.pattern,
+        previous_tag=release.previous.name if release.previous else None,
     )
-    return [FileChange(facts.changelog_path, facts.changelog, rolled.text)], rolled.warnings
+    return [FileChange(files.changelog_path, files.changelog, rolled.text)], rolled.warnings
 
 
 def make_plan(facts: Facts, picked: Notes) -> Plan:
     """Everything a new release writes and runs; `ChecksFailed` when release files already
     changed in the work tree hold anything else (an interrupted run's files must match)."""
+    where, release = facts.where, facts.release
     changelog_changes, warnings = _changelog_changes(facts, picked)
-    spec = facts.version_file[0] if facts.version_file else None
-    extra = tuple(p for p, _ in facts.version_files)
-    version_changes = version_edits(
-        facts.source, spec, _release_texts(facts), extra=extra, old=facts.current, new=facts.new
-    )
+    current = release.current
+    version_changes = _version_changes(facts)
     changes = [*version_changes[:1], *changelog_changes, *version_changes[1:]]
     files = tuple(c for c in changes if c.new != c.old)
     follow = _follow_up(facts, files)
     check_written(facts, files)
     summary = notes.summarise(picked.text)
+    previous = release.previous.name if release.previous else None
     message = commitmsg.render(
-        facts.project,
-        facts.previous.name if facts.previous else None,
-        facts.tag,
-        facts.why,
+        where.project,
+        previous,
+        release.tag,
+        release.why,
         summary,
-        major=facts.current is not None and facts.new.release[:1] > facts.current.release[:1],
+        major=current is not None and release.new.release[:1] > current.release[:1],
     )
-    fmt = facts.tag_format
-    source = facts.source.describe(facts.version_file[0] if facts.version_file else None)
+    fmt = release.tag_format
+    source = release.source.describe(release.version_file[0] if release.version_file else None)
     headline = (
-        f"Release plan for {facts.project}\n\n"
-        f"version: {facts.current or 'none'} -> {facts.new} ({facts.why}); previous release: "
-        f"{facts.previous.name if facts.previous else 'none'}; "
-        f"{notes.counted(facts.commits, 'commit')} since\n"
+        f"Release plan for {where.project}\n\n"
+        f"version: {current or 'none'} -> {release.new} ({release.why}); previous release: "
+        f"{previous or 'none'}; {notes.counted(release.commits, 'commit')} since\n"
         f"version source: {source}\n"
-        f"tag: {facts.tag} (format {fmt.pattern}, from {fmt.origin})\n"
-        f"branch: {facts.branch} on {facts.remote} ({notes.counted(facts.ahead, 'commit')} "
+        f"tag: {release.tag} (format {fmt.pattern}, from {fmt.origin})\n"
+        f"branch: {where.branch} on {where.remote} ({notes.counted(where.ahead, 'commit')} "
         "ahead before the release)"
         + (f"\nthen: back to development at {follow.spelled} in a second commit, pushed with "
            "the release" if follow is not None else "")
     )
     return Plan(
-        root=facts.root,
-        remote=facts.remote,
-        branch=facts.branch,
-        version=facts.new,
-        tag=facts.tag,
+        root=where.root,
+        base=where.head,
+        remote=where.remote,
+        branch=where.branch,
+        version=release.new,
+        tag=release.tag,
         headline=headline,
         files=files,
         commit_message=message,
-        tag_message=tag_message(facts.tag, picked.text),
+        tag_message=tag_message(release.tag, picked.text),
         notes=picked,
-        sign_commit=facts.sign_commit,
-        sign_tag=facts.sign_tag,
+        sign_commit=where.sign_commit,
+        sign_tag=where.sign_tag,
         warnings=warnings,
         follow=follow,
     )
@@ -154,7 +168,7 @@ def check_written(facts: Facts, files: tuple[FileChange, ...]) -> None:
     """Release files already changed in the work tree are fine only when they hold exactly
     what this plan writes (a run killed after writing them); anything else is a dirty tree."""
     planned = {c.path: c.new for c in files}
-    stray = [p for p, text in facts.written.items() if p not in planned or planned[p] != text]
+    stray = [p for p, text in facts.files.written.items() if p not in planned or planned[p] != text]
     if stray:
         raise ChecksFailed(
             [
@@ -177,6 +191,7 @@ def plan_pending(pending: Pending) -> Plan:
     state = "already published" if pending.published else f"not yet on {where}"
     return Plan(
         root=pending.root,
+        base=pending.head,
         remote=pending.remote,
         branch=pending.branch,
         version=pending.version,

@@ -24,16 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import mistletoe.block_token
-import mistletoe.block_tokenizer
-import mistletoe.span_token
-import mistletoe.token
+from release.core import markdown
 
 # mistletoe's functions carry no annotations; it is used through these names only.
-block_token: Any = mistletoe.block_token
-block_tokenizer: Any = mistletoe.block_tokenizer
-span_token: Any = mistletoe.span_token
-token: Any = mistletoe.token
+block_token: Any = markdown.block_token
+block_tokenizer: Any = markdown.block_tokenizer
+span_token: Any = markdown.span_token
+token: Any = markdown.token
 
 
 # `candidate`: a line that may be an ATX heading (mistletoe confirms each one).
@@ -104,6 +101,13 @@ class Root:
 
 
 _CHUNK = 16  # lines of link definitions handed to mistletoe at a time
+# A definition that mistletoe reads as written: one line, a label without brackets or escapes,
+# a destination without escapes, angle brackets, parentheses, quotes or entities, no title.
+_PLAIN_DEFINITION = re.compile(
+    r" {0,3}\[(?P<label>[^\\\[\]\n]*[^\\\[\]\s][^\\\[\]\n]*)\]:[ \t]*"
+    r"(?P<dest>[^\s\\<>()\"'&\x00-\x1f\x7f]+)[ \t]*\n"
+)
+_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]*")  # mistletoe's whitespace
 
 
 class _Definitions(block_token.Footnote):  # type: ignore[misc]
@@ -130,6 +134,18 @@ class _Definitions(block_token.Footnote):  # type: ignore[misc]
                 result = super().read(window)
         lines.set_pos(start + window.get_pos() + 1)
         return _Matches(result, window.get_pos() + 1) if result else result
+
+    @classmethod
+    def match_reference(cls, string: str, offset: int) -> Any:
+        """mistletoe's matcher, answered without its character loop for the plain one-line
+        definition (`[1.2.0]: https://...`) that fills the bottom of a changelog."""
+        plain = _PLAIN_DEFINITION.match(string, offset)
+        if plain is not None:
+            # mistletoe reads a title on the next line (`"a title"`) as this definition's.
+            after = plain.end() + len(_WHITESPACE.match(string, plain.end())[0])  # type: ignore[index]
+            if after == len(string) or string[after] not in "\"'(":
+                return plain.end(), (plain["label"], plain["dest"], "", "uri", None)
+        return super().match_reference(string, offset)
 
 
 class _Matches(list[Any]):
