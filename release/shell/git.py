@@ -240,6 +240,11 @@ class Repository:
                 return PreviousRelease(tag, tuple(ignored), count, fmt)
         return PreviousRelease(None, tuple(ignored), self._since(head, None)[1], fmt)
 
+    def first_parent(self, sha: str) -> str | None:
+        """The first parent of commit `sha` (None for a root commit)."""
+        parent = self.parent_commit(sha)
+        return parent.sha if parent is not None else None
+
     def commits_since(self, since: str | None) -> list[Commit]:
         """Commits reachable from HEAD and not from `since`, newest first."""
         if self._repo.head_is_unborn:
