@@ -231,7 +231,7 @@ def test_each_shape_rolls_in_its_own_style(
     assert again.find(version).body.endswith(notes or before.unreleased.body)  # type: ignore[union-attr]
     assert again.unreleased is None or not again.unreleased.body
     for query, body in bodies.items():  # every released section stays as it was
-        if query not in ("Unreleased", version) and not before.find(query).pending:
+        if query not in ("Unreleased", version) and not before.find(query).marked_unreleased:
             assert again.find(query).body == body, query
 
 

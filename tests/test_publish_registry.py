@@ -37,6 +37,7 @@ from tests.support.containers import (
     FaultProxy,
     Registry,
     make_archive,
+    tiny_layers,
     unique_name,
 )
 from tests.support.projects import project_at
@@ -522,3 +523,110 @@ def check_pullable(registry: Registry, repo: str, tag: str, image: Archive) -> N
     pulled = read_image(out)
     assert pulled.image_id == image.image_id
     assert [layer.diff_id for layer in pulled.layers] == list(image.diff_ids)
+
+
+# --- several platforms: one OCI index ------------------------------------------------------
+
+SOURCE = "org.opencontainers.image.source"
+
+
+def platform_archive(tmp_path: Path, arch: str, seed: str, *, gz: bool,
+                     version: str = "1.2.3") -> Archive:
+    return make_archive(
+        tmp_path / f"{arch}-{seed}.tar{'.gz' if gz else ''}", layers=tiny_layers(seed + arch),
+        compress=gz, architecture=arch,
+        labels={LABEL: version, SOURCE: "https://github.com/octo-org/dojo",
+                "org.opencontainers.image.revision": SHA_A,
+                "org.opencontainers.image.description": "Dojo's release pipeline",
+                "org.opencontainers.image.title": "dojo"},
+    )
+
+
+def skopeo_inspect(*args: str) -> dict[str, object]:
+    require_tool("skopeo")
+    done = subprocess.run(["skopeo", "inspect", "--tls-verify=false", *args], check=True,
+                          capture_output=True, text=True)
+    value = json.loads(done.stdout)
+    assert isinstance(value, dict)
+    return value
+
+
+def test_two_platforms_make_one_index_with_annotations(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3", ("1.2.3",))
+    seed = unique_name()
+    amd64 = platform_archive(tmp_path, "amd64", seed, gz=False)
+    arm64 = platform_archive(tmp_path, "arm64", seed, gz=True)
+    repo = f"{unique_name('owner')}/dojo"
+    argv = ["--image", str(amd64.path), "--image", str(arm64.path), "--registry",
+            oci_registry.address, "--repository", repo, "--sha", SHA_A, "--version", "v1.2.3",
+            *VIA]
+    code, out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    assert oci_registry.tags(repo) == sorted([SHA_A[:12], "latest", "v1.2.3"])
+    ref = f"docker://{oci_registry.address}/{repo}:v1.2.3"
+    index = skopeo_inspect("--raw", ref)
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    entries = index["manifests"]
+    assert isinstance(entries, list)
+    assert sorted(e["platform"]["architecture"] for e in entries) == ["amd64", "arm64"]
+    assert index["annotations"] == {
+        LABEL: "1.2.3", SOURCE: "https://github.com/octo-org/dojo",
+        "org.opencontainers.image.revision": SHA_A,
+        "org.opencontainers.image.description": "Dojo's release pipeline",
+    }
+    for arch, image in (("amd64", amd64), ("arm64", arm64)):
+        one = skopeo_inspect("--override-arch", arch, "--override-os", "linux", ref)
+        assert one["Architecture"] == arch
+        config = skopeo_inspect("--config", "--override-arch", arch, "--override-os", "linux",
+                                ref)
+        assert config["rootfs"]["diff_ids"] == list(image.diff_ids)  # type: ignore[index]
+    digest = oci_registry.digest(repo, "v1.2.3")
+    assert out.strip() == f"{oci_registry.address}/{repo}@{digest}"
+    assert {oci_registry.digest(repo, t) for t in (SHA_A[:12], "latest")} == {digest}
+    assert [m["platform"] for m in steps(err, "manifest")] == ["linux/amd64", "linux/arm64"]
+
+    # Re-run: the index under each tag is recognised as this build's; nothing is pushed.
+    code, _out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    assert {p["status"] for p in steps(err, "push")} == {"unchanged"}
+    # Another build's index under the version tag is refused like another image.
+    other = platform_archive(tmp_path, "arm64", unique_name(), gz=False)
+    code, _out, err = publish([*argv[:2], "--image", str(other.path), *argv[4:]], capsys, root,
+                              monkeypatch)
+    assert code == 1
+    assert "refusing to move immutable tags" in err
+    assert oci_registry.digest(repo, "v1.2.3") == digest
+
+
+def test_several_archives_are_refused_unless_they_make_one_index(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    seed = unique_name()
+    amd64 = platform_archive(tmp_path, "amd64", seed, gz=False)
+    again = platform_archive(tmp_path, "amd64", seed + "x", gz=False)
+    older = platform_archive(tmp_path, "arm64", seed, gz=False, version="1.2.2")
+    repo = f"{unique_name('owner')}/dojo"
+    base = ["--registry", oci_registry.address, "--repository", repo, "--sha", SHA_A]
+    cases = [
+        ([str(amd64.path), str(older.path)], (), 2, "only --via registry"),
+        ([str(amd64.path), str(again.path)], VIA, 2, "are both linux/amd64 images"),
+        ([str(amd64.path), str(older.path)], VIA, 1, "disagree on " + LABEL),
+    ]
+    for paths, via, expected, needle in cases:
+        images = [x for p in paths for x in ("--image", p)]
+        code, out, err = publish([*images, *base, *via], capsys, root, monkeypatch)
+        assert (code, out) == (expected, ""), err
+        [line] = [x for x in err.splitlines() if not x.startswith("step=")]
+        assert needle in line
+    assert oci_registry.tags(repo) == []

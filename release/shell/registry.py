@@ -15,7 +15,7 @@ import base64
 import hashlib
 import ipaddress
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -36,6 +36,7 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 SINGLE_IMAGE_TYPES = MANIFEST_TYPES[1::2]
+INDEX_TYPES = MANIFEST_TYPES[0::2]
 MAX_PAGES = 1000  # of tag lists: a registry whose `next` links never end is broken
 
 
@@ -75,11 +76,24 @@ class TagState:
 
     tag: str
     digest: str | None  # None: the tag does not exist
-    image_id: str | None  # config digest; None when absent or not a single image
+    image_id: str | None  # config digest (an index: `index_identity`); None when absent
 
     @property
     def exists(self) -> bool:
         return self.digest is not None
+
+
+def index_identity(config_digests: Iterable[str]) -> str:
+    """What a multi-platform image is: its platforms' image IDs (config digests), in any order.
+    An index under a tag and the archives of a build are the same image when these match."""
+    joined = "\n".join(sorted(config_digests))
+    return "index:sha256:" + hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _config_digest(manifest: object) -> str | None:
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    digest = config.get("digest") if isinstance(config, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 def is_loopback(host: str) -> bool:
@@ -149,10 +163,27 @@ class RegistryClient:
             manifest = {}
         media_type = str(manifest.get("mediaType") or media_type)
         if media_type in SINGLE_IMAGE_TYPES:
-            config = manifest.get("config")
-            if isinstance(config, dict) and isinstance(config.get("digest"), str):
-                image_id = config["digest"]
+            image_id = _config_digest(manifest)
+        elif media_type in INDEX_TYPES:
+            image_id = self._index_identity(manifest, tag)
         return TagState(tag, digest, image_id)
+
+    def _index_identity(self, index: dict[str, Any], tag: str) -> str | None:
+        """The `index_identity` of the images an index lists (None if one cannot be read)."""
+        configs = []
+        for entry in index.get("manifests") or []:
+            child = entry.get("digest") if isinstance(entry, dict) else None
+            found = self.manifest(child) if isinstance(child, str) else None
+            if found is None:
+                return None
+            try:
+                config = _config_digest(json.loads(found[0]))
+            except ValueError:
+                config = None
+            if config is None:
+                return None
+            configs.append(config)
+        return index_identity(configs) if configs else None
 
     def tags(self) -> list[str]:
         """Every tag of the repository (empty if the repository does not exist yet).

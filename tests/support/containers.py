@@ -45,6 +45,7 @@ DOCKER_TOOLS = ("dockerd", "docker", "docker-registry")
 MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
 )
 MTIME = 1  # what buildLayeredImage uses (1970-01-01T00:00:01Z)
 
@@ -490,13 +491,14 @@ def make_archive(
     repo_tag: str = "dojo:latest",
     compress: bool = False,
     compresslevel: int = 9,
+    architecture: str = "amd64",
 ) -> Archive:
     """Write a docker-archive laid out like `buildLayeredImage`'s output (optionally gzip'd)."""
     layer_tars = [_tar_bytes(files) for files in layers]
     checksums = [hashlib.sha256(data).hexdigest() for data in layer_tars]
     config = {
         "created": "1970-01-01T00:00:01+00:00",
-        "architecture": "amd64",
+        "architecture": architecture,
         "os": "linux",
         "config": {"Labels": dict(labels or {}), "Cmd": ["/bin/true"]},
         "rootfs": {"diff_ids": [f"sha256:{c}" for c in checksums], "type": "layers"},

@@ -9,12 +9,15 @@ already has, and the annotations of a multi-platform index.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from release.apps.publish.plan import LATEST, STAGING, Plan
 from release.core.tagformat import TagFormat
-from release.shell.oci.archive import ArchiveImage
+from release.errors import DojoError, UsageError
+from release.shell.image import VERSION_LABEL, ImageArchive
+from release.shell.oci.archive import ArchiveImage, read_image
 from release.shell.oci.push import RegistryPusher
-from release.shell.registry import RegistryClient
+from release.shell.registry import RegistryClient, index_identity
 
 # The image labels an index repeats as its own annotations (GHCR shows an index's only).
 INDEX_ANNOTATIONS = (
@@ -40,15 +43,46 @@ def reuse_candidates(plan: Plan, tags: Sequence[str]) -> list[str]:
     return [t for t in dict.fromkeys(order) if t in present]
 
 
-def index_annotations(images: Sequence[ArchiveImage]) -> dict[str, str]:
+def index_annotations(summary: ImageArchive) -> dict[str, str]:
     """The index's annotations: the labels every platform's image agrees on."""
-    found: dict[str, str] = {}
-    for key in INDEX_ANNOTATIONS:
+    return {key: summary.labels[key] for key in INDEX_ANNOTATIONS if summary.labels.get(key)}
+
+
+def read_images(paths: Sequence[Path]) -> tuple[list[ArchiveImage], ImageArchive]:
+    """The archives to publish, and what the plan sees of them: one image, or (several) one
+    multi-platform image whose ID is `index_identity` of theirs and whose labels they share."""
+    images = [read_image(path) for path in paths]
+    if len(images) == 1:
+        return images, images[0].summary
+    by_platform: dict[str, Path] = {}
+    for image in images:
+        other = by_platform.setdefault(str(image.platform), image.path)
+        if other != image.path:
+            raise UsageError(
+                f"{other} and {image.path} are both {image.platform} images: pass one archive "
+                "per platform with --image"
+            )
+    labels = {}
+    for key in sorted({k for image in images for k in image.summary.labels}):
         values = {image.summary.labels.get(key) for image in images}
-        value = values.pop() if len(values) == 1 else None
-        if value:
-            found[key] = value
-    return found
+        if len(values) == 1 and (value := values.pop()) is not None:
+            labels[key] = value
+        elif key == VERSION_LABEL:
+            shown = ", ".join(f"{i.platform}: {i.summary.labels.get(key)}" for i in images)
+            raise DojoError(
+                f"the platforms' images disagree on {VERSION_LABEL} ({shown}): build every "
+                "platform from the same commit"
+            )
+    first = images[0].summary
+    summary = ImageArchive(
+        path=first.path,
+        image_id=index_identity(image.image_id for image in images),
+        repo_tags=first.repo_tags,
+        labels=labels,
+        layers=sum(image.summary.layers for image in images),
+        compressed=first.compressed,
+    )
+    return images, summary
 
 
 def registry_pusher(
@@ -58,7 +92,7 @@ def registry_pusher(
         registry,
         images,
         candidates=lambda: reuse_candidates(plan, registry.tags()),
-        annotations=index_annotations(images) if len(images) > 1 else None,
+        annotations=index_annotations(plan.archive) if len(images) > 1 else None,
     )
 
 

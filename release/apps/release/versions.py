@@ -182,14 +182,15 @@ def choose(
 
 
 def previous_release(
-    repo: Repository, project: Project, current: Version | None, problems: list[str]
+    repo: Repository, project: Project, name: str, current: Version | None,
+    problems: list[str],
 ) -> tuple[git.PreviousRelease, bool]:
     """The previous release in the project's tag format (configured or inferred), and whether
     the format is known (False: the tags leave it ambiguous, and a problem says so)."""
     settings = project.settings
     try:
         previous = repo.previous_release(
-            settings.tag_format, project=project.name, current=current
+            settings.tag_format, project=name, current=current
         )
     except ConfigError as exc:  # even the newest tags mix formats
         problems.append(str(exc))
@@ -209,17 +210,30 @@ class Decided:
     """Pre-flight's version reads, in order: the version source, the previous release (in a
     format the current version helps infer), the new version and its tag."""
 
+    project: str  # the project's name, for the commit message and monorepo tags
     previous: git.PreviousRelease
     chosen: Chosen
     tag: str | None
+
+
+def project_name(read: ReadCommitted, project: Project) -> str:
+    """pyproject.toml's name, else setup.cfg's or setup.py's, else the clone's folder."""
+    if project.declared.name:
+        return project.declared.name
+    try:
+        legacy = pyproject.setuptools_name(read("setup.cfg"), read("setup.py"))
+    except ConfigError:  # not UTF-8, a link: the version read reports it
+        legacy = None
+    return legacy or project.name
 
 
 def decide(
     repo: Repository, read: ReadCommitted, project: Project, *, bump: Bump | None,
     pre: Pre | None, version: str | None, problems: list[str],
 ) -> Decided:
+    name = project_name(read, project)
     found = read_current(read, project, problems)
-    previous, format_known = previous_release(repo, project, found.version, problems)
+    previous, format_known = previous_release(repo, project, name, found.version, problems)
     chosen = choose(
         found, previous=previous.tag, format_known=format_known, bump=bump, pre=pre,
         version=version, problems=problems,
@@ -227,7 +241,7 @@ def decide(
     if format_known:
         warn(repo, read, project, previous, chosen.current)
     tag = new_tag(repo, previous.format, chosen.new, previous.tag, problems)
-    return Decided(previous, chosen, tag)
+    return Decided(name, previous, chosen, tag)
 
 
 def warn(

@@ -9,6 +9,8 @@ values and text out. The public API, re-exported from the modules that hold it:
 - roll: roll [Unreleased] forward; open a fresh unreleased section (back to development)
 - heading: the heading-text grammar (`read_title`, `learn_style`), pure over a title string,
   shared by every markup
+- rst: the same for a reStructuredText changelog (docutils), and its Markdown form:
+  rst.parse (sections), rst.markdown (a section as Markdown), rst.roll, rst.check
 """
 
 from release.core.changelog.check import Problem, Severity, check, missing_sections
@@ -25,6 +27,22 @@ from release.core.changelog.parse import parse, require_markdown
 from release.core.changelog.roll import open_unreleased, roll_forward
 from release.errors import ChangelogError
 
+RST_SUFFIXES = (".rst", ".rest")
+
+
+def is_rst(name: str) -> bool:
+    """Whether the changelog file `name` is reStructuredText (`CHANGES.rst`), by its name."""
+    return name.lower().endswith(RST_SUFFIXES)
+
+
+def read(text: str, name: str) -> Changelog:
+    """The changelog in `text`, read in the syntax its file name says (reST for `.rst`)."""
+    if is_rst(name):
+        from release.core.changelog.rst.parse import parse as parse_rst  # noqa: PLC0415
+
+        return parse_rst(text)  # docutils is imported only for a reST changelog
+    return parse(text)
+
 __all__ = [
     "Changelog",
     "ChangelogError",
@@ -37,10 +55,12 @@ __all__ = [
     "Severity",
     "check",
     "extract",
+    "is_rst",
     "missing_sections",
     "notes",
     "open_unreleased",
     "parse",
+    "read",
     "require_markdown",
     "roll_forward",
 ]

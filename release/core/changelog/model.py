@@ -5,18 +5,18 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-
-import mistletoe.core_tokens
+from typing import ClassVar
 
 from release.core.changelog import versions
 from release.core.changelog.heading import ANY_VERSION, UNRELEASED, UNRELEASED_ONLY
+from release.core.markdown import core_tokens
 from release.core.tagformat import format_of
 from release.errors import ChangelogError
 
 
 def normalize_label(label: str) -> str:
     """A link label as CommonMark compares them (case and inner whitespace folded)."""
-    return str(mistletoe.core_tokens.normalize_label(label))  # type: ignore[no-untyped-call]
+    return str(core_tokens.normalize_label(label))
 
 
 VERSION_QUERY = re.compile(ANY_VERSION, re.IGNORECASE)
@@ -75,7 +75,7 @@ class Section:
     also: tuple[str, ...] = ()  # more versions the heading names (`3.9.1 and 3.9.2`)
     # A version marked as not released yet: `1.2.3 (unreleased)`, or Pallets' `Unreleased`
     # first line (left out of the body, which starts after it)
-    pending: bool = False
+    marked_unreleased: bool = False
     # How it is marked: the heading's word (`unreleased`) or the whole first line (`Unreleased`)
     marker: str | None = None
 
@@ -106,6 +106,7 @@ class LinkRef:
 
 @dataclass(frozen=True)
 class Changelog:
+    syntax: ClassVar[str] = "markdown"  # "rst" for rst.model.RstChangelog
     text: str
     sections: tuple[Section, ...]
     link_refs: tuple[LinkRef, ...]
@@ -127,10 +128,10 @@ class Changelog:
         found = [s for s in self.sections if s.version is None]
         marked = [s for s in found if UNRELEASED_ONLY.match(s.title)]
         found = marked if len(found) > 1 and marked else found
-        return found + self.pending
+        return found + self.marked_unreleased
 
     @property
-    def pending(self) -> list[Section]:
+    def marked_unreleased(self) -> list[Section]:
         """Versioned sections marked as not released yet (`1.2.3 (unreleased)`, Pallets'
         `Unreleased` line) above every released one: the notes of the next release. One below
         a release is history (a version that never shipped)."""
@@ -138,7 +139,7 @@ class Changelog:
         for section in self.sections:
             if section.version is None:
                 continue
-            if not section.pending:
+            if not section.marked_unreleased:
                 break
             out.append(section)
         return out

@@ -190,6 +190,15 @@ class _Edit:
     text: str
 
 
+def _roll_rst(changelog: Changelog, version: object, date: str, notes: str | None) -> Rolled:
+    """A reStructuredText changelog rolls in its own module (its titles are no headings)."""
+    from release.core.changelog.rst.model import RstChangelog  # noqa: PLC0415
+    from release.core.changelog.rst.roll import roll_forward as roll_rst  # noqa: PLC0415
+
+    assert isinstance(changelog, RstChangelog)
+    return roll_rst(changelog, version, date, notes=notes)
+
+
 def roll_forward(
     text: str | Changelog,
     version: object,
@@ -209,6 +218,8 @@ def roll_forward(
     git spells it, when known). Refuses a version that has a section already."""
     # Pre-flight has parsed the file already: a parsed changelog is not parsed again.
     changelog = text if isinstance(text, Changelog) else parse(text)
+    if changelog.syntax == "rst":
+        return _roll_rst(changelog, version, date, notes)
     text = changelog.text
     eol = changelog.eol
     name = str(version)
@@ -219,7 +230,7 @@ def roll_forward(
     # release; with no release to copy, its own heading is the model (its mark is the date).
     releases = tuple(s for s in changelog.releases if s is not unreleased)
     model = _model(releases, name)
-    if model is None and unreleased is not None and unreleased.pending:
+    if model is None and unreleased is not None and unreleased.marked_unreleased:
         model = unreleased
     style = model.style if model is not None and model.style is not None else DEFAULT_STYLE
     body = unreleased.body if notes is None and unreleased else _clean_notes(notes or "", eol,
@@ -286,7 +297,7 @@ def _placed(
     text, eol = changelog.text, changelog.eol
     section = heading + eol + eol + body + eol
     rest = text[unreleased.end :] if unreleased is not None else ""
-    if unreleased is not None and unreleased.pending:  # released where it stands
+    if unreleased is not None and unreleased.marked_unreleased:  # released where it stands
         if unreleased.version and versions.key(unreleased.version) != versions.key(name):
             warnings.append(
                 f"the unreleased section `{unreleased.title}` (line {unreleased.line}) is "
@@ -444,7 +455,7 @@ def open_unreleased(
     if changelog.unreleased_sections:
         return changelog.text
     shape = changelog if like is None else like if isinstance(like, Changelog) else parse(like)
-    pending = next(iter(shape.pending), None)
+    pending = next(iter(shape.marked_unreleased), None)
     if pending is None or pending.style is None or pending.marker is None:
         return changelog.text
     eol = changelog.eol
