@@ -28,6 +28,7 @@ class Options:
     notes_file: Path | None = None
     notes_llm: str | None = None  # "codex" or "gemini", asked for on the command line
     llm_timeout: float = 120.0
+    next_dev: bool | None = None  # a back-to-development commit; None: when it was on one
 
     @property
     def asks_for_a_version(self) -> bool:
@@ -77,6 +78,7 @@ class Release:
     source: VersionSource
     version_file: tuple[VersionFile, str] | None  # a FILE source's file and its committed text
     date: str  # the release date, ISO 8601
+    follow: tuple[Version, str] | None = None  # the back-to-development version, as written
 
 
 @dataclass(frozen=True)
