@@ -13,6 +13,7 @@ from release import log
 from release.cli import ArgumentParser, run_main
 from release.config import PYPROJECT, project_in_work_tree
 from release.core import changelog
+from release.core.changelog.markup import not_markdown
 from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.errors import ChangelogError, ChecksFailed, UsageError
 from release.shell.files import read_changelog, safe_write
@@ -179,6 +180,9 @@ def _main(argv: Sequence[str]) -> int:
             include_prereleases=options.include_prereleases,
         )
     except ChangelogError as exc:
+        markup = not_markdown(text) if options.version.lstrip("v") in text else None
+        if markup is not None:
+            raise ChangelogError(markup.explain(str(path), "--changelog PATH")) from None
         raise ChangelogError(f"{path}: {exc}") from None
     data = render(extracted, options.format)
     if options.output is not None:

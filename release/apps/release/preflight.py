@@ -25,6 +25,7 @@ from release.config import (
 )
 from release.core import changelog, notes
 from release.core.changelog import Changelog
+from release.core.changelog.markup import not_markdown
 from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.core.pyproject import VersionSource, count_version
 from release.core.tagformat import TagFormat
@@ -302,8 +303,10 @@ def _check_released_section(
     if not changelog.missing_sections(parsed, [str(version)]):
         return
     if str(version) in text:
+        markup = not_markdown(text)
         problems.append(
-            f"{name} mentions {version} but has no section for it that a reader can find: "
+            markup.explain(name) if markup is not None
+            else f"{name} mentions {version} but has no section for it that a reader can find: "
             "look above it for an unclosed code fence or a mistyped heading"
         )
     else:
