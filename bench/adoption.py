@@ -43,22 +43,25 @@ from harness import RELEASE, isolated_env
 class Project:
     repo: str  # OWNER/NAME on GitHub
     changelog: str | None  # the file its maintainers write; None: notes live in GitHub Releases
-    config: str | None = None  # the one `[tool.release]` line, when one is needed
+    # The one `[tool.release]` line a maintainer who knows the project adds when the survey
+    # shows it is needed: so far only `tag-format`, for histories whose old tags are in another
+    # format than the recent ones (issue 16 family 1 is to infer it).
+    config: str | None = None
 
 
 # Chosen for the spread of layouts (Markdown, reStructuredText, plain text, docs/ sites, no
 # changelog) and build backends (hatchling, setuptools, flit, setuptools-scm, hatch-vcs).
 PROJECTS = (
-    Project("pypa/build", "CHANGELOG.rst"),
+    Project("pypa/build", "CHANGELOG.rst", 'tag-format = "{version}"'),
     Project("pypa/installer", "docs/changelog.md"),
-    Project("pypa/pyproject-hooks", "docs/changelog.rst"),
+    Project("pypa/pyproject-hooks", "docs/changelog.rst", 'tag-format = "v{version}"'),
     Project("pypa/wheel", "docs/news.rst"),
     Project("pypa/flit", "doc/history.rst"),
     Project("python-humanize/humanize", None),
-    Project("certifi/python-certifi", None),
+    Project("certifi/python-certifi", None, 'tag-format = "{version}"'),
     Project("PyCQA/bandit", None),
     Project("asottile/pyupgrade", None),
-    Project("lark-parser/lark", None),
+    Project("lark-parser/lark", "CHANGELOG.md"),  # stale since 2022: notes in GitHub Releases
     Project("theskumar/python-dotenv", "CHANGELOG.md"),
     Project("Python-Markdown/markdown", "docs/changelog.md"),
     Project("facelessuser/pymdown-extensions", "docs/src/markdown/about/changelog.md"),
@@ -67,22 +70,22 @@ PROJECTS = (
     Project("spulec/freezegun", "CHANGELOG"),
     Project("astanin/python-tabulate", "CHANGELOG"),
     Project("PyCQA/pycodestyle", "CHANGES.txt"),
-    Project("pyparsing/pyparsing", "CHANGES"),
-    Project("pytoolz/toolz", "release-notes"),
+    Project("pyparsing/pyparsing", "CHANGES", 'tag-format = "{version}"'),
+    Project("pytoolz/toolz", "release-notes", 'tag-format = "{version}"'),
     Project("jpadilla/pyjwt", "CHANGELOG.rst"),
     Project("Delgan/loguru", "CHANGELOG.rst"),
     Project("tkem/cachetools", "CHANGELOG.rst"),
-    Project("tartley/colorama", "CHANGELOG.rst"),
+    Project("tartley/colorama", "CHANGELOG.rst", 'tag-format = "{version}"'),
     Project("arrow-py/arrow", "CHANGELOG.rst"),
     Project("marshmallow-code/marshmallow", "CHANGELOG.rst"),
-    Project("pytest-dev/pytest-mock", "CHANGELOG.rst"),
+    Project("pytest-dev/pytest-mock", "CHANGELOG.rst", 'tag-format = "v{version}"'),
     Project("python-websockets/websockets", "docs/project/changelog.rst"),
     Project("simonw/sqlite-utils", "docs/changelog.rst"),
-    Project("tox-dev/filelock", "docs/changelog.rst"),
-    Project("tox-dev/platformdirs", "docs/changelog.rst"),
-    Project("jazzband/pip-tools", "CHANGELOG.md"),
+    Project("tox-dev/filelock", "docs/changelog.rst", 'tag-format = "{version}"'),
+    Project("tox-dev/platformdirs", "docs/changelog.rst", 'tag-format = "{version}"'),
+    Project("jazzband/pip-tools", "CHANGELOG.md", 'tag-format = "v{version}"'),
     Project("jazzband/prettytable", "CHANGELOG.md"),
-    Project("wntrblm/nox", "CHANGELOG.md"),
+    Project("wntrblm/nox", "CHANGELOG.md", 'tag-format = "{version}"'),
     Project("mahmoud/boltons", "CHANGELOG.md"),
     Project("python-attrs/cattrs", "HISTORY.md"),
     Project("hynek/argon2-cffi", "CHANGELOG.md"),
@@ -90,18 +93,19 @@ PROJECTS = (
     Project("python/typing_extensions", "CHANGELOG.md"),
     Project("hukkin/tomli", "CHANGELOG.md"),
     Project("sloria/environs", "CHANGELOG.md"),
-    Project("mkdocstrings/mkdocstrings", "CHANGELOG.md"),
+    Project("mkdocstrings/mkdocstrings", "CHANGELOG.md", 'tag-format = "{version}"'),
     Project("executablebooks/markdown-it-py", "CHANGELOG.md"),
     Project("pre-commit/pre-commit", "CHANGELOG.md"),
-    Project("tqdm/tqdm", None),
-    Project("ultrajson/ultrajson", None),
+    Project("tqdm/tqdm", None, 'tag-format = "v{version}"'),
+    Project("asottile/reorder-python-imports", None),
+    Project("MagicStack/uvloop", None),
     Project("pypa/trove-classifiers", None),
     Project("python-hyper/h11", "docs/source/changes.rst"),
     Project("pytest-dev/pytest-asyncio", "docs/reference/changelog.rst"),
     Project("pypa/pipx", "docs/changelog.rst"),
     Project("pexpect/pexpect", "doc/history.rst"),
     Project("Kludex/python-multipart", "CHANGELOG.md"),
-    Project("more-itertools/more-itertools", "docs/versions.rst"),
+    Project("more-itertools/more-itertools", "docs/versions.rst", 'tag-format = "v{version}"'),
 )
 
 ENTRY = "Fix the parser's handling of empty input."

@@ -86,6 +86,11 @@ def _parser() -> ArgumentParser:
         help="do not contact the remote before releasing (checks become stale)",
     )
     parser.add_argument(
+        "--init-changelog",
+        action="store_true",
+        help="a project that keeps no changelog: create CHANGELOG.md in the release commit",
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="only finish an unpushed release (tag and push)"
     )
     parser.add_argument(
@@ -122,6 +127,7 @@ def _main(argv: Sequence[str]) -> int:
         notes_file=args.notes_file,
         notes_llm=args.notes_llm,
         llm_timeout=args.llm_timeout,
+        init_changelog=args.init_changelog,
     )
     repo = Repository.open(args.directory)
     # Configuration errors stop the run here, before anything touches a remote.

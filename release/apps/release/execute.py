@@ -33,7 +33,8 @@ def _write_and_commit(plan: Plan) -> None:
             _put(root / change.path, change.new)
             written.append(change)
         log.step("files", status="ok", written=",".join(c.path for c in plan.files))
-        git.commit(root, [c.path for c in plan.files], plan.commit_message)
+        git.commit(root, [c.path for c in plan.files], plan.commit_message,
+                   new=[c.path for c in plan.files if c.old is None])
     except KeyboardInterrupt:
         _restore(root, written)  # interrupted (Ctrl-C, SIGTERM): nothing half-done either
         raise

@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release import log
-from release.apps.release.preflight import (
-    Options,
-    check_local,
-    committed_text,
-    shorten,
-)
+from release.apps.release import versions
+from release.apps.release.changelog_read import committed_text
+from release.apps.release.preflight import Options, check_local, shorten
 from release.config import Settings
-from release.core import changelog
+from release.core import changelog, notes
 from release.core.commits import release_tag
 from release.core.tagformat import version_in
 from release.core.version import Version
@@ -122,6 +119,16 @@ def _notes_at(
         text = committed_text(repo, sha, path)
     except ConfigError as exc:
         raise DojoError(f"cannot recover the notes for the tag: {exc}") from None
+    if text is None and not settings.changelog_given:
+        # No changelog kept: the notes were the commits since the previous release, as the
+        # interrupted run made them (the release commit itself is not one of them).
+        problems: list[str] = []
+        previous = versions.previous_release(repo, settings, problems)
+        if not problems:
+            since = previous.tag.target if previous.tag else None
+            made = notes.group_commits(repo.commits_since(since))
+            if made:
+                return made
     if text is None:
         raise DojoError(f"the release commit has no {path}: cannot recover the notes for the tag")
     try:

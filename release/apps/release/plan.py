@@ -82,6 +82,8 @@ def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], t
     towncrier wrote and removed; and the warnings."""
     if facts.news is not None:
         return [FileChange(*change) for change in facts.news.files], ()
+    if facts.parsed is None:  # no changelog kept: the notes live in the tag only
+        return [], ()
     rolled = changelog.roll_forward(
         facts.parsed,
         facts.new,

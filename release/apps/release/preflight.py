@@ -8,13 +8,17 @@ writes: a dry run runs exactly this.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from release import log
 from release.apps.release import versions
+from release.apps.release.changelog_read import (
+    check_released_section,
+    committed_text,
+    read_changelog,
+)
 from release.config import (
     LEGACY_FILES,
     PYPROJECT,
@@ -23,15 +27,13 @@ from release.config import (
     decode,
     parse_project,
 )
-from release.core import changelog, notes
+from release.core import notes
 from release.core.changelog import Changelog
-from release.core.changelog.markup import not_markdown
-from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.core.pyproject import VersionSource, count_version
 from release.core.tagformat import TagFormat
 from release.core.version import Bump, Pre, Version, parse
 from release.core.versionfile import VersionFile
-from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
+from release.errors import ChecksFailed, CommandError, ConfigError, DojoError
 from release.shell import files, git, towncrier
 from release.shell.git import Repository, Tag
 
@@ -50,6 +52,7 @@ class Options:
     notes_file: Path | None = None
     notes_llm: str | None = None  # "codex" or "gemini", asked for on the command line
     llm_timeout: float = 120.0
+    init_changelog: bool = False  # --init-changelog: create CHANGELOG.md when there is none
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,8 @@ class Facts:
     source: VersionSource
     version_file: tuple[VersionFile, str] | None  # a FILE source's file and its committed text
     pyproject: Project  # as committed in HEAD, parsed once
-    changelog: str  # as committed in HEAD
-    parsed: Changelog  # `changelog`, parsed once
+    changelog: str | None  # as committed in HEAD; None: there is none (or --init-changelog)
+    parsed: Changelog | None  # `changelog`, parsed once; None: none kept, the notes are the tag's
     version_files: tuple[tuple[str, str], ...]  # (path, text as committed)
     news: News | None  # towncrier's build of the section, for a [tool.towncrier] project
     written: Mapping[str, str | None]  # release files changed in the work tree, as they are
@@ -110,12 +113,6 @@ def release_date(environ: Mapping[str, str]) -> str:
 def shorten(paths: list[str], limit: int = 5) -> str:
     more = f" (+{len(paths) - limit} more)" if len(paths) > limit else ""
     return ", ".join(paths[:limit]) + more
-
-
-def committed_text(repo: Repository, sha: str, path: str) -> str | None:
-    """`path` as committed in `sha`, decoded strictly (a `ConfigError` names a non-UTF-8 file)."""
-    data = repo.read_blob(sha, path)
-    return None if data is None else decode(data, path)
 
 
 def in_commit(repo: Repository, sha: str, path: str) -> bool:
@@ -242,77 +239,6 @@ def _read_work_tree(root: Path, paths: list[str]) -> dict[str, str | None]:
     return found
 
 
-def _changelog(
-    repo: Repository, settings: Settings, head: str, name: str, new: Version | None,
-    *, problems: list[str],
-) -> tuple[str, Changelog] | None:
-    towncrier_writes = settings.towncrier
-    try:
-        changelog.require_markdown(name, "[tool.release] changelog in pyproject.toml")
-    except ChangelogError as exc:
-        problems.append(
-            f"{name} ([tool.towncrier] filename) is not Markdown: release reads Markdown "
-            "changelogs only; set filename to a .md file (towncrier then writes Markdown)"
-            if towncrier_writes else str(exc)
-        )
-        return None
-    try:
-        text = committed_text(repo, head, name)
-    except ConfigError as exc:
-        problems.append(str(exc))
-        return None
-    if text is None:
-        problems.append(
-            f"{os.path.relpath(name, repo.root)} links outside the repository (to "
-            f"{Path(name).resolve()}): name a changelog inside it"
-            if Path(name).is_absolute()
-            else f"no {name} committed: create it with a `## [Unreleased]` section and commit it"
-            if settings.changelog_given
-            else f"no changelog committed (looked for {', '.join(CHANGELOG_NAMES[:6])}, "
-            f"docs/changelog.md, ...): create {name} with a `## [Unreleased]` section and "
-            "commit it, or name yours in [tool.release] changelog"
-        )
-        return None
-    try:
-        parsed = changelog.parse(text)
-    except ChangelogError as exc:
-        problems.append(f"{name}: {exc}")
-        return None
-    if parsed.unreleased is None and not towncrier_writes:
-        # Many projects write the notes at release time: the section then goes above the
-        # newest release, and the notes come from --notes-file, the LLM or the commits.
-        log.step(
-            "preflight", status="warning",
-            warning=f"{name} has no [Unreleased] section: the notes come from --notes-file, "
-            "the LLM or the commits, and the new section goes above the newest release",
-        )
-    if new is not None and not changelog.missing_sections(parsed, [str(new)]):
-        problems.append(
-            f"{name} already has a section for {new}: remove it or choose another --bump"
-        )
-    return text, parsed
-
-
-def _check_released_section(
-    read: tuple[str, Changelog], version: Version, name: str, problems: list[str]
-) -> None:
-    """The previous release must have a section: when its version is written in the file but
-    no section is found, something (an unclosed code fence?) hides it, and rolling forward
-    would ship the hidden history as this release's notes."""
-    text, parsed = read
-    if not changelog.missing_sections(parsed, [str(version)]):
-        return
-    if str(version) in text:
-        markup = not_markdown(text)
-        problems.append(
-            markup.explain(name) if markup is not None
-            else f"{name} mentions {version} but has no section for it that a reader can find: "
-            "look above it for an unclosed code fence or a mistyped heading"
-        )
-    else:
-        log.step("preflight", status="warning", warning=f"{name} has no section for {version}")
-
-
 def _version_files(
     repo: Repository, settings: Settings, head: str, current: Version | None,
     problems: list[str],
@@ -409,7 +335,8 @@ def gather(
     date = release_date(environ)
 
     changelog_path = settings.changelog
-    read = _changelog(repo, settings, head.sha, changelog_path, new, problems=problems)
+    read = read_changelog(repo, settings, head.sha, changelog_path, new,
+                          init=opts.init_changelog, problems=problems)
     news = _news(repo, project, opts, head=head.sha, new=new if read else None, date=date,
                  problems=problems)
     release_files = {PYPROJECT, changelog_path, *settings.version_files}
@@ -442,7 +369,7 @@ def gather(
             )
 
     if read is not None and previous.tag is not None:
-        _check_released_section(read, previous.tag.version, changelog_path, problems)
+        check_released_section(read, previous.tag.version, changelog_path, problems)
     extra = _version_files(repo, settings, head.sha, current, problems)
     notes_file: str | None = None
     if opts.notes_file is not None:
@@ -487,8 +414,8 @@ def gather(
         source=chosen.source,
         version_file=chosen.version_file,
         pyproject=project,
-        changelog=read[0],
-        parsed=read[1],
+        changelog=read.text,
+        parsed=read.parsed,
         version_files=tuple(extra),
         news=news,
         written=written,
