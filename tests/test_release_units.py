@@ -253,6 +253,11 @@ def test_commit_message_is_derived_from_the_notes(
         ("https://token@github.com/acme/demo", "https://github.com/acme/demo"),
         ("ssh://git@github.com:22/acme/demo.git", "https://github.com/acme/demo"),
         ("gitlab.example.org:group/sub/proj.git", "https://gitlab.example.org/group/sub/proj"),
+        ("https://git.example.com:8443/acme/demo.git", "https://git.example.com:8443/acme/demo"),
+        ("http://10.0.0.7:3000/acme/demo", "http://10.0.0.7:3000/acme/demo"),
+        # SSH host aliases (two accounts on one machine): the web host is not in the URL
+        ("git@github-work:acme/demo.git", None),
+        ("git@github.com-work:acme/demo.git", None),
         ("/srv/git/demo.git", None),
         ("file:///srv/git/demo.git", None),
         (None, None),

@@ -10,10 +10,9 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from mistletoe.block_token import Document, Heading, List, SetextHeading
-
 from release.core.commit_noise import is_noise
 from release.core.commits import Commit, release_tag
+from release.core.markdown import Document, Heading, List, SetextHeading
 from release.errors import ConfigError, DojoError, UsageError
 
 

@@ -188,11 +188,17 @@ class Repository:
             if name.startswith("refs/tags/")
         )
 
-    def version_tags(self, tag_format: str | None = None) -> tuple[list[Tag], list[str], TagFormat]:
+    def version_tags(
+        self, tag_format: str | None = None, *, project: str | None = None,
+        current: Version | None = None,
+    ) -> tuple[list[Tag], list[str], TagFormat]:
         """The release tags in the project's tag format (peeled to commits), the tags that look
         like releases but are not (or that name no commit), and the format: configured, else
-        inferred from the tags (`tagformat.resolve`; `ConfigError` when they mix formats)."""
-        resolved = tagformat.resolve(tag_format, self.tag_names())
+        inferred from the tags, the project's name and its current version
+        (`tagformat.resolve`; `ConfigError` when even the newest tags mix formats)."""
+        resolved = tagformat.resolve(
+            tag_format, self.tag_names(), project=project, current=current
+        )
         tags: list[Tag] = []
         ignored = list(resolved.ignored)
         for name, version in resolved.tags:
@@ -221,9 +227,12 @@ class Repository:
                 reachable = True
         return reachable, count
 
-    def previous_release(self, tag_format: str | None = None) -> PreviousRelease:
+    def previous_release(
+        self, tag_format: str | None = None, *, project: str | None = None,
+        current: Version | None = None,
+    ) -> PreviousRelease:
         """The highest release tag (PEP 440 order) whose commit is HEAD or an ancestor of it."""
-        tags, ignored, fmt = self.version_tags(tag_format)
+        tags, ignored, fmt = self.version_tags(tag_format, project=project, current=current)
         if self._repo.head_is_unborn:
             return PreviousRelease(None, tuple(ignored), 0, fmt)
         head = self._repo.head.peel(pygit2.Commit).id
@@ -392,18 +401,27 @@ def push(root: Path, remote: str, branch: str, tag_name: str) -> None:
 
 _SCP = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*?)(?:\.git)?/?$")
 _URL = re.compile(
-    r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[\w.-]+)(?::\d+)?/(?P<path>.+?)(?:\.git)?/?$"
+    r"^(?P<scheme>https?|ssh|git)://(?:[^@/]+@)?(?P<host>[\w.-]+)(?P<port>:\d+)?/"
+    r"(?P<path>.+?)(?:\.git)?/?$"
 )
+# A host name a browser can reach: a dotted name ending in a top-level domain (letters), an IP
+# address or localhost. `github-work` or `github.com-work` is an SSH `Host` alias of
+# ~/.ssh/config, which names no web address.
+_WEB_HOST = re.compile(r"^(?:[\w-]+\.)+[A-Za-z]{2,}$|^\d{1,3}(?:\.\d{1,3}){3}$|^localhost$")
 
 
 def web_url(url: str | None) -> str | None:
-    """`git@github.com:o/r.git` or `https://github.com/o/r.git` -> `https://github.com/o/r`."""
+    """`git@github.com:o/r.git` or `https://github.com/o/r.git` -> `https://github.com/o/r`;
+    an http(s) URL keeps its scheme and port; None for a local path or an SSH host alias
+    (`git@github-work:o/r.git`: its real host is known to ssh only)."""
     if not url:
         return None
     match = _URL.match(url) or (None if "://" in url else _SCP.match(url))
-    if match is None:
+    if match is None or _WEB_HOST.match(match["host"]) is None:
         return None
-    return f"https://{match['host']}/{match['path']}"
+    web = match.groupdict().get("scheme") in ("http", "https")  # ssh's port is not the web's
+    scheme, port = (match["scheme"], match["port"] or "") if web else ("https", "")
+    return f"{scheme}://{match['host']}{port}/{match['path']}"
 
 
 _STALE_LOCK = re.compile(r"Unable to create '(?P<path>[^']+\.lock)': File exists")

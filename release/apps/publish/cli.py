@@ -8,6 +8,7 @@ locally from the clone and the flags below.
 examples:
   nix run .#publish                                   # in CI
   publish --image result --registry 127.0.0.1:5000 --repository me/dojo --dry-run
+  publish --via registry --image result ...           # no Docker daemon needed
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import TYPE_CHECKING
 
 from release import log
 from release.apps.publish.context import ARCHIVE_ENV, Options, detect
+from release.apps.publish.daemonless import read_images, registry_pusher
 from release.apps.publish.execute import execute, github_release
 from release.apps.publish.gate import gate
 from release.apps.publish.plan import plan_publish, render_plan
 from release.apps.publish.report import write_reports
 from release.cli import ArgumentParser, run_main
 from release.config import project_in_work_tree
+from release.errors import UsageError
 from release.shell.git import Repository
 from release.shell.image import Engine, Preload, read_archive
 from release.shell.registry import RegistryClient
@@ -36,8 +39,9 @@ if TYPE_CHECKING:
 def _parser() -> ArgumentParser:
     parser = ArgumentParser(prog="publish", description=__doc__)
     parser.add_argument(
-        "--image", type=Path, metavar="PATH",
-        help=f"docker-archive to publish (default: ${ARCHIVE_ENV}, set by `nix run .#publish`)",
+        "--image", type=Path, metavar="PATH", action="append",
+        help=f"docker-archive to publish (default: ${ARCHIVE_ENV}, set by `nix run .#publish`); "
+        "repeated with --via registry: one per platform, the tags then name an OCI index",
     )
     parser.add_argument("--sha", help="commit the image was built from (default: GITHUB_SHA "
                         "or HEAD)")
@@ -49,6 +53,12 @@ def _parser() -> ArgumentParser:
     parser.add_argument("--repository", metavar="OWNER/NAME",
                         help="image repository (default: GITHUB_REPOSITORY's owner + "
                         "[tool.release] image)")
+    parser.add_argument(
+        "--via", choices=("docker", "registry"), default="docker",
+        help="who pushes: the Docker daemon (docker load + docker push; the default), or "
+        "publish itself through the registry's API, no daemon needed, layers the registry "
+        "already has never uploaded again",
+    )
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan; load, push and release nothing")
     parser.add_argument("--force", action="store_true",
@@ -59,9 +69,15 @@ def _parser() -> ArgumentParser:
 
 def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
+    paths: list[Path] = args.image or []
+    if len(paths) > 1 and args.via != "registry":
+        raise UsageError(
+            "several --image archives make a multi-platform image, which only --via registry "
+            "pushes (the Docker daemon pushes one platform): add --via registry"
+        )
     options = Options(
-        image=args.image, sha=args.sha, version=args.version, registry=args.registry,
-        repository=args.repository, dry_run=args.dry_run, force=args.force,
+        image=paths[0] if paths else None, sha=args.sha, version=args.version,
+        registry=args.registry, repository=args.repository, dry_run=args.dry_run, force=args.force,
     )
     root = _root(Path.cwd())
     repo = Repository.find(root)
@@ -76,9 +92,13 @@ def _main(argv: Sequence[str]) -> int:
     try:
         # A SHA tag not in the registry yet means a push is certain: start `docker load`
         # now, while the archive is read and checked (nothing is pushed before the plan).
-        if not ctx.dry_run and not registry.tag_state(ctx.short_sha).exists:
+        daemonless = args.via == "registry"
+        if not (ctx.dry_run or daemonless) and not registry.tag_state(ctx.short_sha).exists:
             preload = Preload(Engine, ctx.archive)
-        archive = read_archive(ctx.archive)
+        if daemonless:
+            images, archive = read_images([ctx.archive, *paths[1:]])
+        else:
+            images, archive = [], read_archive(ctx.archive)
         log.step("build", derivation=str(ctx.archive), status="ok")
         log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
         release_spec = gate(ctx, archive, project) if ctx.version else None
@@ -95,7 +115,8 @@ def _main(argv: Sequence[str]) -> int:
             _log_release_skipped(release_spec, releaser)
             log.step("publish", status="dry-run", changed="nothing")
             return 0
-        outcome = execute(plan, Engine, registry, releaser, preload)
+        via = registry_pusher(plan, images, registry) if daemonless else None
+        outcome = execute(plan, Engine, registry, releaser, preload, via=via)
         preload = None  # consumed (execute closed its engine)
         _log_release_skipped(release_spec, releaser)
     finally:

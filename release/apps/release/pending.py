@@ -8,13 +8,14 @@ finishes the rest. That is all `--resume` is: the same steps, fewer of them.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from release import log
-from release.apps.release import versions
-from release.apps.release.changelog_read import committed_text
-from release.apps.release.preflight import Options, check_local, shorten
+from release.apps.release import checks
+from release.apps.release.facts import Options
+from release.apps.release.preflight import committed_text, observe_local
 from release.config import Settings
 from release.core import changelog, notes
 from release.core.commits import release_tag
@@ -102,11 +103,12 @@ def observe(repo: Repository, settings: Settings, opts: Options) -> Pending | No
 
 def _check(repo: Repository, settings: Settings) -> None:
     # The same branch, identity, remote and history checks as a new release, plus a clean tree.
-    problems: list[str] = []
-    check_local(repo, settings, problems)
+    problems = checks.local(observe_local(repo, settings), settings)
     dirty = repo.dirty_paths()
     if dirty:
-        problems.append(f"the working tree is not clean ({shorten(dirty)}): commit or stash first")
+        problems.append(
+            f"the working tree is not clean ({checks.shorten(dirty)}): commit or stash first"
+        )
     if problems:
         raise ChecksFailed(problems)
 
@@ -122,11 +124,9 @@ def _notes_at(
     if text is None and not settings.changelog_given:
         # No changelog kept: the notes were the commits since the previous release, as the
         # interrupted run made them (the release commit itself is not one of them).
-        problems: list[str] = []
-        previous = versions.previous_release(repo, settings, problems)
-        if not problems:
-            since = previous.tag.target if previous.tag else None
-            made = notes.group_commits(repo.commits_since(since))
+        with contextlib.suppress(ConfigError):  # tags in several formats: no notes recovered
+            previous = repo.previous_release(settings.tag_format).tag
+            made = notes.group_commits(repo.commits_since(previous.target if previous else None))
             if made:
                 return made
     if text is None:

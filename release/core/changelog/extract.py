@@ -5,17 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import mistletoe.block_token
-import mistletoe.span_token
-
 from release.core.changelog.model import Changelog, Extracted, Section, normalize_label
 from release.core.changelog.parse import parse
 from release.core.changelog.scan import Root, block_token, span_token, using_mistletoe
 from release.errors import ChangelogError
 
 _CODE = (
-    mistletoe.block_token.CodeFence, mistletoe.block_token.BlockCode,
-    mistletoe.span_token.InlineCode, mistletoe.block_token.HtmlBlock, mistletoe.span_token.HtmlSpan,
+    block_token.CodeFence, block_token.BlockCode, span_token.InlineCode, block_token.HtmlBlock,
+    span_token.HtmlSpan,
 )
 
 
