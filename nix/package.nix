@@ -44,6 +44,8 @@ python3Packages.buildPythonApplication {
     towncrier
     # changelog discovery reads a mkdocs.yml's docs_dir and nav
     pyyaml
+    # reStructuredText changelogs (pkgs/development/python-modules/docutils)
+    docutils
   ];
 
   nativeCheckInputs = [

@@ -77,14 +77,17 @@ def test_extract_notes_reads_the_history_file(
     assert capsys.readouterr().out == "- First.\n"
 
 
-def test_extract_notes_refuses_a_found_rst_changelog_with_the_reason(
+def test_extract_notes_reads_a_found_rst_changelog_and_refuses_plain_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(_project(tmp_path, "p", {"CHANGES.rst": "0.1.0\n=====\n\n- First.\n"}))
+    assert extract_notes_main(["0.1.0", "--format", "rst"]) == 0
+    assert capsys.readouterr().out == "- First.\n"
+    monkeypatch.chdir(_project(tmp_path, "q", {"CHANGES.txt": "0.1.0\n=====\n\n- First.\n"}))
     assert extract_notes_main(["0.1.0"]) == 1
     err = capsys.readouterr().err
     assert problems(err, "extract-notes")[0].startswith(
-        "extract-notes: CHANGES.rst is reStructuredText, not Markdown"
+        "extract-notes: CHANGES.txt is plain text, not Markdown or reStructuredText"
     )
 
 
@@ -94,10 +97,10 @@ def test_extract_notes_refuses_a_found_rst_changelog_with_the_reason(
         ("HISTORY.md", None),
         ("docs/changelog.md", None),
         (
-            "CHANGES.rst",
-            "release: CHANGES.rst is reStructuredText, not Markdown: keep the changelog as "
-            "Markdown (CHANGELOG.md), or point at a Markdown one with [tool.release] changelog "
-            "in pyproject.toml",
+            "CHANGES.txt",
+            "release: CHANGES.txt is plain text, not Markdown or reStructuredText: keep the "
+            "changelog as CHANGELOG.md or CHANGES.rst, or point at one with [tool.release] "
+            "changelog in pyproject.toml",
         ),
         (
             "ChangeLog.markdown",

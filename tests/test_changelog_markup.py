@@ -54,8 +54,15 @@ def test_the_explanation_names_the_line_and_the_markdown_heading() -> None:
     assert found is not None
     assert found.explain("CHANGES") == (
         "CHANGES is plain text, not Markdown: its releases are plain-text lines (line 5: "
-        "`2.1.0 (2025-03-01)`), not Markdown headings; keep the changelog as Markdown "
+        "`2.1.0 (2025-03-01)`), not headings; keep the changelog as Markdown "
         "(`## 2.1.0 (2025-03-01)`), or point at a Markdown one with [tool.release] changelog"
+    )
+    rst = not_markdown(RST_TILDE)
+    assert rst is not None
+    assert rst.explain("HISTORY") == (
+        "HISTORY is reStructuredText, not Markdown: its releases are section titles (line 4: "
+        "`3.2.0`); reStructuredText changelogs are read by their .rst name: rename it to "
+        "HISTORY.rst, or point at another one with [tool.release] changelog"
     )
 
 

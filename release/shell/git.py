@@ -131,6 +131,15 @@ class Repository:
         except (KeyError, ValueError):
             return None
 
+    def configured_url(self, remote: str) -> str | None:
+        """The remote's URL as configured, before any `url.<base>.insteadOf` rewriting: the
+        repository's public name (`git@github.com:o/r.git`), where `remote_url` may be a
+        mirror."""
+        try:
+            return str(self._repo.config[f"remote.{remote}.url"]) or None
+        except (KeyError, ValueError):
+            return None
+
     def local_sha(self, refname: str) -> str | None:
         """The commit `refname` peels to; None when it is missing or names no commit."""
         ref = self._repo.references.get(refname)

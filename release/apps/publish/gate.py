@@ -4,6 +4,7 @@ published. Versions are compared normalised: tag v1.3.0-rc.1 and 1.3.0rc1 agree.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -118,6 +119,14 @@ def tag_notes_for(ctx: Context, project: Project, tag: str) -> tuple[str | None,
     return (notes, None) if notes.strip() else (None, f"tag {tag}'s message holds no notes")
 
 
+def _web_url(ctx: Context) -> str | None:
+    """The repository's web URL, where a reST changelog's `:issue:` roles point."""
+    if ctx.github_repository is None:
+        return None
+    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    return f"{server}/{ctx.github_repository}"
+
+
 def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
     """The consistency gate of a tag build; its changelog section becomes the Release."""
     # mistletoe and PyGithub cost about a second of start-up: branch builds skip them.
@@ -141,7 +150,11 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
             problem = str(exc)
         else:
             try:
-                body = extract(text, str(version)).body
+                # A reST changelog's section goes to GitHub as Markdown.
+                body = extract(
+                    text, str(version), name=changelog.name, markdown=True,
+                    repository=_web_url(ctx),
+                ).body
             except ChangelogError as exc:
                 problem = f"{changelog.name}: {exc}"
     check_consistency(

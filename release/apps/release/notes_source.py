@@ -23,13 +23,7 @@ def gather_notes(repo: Repository, facts: Facts, opts: Options) -> Notes:
     parsed = facts.files.parsed  # None: no changelog kept
     section = parsed.unreleased if parsed else None  # None: a file that keeps no [Unreleased]
     unreleased = notes.finish(changelog.notes(parsed, section)) if parsed and section else ""
-    if facts.notes.notes_file is not None:
-        if unreleased:
-            log.step(
-                "notes",
-                status="warning",
-                warning="--notes-file replaces what [Unreleased] holds in the new section",
-            )
+    if facts.notes.notes_file is not None:  # pre-flight made sure [Unreleased] is empty
         return _picked(Notes(facts.notes.notes_file, NotesSource.FILE, str(opts.notes_file)))
     if unreleased:
         return _picked(Notes(unreleased, NotesSource.UNRELEASED, "[Unreleased]"))
@@ -73,7 +67,7 @@ def _towncrier_notes(facts: Facts) -> Notes:
     try:
         if text is None:
             raise ChangelogError(f"it did not write {facts.files.changelog_path}")
-        written = changelog.parse(text)
+        written = changelog.read(text, facts.files.changelog_path)
         section = written.find(str(facts.release.new), include_prereleases=True)
     except ChangelogError as exc:
         raise DojoError(

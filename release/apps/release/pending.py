@@ -132,6 +132,6 @@ def _notes_at(
     if text is None:
         raise DojoError(f"the release commit has no {path}: cannot recover the notes for the tag")
     try:
-        return changelog.extract(text, str(version), allow_empty=True).body
+        return changelog.extract(text, str(version), allow_empty=True, name=path).body
     except ChangelogError as exc:
         raise DojoError(f"cannot recover the notes of {tag} from {path}: {exc}") from None

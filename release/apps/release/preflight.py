@@ -171,7 +171,7 @@ def _changelog(
             )
             return None, None
     try:
-        parsed = changelog.parse(SKELETON if text is None else text)
+        parsed = changelog.read(SKELETON if text is None else text, name)
     except ChangelogError as exc:
         problems.append(f"{name}: {exc}")
         return None
@@ -318,6 +318,8 @@ def gather(
     extra = _version_files(repo, settings, head.sha, problems)
     problems += checks.version_files(extra, current)
     notes_file = _notes_file(opts, problems)
+    if parsed is not None:
+        problems += checks.notes_file_keeps_unreleased(changelog_path, parsed, notes_file)
 
     if problems:
         raise ChecksFailed(problems)

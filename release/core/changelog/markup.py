@@ -40,15 +40,17 @@ class Markup:
     def explain(self, name: str, point: str = "[tool.release] changelog") -> str:
         """Why `name`'s releases are not found, and what to do (`point`: how the app is
         pointed at another file)."""
-        how = (
-            "reStructuredText section titles" if self.kind == "reStructuredText"
-            else "plain-text lines"
-        )
+        seen = f"line {self.line}: `{self.example.strip()[:60]}`"
+        if self.kind == "reStructuredText":
+            return (
+                f"{name} is reStructuredText, not Markdown: its releases are section titles "
+                f"({seen}); reStructuredText changelogs are read by their .rst name: rename it "
+                f"to {name.rsplit('.', 1)[0]}.rst, or point at another one with {point}"
+            )
         return (
-            f"{name} is {self.kind}, not Markdown: its releases are {how} (line {self.line}: "
-            f"`{self.example.strip()[:60]}`), not Markdown headings; keep the changelog as "
-            f"Markdown (`## {_heading_text(self.example)}`), or point at a Markdown one with "
-            f"{point}"
+            f"{name} is plain text, not Markdown: its releases are plain-text lines ({seen}), "
+            f"not headings; keep the changelog as Markdown (`## {_heading_text(self.example)}`), "
+            f"or point at a Markdown one with {point}"
         )
 
 

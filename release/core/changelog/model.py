@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from release.core.changelog import versions
 from release.core.changelog.heading import UNRELEASED, UNRELEASED_ONLY
@@ -96,6 +97,7 @@ class LinkRef:
 
 @dataclass(frozen=True)
 class Changelog:
+    syntax: ClassVar[str] = "markdown"  # "rst" for rst.model.RstChangelog
     text: str
     sections: tuple[Section, ...]
     link_refs: tuple[LinkRef, ...]

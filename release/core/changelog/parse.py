@@ -40,7 +40,7 @@ def _heading_url(content: str, refs: dict[str, LinkRef], label: str | None) -> s
 
 
 _NOT_MARKDOWN = {
-    ".rst": "reStructuredText", ".txt": "plain text", ".adoc": "AsciiDoc", ".asciidoc": "AsciiDoc",
+    ".txt": "plain text", ".adoc": "AsciiDoc", ".asciidoc": "AsciiDoc",
     ".org": "Org", ".textile": "Textile", ".rdoc": "RDoc", ".html": "HTML",
 }
 
@@ -48,14 +48,14 @@ _NOT_MARKDOWN = {
 def require_markdown(
     name: str, point: str = "--changelog PATH ([tool.release] changelog)"
 ) -> None:
-    """Refuse a changelog file that is not Markdown (`CHANGES.rst`), by its name; `point`
-    says how the app is pointed at another file."""
+    """Refuse a changelog file that is neither Markdown nor reStructuredText (`CHANGES.txt`),
+    by its name; `point` says how the app is pointed at another file."""
     suffix = name[name.rfind(".") :].lower() if "." in name else ""
     kind = _NOT_MARKDOWN.get(suffix)
     if kind is not None:
         raise ChangelogError(
-            f"{name} is {kind}, not Markdown: keep the changelog as Markdown (CHANGELOG.md), "
-            f"or point at a Markdown one with {point}"
+            f"{name} is {kind}, not Markdown or reStructuredText: keep the changelog as "
+            f"CHANGELOG.md or CHANGES.rst, or point at one with {point}"
         )
 
 

@@ -187,6 +187,15 @@ class _Edit:
     text: str
 
 
+def _roll_rst(changelog: Changelog, version: object, date: str, notes: str | None) -> Rolled:
+    """A reStructuredText changelog rolls in its own module (its titles are no headings)."""
+    from release.core.changelog.rst.model import RstChangelog  # noqa: PLC0415
+    from release.core.changelog.rst.roll import roll_forward as roll_rst  # noqa: PLC0415
+
+    assert isinstance(changelog, RstChangelog)
+    return roll_rst(changelog, version, date, notes=notes)
+
+
 def roll_forward(
     text: str | Changelog,
     version: object,
@@ -206,6 +215,8 @@ def roll_forward(
     git spells it, when known). Refuses a version that has a section already."""
     # Pre-flight has parsed the file already: a parsed changelog is not parsed again.
     changelog = text if isinstance(text, Changelog) else parse(text)
+    if changelog.syntax == "rst":
+        return _roll_rst(changelog, version, date, notes)
     text = changelog.text
     eol = changelog.eol
     name = str(version)
