@@ -19,7 +19,6 @@ from release.core.changelog.markup import not_markdown
 from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.core.tagformat import version_in
 from release.errors import ChangelogError, ChecksFailed, UsageError
-from release.shell import git
 from release.shell.files import read_changelog, safe_write
 
 PROG = "extract-notes"
@@ -218,6 +217,8 @@ def repository_url(cwd: Path) -> str | None:
             continue
         if found := _ISSUES_PATH.search(text):
             return f"https://github.com/{found[1]}"
+    from release.shell import git  # noqa: PLC0415 (pygit2 only for reST roles without a URL)
+
     repo = git.Repository.find(cwd)
     if repo is None:
         return None
