@@ -100,6 +100,13 @@ class Repository:
             return None
         return _commit(self._repo.head.peel(pygit2.Commit))
 
+    def parent_commit(self, sha: str) -> Commit | None:
+        """The first parent of the commit `sha`, or None (a root commit, or no such commit)."""
+        obj = self._repo.get(sha)
+        if not isinstance(obj, pygit2.Commit) or not obj.parent_ids:
+            return None
+        return _commit(obj.parents[0])
+
     def dirty_paths(self) -> list[str]:
         """Modified, staged, deleted and untracked-but-not-ignored paths, sorted."""
         flags = self._repo.status(untracked_files="normal", ignored=False)
@@ -256,10 +263,8 @@ class Repository:
 
     def first_parent(self, sha: str) -> str | None:
         """The first parent of commit `sha` (None for a root commit)."""
-        obj = self._repo.get(sha)
-        if not isinstance(obj, pygit2.Commit) or not obj.parent_ids:
-            return None
-        return str(obj.parent_ids[0])
+        parent = self.parent_commit(sha)
+        return parent.sha if parent is not None else None
 
     def commits_since(self, since: str | None) -> list[Commit]:
         """Commits reachable from HEAD and not from `since`, newest first."""
@@ -392,7 +397,7 @@ def head_sha(root: Path) -> str:
     return _git(root, "rev-parse", "HEAD", quiet=True).stdout.strip()
 
 
-def tag(root: Path, name: str, message: str, *, sign: bool) -> None:
+def tag(root: Path, name: str, message: str, *, sign: bool, target: str = "HEAD") -> None:
     # verbatim: the notes' `### Added` lines would otherwise be stripped as comments.
     _git(
         root,
@@ -401,7 +406,7 @@ def tag(root: Path, name: str, message: str, *, sign: bool) -> None:
         "--cleanup=verbatim",
         "--file=-",
         name,
-        "HEAD",
+        target,
         input=message,
     )
 

@@ -29,6 +29,7 @@ class Options:
     notes_llm: str | None = None  # "codex" or "gemini", asked for on the command line
     llm_timeout: float = 120.0
     init_changelog: bool = False  # --init-changelog: create CHANGELOG.md when there is none
+    next_dev: bool | None = None  # a back-to-development commit; None: when it was on one
 
     @property
     def asks_for_a_version(self) -> bool:
@@ -78,6 +79,7 @@ class Release:
     source: VersionSource
     version_file: tuple[VersionFile, str] | None  # a FILE source's file and its committed text
     date: str  # the release date, ISO 8601
+    follow: tuple[Version, str] | None = None  # the back-to-development version, as written
 
 
 @dataclass(frozen=True)

@@ -278,8 +278,7 @@ def gather(
     assert head is not None  # project_at_head needs a commit
 
     decided = versions.decide(
-        repo, lambda path: committed_text(repo, head.sha, path), project,
-        bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
+        repo, lambda path: committed_text(repo, head.sha, path), project, opts, problems
     )
     previous, chosen, tag = decided.previous, decided.chosen, decided.tag
     fmt = previous.format
@@ -360,6 +359,7 @@ def gather(
             source=chosen.source,
             version_file=chosen.version_file,
             date=date,
+            follow=decided.follow,
         ),
         files=Files(
             pyproject=project,
