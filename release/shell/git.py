@@ -225,6 +225,13 @@ class Repository:
                 return PreviousRelease(tag, tuple(ignored), count, fmt)
         return PreviousRelease(None, tuple(ignored), self._since(head, None)[1], fmt)
 
+    def first_parent(self, sha: str) -> str | None:
+        """The first parent of commit `sha` (None for a root commit)."""
+        obj = self._repo.get(sha)
+        if not isinstance(obj, pygit2.Commit) or not obj.parent_ids:
+            return None
+        return str(obj.parent_ids[0])
+
     def commits_since(self, since: str | None) -> list[Commit]:
         """Commits reachable from HEAD and not from `since`, newest first."""
         if self._repo.head_is_unborn:

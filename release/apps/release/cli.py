@@ -138,6 +138,8 @@ def _plan(repo: Repository, project: Project, opts: Options) -> Plan:
     """Gather, then plan: an earlier run's release is finished, else a new one is cut."""
     pending = pending_release.observe(repo, project.settings, opts)
     if pending is not None:
+        if opts.asks_for_a_version:
+            pending_release.require_asked(repo, pending, opts)
         return plan_pending(pending)
     if opts.resume:
         raise DojoError(

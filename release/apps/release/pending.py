@@ -9,13 +9,14 @@ finishes the rest. That is all `--resume` is: the same steps, fewer of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from release import log
-from release.apps.release import checks
+from release.apps.release import checks, versions
 from release.apps.release.facts import Options
 from release.apps.release.preflight import committed_text, observe_local
-from release.config import Settings
+from release.config import PYPROJECT, Settings, parse_project
 from release.core import changelog
 from release.core.commits import release_tag
 from release.core.tagformat import version_in
@@ -126,3 +127,35 @@ def _notes_at(
         return changelog.extract(text, str(version), allow_empty=True, name=path).body
     except ChangelogError as exc:
         raise DojoError(f"cannot recover the notes of {tag} from {path}: {exc}") from None
+
+
+def require_asked(repo: Repository, pending: Pending, opts: Options) -> None:
+    """Only options that compute the pending release's own version may finish it: anything
+    else is refused with how to finish or drop it (a pushed `v1.2.4` for `--version 2.0.0`,
+    or the old tag printed for `--bump minor`, publish what was not asked)."""
+    before = repo.first_parent(pending.head)
+    asked: Version | None = None
+    if before is not None:
+        read = partial(committed_text, repo, before)
+        project = parse_project(
+            read(PYPROJECT) or "", pending.root, exists=lambda path: read(path) is not None,
+            default_branch=lambda _remote: pending.branch,
+        )
+        tags = [v for name in repo.tag_names() if (v := version_in(name)) is not None]
+        asked = versions.asked_before(
+            read, project, released=pending.version, tags=tags, bump=opts.bump, pre=opts.pre,
+            version=opts.version,
+        )
+    if asked == pending.version:
+        return
+    wanted = f"these options release {asked}" if asked else "these options"
+    if pending.published:
+        raise DojoError(
+            f"HEAD is the release commit of {pending.tag}, already on {pending.remote}; "
+            f"{wanted}, with nothing committed since: commit the changes to release first"
+        )
+    raise DojoError(
+        f"HEAD is the unpushed release commit of {pending.tag}, and {wanted}: finish "
+        f"{pending.tag} first (`release --resume`), or drop it (`git tag -d {pending.tag}` if "
+        "it exists, `git reset --keep HEAD~1`) and run again"
+    )

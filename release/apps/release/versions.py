@@ -297,3 +297,21 @@ def new_tag(
     return tag
 
 
+
+
+def asked_before(
+    read: ReadCommitted, project: Project, *, released: Version, tags: list[Version],
+    bump: Bump | None, pre: Pre | None, version: str | None,
+) -> Version | None:
+    """The version these options release from the commit before a release commit of
+    `released` (`read` and `project` as that commit has them; `tags`: the release tags'
+    versions), or None when they release nothing from there."""
+    problems: list[str] = []
+    found = read_current(read, project, problems)
+    current = found.version
+    if found.source is None or found.source.kind is SourceKind.VCS:
+        current = max((v for v in tags if v < released), default=None)
+    try:
+        return _new(current, bump, pre, version, in_development(current, None))[0]
+    except (VersionError, UsageError):
+        return None
