@@ -29,6 +29,7 @@ class Options:
     notes_file: Path | None = None
     notes_llm: str | None = None  # "codex" or "gemini", asked for on the command line
     llm_timeout: float = 120.0
+    init_changelog: bool = False  # --init-changelog: create CHANGELOG.md when there is none
     next_dev: bool | None = None  # a back-to-development commit; None: when it was on one
 
     @property
@@ -88,8 +89,8 @@ class Files:
 
     pyproject: Project  # parsed once
     changelog_path: str  # relative to the root, POSIX
-    changelog: str
-    parsed: Changelog  # `changelog`, parsed once
+    changelog: str | None  # as committed; None: there is none (or --init-changelog makes it)
+    parsed: Changelog | None  # `changelog`, parsed once; None: none kept, the tag has the notes
     version_files: tuple[tuple[str, str], ...]  # (path, text as committed)
     # (lock, text as committed): lock files that record the project's own version (uv.lock)
     locks: tuple[tuple[Lock, str], ...]

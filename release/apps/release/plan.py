@@ -100,6 +100,8 @@ def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], t
     release, files = facts.release, facts.files
     if files.news is not None:
         return [FileChange(*change) for change in files.news.files], ()
+    if files.parsed is None:  # no changelog kept: the notes live in the tag only
+        return [], ()
     rolled = changelog.roll_forward(
         files.parsed,
         release.new,
