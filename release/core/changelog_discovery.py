@@ -12,13 +12,12 @@ mapped onto the source it is built from; then the usual names, Markdown first; t
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
-
-import yaml
 
 Exists = Callable[[str], bool]
 Read = Callable[[str], str | None]
@@ -49,6 +48,7 @@ DOCS_NAMES = (
 _WORDS = {
     "changelog", "changelogs", "changes", "change log", "history", "release notes", "releases",
     "news", "what s new", "whats new", "version history", "release history", "changes log",
+    "versions", "change history",
 }
 # `https://github.com/o/r/blob/main/docs/CHANGES.md` (GitHub, GitLab, Gitea, Bitbucket): the file.
 _REPO_FILE = re.compile(r"^https?://[^/]+/[^/]+/[^/]+/(?:-/)?(?:blob|tree|raw|src)/[^/]+/([^?#]+)")
@@ -77,6 +77,15 @@ def words(text: str) -> str:
 
 def is_changelog_name(text: str) -> bool:
     return words(text) in _WORDS
+
+
+def lookalikes(paths: Iterable[str]) -> list[str]:
+    """The files among `paths` named like a changelog (`ChangeLog.markdown`, `HISTORY.adoc`,
+    `docs/release-notes.txt`): a project that keeps one under a name not looked for."""
+    return sorted(
+        path for path in paths
+        if is_changelog_name(posixpath.basename(path).split(".", 1)[0])
+    )
 
 
 def changelog_urls(urls: Mapping[str, Any]) -> tuple[str, ...]:
@@ -134,11 +143,17 @@ def _doc_roots(exists: Exists, read: Read) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*roots, *_DOC_ROOTS)))
 
 
-class _Loader(yaml.SafeLoader):
-    """mkdocs.yml with its `!!python/name:` and `!ENV` tags read as nothing (never run)."""
+@functools.cache
+def _yaml() -> tuple[Any, type[Exception]]:
+    """PyYAML and a loader for mkdocs.yml with its `!!python/name:` and `!ENV` tags read as
+    nothing (never run); imported when a mkdocs.yml is there, not on every start-up."""
+    import yaml  # noqa: PLC0415
 
+    class Loader(yaml.SafeLoader):
+        pass
 
-_Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    return functools.partial(yaml.load, Loader=Loader), yaml.YAMLError
 
 
 def _mkdocs_configs(exists: Exists, read: Read) -> Iterator[tuple[str, str, Any]]:
@@ -147,9 +162,10 @@ def _mkdocs_configs(exists: Exists, read: Read) -> Iterator[tuple[str, str, Any]
         text = read(path) if exists(path) else None
         if text is None:
             continue
+        load, error = _yaml()
         try:
-            config = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
-        except yaml.YAMLError:
+            config = load(text)
+        except error:
             continue
         if not isinstance(config, dict):
             continue

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.config import Settings
-from release.core import changelog
+from release.core import changelog, notes
 from release.core.changelog import Changelog
+from release.core.changelog.markup import not_markdown
 from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.core.pyproject import count_version
 from release.core.version import Version
@@ -132,6 +133,14 @@ def missing_changelog(name: str, root: Path, settings: Settings) -> str:
     )
 
 
+def unread_changelog(lookalikes: list[str]) -> str:
+    """A project with no changelog release reads, but files named like one."""
+    return (
+        f"no changelog release reads, but {', '.join(lookalikes[:3])} looks like one: name it "
+        "in [tool.release] changelog (a Markdown file), or rename it to CHANGELOG.md"
+    )
+
+
 def markdown(name: str, settings: Settings) -> list[str]:
     try:
         changelog.require_markdown(name, "[tool.release] changelog in pyproject.toml")
@@ -160,8 +169,10 @@ def sections(
         and changelog.missing_sections(parsed, [str(previous)])
         and str(previous) in text
     ):
+        markup = not_markdown(text)
         problems.append(
-            f"{name} mentions {previous} but has no section for it that a reader can find: "
+            markup.explain(name) if markup is not None
+            else f"{name} mentions {previous} but has no section for it that a reader can find: "
             "look above it for an unclosed code fence or a mistyped heading"
         )
     return problems
@@ -181,3 +192,16 @@ def version_files(
                 "put the current version in it or drop it from the list"
             )
     return problems
+
+
+def notes_file_keeps_unreleased(name: str, parsed: Changelog, notes_file: str | None) -> list[str]:
+    """--notes-file writes the new section: what [Unreleased] holds would be dropped from the
+    committed changelog, so it must be empty (as for towncrier's fragments)."""
+    section = parsed.unreleased
+    if notes_file is None or section is None or not notes.finish(changelog.notes(parsed, section)):
+        return []
+    return [
+        f"[Unreleased] in {name} holds notes, which --notes-file would drop from the changelog: "
+        "move them into the notes file and empty [Unreleased] (commit that), or drop "
+        "--notes-file to release them"
+    ]

@@ -9,12 +9,12 @@ a gzip'd archive); `open_layer` reads one on its own (a seek in a plain archive)
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import json
 import tarfile
+import zlib
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -48,7 +48,7 @@ class Layer:
     member: str  # the layer's tar member in the archive, `<hex>/layer.tar`
     diff_id: str  # sha256 of the uncompressed layer tar, from the config's rootfs
     size: int  # uncompressed bytes
-    offset: int | None  # where the bytes start in a plain archive; None when gzip'd
+    offset: int  # where the bytes start in the (uncompressed) archive
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class ArchiveImage:
     config: bytes  # the config JSON exactly as in the archive: its digest is the image ID
     layers: tuple[Layer, ...]
     platform: Platform
+    # gzip'd archives: where each layer can be inflated from, without what precedes it
+    resume: dict[str, Resume] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def path(self) -> Path:
@@ -69,12 +71,79 @@ class ArchiveImage:
         return self.summary.image_id
 
 
-def _opened(path: Path, compressed: bool, stack: contextlib.ExitStack) -> IO[bytes]:
+RAW = 1 << 16  # compressed bytes read at a time
+OUT = 1 << 20  # inflated bytes produced at a time (bounded: a run of zeros inflates 1000-fold)
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A point of a gzip'd archive it can be inflated from again (a layer's first byte)."""
+
+    raw_offset: int  # where to read the compressed file from
+    engine: Any  # a copy of the zlib decompressor at that point
+    pending: bytes  # inflated bytes not read yet at that point
+    position: int  # the uncompressed offset of that point
+
+
+class _Inflater:
+    """A gzip'd file read forward, with `checkpoint()`s to start again from without inflating
+    what comes before. Forward `seek` skips in large reads; several gzip members are one
+    stream, as gzip reads them."""
+
+    def __init__(self, raw: IO[bytes], resume: Resume | None = None) -> None:
+        self._raw = raw
+        if resume is None:
+            self._engine: Any = zlib.decompressobj(31)
+            self._buf, self._pos = b"", 0
+        else:
+            raw.seek(resume.raw_offset)
+            self._engine = resume.engine.copy()
+            self._buf, self._pos = resume.pending, resume.position
+
+    def _fill(self, want: int) -> None:
+        while len(self._buf) < want:
+            engine = self._engine
+            if engine.eof:
+                data = engine.unused_data or self._raw.read(RAW)
+                if not data:
+                    return  # the end
+                self._engine = engine = zlib.decompressobj(31)
+            else:
+                data = engine.unconsumed_tail or self._raw.read(RAW)
+                if not data:
+                    raise EOFError("the gzip stream is cut off")
+            self._buf += engine.decompress(data, max(OUT, want - len(self._buf)))
+
+    def read(self, n: int = -1, /) -> bytes:
+        if n < 0:
+            n = 1 << 62
+        self._fill(min(n, OUT))
+        data, self._buf = self._buf[:n], self._buf[n:]
+        self._pos += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        target = offset if whence == 0 else self._pos + offset
+        if whence not in (0, 1) or target < self._pos:
+            raise OSError("a gzip'd archive is read forward only")
+        while self._pos < target:
+            if not self.read(min(OUT, target - self._pos)):
+                break
+        return self._pos
+
+    def checkpoint(self) -> Resume:
+        return Resume(self._raw.tell(), self._engine.copy(), self._buf, self._pos)
+
+
+def _opened(
+    path: Path, compressed: bool, stack: contextlib.ExitStack, resume: Resume | None = None
+) -> IO[bytes]:
     handle: IO[bytes] = stack.enter_context(path.open("rb"))
     if compressed:
-        inflated = gzip.GzipFile(fileobj=handle)
-        stack.callback(inflated.close)
-        return inflated  # type: ignore[return-value]
+        return _Inflater(handle, resume)  # type: ignore[return-value]
     return handle
 
 
@@ -94,16 +163,19 @@ def read_image(path: Path) -> ArchiveImage:
     compressed = _is_gzip(path)
     jsons: dict[str, bytes] = {}
     members: dict[str, tarfile.TarInfo] = {}
+    resume: dict[str, Resume] = {}
     try:
         with contextlib.ExitStack() as stack:
             # Random access: over a plain file the layers are seeked past; over gzip they are
             # inflated and dropped, never kept.
-            tar = stack.enter_context(tarfile.open(fileobj=_opened(path, compressed, stack),
-                                                   mode="r:"))
+            reader = _opened(path, compressed, stack)
+            tar = stack.enter_context(tarfile.open(fileobj=reader, mode="r:"))
             for member in tar:
                 if not member.isfile():
                     continue
                 members[member.name] = member
+                if isinstance(reader, _Inflater) and reader.tell() == member.offset_data:
+                    resume[member.name] = reader.checkpoint()
                 if "/" not in member.name and member.name.endswith(".json"):
                     if member.size > MAX_JSON_MEMBER:
                         raise DojoError(
@@ -113,7 +185,7 @@ def read_image(path: Path) -> ArchiveImage:
                     extracted = tar.extractfile(member)
                     if extracted is not None:
                         jsons[member.name] = extracted.read()
-    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise DojoError(
             f"{path} is not a docker-archive ({exc}): pass the image built by Nix"
         ) from None
@@ -134,8 +206,7 @@ def read_image(path: Path) -> ArchiveImage:
                 f"{path}: layer {name} ({diff_id}) named in manifest.json is missing or has no "
                 "sha256 diff_id: the archive is damaged; rebuild the image"
             )
-        layers.append(Layer(name, diff_id, found.size,
-                            None if compressed else found.offset_data))
+        layers.append(Layer(name, diff_id, found.size, found.offset_data))
     inner = config.get("config")
     labels = (inner.get("Labels") if isinstance(inner, dict) else None) or {}
     summary = ImageArchive(
@@ -151,7 +222,8 @@ def read_image(path: Path) -> ArchiveImage:
         architecture=str(config.get("architecture") or "amd64"),
         variant=str(config["variant"]) if config.get("variant") else None,
     )
-    return ArchiveImage(summary, config_bytes, tuple(layers), platform)
+    kept = {layer.member: resume[layer.member] for layer in layers if layer.member in resume}
+    return ArchiveImage(summary, config_bytes, tuple(layers), platform, kept)
 
 
 def _entry_and_config(
@@ -189,47 +261,40 @@ def layer_streams(
     image: ArchiveImage, wanted: set[str]
 ) -> Generator[tuple[Layer, Readable], None, None]:
     """The layers whose member is in `wanted`, each as a stream of its uncompressed bytes, in
-    archive order, in one pass (a stream is valid until the next one is yielded)."""
-    by_member = {layer.member: layer for layer in image.layers if layer.member in wanted}
+    archive order (a stream is valid until the next one is yielded). A gzip'd archive is
+    inflated from each layer's resume point, or else in one forward pass."""
+    layers = sorted((layer for layer in image.layers if layer.member in wanted),
+                    key=lambda layer: layer.offset)
     try:
         with contextlib.ExitStack() as stack:
-            raw = _opened(image.path, image.summary.compressed, stack)
-            tar = stack.enter_context(tarfile.open(fileobj=raw, mode="r|"))
-            for member in tar:
-                layer = by_member.pop(member.name, None)
-                if layer is None or not member.isfile():
-                    continue
-                stream = tar.extractfile(member)
-                assert stream is not None
+            raw: IO[bytes] | None = None
+            for layer in layers:
+                resume = image.resume.get(layer.member)
+                if raw is None or resume is not None:
+                    stack.close()
+                    raw = _opened(image.path, image.summary.compressed, stack, resume)
+                if raw.seek(layer.offset) != layer.offset:
+                    raise EOFError(f"{layer.member} is cut off")
+                stream = _Bounded(raw, layer.size)
                 yield layer, stream
-                if not by_member:
-                    return
-    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
+                if stream.left:
+                    raise EOFError(f"{layer.member} is cut off")
+    except (OSError, EOFError, zlib.error) as exc:
         raise DojoError(
             f"reading {image.path} failed ({exc}): the archive changed while publishing; run "
             "again"
         ) from None
-    if by_member:
-        raise DojoError(
-            f"{image.path} no longer holds {sorted(by_member)[0]}: the archive changed while "
-            "publishing; run again"
-        )
 
 
 @contextlib.contextmanager
 def open_layer(image: ArchiveImage, layer: Layer) -> Iterator[Readable]:
-    """One layer's uncompressed bytes on their own: a seek in a plain archive, a pass up to
-    it in a gzip'd one."""
-    if layer.offset is None:
-        streams = layer_streams(image, {layer.member})
-        try:
-            yield next(streams)[1]
-        finally:
-            streams.close()
-        return
-    with image.path.open("rb") as handle:
-        handle.seek(layer.offset)
-        yield _Bounded(handle, layer.size)
+    """One layer's uncompressed bytes on their own: a seek in a plain archive, a resume point
+    (or a pass up to it) in a gzip'd one."""
+    streams = layer_streams(image, {layer.member})
+    try:
+        yield next(streams)[1]
+    finally:
+        streams.close()
 
 
 class _Bounded:
@@ -237,12 +302,12 @@ class _Bounded:
 
     def __init__(self, handle: IO[bytes], size: int) -> None:
         self._handle = handle
-        self._left = size
+        self.left = size
 
-    def read(self, n: int = -1) -> bytes:
-        if self._left <= 0:
+    def read(self, n: int = -1, /) -> bytes:
+        if self.left <= 0:
             return b""
-        n = self._left if n < 0 else min(n, self._left)
+        n = self.left if n < 0 else min(n, self.left)
         data = self._handle.read(n)
-        self._left -= len(data)
+        self.left -= len(data)
         return data
