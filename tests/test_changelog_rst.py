@@ -283,8 +283,8 @@ RICH = """\
 
     Released with *emphasis*, **strong**, ``literal`` and a `link <https://example.org/a>`_.
 
-    - Fix :func:`acme.frob` and :class:`~acme.sub.Widget`, ``*args`` and \\*\\*kwargs. :issue:`12`, :pr:`13` by
-      :user:`octo`; see `the guide`_ and :ref:`upgrading <upgrade-label>`.
+    - Fix :func:`acme.frob` and :class:`~acme.sub.Widget`, ``*args`` and \\*\\*kwargs.
+      :issue:`12`, :pr:`13` by :user:`octo`; see `the guide`_ and :ref:`upgrading <upgrade-label>`.
 
       - Nested one, with :unknown:`kept words`.
       - Nested two.
