@@ -279,10 +279,13 @@ def try_parse(text: str) -> Version | None:
         return None
 
 
-def spell(new: Version, like: str) -> str:
+def spell(new: Version | str, like: str) -> str:
     """`new` written the way `like` writes its version: zero-padded release numbers (CalVer
     `2026.08.17` -> `2026.08.18`) and a SemVer pre-release (`1.2.0-rc.1` -> `1.2.0-rc.2`)
-    keep their spelling; anything else is the normalised form. Always a spelling of `new`."""
+    keep their spelling; anything else is the normalised form. Always a spelling of `new`;
+    a `new` given as text is already spelled (`8.5.1.dev`) and stays as it is."""
+    if isinstance(new, str):
+        return new
     style = _STYLE.match(like.strip().lstrip("vV"))
     if style is None:
         return str(new)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from release import log
 from release.apps.publish.context import ARCHIVE_ENV, Options, detect
-from release.apps.publish.daemonless import read_images, registry_pusher
+from release.apps.publish.daemonless import attach_sbom, read_images, read_sbom, registry_pusher
 from release.apps.publish.execute import execute, github_release
 from release.apps.publish.gate import gate
 from release.apps.publish.plan import plan_publish, render_plan
@@ -59,6 +59,11 @@ def _parser() -> ArgumentParser:
         "publish itself through the registry's API, no daemon needed, layers the registry "
         "already has never uploaded again",
     )
+    parser.add_argument(
+        "--sbom", type=Path, metavar="PATH",
+        help="a CycloneDX JSON SBOM (`nix build .#sbom`) to attach to the pushed image as an "
+        "OCI artifact referring to it",
+    )
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan; load, push and release nothing")
     parser.add_argument("--force", action="store_true",
@@ -87,6 +92,7 @@ def _main(argv: Sequence[str]) -> int:
     )
     ctx = detect(options, os.environ, root, project.settings)
 
+    sbom = read_sbom(args.sbom) if args.sbom else None
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
     preload: Preload | None = None
     try:
@@ -112,12 +118,16 @@ def _main(argv: Sequence[str]) -> int:
             if releaser is not None and release_spec is not None:
                 result = releaser(release_spec)
                 print(f"release   {release_spec.tag} would be {result.status.value}")
+            if sbom is not None:
+                print(f"sbom      {args.sbom} attached to the image")
             _log_release_skipped(release_spec, releaser)
             log.step("publish", status="dry-run", changed="nothing")
             return 0
         via = registry_pusher(plan, images, registry) if daemonless else None
         outcome = execute(plan, Engine, registry, releaser, preload, via=via)
         preload = None  # consumed (execute closed its engine)
+        if sbom is not None:
+            attach_sbom(registry, outcome.digest, sbom, args.sbom.name)
         _log_release_skipped(release_spec, releaser)
     finally:
         registry.close()
