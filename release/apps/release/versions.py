@@ -4,14 +4,16 @@ new tag. Nothing here writes."""
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from release import log
 from release.config import PYPROJECT, Project
-from release.core import pyproject, versionfile
+from release.core import lockfile, pyproject, versionfile
 from release.core.development import next_development
+from release.core.lockfile import Lock
 from release.core.pyproject import SourceKind, VersionSource
 from release.core.tagformat import TagFormat
 from release.core.version import (
@@ -392,3 +394,26 @@ def asked_before(
         return _new(current, bump, pre, version, in_development(current, None))[0]
     except (VersionError, UsageError):
         return None
+
+
+def find_locks(read: ReadCommitted, project: Project) -> tuple[tuple[Lock, str], ...]:
+    """The committed lock files that record the project's own version (`core.lockfile`):
+    `uv.lock`, and `Cargo.lock` when `Cargo.toml` is one of the `version-files` (a maturin
+    project's crate, named by its `[package] name`)."""
+    found: list[tuple[Lock, str]] = []
+    locks = [Lock(lockfile.UV_LOCK, None)]
+    if "Cargo.toml" in project.settings.version_files:
+        try:
+            crate = tomllib.loads(read("Cargo.toml") or "").get("package", {}).get("name")
+        except (tomllib.TOMLDecodeError, ConfigError, AttributeError):
+            crate = None
+        if isinstance(crate, str):
+            locks.append(Lock(lockfile.CARGO_LOCK, crate))
+    for lock in locks:
+        try:
+            text = read(lock.path)
+        except ConfigError:  # not UTF-8, a link: not a lock of ours to edit
+            continue
+        if text is not None and lockfile.version_span(lock, text) is not None:
+            found.append((lock, text))
+    return tuple(found)
