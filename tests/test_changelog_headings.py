@@ -185,6 +185,10 @@ SHAPES = {
         {"Unreleased": "- New option.", "8.5.0": "- New option.",
          "8.4.1": "Released 2026-11-10\n\n- A fix."},
     ),
+    "a bold UNRELEASED line under the version, dated headings": (
+        "# Changes\n\n## 2.1.0\n\n**UNRELEASED**\n\n- Soon.\n\n## 2.0.0 (2026-01-01)\n\n- Now.\n",
+        {"Unreleased": "- Soon.", "2.1.0": "- Soon.", "2.0.0": "- Now."},
+    ),
     "bold UNRELEASED": (
         "# Changes\n\n## **UNRELEASED**\n\n- Soon.\n\n## 2.0.0\n\n- Now.\n",
         {"Unreleased": "- Soon.", "2.0.0": "- Now."},
@@ -209,6 +213,8 @@ ROLLS = [
     ("a product name used only at level 3, its unreleased one too", "3.0",
      "### Kite 3.0 (2026-12-02)", "- Next."),
     ("Latest Changes at the top", "0.115.3", "## 0.115.3", "### Fixes"),
+    ("a bold UNRELEASED line under the version, dated headings", "2.1.0",
+     "## 2.1.0 (2026-12-02)", "- Soon."),
     ("NEXT (UNRELEASED)", "4.2.0", "## 4.2.0 (2026-12-02)", "- Soon."),
     ("the version in a code span, the date in emphasis", "0.6.7", "### `0.6.7` _2026-12-02_", None),
     ("a date, a colon and a product name before the version", "16.1.0",

@@ -176,6 +176,27 @@ class Repository:
             return False
         return bool(self._repo.descendant_of(descendant, ancestor))
 
+    def file_names(self, commit_sha: str, folder: str = "") -> list[str]:
+        """The paths of the files directly in `folder` of `commit_sha`'s tree (none when it is
+        missing)."""
+        obj = self._repo.get(commit_sha)
+        try:
+            tree: object = obj.peel(pygit2.Tree) if obj is not None else None
+            if isinstance(tree, pygit2.Tree) and folder:
+                tree = self._repo.get(tree[folder].id)
+        except (pygit2.GitError, ValueError, KeyError):
+            return []
+        if not isinstance(tree, pygit2.Tree):
+            return []
+        prefix = f"{folder}/" if folder else ""
+        return [f"{prefix}{e.name}" for e in tree if e.type_str == "blob"]
+
+    def tag_message(self, name: str) -> str | None:
+        """The message of the annotated tag `name`; None when it is missing or lightweight."""
+        ref = self._repo.references.get(f"refs/tags/{name}")
+        target = self._repo.get(ref.target) if ref is not None else None
+        return target.message if isinstance(target, pygit2.Tag) else None
+
     def tag_names(self) -> list[str]:
         return sorted(
             name.removeprefix("refs/tags/")
@@ -206,21 +227,13 @@ class Repository:
 
     def _since(self, head: pygit2.Oid, target: str | None) -> tuple[bool, int]:
         """(is `target` an ancestor of HEAD?, non-merge commits reachable from HEAD but not from
-        it). One walk answers both: `target` is an ancestor exactly when some commit the walk
-        yields has it as a parent; cheaper than an ancestry check followed by a count."""
-        walker = self._repo.walk(head)
-        wanted = pygit2.Oid(hex=target) if target else None
-        if wanted is not None:
-            walker.hide(wanted)
-        count = 0
-        reachable = wanted is None
-        for obj in walker:
-            parents = obj.parent_ids
-            if len(parents) <= 1:
-                count += 1
-            if not reachable and wanted in parents:
-                reachable = True
-        return reachable, count
+        it). libgit2 answers the first, git counts the second: walking the commits in Python
+        took most of a dry run on a long history."""
+        if target is not None and not self._repo.descendant_of(head, pygit2.Oid(hex=target)):
+            return False, 0
+        spec = [str(head), f"^{target}"] if target is not None else [str(head)]
+        done = _git(self.root, "rev-list", "--count", "--no-merges", *spec, "--", quiet=True)
+        return True, int(done.stdout)
 
     def previous_release(
         self, tag_format: str | None = None, *, project: str | None = None,
@@ -305,6 +318,16 @@ def _git(
     return proc.run(["git", *args], cwd=root, input=input, check=check, quiet=quiet)
 
 
+def fetch_tag(root: Path, remote: str, tag: str) -> bool:
+    """Fetch `tag` itself from `remote`, replacing a local one: CI checkouts
+    (actions/checkout) leave a tag build a lightweight tag where the remote has the annotated
+    one. False when the remote cannot be reached or has no such tag."""
+    ref = f"refs/tags/{tag}"
+    done = _git(root, "fetch", "--quiet", "--no-tags", "--force", remote, f"{ref}:{ref}",
+                check=False, quiet=True)
+    return done.returncode == 0
+
+
 def config_bool(root: Path, key: str) -> bool:
     """A boolean from the user's git configuration (system, global, repo, includes)."""
     done = _git(root, "config", "--type=bool", "--get", key, check=False)
@@ -342,8 +365,23 @@ def ls_remote(root: Path, remote: str, branch: str, tag: str) -> RemoteView:
     )
 
 
-def commit(root: Path, paths: Sequence[str], message: str) -> None:
-    """Commit exactly `paths` (other staged changes stay out)."""
+def commit(root: Path, paths: Sequence[str], message: str, *, new: Sequence[str] = ()) -> None:
+    """Commit exactly `paths` (other staged changes stay out), `new` among them files git does
+    not track yet (unstaged again if the commit fails); no paths: an empty commit (a release
+    that writes no file: the version is the tag, the notes are the tag's)."""
+    if new:
+        _git(root, "add", "--", *new)
+        try:
+            _git(root, "commit", "--cleanup=verbatim", "--file=-", "--only", "--", *paths,
+                 input=message)
+        except CommandError:
+            _git(root, "reset", "--quiet", "--", *new, check=False)
+            raise
+        return
+    if not paths:
+        # pre-flight checked the index is HEAD's: nothing staged comes along
+        _git(root, "commit", "--cleanup=verbatim", "--file=-", "--allow-empty", input=message)
+        return
     _git(root, "commit", "--cleanup=verbatim", "--file=-", "--only", "--", *paths, input=message)
 
 

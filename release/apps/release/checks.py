@@ -10,6 +10,7 @@ from pathlib import Path
 from release.config import Settings
 from release.core import changelog, notes
 from release.core.changelog import Changelog
+from release.core.changelog.markup import not_markdown
 from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.core.pyproject import count_version
 from release.core.version import Version
@@ -132,6 +133,15 @@ def missing_changelog(name: str, root: Path, settings: Settings) -> str:
     )
 
 
+def unread_changelog(lookalikes: list[str]) -> str:
+    """A project with no changelog release reads, but files named like one."""
+    return (
+        f"no changelog release reads, but {', '.join(lookalikes[:3])} looks like one: name it "
+        "in [tool.release] changelog (release reads Markdown and reStructuredText), or rename "
+        "it to CHANGELOG.md"
+    )
+
+
 def markdown(name: str, settings: Settings) -> list[str]:
     try:
         changelog.require_markdown(name, "[tool.release] changelog in pyproject.toml")
@@ -151,6 +161,11 @@ def sections(
     reader finds (written in the file but not found: an unclosed code fence hides it, and
     rolling forward would ship the hidden history as this release's notes)."""
     problems: list[str] = []
+    markup = None if changelog.is_rst(name) else not_markdown(text)
+    if markup is not None and not parsed.releases and parsed.unreleased is None:
+        # No Markdown heading at all, and release lines in another markup: rolling forward
+        # would append a Markdown section and leave the file's own notes behind.
+        return [markup.explain(name)]
     if new is not None and not changelog.missing_sections(parsed, [str(new)]):
         problems.append(
             f"{name} already has a section for {new}: remove it or choose another --bump"
@@ -161,7 +176,8 @@ def sections(
         and str(previous) in text
     ):
         problems.append(
-            f"{name} mentions {previous} but has no section for it that a reader can find: "
+            markup.explain(name) if markup is not None
+            else f"{name} mentions {previous} but has no section for it that a reader can find: "
             "look above it for an unclosed code fence or a mistyped heading"
         )
     return problems

@@ -88,6 +88,11 @@ def _parser() -> ArgumentParser:
         help="do not contact the remote before releasing (checks become stale)",
     )
     parser.add_argument(
+        "--init-changelog",
+        action="store_true",
+        help="a project that keeps no changelog: create CHANGELOG.md in the release commit",
+    )
+    parser.add_argument(
         "--next-dev",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -126,6 +131,7 @@ def _main(argv: Sequence[str]) -> int:
         notes_file=args.notes_file,
         notes_llm=args.notes_llm,
         llm_timeout=args.llm_timeout,
+        init_changelog=args.init_changelog,
         next_dev=args.next_dev,
     )
     repo = Repository.open(args.directory)

@@ -40,7 +40,8 @@ def _commit_files(plan: Plan, files: tuple[FileChange, ...], message: str, base:
             _put(root / change.path, change.new)
             written.append(change)
         log.step("files", status="ok", written=",".join(c.path for c in files))
-        git.commit(root, [c.path for c in files], message)
+        git.commit(root, [c.path for c in files], message,
+                   new=[c.path for c in files if c.old is None])
     except KeyboardInterrupt:
         # Interrupted (Ctrl-C, SIGTERM): nothing half-done either. An interrupt as `git commit`
         # completes leaves the release commit in place: its files are the commit's, and putting

@@ -9,6 +9,7 @@ finishes the rest. That is all `--resume` is: the same steps, fewer of them.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -26,7 +27,7 @@ from release.apps.release.edits import (
 from release.apps.release.facts import Options
 from release.apps.release.preflight import committed_text, observe_local
 from release.config import PYPROJECT, Project, Settings, parse_project
-from release.core import changelog
+from release.core import changelog, notes
 from release.core.commits import Commit, release_tag
 from release.core.development import next_development
 from release.core.tagformat import version_in
@@ -167,9 +168,11 @@ def _follow(
         if extra_text is not None:
             texts[path] = extra_text
             extra.append(path)
+    locks = versions.find_locks(lambda path: committed_text(repo, release.sha, path), project)
+    texts.update((lock.path, text) for lock, text in locks)
     changes = version_edits(
         now.source, now.found[0] if now.found else None, texts, extra=tuple(extra),
-        old=version, new=spelled[1],
+        old=version, new=spelled[1], locks=tuple(lock for lock, _ in locks),
     )
     files = tuple(c for c in changes if c.new != c.old)
     return FollowUp(spelled[0], spelled[1], files, development_message(spelled[1]))
@@ -195,6 +198,14 @@ def _notes_at(
         text = committed_text(repo, sha, path)
     except ConfigError as exc:
         raise DojoError(f"cannot recover the notes for the tag: {exc}") from None
+    if text is None and not settings.changelog_given:
+        # No changelog kept: the notes were the commits since the previous release, as the
+        # interrupted run made them (the release commit itself is not one of them).
+        with contextlib.suppress(ConfigError):  # tags in several formats: no notes recovered
+            previous = repo.previous_release(settings.tag_format).tag
+            made = notes.group_commits(repo.commits_since(previous.target if previous else None))
+            if made:
+                return made
     if text is None:
         raise DojoError(f"the release commit has no {path}: cannot recover the notes for the tag")
     try:
