@@ -153,6 +153,13 @@ def markdown(name: str, settings: Settings) -> list[str]:
     return []
 
 
+def _found_in(parsed: Changelog, version: str, ids: set[int]) -> bool:
+    try:
+        return id(parsed.find(version)) in ids
+    except ChangelogError:
+        return False
+
+
 def sections(
     name: str, text: str, parsed: Changelog, new: Version | None, previous: Version | None
 ) -> list[str]:
@@ -160,7 +167,10 @@ def sections(
     reader finds (written in the file but not found: an unclosed code fence hides it, and
     rolling forward would ship the hidden history as this release's notes)."""
     problems: list[str] = []
-    if new is not None and not changelog.missing_sections(parsed, [str(new)]):
+    waiting = {id(s) for s in parsed.marked_unreleased}  # `1.2.3 (unreleased)`: its notes
+    if new is not None and not changelog.missing_sections(parsed, [str(new)]) and not (
+        _found_in(parsed, str(new), waiting)
+    ):
         problems.append(
             f"{name} already has a section for {new}: remove it or choose another --bump"
         )
