@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from release.core.version import Version, VersionError, parse
+from release.core.version import Version, VersionError, parse, spell
 from release.errors import ConfigError
 
 # A top-level assignment of a string literal (and nothing else), possibly chained or annotated:
@@ -138,4 +138,4 @@ def write(spec: VersionFile, text: str, new: Version | str) -> str:
     """`text` with the version replaced by `new`; every other character stays."""
     start, end = _span(spec, text)
     read(spec, text)
-    return text[:start] + str(new) + text[end:]
+    return text[:start] + spell(new, text[start:end]) + text[end:]

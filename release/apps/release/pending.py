@@ -168,9 +168,11 @@ def _follow(
         if extra_text is not None:
             texts[path] = extra_text
             extra.append(path)
+    locks = versions.find_locks(lambda path: committed_text(repo, release.sha, path), project)
+    texts.update((lock.path, text) for lock, text in locks)
     changes = version_edits(
         now.source, now.found[0] if now.found else None, texts, extra=tuple(extra),
-        old=version, new=spelled[1],
+        old=version, new=spelled[1], locks=tuple(lock for lock, _ in locks),
     )
     files = tuple(c for c in changes if c.new != c.old)
     return FollowUp(spelled[0], spelled[1], files, development_message(spelled[1]))

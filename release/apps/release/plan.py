@@ -59,6 +59,7 @@ def _release_texts(facts: Facts) -> dict[str, str]:
     """The committed text of every file a version edit may touch."""
     files, release = facts.files, facts.release
     texts = {PYPROJECT: files.pyproject.text, **dict(files.version_files)}
+    texts.update((lock.path, text) for lock, text in files.locks)
     if release.version_file is not None:
         texts[release.version_file[0].path] = release.version_file[1]
     return texts
@@ -70,7 +71,7 @@ def _version_changes(facts: Facts) -> list[FileChange]:
     extra = tuple(p for p, _ in facts.files.version_files)
     return version_edits(
         release.source, spec, _release_texts(facts), extra=extra, old=release.current,
-        new=release.new,
+        new=release.new, locks=tuple(lock for lock, _ in facts.files.locks),
     )
 
 
@@ -86,7 +87,8 @@ def _follow_up(facts: Facts, released: tuple[FileChange, ...]) -> FollowUp | Non
     spec = release.version_file[0] if release.version_file else None
     extra = tuple(p for p, _ in facts.files.version_files)
     changes = version_edits(
-        release.source, spec, texts, extra=extra, old=release.new, new=spelled
+        release.source, spec, texts, extra=extra, old=release.new, new=spelled,
+        locks=tuple(lock for lock, _ in facts.files.locks),
     )
     files = tuple(c for c in changes if c.new != c.old)
     return FollowUp(version, spelled, files, development_message(spelled))
