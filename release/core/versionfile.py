@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from release.core import versiontuple
-from release.core.version import Version, VersionError, parse
+from release.core.version import Version, VersionError, parse, spell
 from release.core.versiontuple import VersionTuple
 from release.errors import ConfigError
 
@@ -204,4 +204,4 @@ def write(spec: VersionFile, text: str, new: Version | str) -> str:
         return found.write(text, parse(str(new)), spec.path)
     start, end = _span(spec, text)
     read(spec, text)
-    return text[:start] + str(new) + text[end:]
+    return text[:start] + spell(new, text[start:end]) + text[end:]

@@ -16,7 +16,16 @@ from release.core.development import next_development
 from release.core.lockfile import Lock
 from release.core.pyproject import SourceKind, VersionSource
 from release.core.tagformat import TagFormat
-from release.core.version import Bump, Pre, Version, VersionError, explicit, next_version, parse
+from release.core.version import (
+    Bump,
+    Pre,
+    Version,
+    VersionError,
+    explicit,
+    next_version,
+    parse,
+    try_parse,
+)
 from release.core.versionfile import VersionFile
 from release.errors import ConfigError, UsageError
 from release.shell import git
@@ -209,6 +218,10 @@ def choose(
             f"{where} says version {now} but the previous release is {previous.name}: "
             f"set it to {previous.version} (or tag the commit that released {now})"
         )
+    if format_known and previous is None and _releases_as_is(now, bump, pre, version):
+        assert now is not None
+        return Chosen(source, now, now, "the current version, never tagged: the first release",
+                      found)
     try:
         new, why = _new(now, bump, pre, version, developing)
     except UsageError as exc:
@@ -220,6 +233,19 @@ def choose(
         problems.append(str(exc))
         return Chosen(source, now, None, "", found)
     return Chosen(source, now, new, why, found)
+
+
+def _releases_as_is(
+    now: Version | None, bump: Bump | None, pre: Pre | None, version: str | None
+) -> bool:
+    """With no release tag yet, the version written in the project has never been released:
+    `--version` naming it, or no option at all, releases it as it is (`version = "0.1.0"`
+    is released as 0.1.0, not skipped for 0.1.1). A bump still bumps, as asked."""
+    if now is None or now.local is not None:
+        return False
+    if version is not None:
+        return try_parse(version) == now
+    return bump is None and pre is None and now.dev is None
 
 
 def previous_release(
