@@ -495,3 +495,12 @@ def test_check_reports_duplicates_order_labels_and_docutils_messages() -> None:
         ("error", 23, "2 sections for 1.2.0 (lines 4, 23): merge them into one"),
     ]
     assert changelog.check(_parse(PALLETS)) == []
+
+
+def test_an_empty_pending_section_takes_the_given_notes_and_keeps_the_gap() -> None:
+    before = "Version 1.1.0\n-------------\n\nUnreleased\n\n\nVersion 1.0.0\n-------------\n\n" \
+        "Released 2024-01-02\n\n-   First.\n"
+    rolled = changelog.roll_forward(
+        changelog.read(before, "CHANGES.rst"), "1.1.0", "2024-11-08", notes="-   Fixed.\n"
+    )
+    assert rolled.text == before.replace("Unreleased\n", "Released 2024-11-08\n\n-   Fixed.\n")

@@ -74,11 +74,13 @@ def roll_forward(
                 f"the unreleased section (line {unreleased.line}) was titled for "
                 f"{unreleased.pending}: retitled {name}"
             )
-        start, end = unreleased.start, unreleased.body_end
-        if unreleased.body_end <= unreleased.heading_end:
-            end = unreleased.heading_end
-            new += eol
-        return Rolled(text[:start] + new + text[end:], tuple(warnings))
+        # Up to the end of its notes (of its title or status line, when it has none yet): the
+        # blank lines after it stay as they are.
+        end = unreleased.body_end
+        if not unreleased.body.strip():
+            end = unreleased.status.end if unreleased.status is not None else len(
+                text[: unreleased.heading_end].rstrip("\r\n"))
+        return Rolled(text[: unreleased.start] + new + text[end:], tuple(warnings))
     section = _new_section(changelog, model or unreleased or DEFAULT, name, written, body)
     if unreleased is not None:
         # The marker section stays, emptied, above the new release.
