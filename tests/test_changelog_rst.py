@@ -10,6 +10,7 @@ labels before titles, overlined titles, any adornment character); none is copied
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from release.core import changelog
 from release.core.changelog.rst.markdown import section_markdown
 from release.core.changelog.rst.model import RstChangelog
 from release.errors import ChangelogError
+from tests.support.apps import extract_notes_main
 from tests.support.rendering import same_rendering
 
 
@@ -504,3 +506,16 @@ def test_an_empty_pending_section_takes_the_given_notes_and_keeps_the_gap() -> N
         changelog.read(before, "CHANGES.rst"), "1.1.0", "2024-11-08", notes="-   Fixed.\n"
     )
     assert rolled.text == before.replace("Unreleased\n", "Released 2024-11-08\n\n-   Fixed.\n")
+
+
+def test_a_hostile_file_is_one_error_not_a_crash(tmp_path: Path) -> None:
+    deep = "1.0.0\n=====\n\n" + "".join("  " * i + "- x\n\n" for i in range(400))
+    with pytest.raises(ChangelogError, match="nests lists or quotes too deeply"):
+        changelog.read(deep, "CHANGES.rst")
+    included = "1.0.0\n=====\n\n.. include:: /etc/passwd\n\n.. raw:: html\n\n   <b>x</b>\n"
+    section = _parse(included).find("1.0.0")
+    assert "root:" not in section_markdown(section)
+    assert "<b>" not in section_markdown(section)
+    (tmp_path / "docutils.conf").write_text("[general]\nhalt_level: 1\n")
+    (tmp_path / "CHANGES.rst").write_text(deep[:2000])
+    assert extract_notes_main(["--check", "--changelog", str(tmp_path / "CHANGES.rst")]) == 0
