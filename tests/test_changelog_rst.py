@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from release.core import changelog
+from release.core.changelog.rst import model as rst
 from release.core.changelog.rst.markdown import section_markdown
 from release.core.changelog.rst.model import RstChangelog
 from release.errors import ChangelogError
@@ -519,3 +520,21 @@ def test_a_hostile_file_is_one_error_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "docutils.conf").write_text("[general]\nhalt_level: 1\n")
     (tmp_path / "CHANGES.rst").write_text(deep[:2000])
     assert extract_notes_main(["--check", "--changelog", str(tmp_path / "CHANGES.rst")]) == 0
+
+
+@pytest.mark.parametrize("name", [n for n in ROLLS if not n.startswith("a marker")])
+def test_a_fresh_unreleased_section_in_the_file_s_shape(name: str) -> None:
+    before, version, after = (textwrap.dedent(t) for t in ROLLS[name])
+    old = _parse(before)
+    pending = old.unreleased_sections[0]
+    assert isinstance(pending, rst.RstSection)
+    nxt = version[:-1] + str(int(version[-1]) + 1)
+    opened = changelog.open_unreleased(_parse(after), nxt, like=old)
+    again = _parse(opened)
+    fresh = again.unreleased_sections[0]
+    assert isinstance(fresh, rst.RstSection)
+    assert (fresh.pending, fresh.body) == (nxt, "")
+    assert fresh.template == pending.template
+    assert fresh.adornment == pending.adornment
+    assert opened.endswith(after[again.releases[0].start - len(opened) + len(after):])
+    assert again.messages == ()
