@@ -22,13 +22,8 @@ import requests
 from release import log
 from release.errors import DojoError
 from release.shell import http
-from release.shell.github import (
-    GitHubError,
-    ReleaseResult,
-    ReleaseSpec,
-    RetryPolicy,
-    upsert_release,
-)
+from release.shell.github import ReleaseResult, ReleaseSpec, upsert_release
+from release.shell.github_api import GitHubError, RetryPolicy
 from release.shell.registry import Credentials, RegistryClient
 from release.shell.retry import Backoff, GaveUp
 from tests.support.containers import FaultProxy, Registry, unique_name

@@ -303,6 +303,16 @@ def ls_remote(root: Path, remote: str, branch: str, tag: str) -> RemoteView:
     )
 
 
+def remote_branch(root: Path, remote: str, branch: str) -> str | None:
+    """The commit `branch` is at on `remote` now (read-only); None when the remote lacks it."""
+    done = _git(root, "ls-remote", "--heads", remote, f"refs/heads/{branch}")
+    for line in done.stdout.splitlines():
+        sha, _, name = line.partition("\t")
+        if name.strip() == f"refs/heads/{branch}":
+            return sha.strip()
+    return None
+
+
 def commit(root: Path, paths: Sequence[str], message: str) -> None:
     """Commit exactly `paths` (other staged changes stay out)."""
     _git(root, "commit", "--cleanup=verbatim", "--file=-", "--only", "--", *paths, input=message)

@@ -1,6 +1,6 @@
 """`publish`: push the Nix-built image to the registry and, on a tag, the GitHub Release.
 
-Tags: always the 12-character commit SHA; on the release branch also `staging`; on a tag
+Tags: always the 12-character commit SHA; on the release branch's tip also `staging`; on a tag
 vX.Y.Z also `vX.Y.Z`, and `latest` when it is the highest release in the registry. SHA and
 version tags never move; a re-run changes nothing. Runs from GitHub Actions' environment, or
 locally from the clone and the flags below.
@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 from release import log
 from release.apps.publish.context import ARCHIVE_ENV, Options, detect
-from release.apps.publish.execute import execute, github_release
+from release.apps.publish.execute import Releaser, execute
 from release.apps.publish.gate import gate
-from release.apps.publish.plan import plan_publish, render_plan
+from release.apps.publish.plan import TagRole, plan_publish, render_plan
 from release.apps.publish.report import write_reports
 from release.cli import ArgumentParser, run_main
 from release.config import read_project
@@ -41,14 +41,18 @@ def _parser() -> ArgumentParser:
     )
     parser.add_argument("--sha", help="commit the image was built from (default: GITHUB_SHA "
                         "or HEAD)")
-    parser.add_argument("--version", metavar="vX.Y.Z",
-                        help="publish as this release (a tag build); default: GITHUB_REF_NAME "
+    parser.add_argument("--version", metavar="X.Y.Z",
+                        help="publish as this release (a tag build; its tag is in the "
+                        "project's tag format, as release infers it); default: GITHUB_REF_NAME "
                         "on tag builds")
     parser.add_argument("--registry", metavar="HOST[:PORT]",
                         help="registry host (default: [tool.release] registry, ghcr.io)")
     parser.add_argument("--repository", metavar="OWNER/NAME",
                         help="image repository (default: GITHUB_REPOSITORY's owner + "
                         "[tool.release] image)")
+    parser.add_argument("--github-repository", metavar="OWNER/NAME",
+                        help="GitHub repository of the Release and the release branch "
+                        "(default: GITHUB_REPOSITORY, else the clone's remote)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan; load, push and release nothing")
     parser.add_argument("--force", action="store_true",
@@ -61,7 +65,8 @@ def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     options = Options(
         image=args.image, sha=args.sha, version=args.version, registry=args.registry,
-        repository=args.repository, dry_run=args.dry_run, force=args.force,
+        repository=args.repository, github_repository=args.github_repository,
+        dry_run=args.dry_run, force=args.force,
     )
     root = _root(Path.cwd())
     project = read_project(root)  # parsed once: settings here, the version in the gate
@@ -83,21 +88,29 @@ def _main(argv: Sequence[str]) -> int:
         log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
         release_spec = gate(ctx, archive, project) if ctx.version else None
         plan = plan_publish(ctx, archive, registry, release_spec)
+        if plan.staging_reason:
+            log.step("staging", status="moves" if plan.moves(TagRole.STAGING) else "stays",
+                     reason=plan.staging_reason)
         releaser = None
-        if release_spec is not None and ctx.github_token:
-            releaser = github_release(ctx.github_token, ctx.github_api_url,
-                                                 ctx.dry_run)
+        if plan.release is not None and ctx.github_token:
+            releaser = Releaser(ctx.github_token, ctx.github_api_url)
         if ctx.dry_run:
             print(render_plan(plan))
-            if releaser is not None and release_spec is not None:
-                result = releaser(release_spec)
-                print(f"release   {release_spec.tag} would be {result.status.value}")
-            _log_release_skipped(release_spec, releaser)
+            if releaser is not None and plan.release is not None:
+                result = releaser.dry_run(plan.release)
+                print(f"release   {plan.release.tag} would be {result.status.value}")
+            _log_release_skipped(plan.release, releaser)
             log.step("publish", status="dry-run", changed="nothing")
             return 0
-        outcome = execute(plan, Engine, registry, releaser, preload)
+        if releaser is not None and plan.release is not None:
+            # Read-only, before any tag is pushed: a token that may not write releases, or a
+            # tag GitHub lacks, stops the run while the registry is still as it was.
+            checked = releaser.check(plan.release)
+            log.step("github", repository=plan.release.repository, tag=plan.release.tag,
+                     status="ok", release=f"to be {checked.status.value}")
+        outcome = execute(plan, Engine, registry, releaser.apply if releaser else None, preload)
         preload = None  # consumed (execute closed its engine)
-        _log_release_skipped(release_spec, releaser)
+        _log_release_skipped(plan.release, releaser)
     finally:
         registry.close()
         if preload is not None:
