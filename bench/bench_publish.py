@@ -1,23 +1,36 @@
-"""Benchmark: `publish` versus the raw `docker load` + `docker tag` + `docker push`.
+"""Benchmark: `publish` (Docker path and `--via registry`) versus raw docker and skopeo.
 
 A generated 20-layer, ~500 MB docker-archive (gzip'd, laid out like buildLayeredImage's) is
 published to a local registry, then a second image that differs from the first in one layer.
-Each side runs on a FRESH Docker daemon and a FRESH registry, in the same run, one after the
-other. Prints seconds and the ratio publish / raw for both images.
+Each side gets a FRESH registry (behind a loopback proxy that counts the bytes sent to it), in
+the same run, one after the other:
 
-    python bench/bench_publish.py [--layers 20] [--layer-mb 25] [--rounds 1]
+- raw: `docker load` + `docker tag` + `docker push` on one fresh daemon for both images (the
+  daemon remembers what it pushed: kinder to docker than a fresh runner per build);
+- publish: `publish` on the Docker path (its own fresh daemon);
+- registry: `publish --via registry`, no daemon, nothing remembered between the two builds;
+- skopeo: `skopeo copy docker-archive:` with an empty blob-info cache before each copy (a fresh
+  runner); it is given the plain archive, as Debian's skopeo cannot read a gzip'd one.
+
+Prints seconds, bytes uploaded and the ratios against raw docker and skopeo.
+
+    python bench/bench_publish.py [--layers 20] [--layer-mb 25] [--rounds 1] [--sides ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gzip
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.containers import (  # noqa: E402
     Archive,
+    FaultProxy,
     make_archive,
     running_dockerd,
     running_registry,
@@ -53,7 +67,8 @@ def build_images(tmp: Path, layers: int, mb: int, gz: bool) -> tuple[Archive, Ar
     return first, second
 
 
-CLIENT_CPU: dict[str, float] = {"raw": 0.0, "publish": 0.0}
+SIDES = ("raw", "publish", "registry", "skopeo")
+CLIENT_CPU: dict[str, float] = dict.fromkeys(SIDES, 0.0)
 
 
 def run(argv: list[str], env: dict[str, str], side: str) -> float:
@@ -68,33 +83,106 @@ def run(argv: list[str], env: dict[str, str], side: str) -> float:
     return wall
 
 
-def raw(images: tuple[Archive, Archive]) -> tuple[float, float]:
+Result = tuple[tuple[float, float], tuple[int, int]]  # seconds and bytes sent, per image
+
+
+@contextlib.contextmanager
+def counted_registry() -> Iterator[FaultProxy]:
+    """A fresh registry behind a proxy that counts the bytes sent to it."""
+    with running_registry() as registry:
+        host, port = registry.address.split(":")
+        proxy = FaultProxy(upstream=(host, int(port))).start()
+        try:
+            yield proxy
+        finally:
+            proxy.stop()
+
+
+def timed(images: tuple[Archive, Archive], proxy: FaultProxy,
+          one: Callable[[Archive, str], float]) -> Result:
+    times, sent = [], []
+    for image, sha in zip(images, (SHA_1, SHA_2), strict=True):
+        before = proxy.bytes_up
+        times.append(one(image, sha))
+        sent.append(proxy.bytes_up - before)
+    return (times[0], times[1]), (sent[0], sent[1])
+
+
+def raw(images: tuple[Archive, Archive], _plain: tuple[Archive, Archive]) -> Result:
     """What a user would type, on a fresh daemon and registry."""
-    with running_dockerd() as daemon, running_registry() as registry:
+    with running_dockerd() as daemon, counted_registry() as proxy:
         env = {**os.environ, **daemon.env()}
-        ref = f"{registry.address}/bench/dojo"
-        times = []
-        for image, sha in zip(images, (SHA_1, SHA_2), strict=True):
+        ref = f"{proxy.address}/bench/dojo"
+
+        def one(image: Archive, sha: str) -> float:
             seconds = run(["docker", "load", "-q", "-i", str(image.path)], env, "raw")
             seconds += run(["docker", "tag", image.image_id, f"{ref}:{sha[:12]}"], env, "raw")
-            seconds += run(["docker", "push", "-q", f"{ref}:{sha[:12]}"], env, "raw")
-            times.append(seconds)
-        return times[0], times[1]
+            return seconds + run(["docker", "push", "-q", f"{ref}:{sha[:12]}"], env, "raw")
+
+        return timed(images, proxy, one)
 
 
-def publish(images: tuple[Archive, Archive]) -> tuple[float, float]:
+def _publish_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DOJO_"))}
+    env.update(extra)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def _publish(images: tuple[Archive, Archive], env: dict[str, str], proxy: FaultProxy,
+             side: str, *flags: str) -> Result:
+    def one(image: Archive, sha: str) -> float:
+        return run([
+            sys.executable, "-m", "release.apps.publish.cli", "--image", str(image.path),
+            "--registry", proxy.address, "--repository", "bench/dojo", "--sha", sha, *flags,
+        ], env, side)
+
+    return timed(images, proxy, one)
+
+
+def publish(images: tuple[Archive, Archive], _plain: tuple[Archive, Archive]) -> Result:
     """`publish` as CI runs it (its own process), on a fresh daemon and registry."""
-    with running_dockerd() as daemon, running_registry() as registry:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DOJO_"))}
-        env.update(daemon.env())
-        env["PYTHONPATH"] = str(ROOT)
-        times = []
-        for image, sha in zip(images, (SHA_1, SHA_2), strict=True):
-            times.append(run([
-                sys.executable, "-m", "release.apps.publish.cli", "--image", str(image.path),
-                "--registry", registry.address, "--repository", "bench/dojo", "--sha", sha,
-            ], env, "publish"))
-        return times[0], times[1]
+    with running_dockerd() as daemon, counted_registry() as proxy:
+        return _publish(images, _publish_env(daemon.env()), proxy, "publish")
+
+
+def registry(images: tuple[Archive, Archive], _plain: tuple[Archive, Archive]) -> Result:
+    """`publish --via registry`: no daemon; a fresh process per image remembers nothing."""
+    with counted_registry() as proxy:
+        env = _publish_env({"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+        return _publish(images, env, proxy, "registry", "--via", "registry")
+
+
+def skopeo(_images: tuple[Archive, Archive], plain: tuple[Archive, Archive]) -> Result:
+    """`skopeo copy docker-archive:` on a fresh runner: an empty blob-info cache each time."""
+    with counted_registry() as proxy, tempfile.TemporaryDirectory(prefix="skopeo.") as home:
+
+        def one(image: Archive, sha: str) -> float:
+            shutil.rmtree(home, ignore_errors=True)
+            os.makedirs(home)
+            env = {**os.environ, "HOME": home, "XDG_DATA_HOME": f"{home}/data",
+                   "XDG_CONFIG_HOME": f"{home}/config", "XDG_RUNTIME_DIR": home}
+            # As root, skopeo keeps its cache in /var/lib/containers; in a user namespace it is
+            # rootless and keeps it under XDG_DATA_HOME, emptied above.
+            return run(["unshare", "--user", "skopeo", "copy", "-q", "--dest-tls-verify=false",
+                        f"docker-archive:{image.path}",
+                        f"docker://{proxy.address}/bench/dojo:{sha[:12]}"], env, "skopeo")
+
+        return timed(plain, proxy, one)
+
+
+def plain_copies(images: tuple[Archive, Archive], tmp: Path) -> tuple[Archive, Archive]:
+    """The archives uncompressed (for skopeo; the same images)."""
+    if not images[0].path.name.endswith(".gz"):
+        return images
+    copies = []
+    for image in images:
+        target = tmp / image.path.name.removesuffix(".gz")
+        with gzip.open(image.path, "rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        copies.append(Archive(target, image.image_id, image.diff_ids, image.repo_tag,
+                              image.labels))
+    return copies[0], copies[1]
 
 
 def main() -> int:
@@ -102,36 +190,44 @@ def main() -> int:
     parser.add_argument("--layers", type=int, default=20)
     parser.add_argument("--layer-mb", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--sides", nargs="+", choices=SIDES, default=list(SIDES))
     parser.add_argument(
         "--plain",
         action="store_true",
         help="uncompressed archive (buildLayeredImage's compressor = \"none\") instead of gzip",
     )
     args = parser.parse_args()
+    functions = {"raw": raw, "publish": publish, "registry": registry, "skopeo": skopeo}
     with tempfile.TemporaryDirectory(prefix="bench-publish.") as tmp:
         start = time.perf_counter()
         images = build_images(Path(tmp), args.layers, args.layer_mb, gz=not args.plain)
+        plain = plain_copies(images, Path(tmp)) if "skopeo" in args.sides else images
         size = sum(i.path.stat().st_size for i in images[:1]) / 1e6
         kind = "plain" if args.plain else "gzip'd"
         print(f"archive: {args.layers} layers, {size:.0f} MB {kind} "
               f"(generated in {time.perf_counter() - start:.1f} s)", flush=True)
-        rows = []
+        rows: list[dict[str, Result]] = []
         for n in range(args.rounds):
-            # Alternate the order between rounds so neither side always runs first.
-            order = (raw, publish) if n % 2 == 0 else (publish, raw)
-            result = {fn.__name__: fn(images) for fn in order}
-            rows.append((result["raw"], result["publish"]))
-            print(f"round {n + 1}: raw first={result['raw'][0]:.1f}s second="
-                  f"{result['raw'][1]:.1f}s | publish first={result['publish'][0]:.1f}s "
-                  f"second={result['publish'][1]:.1f}s", flush=True)
+            # Rotate the order between rounds so no side always runs first.
+            order = args.sides[n % len(args.sides):] + args.sides[: n % len(args.sides)]
+            result = {side: functions[side](images, plain) for side in order}
+            rows.append(result)
+            print(f"round {n + 1}: " + " | ".join(
+                f"{side} first={r[0][0]:.1f}s second={r[0][1]:.1f}s"
+                for side, r in result.items()), flush=True)
         for index, name in enumerate(("first image", "second image (1 layer differs)")):
-            raw_s = min(r[0][index] for r in rows)
-            pub_s = min(r[1][index] for r in rows)
-            print(f"{name:<32} raw {raw_s:7.1f} s   publish {pub_s:7.1f} s   "
-                  f"ratio {pub_s / raw_s:.3f}   (best of {len(rows)})")
+            best = {side: min(r[side][0][index] for r in rows) for side in args.sides}
+            sent = {side: rows[0][side][1][index] for side in args.sides}
+            print(f"{name} (best of {len(rows)}):")
+            for side in args.sides:
+                ratios = "".join(
+                    f"   {best[side] / best[other]:.3f}x {other}"
+                    for other in ("raw", "skopeo") if other in best and other != side
+                )
+                print(f"  {side:<9} {best[side]:7.1f} s  {sent[side] / 1e6:8.1f} MB sent{ratios}")
         runs = 2 * len(rows)
-        print(f"client CPU per image (the tools' own work, daemon excluded): raw "
-              f"{CLIENT_CPU['raw'] / runs:.2f} s, publish {CLIENT_CPU['publish'] / runs:.2f} s")
+        print("client CPU per image (the tools' own work, daemon excluded): " + ", ".join(
+            f"{side} {CLIENT_CPU[side] / runs:.2f} s" for side in args.sides))
     return 0
 
 

@@ -42,6 +42,10 @@ python3Packages.buildPythonApplication {
     urllib3
     # release runs `python -m towncrier build` for [tool.towncrier] projects
     towncrier
+    # changelog discovery reads a mkdocs.yml's docs_dir and nav
+    pyyaml
+    # reStructuredText changelogs (pkgs/development/python-modules/docutils)
+    docutils
   ];
 
   nativeCheckInputs = [

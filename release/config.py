@@ -1,93 +1,127 @@
 """Project settings from `[tool.release]` in `pyproject.toml`, so another project adopts the
 toolkit by changing configuration, not code.
 
-`pyproject.toml` is read and parsed once per run (`read_project` or `parse_project`); the
-settings and the version both come from that one document.
+`pyproject.toml` is read and parsed once per run (`project_in_work_tree`, or release's
+`project_at_head`, both through `parse_project`); the settings and the version both come from
+that one document. What the file declares (`Declared`) is resolved once into the `Settings` in
+force (changelog found, branch decided): no value there is a placeholder for a later call.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 from tomlkit.exceptions import ParseError
 
+from release.core import changelog_discovery, tagformat
+from release.core.changelog_discovery import Read
 from release.errors import ConfigError
 
 PYPROJECT = "pyproject.toml"
+# A setuptools project may keep its metadata here instead of (or beside) pyproject.toml.
+LEGACY_FILES = ("setup.cfg", "setup.py")
 # `[tool.release] version-source` values (release.core.pyproject detects one when it is unset).
 VERSION_SOURCES = ("project", "poetry", "vcs", "file:PATH")
 MAX_PYPROJECT_BYTES = 16 << 20
-# Where projects keep their changelog when pyproject.toml does not say, Markdown first: the first
-# that exists is the changelog (one that is not Markdown is then refused with the reason).
-CHANGELOG_NAMES = (
-    "CHANGELOG.md", "CHANGES.md", "HISTORY.md", "NEWS.md", "RELEASE_NOTES.md", "RELEASES.md",
-    "changelog.md", "docs/changelog.md", "docs/CHANGELOG.md", "docs/changes.md",
-    "docs/history.md", "docs/news.md",
-    "CHANGELOG.rst", "CHANGES.rst", "HISTORY.rst", "NEWS.rst", "CHANGELOG", "CHANGES", "HISTORY",
-    "NEWS", "CHANGELOG.txt", "CHANGES.txt", "docs/changelog.rst", "docs/changes.rst",
-)
-# `[project.urls] Changelog = "https://github.com/o/r/blob/main/docs/CHANGES.md"`: the file.
-_URL_FILE = re.compile(r"^https?://[^/]+/[^/]+/[^/]+/(?:-/)?(?:blob|tree|raw|src)/[^/]+/([^?#]+)")
+@dataclass(frozen=True)
+class Declared:
+    """What `pyproject.toml` itself says, checked; None where it is silent (the run decides)."""
+
+    changelog: str | None  # [tool.release] changelog, or [tool.towncrier] filename
+    branch: str | None  # [tool.release] branch
+    remote: str = "origin"
+    image: str = "dojo"
+    registry: str = "ghcr.io"
+    version_files: tuple[str, ...] = ()
+    notes_command: str | None = None
+    tag_format: str | None = None  # validated: None means inferred from the existing tags
+    version_source: str | None = None  # None: detected from the build backend's settings
+    towncrier: bool = False  # [tool.towncrier]: towncrier writes the changelog from fragments
+    changelog_urls: tuple[str, ...] = ()  # `[project.urls]` Changelog, History, ... links
+    name: str = ""  # the project's name ([project] or [tool.poetry]; else the folder's)
+
+
+# Whether a project file exists (in the work tree, or in the commit a run releases).
+Exists = Callable[[str], bool]
+# The remote's default branch, as a clone knows it (None: it does not tell).
+DefaultBranch = Callable[[str], "str | None"]
 
 
 @dataclass(frozen=True)
 class Settings:
+    """The settings a run uses, every one decided: nothing here changes later."""
+
     root: Path
-    changelog: Path
-    branch: str = "main"  # see `branch_given`
-    remote: str = "origin"
-    image: str = "dojo"
-    registry: str = "ghcr.io"
-    version_files: tuple[Path, ...] = ()
-    notes_command: str | None = None
-    tag_format: str | None = None  # None: inferred from the existing tags (`v{version}` if none)
-    version_source: str | None = None  # None: detected from pyproject.toml
-    towncrier: bool = False  # [tool.towncrier]: towncrier writes the changelog from fragments
-    changelog_given: bool = False  # named by [tool.release] changelog or [tool.towncrier]
-    branch_given: bool = False  # named by [tool.release] branch
-    changelog_url: str | None = None  # the file `[project.urls] Changelog` links to
+    changelog: str  # relative to the root, POSIX (absolute when a link leads outside it)
+    changelog_given: bool  # named by [tool.release] changelog or [tool.towncrier]
+    branch: str
+    branch_given: bool  # named by [tool.release] branch
+    remote: str
+    image: str
+    registry: str
+    version_files: tuple[str, ...]  # relative to the root, POSIX
+    notes_command: str | None
+    tag_format: str | None  # None: inferred from the existing tags (`v{version}` if none)
+    version_source: str | None  # None: detected from the build backend's settings
+    towncrier: bool
 
-    def find_changelog(self, exists: Callable[[str], bool]) -> str:
-        """The changelog's path (relative, POSIX): as pyproject.toml names it, else the file
-        its Changelog URL links to, else the first of `CHANGELOG_NAMES` that `exists`, else
-        CHANGELOG.md (whose absence the caller reports)."""
-        if not self.changelog_given:
-            hinted = (self.changelog_url,) if self.changelog_url else ()
-            found = next((name for name in (*hinted, *CHANGELOG_NAMES) if exists(name)), None)
-            if found is not None:
-                return self.relative(self.root / found)
-        return self.relative(self.changelog)
-
-    def with_branch(self, default_branch: Callable[[str], str | None]) -> Settings:
-        """These settings with the release branch decided: as configured, else the remote's
-        default branch as `default_branch(remote)` tells, else main."""
-        if self.branch_given:
-            return self
-        return replace(self, branch=default_branch(self.remote) or "main", branch_given=True)
-
-    def changelog_in_tree(self) -> Path:
-        """`find_changelog` in the work tree."""
-        return self.root / self.find_changelog(lambda name: (self.root / name).is_file())
+    @property
+    def changelog_file(self) -> Path:
+        return self.root / self.changelog
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root, POSIX, as git names it."""
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        return _relative(self.root, path)
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def resolve(
+    declared: Declared, root: Path, *, exists: Exists, default_branch: DefaultBranch,
+    read: Read | None = None,
+) -> Settings:
+    """The settings in force: the changelog as pyproject.toml names it, else the one
+    `changelog_discovery` finds in the tree `exists` and `read` see, else CHANGELOG.md (whose
+    absence the caller reports); the branch as configured, else the remote's default branch,
+    else main."""
+    changelog = declared.changelog or changelog_discovery.find(
+        declared.changelog_urls, declared.name or root.name, exists, read or (lambda _: None)
+    ) or "CHANGELOG.md"
+    branch = declared.branch or default_branch(declared.remote) or "main"
+    return Settings(
+        root=root,
+        changelog=_relative(root, root / changelog),
+        changelog_given=declared.changelog is not None,
+        branch=branch,
+        branch_given=declared.branch is not None,
+        remote=declared.remote,
+        image=declared.image,
+        registry=declared.registry,
+        version_files=tuple(_relative(root, root / f) for f in declared.version_files),
+        notes_command=declared.notes_command,
+        tag_format=declared.tag_format,
+        version_source=declared.version_source,
+        towncrier=declared.towncrier,
+    )
 
 
 @dataclass(frozen=True)
 class Project:
-    """`pyproject.toml`, parsed once: its text, its document and the settings it holds."""
+    """`pyproject.toml`, parsed once: its text, its document, what it declares and the
+    settings in force."""
 
     text: str
     document: tomlkit.TOMLDocument
+    declared: Declared
     settings: Settings
 
     def tool(self, name: str) -> dict[str, Any]:
@@ -96,13 +130,7 @@ class Project:
 
     @property
     def name(self) -> str:
-        # Poetry 1 projects name themselves in [tool.poetry] only.
-        for table in (_get_table(self.document, "project"),
-                      _get_table(self.document, "tool", "poetry")):
-            name = table.get("name")
-            if name:
-                return str(name)
-        return self.settings.root.name
+        return self.declared.name or self.settings.root.name
 
 
 # towncrier's own default when `[tool.towncrier] filename` is not set (reStructuredText: such a
@@ -110,16 +138,23 @@ class Project:
 TOWNCRIER_FILENAME = "NEWS.rst"
 
 
-def _changelog_url(document: tomlkit.TOMLDocument) -> str | None:
-    """The repository file `[project.urls]` names as the changelog, if it links to one."""
-    urls = _get_table(document, "project", "urls")
-    for key, value in urls.items():
-        words = re.sub(r"[-_.\s]+", " ", str(key)).strip().lower()
-        if words in ("changelog", "changes", "change log", "history", "release notes", "news"):
-            found = _URL_FILE.match(str(value))
-            if found:
-                return found.group(1).rstrip("/")
-    return None
+def _name(document: tomlkit.TOMLDocument) -> str:
+    # Poetry 1 projects name themselves in [tool.poetry] only.
+    for table in (_get_table(document, "project"), _get_table(document, "tool", "poetry")):
+        name = table.get("name")
+        if name:
+            return str(name)
+    return ""
+
+
+def _small_text(path: Path, limit: int = 1 << 20) -> str | None:
+    """A small UTF-8 file of the work tree (mkdocs.yml, a docs index), or None."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+        return data.decode("utf-8") if len(data) <= limit else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _get_table(document: tomlkit.TOMLDocument, *keys: str) -> dict[str, Any]:
@@ -171,16 +206,21 @@ def decode(data: bytes, name: str) -> str:
         raise ConfigError(f"{name} is not UTF-8 (byte {exc.start}): save it as UTF-8") from None
 
 
-def read_project(root: Path) -> Project:
-    """`root/pyproject.toml` from the work tree, with an error that says how to fix it."""
+def project_in_work_tree(root: Path, *, default_branch: DefaultBranch) -> Project:
+    """`root/pyproject.toml` as it is in the work tree (publish, extract-notes), with the
+    changelog found there; an error that says how to fix it. A project without one (setup.cfg
+    or setup.py only) has the default settings."""
     path = root / PYPROJECT
     try:
         with path.open("rb") as handle:  # bounded: a link to /dev/zero must not fill memory
             data = handle.read(MAX_PYPROJECT_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError(
-            f"no {PYPROJECT} in {root}: run from the project's root directory"
-        ) from None
+        if not any((root / legacy).is_file() for legacy in LEGACY_FILES):
+            raise ConfigError(
+                f"no {PYPROJECT}, setup.cfg or setup.py in {root}: run from the project's root "
+                "directory"
+            ) from None
+        data = b""
     except OSError as exc:
         raise ConfigError(f"cannot read {path} ({exc.strerror}): fix it and retry") from None
     if len(data) > MAX_PYPROJECT_BYTES:
@@ -188,11 +228,20 @@ def read_project(root: Path) -> Project:
             f"{path} is larger than {MAX_PYPROJECT_BYTES >> 20} MiB: that is not a "
             "pyproject.toml (a device, or the wrong file?); fix it"
         )
-    return parse_project(decode(data, str(path)), root)
+    resolved = root.resolve()
+    return parse_project(
+        decode(data, str(path)), resolved,
+        exists=lambda name: (resolved / name).is_file(), default_branch=default_branch,
+        read=lambda name: _small_text(resolved / name),
+    )
 
 
-def parse_project(text: str, root: Path, name: str = PYPROJECT) -> Project:
-    """The project whose `pyproject.toml` holds `text` (from the work tree or a commit)."""
+def parse_project(
+    text: str, root: Path, *, exists: Exists, default_branch: DefaultBranch,
+    name: str = PYPROJECT, read: Read | None = None,
+) -> Project:
+    """The project whose `pyproject.toml` holds `text` (from the work tree or a commit), with
+    its settings resolved against `exists` and `default_branch`: the one way to settings."""
     try:
         document = tomlkit.parse(text)
     except ParseError as exc:
@@ -201,12 +250,10 @@ def parse_project(text: str, root: Path, name: str = PYPROJECT) -> Project:
         raise ConfigError(
             f"{name} cannot be parsed as TOML ({type(exc).__name__}): fix the file and retry"
         ) from None
-    return Project(text, document, _settings(document, root.resolve()))
-
-
-def load_settings(root: Path) -> Settings:
-    """Settings for the project at `root`; defaults apply where `[tool.release]` is silent."""
-    return read_project(root).settings
+    root = root.resolve()
+    declared = _declared(document)
+    settings = resolve(declared, root, exists=exists, default_branch=default_branch, read=read)
+    return Project(text, document, declared, settings)
 
 
 def _table(document: tomlkit.TOMLDocument) -> dict[str, Any]:
@@ -235,7 +282,7 @@ def _str(table: dict[str, Any], key: str, default: str) -> str:
     return str(value)
 
 
-def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
+def _declared(document: tomlkit.TOMLDocument) -> Declared:
     table = _table(document)
     files = table.get("version-files", [])
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
@@ -244,8 +291,8 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
     if command is not None and not isinstance(command, str):
         raise ConfigError(f"[tool.release] notes-command must be {KEYS['notes-command']}")
     tag_format = table.get("tag-format")
-    if tag_format is not None:
-        tag_format = _str(table, "tag-format", "")
+    if tag_format is not None:  # a configuration error before anything touches a remote
+        tag_format = tagformat.validate(_str(table, "tag-format", "")).pattern
     source = table.get("version-source")
     if source is not None and not (
         source in VERSION_SOURCES[:-1]
@@ -253,25 +300,26 @@ def _settings(document: tomlkit.TOMLDocument, root: Path) -> Settings:
     ):
         raise ConfigError(f"[tool.release] version-source must be {KEYS['version-source']}")
     news = _towncrier_filename(document)
-    changelog = _str(table, "changelog", news or "CHANGELOG.md")
-    if news is not None and Path(changelog) != Path(news):
+    changelog = _str(table, "changelog", news or "CHANGELOG.md") if (
+        "changelog" in table or news is not None) else None
+    if news is not None and changelog is not None and Path(changelog) != Path(news):
         raise ConfigError(
             f"[tool.release] changelog is {changelog} but towncrier writes {news} "
             f"([tool.towncrier] filename): drop one of them or make them the same file"
         )
-    return Settings(
-        root=root,
-        changelog=root / changelog,
-        branch=_str(table, "branch", "main"),  # until `with_branch` decides
+    return Declared(
+        changelog=changelog,
+        branch=_str(table, "branch", "") if "branch" in table else None,
         remote=_str(table, "remote", "origin"),
         image=_str(table, "image", "dojo"),
         registry=_str(table, "registry", "ghcr.io"),
-        version_files=tuple(root / f for f in files),
+        version_files=tuple(str(f) for f in files),
         notes_command=str(command) if command else None,
         tag_format=tag_format,
         version_source=str(source) if source is not None else None,
         towncrier=news is not None,
-        changelog_given="changelog" in table or news is not None,
-        branch_given="branch" in table,
-        changelog_url=_changelog_url(document),
+        changelog_urls=changelog_discovery.changelog_urls(
+            _get_table(document, "project", "urls")
+        ),
+        name=_name(document),
     )

@@ -53,6 +53,13 @@ def test_shell_never_imports_apps() -> None:
     assert _violations(_modules("shell"), ("release.apps",)) == []
 
 
+def test_mistletoe_is_imported_through_the_fast_import_only() -> None:
+    """release/core/markdown.py imports mistletoe without its 0.5 s table; a module importing
+    mistletoe itself could be the first, and slow, import."""
+    others = [p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "core" / "markdown.py"]
+    assert _violations(others, ("mistletoe",)) == []
+
+
 def test_the_rule_catches_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import pygit2\nfrom release.shell import git\n", encoding="utf-8")

@@ -498,7 +498,9 @@ def test_roll_forward_derives_links_from_repo_url_and_tag_style() -> None:
     )
     moved = roll_forward(text, semver("1.1.0"), "2026-01-02", repo_url="https://github.com/o/r.git",
                          tag_format="{version}")
-    assert "[Unreleased]: https://github.com/o/r/compare/1.1.0...HEAD\n" in moved.text
+    # the file's own base wins over the remote's (issue 15), and the difference is pointed out
+    assert moved.text == rolled.text
+    assert any("the remote at https://github.com/o/r" in w for w in moved.warnings)
 
 
 def test_roll_forward_release_please_style_links_the_heading() -> None:

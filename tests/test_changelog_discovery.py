@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from release.config import parse_project
 from tests.support.apps import extract_notes_main, problems, release_in
 from tests.support.gitrepo import CHANGELOG, make_repo
+from tests.support.projects import project_at, project_of
 
 PROJECT = "[project]\nname = 'demo'\nversion = '0.1.0'\n"
 
@@ -52,12 +52,12 @@ PROJECT = "[project]\nname = 'demo'\nversion = '0.1.0'\n"
 def test_the_changelog_is_found(
     tmp_path: Path, pyproject: str, files: list[str], found: str
 ) -> None:
-    settings = parse_project(pyproject, tmp_path).settings
-    assert settings.find_changelog(lambda name: name in files) == found
+    assert project_of(pyproject, tmp_path, files=files).settings.changelog == found
+    (tmp_path / "pyproject.toml").write_text(pyproject)
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("# x\n")
-    assert settings.changelog_in_tree() == tmp_path.resolve() / found
+    assert project_at(tmp_path).settings.changelog_file == tmp_path.resolve() / found
 
 
 def _project(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
@@ -77,14 +77,17 @@ def test_extract_notes_reads_the_history_file(
     assert capsys.readouterr().out == "- First.\n"
 
 
-def test_extract_notes_refuses_a_found_rst_changelog_with_the_reason(
+def test_extract_notes_reads_a_found_rst_changelog_and_refuses_plain_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(_project(tmp_path, "p", {"CHANGES.rst": "0.1.0\n=====\n\n- First.\n"}))
+    assert extract_notes_main(["0.1.0", "--format", "rst"]) == 0
+    assert capsys.readouterr().out == "- First.\n"
+    monkeypatch.chdir(_project(tmp_path, "q", {"CHANGES.txt": "0.1.0\n=====\n\n- First.\n"}))
     assert extract_notes_main(["0.1.0"]) == 1
     err = capsys.readouterr().err
     assert problems(err, "extract-notes")[0].startswith(
-        "extract-notes: CHANGES.rst is reStructuredText, not Markdown"
+        "extract-notes: CHANGES.txt is plain text, not Markdown or reStructuredText"
     )
 
 
@@ -94,10 +97,10 @@ def test_extract_notes_refuses_a_found_rst_changelog_with_the_reason(
         ("HISTORY.md", None),
         ("docs/changelog.md", None),
         (
-            "CHANGES.rst",
-            "release: CHANGES.rst is reStructuredText, not Markdown: keep the changelog as "
-            "Markdown (CHANGELOG.md), or point at a Markdown one with [tool.release] changelog "
-            "in pyproject.toml",
+            "CHANGES.txt",
+            "release: CHANGES.txt is plain text, not Markdown or reStructuredText: keep the "
+            "changelog as CHANGELOG.md or CHANGES.rst, or point at one with [tool.release] "
+            "changelog in pyproject.toml",
         ),
         (
             "ChangeLog.markdown",
@@ -130,3 +133,111 @@ def test_release_rolls_the_file_the_project_keeps(
     assert "## [0.1.1] - 2026-03-04" in repo.read(name)
     assert not (repo.work / "CHANGELOG.md").exists()
     assert CHANGELOG.splitlines()[0] == repo.read(name).splitlines()[0]
+
+
+# Documentation-site layouts: the tree (path -> text) and the changelog found in it.
+_MKDOCS_LANG = "site_name: Demo\ndocs_dir: docs\nnav:\n  - Home: index.md\n"
+_SPHINX_INDEX = "Demo\n====\n\n.. toctree::\n   :maxdepth: 2\n\n   usage\n   project/index\n"
+
+
+@pytest.mark.parametrize(
+    ("urls", "files", "found"),
+    [
+        (  # Read the Docs: /<lang>/<version>/ is dropped, the page's source is under docs/
+            "Changelog = 'https://demo.readthedocs.io/en/latest/changelog.html'",
+            {"docs/changelog.rst": "Changelog\n=========\n\n1.0\n---\n\n- One.\n"},
+            "docs/changelog.rst",
+        ),
+        (  # an own domain, a directory URL, mkdocs' docs_dir beside a language's mkdocs.yml
+            "'Release Notes' = 'https://demo.example.org/release-notes/'",
+            {"docs/en/mkdocs.yml": _MKDOCS_LANG, "docs/en/docs/release-notes.md": "# Notes\n"},
+            "docs/en/docs/release-notes.md",
+        ),
+        (  # the page only includes the file at the root: that file is the changelog
+            "History = 'https://demo.example.org/en/stable/history.html#v1-0'",
+            {
+                "docs/history.rst": ".. _history:\n\n.. include:: ../HISTORY.rst\n",
+                "HISTORY.rst": "History\n=======\n\n1.0\n---\n\n- One.\n",
+            },
+            "HISTORY.rst",
+        ),
+        (  # MyST include of a Markdown changelog
+            "Changelog = 'https://demo.example.org/changes/'",
+            {
+                "docs/changes.md": "# Changes\n\n```{include} ../CHANGES.md\n```\n",
+                "CHANGES.md": "# Changes\n\n## 1.0\n\n- One.\n",
+            },
+            "CHANGES.md",
+        ),
+        (  # the forge's releases page: the notes live there; the names still apply
+            "Changelog = 'https://github.com/acme/demo/releases'",
+            {"NEWS.md": "# News\n"},
+            "NEWS.md",
+        ),
+    ],
+)
+def test_a_documentation_page_maps_onto_its_source(
+    tmp_path: Path, urls: str, files: dict[str, str], found: str
+) -> None:
+    text = PROJECT + "[project.urls]\n" + urls + "\n"
+    assert project_of(text, tmp_path, files=files).settings.changelog == found
+
+
+@pytest.mark.parametrize(
+    ("files", "found"),
+    [
+        (  # a mkdocs nav entry titled like a changelog, under a custom docs_dir
+            {
+                "mkdocs.yml": "site_name: x\ndocs_dir: site/src\nmarkdown_extensions:\n"
+                "  - pymdownx.emoji:\n      emoji_index: !!python/name:material.extensions.emoji\n"
+                "nav:\n  - Home: index.md\n  - About:\n    - Version History: about/versions.md\n",
+                "site/src/about/versions.md": "# Versions\n",
+            },
+            "site/src/about/versions.md",
+        ),
+        (  # a mkdocs snippet stub: the file it includes
+            {
+                "mkdocs.yml": "site_name: x\nnav:\n  - changelog.md\n",
+                "docs/changelog.md": '--8<-- "NEWS.md"\n',
+                "NEWS.md": "# News\n",
+            },
+            "NEWS.md",
+        ),
+        (  # a Sphinx toctree, one index deep
+            {
+                "docs/conf.py": "project = 'demo'\n",
+                "docs/index.rst": _SPHINX_INDEX,
+                "docs/project/index.rst":
+                    "Project\n=======\n\n.. toctree::\n\n   Changes <changes>\n",
+                "docs/project/changes.rst": "Changes\n=======\n",
+            },
+            "docs/project/changes.rst",
+        ),
+        (  # the documentation layouts, by name
+            {"docs/history/demo.md": "# demo\n", "README.md": "# demo\n"},
+            "docs/history/demo.md",
+        ),
+        ({"docs/versionhistory.rst": "Version history\n===============\n"},
+         "docs/versionhistory.rst"),
+        ({"docs/about/release-notes.md": "# Release notes\n"}, "docs/about/release-notes.md"),
+        (  # a root changelog beats one a docs page names
+            {"CHANGELOG.md": "# x\n", "mkdocs.yml": "nav:\n  - Changes: changes.md\n",
+             "docs/changes.md": "# y\n"},
+            "CHANGELOG.md",
+        ),
+        (  # garbage mkdocs.yml and a long page with an include are no hints, no crash
+            {"mkdocs.yml": "nav: [unclosed\n", "docs/release-notes.md":
+             "# Notes\n\n" + "".join(f"- item {i}\n" for i in range(20)) + '--8<-- "x.md"\n'},
+            "docs/release-notes.md",
+        ),
+    ],
+)
+def test_documentation_layouts_name_the_changelog(
+    tmp_path: Path, files: dict[str, str], found: str
+) -> None:
+    assert project_of(PROJECT, tmp_path, files=files).settings.changelog == found
+    (tmp_path / "pyproject.toml").write_text(PROJECT)
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert project_at(tmp_path).settings.changelog_file == tmp_path.resolve() / found

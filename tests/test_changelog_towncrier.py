@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from release.apps.extract_notes import main as extract_notes
-from release.config import parse_project
 from release.core.changelog import extract
 from release.errors import ConfigError, DojoError
 from release.shell import towncrier
+from tests.support.projects import project_of
 
 PYPROJECT = """\
 [project]
@@ -46,9 +46,9 @@ directory = "changelog.d"
     ],
 )
 def test_towncrier_names_the_changelog(text: str, writes: bool, changelog: str) -> None:
-    settings = parse_project(text, Path("/p")).settings
+    settings = project_of(text, Path("/p")).settings
     assert settings.towncrier is writes
-    assert settings.relative(settings.changelog) == changelog
+    assert settings.changelog == changelog
 
 
 @pytest.mark.parametrize(
@@ -69,12 +69,12 @@ def test_towncrier_names_the_changelog(text: str, writes: bool, changelog: str) 
 )
 def test_a_bad_towncrier_table_is_a_config_error(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        parse_project(text, Path("/p"))
+        project_of(text, Path("/p"))
     assert message in str(raised.value)
 
 
 def _setup(pyproject: str) -> towncrier.Setup:
-    return parse_project(pyproject, Path("/p")).tool("towncrier")
+    return project_of(pyproject, Path("/p")).tool("towncrier")
 
 
 def _git(root: Path, *args: str) -> str:

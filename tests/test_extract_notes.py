@@ -249,10 +249,10 @@ def test_check_warnings_pass_unless_strict(
 def test_a_changelog_that_is_not_markdown_is_refused(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (project / "CHANGES.rst").write_text("1.0.0\n=====\n\n* a\n")
-    assert run(capsys, "1.0.0", "--changelog", "CHANGES.rst") == (1, "", (
-        "extract-notes: CHANGES.rst is reStructuredText, not Markdown: keep the changelog as "
-        "Markdown (CHANGELOG.md), or point at a Markdown one with --changelog PATH "
+    (project / "CHANGES.txt").write_text("1.0.0\n=====\n\n* a\n")
+    assert run(capsys, "1.0.0", "--changelog", "CHANGES.txt") == (1, "", (
+        "extract-notes: CHANGES.txt is plain text, not Markdown or reStructuredText: keep the "
+        "changelog as CHANGELOG.md or CHANGES.rst, or point at one with --changelog PATH "
         "([tool.release] changelog)\n"
     ))
 

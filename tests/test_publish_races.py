@@ -13,11 +13,11 @@ import pytest
 from release.apps.publish.context import Options, detect, registry_credentials
 from release.apps.publish.execute import execute
 from release.apps.publish.plan import plan_publish
-from release.config import load_settings
 from release.errors import DojoError
 from release.shell.image import Engine, read_archive
 from release.shell.registry import Credentials, RegistryClient
 from tests.support.containers import Daemon, FaultProxy, Registry, unique_name
+from tests.support.projects import project_at
 from tests.test_publish import (
     SHA_A,
     SHA_B,
@@ -138,7 +138,7 @@ def test_a_sha_tag_pushed_by_another_run_after_planning_is_not_moved(
     repo = f"{unique_name('owner')}/dojo"
     monkeypatch.chdir(root)
     options = Options(image=mine.path, sha=SHA_A, registry=oci_registry.address, repository=repo)
-    ctx = detect(options, {}, root, load_settings(root))
+    ctx = detect(options, {}, root, project_at(root).settings)
     registry = RegistryClient(ctx.registry, ctx.repository, None)
     plan = plan_publish(ctx, read_archive(mine.path), registry, None)
     # Another run publishes a different image for the same commit meanwhile.
@@ -168,7 +168,7 @@ def test_latest_converges_on_the_highest_release_whatever_the_order(
     monkeypatch.chdir(old_root)
     options = Options(image=old.path, sha=SHA_B, version="v1.4.1",
                       registry=oci_registry.address, repository=repo)
-    ctx = detect(options, {}, old_root, load_settings(old_root))
+    ctx = detect(options, {}, old_root, project_at(old_root).settings)
     registry = RegistryClient(ctx.registry, ctx.repository, None)
     backport = plan_publish(ctx, read_archive(old.path), registry, None)
     assert "latest" in [step.tag for step in backport.tags]

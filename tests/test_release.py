@@ -566,7 +566,7 @@ def test_preflight_reports_every_problem_at_once(
         "not the release branch 'master'",
         "not clean (scratch.txt, src/file0.txt)",
         "says version 0.2.0 but the previous release is v0.1.0",
-        "have diverged",
+        "master is 1 commit(s) behind origin/master",  # the release branch itself
         "tag v0.2.1 already exists on origin",
         "VERSION is not committed",
         "no such file",

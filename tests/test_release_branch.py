@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from release.config import parse_project
 from release.shell.git import Repository
 from tests.support.apps import problems, release_in
 from tests.support.gitrepo import CHANGELOG, PYPROJECT
+from tests.support.projects import project_of
 
 UNSET = PYPROJECT.replace('[tool.release]\nbranch = "master"\n', "")
 
@@ -59,8 +59,7 @@ def test_a_clone_knows_the_remotes_default_branch(
     _git(tmp_path, "clone", "-q", str(remote), str(work))
     repo = Repository.open(work)
     assert repo.default_branch("origin") == expected
-    settings = parse_project(UNSET, work).settings.with_branch(repo.default_branch)
-    assert settings.branch == expected
+    assert project_of(UNSET, work, default_branch=expected).settings.branch == expected
 
 
 @pytest.mark.parametrize(
@@ -86,13 +85,12 @@ def test_without_the_remotes_word_main_or_master_decides(
     _git(work, "checkout", "-q", "-B", checked_out)
     repo = Repository.open(work)
     assert repo.default_branch("origin") == expected
-    settings = parse_project(UNSET, work).settings.with_branch(repo.default_branch)
+    settings = project_of(UNSET, work, default_branch=expected).settings
     assert settings.branch == (expected or "main")
 
 
 def test_a_configured_branch_wins(tmp_path: Path, git_env: Path) -> None:
-    settings = parse_project(PYPROJECT, tmp_path).settings
-    assert settings.with_branch(lambda remote: "main").branch == "master"
+    assert project_of(PYPROJECT, tmp_path, default_branch="main").settings.branch == "master"
 
 
 def test_release_on_main_needs_no_configuration(
@@ -110,5 +108,34 @@ def test_release_on_main_needs_no_configuration(
     _git(work, "switch", "-q", "-c", "feature")
     code, out, err = release_in(work, capsys, "--bump", "patch", "--dry-run")
     assert code == 1
-    assert "release: on branch 'feature', not the release branch 'main': `git switch main` " \
-        "(or set [tool.release] branch)" in problems(err)
+    assert "release: on branch 'feature', not the release branch 'main': `git switch main`, " \
+        'or, to release from feature, set [tool.release] branch = "feature"' in problems(err)
+
+
+def test_a_maintenance_branch_is_one_problem_then_released_when_configured(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # master moved on past the maintenance branch 3.14 (both on the remote, master up to date).
+    remote = _origin(tmp_path, "master", ("master", "3.14"))
+    work = tmp_path / "work"
+    _git(tmp_path, "clone", "-q", str(remote), str(work))
+    _git(work, "fetch", "-q", "--tags")
+    _git(work, "commit", "-q", "--allow-empty", "-m", "feat: next minor")
+    _git(work, "push", "-q", "origin", "master")
+    _git(work, "switch", "-q", "3.14")
+    _git(work, "commit", "-q", "--allow-empty", "-m", "fix: a backport")
+    for args in (("--dry-run",), ()):
+        code, out, err = release_in(work, capsys, "--bump", "patch", *args)
+        assert code == 1
+        # master and origin/master are equal: only the branch is a problem, not "diverged".
+        assert problems(err) == [
+            "release: on branch '3.14', not the release branch 'master': `git switch master`, "
+            'or, to release from 3.14, set [tool.release] branch = "3.14"'
+        ]
+    (work / "pyproject.toml").write_text(UNSET + '\n[tool.release]\nbranch = "3.14"\n')
+    _git(work, "commit", "-qam", "chore: release from 3.14")
+    code, out, err = release_in(work, capsys, "--bump", "patch")
+    assert code == 0, err
+    assert out == "v0.1.1\n"
+    assert _git(remote, "rev-parse", "refs/heads/3.14") == _git(work, "rev-parse", "HEAD")
+    assert _git(remote, "rev-parse", "refs/heads/master") != _git(work, "rev-parse", "HEAD")

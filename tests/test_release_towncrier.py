@@ -225,12 +225,11 @@ DEFAULT = SHAPES["default template"]
             "--notes-llm",
         ),
         (
-            'directory = "changelog.d"\n',  # towncrier's default file: NEWS.rst
+            'directory = "changelog.d"\nfilename = "NEWS.txt"\n',
             (),
-            {"NEWS.rst": "Release notes\n=============\n"},
-            "release: NEWS.rst ([tool.towncrier] filename) is not Markdown: release reads "
-            "Markdown changelogs only; set filename to a .md file (towncrier then writes "
-            "Markdown)",
+            {"NEWS.txt": "Release notes\n=============\n"},
+            "release: NEWS.txt ([tool.towncrier] filename) is neither Markdown nor "
+            "reStructuredText: set filename to a .md or .rst file",
         ),
         (
             DEFAULT.towncrier,
@@ -248,7 +247,7 @@ DEFAULT = SHAPES["default template"]
             "fragments (`towncrier build --draft` shows it)",
         ),
     ],
-    ids=["notes-file", "notes-llm", "rst", "towncrier.toml", "broken template"],
+    ids=["notes-file", "notes-llm", "txt", "towncrier.toml", "broken template"],
 )
 def test_refusals_are_one_line_and_change_nothing(
     tmp_path: Path,

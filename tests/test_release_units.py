@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from release.apps.release.plan import FileChange
-from release.config import parse_project
 from release.core import commitmsg, notes
 from release.core.commits import Commit
 from release.core.notes import NotesRejected
@@ -24,6 +23,7 @@ from release.core.pyproject import bump_pyproject, bump_text, count_version, rea
 from release.core.version import Bump, VersionError, parse
 from release.errors import ConfigError, UsageError
 from release.shell import files, git
+from tests.support.projects import project_of
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_pyproject_bump_changes_only_the_version_line(line: str) -> None:
 )
 def test_pyproject_without_a_static_version_is_an_error(text: str, expected: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(expected)):
-        read_version(parse_project(text, Path(".")).document)
+        read_version(project_of(text, Path(".")).document)
 
 
 def test_pyproject_version_must_be_pep440() -> None:
@@ -253,6 +253,11 @@ def test_commit_message_is_derived_from_the_notes(
         ("https://token@github.com/acme/demo", "https://github.com/acme/demo"),
         ("ssh://git@github.com:22/acme/demo.git", "https://github.com/acme/demo"),
         ("gitlab.example.org:group/sub/proj.git", "https://gitlab.example.org/group/sub/proj"),
+        ("https://git.example.com:8443/acme/demo.git", "https://git.example.com:8443/acme/demo"),
+        ("http://10.0.0.7:3000/acme/demo", "http://10.0.0.7:3000/acme/demo"),
+        # SSH host aliases (two accounts on one machine): the web host is not in the URL
+        ("git@github-work:acme/demo.git", None),
+        ("git@github.com-work:acme/demo.git", None),
         ("/srv/git/demo.git", None),
         ("file:///srv/git/demo.git", None),
         (None, None),

@@ -96,6 +96,8 @@ def test_a_setuptools_project_is_released(
     assert code == 0, err
     assert out == "v0.1.1\n"
     assert line in repo.read(edited)
+    # Named as setup.cfg or setup.py name it, not after the clone's folder (`work`).
+    assert repo.git("log", "-1", "--format=%B").split("\n")[2].startswith("Cut demo v0.1.1 ")
     changed = repo.git("show", "--name-only", "--format=", "HEAD").split()
     assert sorted(changed) == sorted(["CHANGELOG.md", edited])
 

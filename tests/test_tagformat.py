@@ -76,15 +76,69 @@ def test_inferred_from_tags_that_agree(
     assert list(resolved.ignored) == ignored
 
 
-def test_mixed_tags_are_a_problem_naming_each_format() -> None:
+PLAIN = [f"0.{minor}.{patch}" for minor in range(1, 12) for patch in range(4)]
+
+
+@pytest.mark.parametrize(
+    ("names", "project", "current", "pattern", "origin", "ignored"),
+    [
+        # one stray historic tag in another format beside many plain ones
+        ([*PLAIN, "v0.1.16"], None, "0.11.3", "{version}", "the tag 0.11.3 of the current "
+         "version", ["v0.1.16"]),
+        # moving `v1`/`v1.0` tags beside the releases; the version source is a dev version
+        (["1.0.0", "1.0.1", "1.1.0", "v1", "v1.0"], None, "1.2.0.dev0", "{version}",
+         "2 of the 3 newest release tags", ["v1.0"]),
+        # three old alphas in another format
+        (["0.1a1", "0.1a2", "0.1a3", "v0.2.0", "v0.3.0", "v1.0.0"], None, None, "v{version}",
+         "3 of the 3 newest release tags", ["0.1a1", "0.1a2", "0.1a3"]),
+        # a fork's tags (higher versions) beside the project's own
+        (["v3.0.0", "v3.1.0", "v3.2.0", "1.0.0", "1.1.0"], None, "1.1.0", "{version}",
+         "the tag 1.1.0 of the current version", ["v3.0.0", "v3.1.0", "v3.2.0"]),
+        # a monorepo: the project's name decides, its spelling normalised
+        (["hatch-v1.9.0", "hatch-v1.10.0", "hatchling-v1.26.2", "hatchling-v1.26.3"],
+         "Hatchling", None, "hatchling-v{version}", "2 tags named after the project Hatchling",
+         ["hatch-v1.10.0", "hatch-v1.9.0"]),
+        (["my_pkg-1.0.0", "other-2.0.0", "other-2.1.0"], "my-pkg", "1.0.0", "my_pkg-{version}",
+         "1 tag named after the project my-pkg", ["other-2.0.0", "other-2.1.0"]),
+        # a project that switched formats: the newest releases continue
+        (["0.8.0", "0.9.0", "0.9.1", "v0.10.0", "v0.11.0"], None, None, "v{version}",
+         "2 of the 3 newest release tags", ["0.8.0", "0.9.0", "0.9.1"]),
+    ],
+    ids=["stray", "moving", "alphas", "fork", "monorepo", "monorepo-normalised", "switched"],
+)
+def test_the_format_comes_from_the_history_that_matters(
+    names: list[str], project: str | None, current: str | None, pattern: str, origin: str,
+    ignored: list[str],
+) -> None:
+    resolved = resolve(None, names, project=project,
+                       current=parse(current) if current else None)
+    assert (resolved.format.pattern, resolved.format.origin) == (pattern, origin)
+    assert sorted(resolved.ignored) == sorted(ignored)
+    assert all(resolved.format.parse(name) for name, _ in resolved.tags)
+
+
+@pytest.mark.parametrize(
+    ("names", "found"),
+    [
+        # every release tagged twice
+        (["v1.1.0", "1.1.0", "v1.2.0", "1.2.0"],
+         '({version}: 2 tags such as 1.2.0; v{version}: 2 tags such as v1.2.0): set '
+         '[tool.release] tag-format to the one new releases continue ("{version}" or '
+         '"v{version}")'),
+        # the newest three in three formats; the older ones are not named
+        (["0.1.0", "0.2.0", "v1.0.0", "rel-1.1.0", "pkg@1.2.0"],
+         "(pkg@{version}: 1 tag such as pkg@1.2.0; rel-{version}: 1 tag such as rel-1.1.0; "
+         'v{version}: 1 tag such as v1.0.0): set [tool.release] tag-format to the one new '
+         'releases continue ("pkg@{version}" or "rel-{version}" or "v{version}")'),
+    ],
+    ids=["dual", "three"],
+)
+def test_newest_tags_that_disagree_are_a_problem_naming_what_was_seen(
+    names: list[str], found: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
-        resolve(None, ["v1.0.0", "v1.1.0", "1.2.0", "hatch-v1.9.0"])
-    assert str(caught.value) == (
-        "the release tags use more than one format (v{version}: 2 tags such as v1.1.0; "
-        "{version}: 1 tag such as 1.2.0; hatch-v{version}: 1 tag such as hatch-v1.9.0): set "
-        '[tool.release] tag-format to the one new releases continue (e.g. tag-format = '
-        '"v{version}")'
-    )
+        resolve(None, names, project="demo")
+    assert str(caught.value) == f"the newest release tags use more than one format {found}"
 
 
 def test_configured_format_wins_and_reports_the_others() -> None:

@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version as Pep440
 
-from release.core.version import Bump, Pre, VersionError, explicit, next_version, parse, try_parse
+from release.core.version import (
+    Bump,
+    Pre,
+    VersionError,
+    explicit,
+    next_version,
+    parse,
+    reading,
+    try_parse,
+)
 
 
 @pytest.mark.parametrize(
@@ -210,3 +219,21 @@ def test_finishing_a_prerelease_gives_its_base(text: str) -> None:
 def test_parse_is_packaging_with_a_prefix(text: str, prefix: str) -> None:
     assert parse(prefix + text).value == Pep440(text)
     assert str(parse(prefix + text)) == str(Pep440(text))
+
+
+@pytest.mark.parametrize("written", ["4.0.0-1", "v4.0.0-1", "1.2.3-0.1"])
+def test_one_rule_for_a_semver_numeric_prerelease_in_tags_headings_and_files(
+    written: str,
+) -> None:
+    # PEP 440 alone would read `4.0.0-1` as the post-release 4.0.0.post1; a changelog heading
+    # reads it as npm does, a pre-release. One module decides, so a tag, a heading and a
+    # version file cannot disagree.
+    from release.core.changelog import versions as headings
+    from release.core.tagformat import TagFormat
+
+    assert reading(written) is None
+    assert headings.pep440(written.lstrip("v")) is None
+    assert headings.is_prerelease(written.lstrip("v"))
+    assert TagFormat().parse(written if written.startswith("v") else f"v{written}") is None
+    with pytest.raises(VersionError, match=r"SemVer pre-release.*rc.*\.post"):
+        parse(written)

@@ -462,24 +462,37 @@ def test_a_computed_version_is_refused_naming_the_file_and_what_to_write(
     assert any(needle in line for line in problems), problems
 
 
-def test_mixed_tag_formats_are_a_preflight_problem(
+def test_a_stray_tag_in_another_format_is_ignored_with_a_note(
     tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = build(tmp_path / "p", SOURCES[0], "v1.4.2", None)
     repo.git("tag", "1.3.0", "HEAD~2")
+    code, out, err = run(repo, capsys, "--bump", "patch", "--dry-run")
+    assert code == 0, err
+    assert "ignoring tags that are not releases in v{version}: 1.3.0" in err
+    assert "tag: v1.4.3 (format v{version}, from the tag v1.4.2 of the current version)" in out
+
+
+def test_newest_tags_in_two_formats_are_a_preflight_problem_and_nothing_else(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = build(tmp_path / "p", SOURCES[0], "v1.4.2", None)
+    for tag in ("1.4.2", "1.4.1", "v1.4.1"):
+        repo.git("tag", tag, "HEAD~2")
     problems = _refused(repo, capsys, "--bump", "patch", "--no-fetch")
-    assert (
-        "the release tags use more than one format ({version}: 1 tag such as 1.3.0; "
-        "v{version}: 1 tag such as v1.4.2): set [tool.release] tag-format to the one new releases "
-        'continue (e.g. tag-format = "v{version}")'
-    ) in problems
+    # One line about the format; the version is compared with no tag of a guessed format.
+    assert problems == [
+        "the newest release tags use more than one format ({version}: 2 tags such as "
+        "1.4.2; v{version}: 2 tags such as v1.4.2): set [tool.release] tag-format to the one "
+        'new releases continue ("{version}" or "v{version}")'
+    ]
     # Configured, the other format's tags are only ignored (with a note) and the release goes on.
     repo.commit("chore: tag format", {"pyproject.toml": SOURCES[0].pyproject
                                      + '\n[tool.release]\ntag-format = "v{version}"\n'})
     repo.git("push", "--quiet", "origin", "master")
     code, out, err = run(repo, capsys, "--bump", "patch", "--dry-run")
     assert code == 0, err
-    assert "ignoring tags that are not releases in v{version}: 1.3.0" in err
+    assert "ignoring tags that are not releases in v{version}: 1.4.1, 1.4.2" in err
     assert "tag: v1.4.3 (format v{version}, from [tool.release] tag-format)" in out
 
 

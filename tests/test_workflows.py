@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
-from release.config import load_settings
 from release.core.tagformat import TagFormat, validate
+from tests.support.projects import project_at
 from tests.support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,7 @@ def flake_apps() -> frozenset[str]:
 def release_tag_glob() -> str:
     """The tag glob of this project's release tags: its [tool.release] tag-format, else the
     default `v{version}` (a CI checkout has no tags to infer it from)."""
-    configured = load_settings(ROOT).tag_format
+    configured = project_at(ROOT).settings.tag_format
     return (validate(configured) if configured else TagFormat()).glob()
 
 
@@ -347,7 +347,7 @@ def apps() -> frozenset[str]:
 
 @pytest.fixture(scope="module")
 def branch() -> str:
-    return load_settings(ROOT).branch
+    return project_at(ROOT).settings.branch
 
 
 def test_exactly_the_checked_workflows_exist() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import json
+import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -11,9 +13,11 @@ from pathlib import Path
 
 from release import log
 from release.cli import ArgumentParser, run_main
-from release.config import CHANGELOG_NAMES, PYPROJECT, load_settings
+from release.config import PYPROJECT, project_in_work_tree
 from release.core import changelog
+from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.errors import ChangelogError, ChecksFailed, UsageError
+from release.shell import git
 from release.shell.files import read_changelog, safe_write
 
 PROG = "extract-notes"
@@ -46,6 +50,7 @@ exit status: 0 done, 1 failed (one line on stderr says why), 2 bad usage.
 class Format(enum.Enum):
     MARKDOWN = "markdown"
     JSON = "json"
+    RST = "rst"  # a reStructuredText changelog's section as written
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,8 @@ def parse_args(argv: Sequence[str]) -> Options:
     parser.add_argument("--output", type=Path, metavar="PATH",
                         help="write the notes to PATH (atomically) instead of stdout")
     parser.add_argument("--format", choices=[f.value for f in Format], default="markdown",
-                        help="markdown (default) or json")
+                        help="markdown (default; a .rst changelog's section converted), "
+                             "rst (a .rst changelog's section as written) or json")
     parser.add_argument("--check", action="store_true",
                         help="validate the whole changelog: one line per problem, exit 1 on "
                              "errors")
@@ -113,8 +119,9 @@ def changelog_path(given: Path | None, cwd: Path) -> tuple[Path, str]:
         return given, "pass the right one with --changelog PATH"
     hint = "point at another file with --changelog PATH"
     if (cwd / PYPROJECT).is_file():
-        settings = load_settings(cwd)
-        found = settings.changelog_in_tree()
+        # The release branch plays no part in reading notes.
+        settings = project_in_work_tree(cwd, default_branch=lambda _remote: None).settings
+        found = settings.changelog_file
         shown = found.relative_to(settings.root) if found.is_relative_to(settings.root) else found
         return shown, f"{hint} (or set [tool.release] changelog in {PYPROJECT})"
     return Path(next((n for n in CHANGELOG_NAMES if (cwd / n).is_file()), "CHANGELOG.md")), hint
@@ -161,20 +168,54 @@ def report(path: Path, problems: list[changelog.Problem], options: Options) -> N
         log.step("check", changelog=path, status="ok")
 
 
+def repository_url(cwd: Path) -> str | None:
+    """The web URL `:issue:` roles link into: GitHub Actions' GITHUB_REPOSITORY, else the
+    sphinx-issues setting in the docs' conf.py, else the clone's remote."""
+    env = os.environ
+    if env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        return f"{server}/{env['GITHUB_REPOSITORY']}"
+    for conf in ("docs/conf.py", "doc/conf.py", "conf.py"):
+        try:
+            text = (cwd / conf).read_text(encoding="utf-8", errors="replace")[:200_000]
+        except OSError:
+            continue
+        if found := _ISSUES_PATH.search(text):
+            return f"https://github.com/{found[1]}"
+    repo = git.Repository.find(cwd)
+    if repo is None:
+        return None
+    remote = "origin"
+    if (cwd / PYPROJECT).is_file():
+        remote = project_in_work_tree(cwd, default_branch=lambda _remote: None).settings.remote
+    return git.web_url(repo.configured_url(remote))
+
+
+_ISSUES_PATH = re.compile(r"""^issues_github_path\s*=\s*["']([\w.-]+/[\w.-]+)["']""", re.M)
+
+
 def _main(argv: Sequence[str]) -> int:
     options = parse_args(argv)
     path, hint = changelog_path(options.changelog, Path.cwd())
     changelog.require_markdown(path.name)
+    rst = changelog.is_rst(path.name)
+    if options.format is Format.RST and not rst:
+        raise UsageError(
+            f"--format rst is for a reStructuredText changelog, and {path} is Markdown: "
+            "leave --format out"
+        )
     text = read_changelog(path, hint=hint)
     if options.check:
-        report(path, changelog.check(changelog.parse(text)), options)
+        report(path, changelog.check(changelog.read(text, path.name)), options)
         if options.version is None:
             return 0
     assert options.version is not None
     try:
         extracted = changelog.extract(
             text, options.version, allow_empty=options.allow_empty,
-            include_prereleases=options.include_prereleases,
+            include_prereleases=options.include_prereleases, name=path.name,
+            markdown=rst and options.format is not Format.RST,
+            repository=repository_url(Path.cwd()) if rst else None,
         )
     except ChangelogError as exc:
         raise ChangelogError(f"{path}: {exc}") from None

@@ -10,9 +10,8 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from mistletoe.block_token import Document, Heading, List, SetextHeading
-
 from release.core.commits import Commit, release_tag
+from release.core.markdown import Document, Heading, List, SetextHeading
 from release.errors import ConfigError, DojoError, UsageError
 
 

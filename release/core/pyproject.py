@@ -337,6 +337,27 @@ def detect_setuptools_legacy(setup_cfg: str | None, setup_py: str | None) -> Ver
     return None
 
 
+_SETUP_PY_NAME = re.compile(
+    r"""\bname\s*=\s*(?P<q>['"])(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P=q)"""
+)
+
+
+def setuptools_name(setup_cfg: str | None, setup_py: str | None) -> str | None:
+    """The project's name as setuptools reads it: setup.cfg's `[metadata] name`, else a
+    literal `name="..."` in setup.py; None when neither says."""
+    if setup_cfg is not None:
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(setup_cfg)
+        except configparser.Error:
+            parser.clear()
+        name = parser.get("metadata", "name", fallback="").strip()
+        if name and not name.startswith(("attr:", "file:")):
+            return name
+    found = _SETUP_PY_NAME.search(setup_py) if setup_py is not None else None
+    return found["name"] if found else None
+
+
 def read_poetry_version(doc: tomlkit.TOMLDocument, name: str = "pyproject.toml") -> Version:
     return _version_value(_get(doc, "tool", "poetry", "version"), f"{name}: [tool.poetry] version")
 

@@ -1,6 +1,8 @@
 """The project's own release tag format: `v{version}` by default, inferred from the existing
-tags when they agree (plain `2.4.0` tags give `{version}`), or `[tool.release] tag-format`.
-Pure: names in, values out.
+tags (plain `2.4.0` tags give `{version}`; among several formats, from the history that
+matters: the project's name as the prefix, the tag of the current version, the newest
+releases), or `[tool.release] tag-format`. Pure: names in, values out. `resolve` is the one
+inference, for `release` and `publish` alike.
 
 A tag is a release tag when it is the format's prefix, a PEP 440 version in any spelling
 (`v1.3.0rc1` and `v1.3.0-rc.1` are the same release) with at least two release numbers (`v2`
@@ -129,36 +131,35 @@ class Resolved:
     ignored: tuple[str, ...]
 
 
-def resolve(configured: str | None, names: Iterable[str]) -> Resolved:
-    """The tag format for a repository with tags `names`.
+def resolve(
+    configured: str | None, names: Iterable[str], *, project: str | None = None,
+    current: Version | None = None,
+) -> Resolved:
+    """The tag format for a repository with tags `names`, for the project named `project`
+    whose version source says `current` (both optional).
 
-    Configured: that format (tags in other formats are reported in `ignored`). Otherwise the
-    format every existing version tag agrees on, or `v{version}` when there is none. Version
-    tags in more than one format raise `ConfigError` naming each with an example, since
-    picking one would silently start a second format.
+    Configured: that format. Otherwise inferred from the history that matters: the one format
+    every version tag agrees on; else, among several, the one whose prefix is the project's
+    name (a monorepo's `<name>-v{version}`), else the one holding the tag of the current
+    version, else the one the newest release tags agree on; `v{version}` when there are no
+    version tags. Tags in other formats are reported in `ignored`. When even the newest tags
+    disagree, `ConfigError` names each format seen with its newest tag: picking one would
+    silently start a second format.
     """
     names = sorted(set(names))
-    by_prefix: dict[str, list[str]] = {}
+    by_prefix: dict[str, list[tuple[Version, str]]] = {}
     for name in names:
         prefix = _inferred_prefix(name)
-        if prefix is not None:
-            by_prefix.setdefault(prefix, []).append(name)
+        version = None if prefix is None else TagFormat(prefix + PLACEHOLDER).parse(name)
+        if prefix is not None and version is not None:
+            by_prefix.setdefault(prefix, []).append((version, name))
     if configured is not None:
         fmt = validate(configured)
     elif len(by_prefix) > 1:
-        found = "; ".join(
-            f"{prefix}{PLACEHOLDER}: {len(tags)} tag{'s' if len(tags) > 1 else ''} such as "
-            f"{_newest(prefix, tags)}"
-            for prefix, tags in sorted(by_prefix.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        )
-        raise ConfigError(
-            f"the release tags use more than one format ({found}): set [tool.release] "
-            'tag-format to the one new releases continue (e.g. tag-format = "v{version}")'
-        )
+        fmt = _infer(by_prefix, project, current)
     elif by_prefix:
         ((prefix, agreeing),) = by_prefix.items()
-        count = len(agreeing)
-        fmt = TagFormat(prefix + PLACEHOLDER, f"{count} existing tag{'s' * (count > 1)}")
+        fmt = TagFormat(prefix + PLACEHOLDER, _counted(len(agreeing), "existing tag"))
     else:
         fmt = TagFormat()
     tags: list[tuple[str, Version]] = []
@@ -174,7 +175,64 @@ def resolve(configured: str | None, names: Iterable[str]) -> Resolved:
     return Resolved(fmt, tuple(tags), tuple(ignored))
 
 
-def _newest(prefix: str, names: list[str]) -> str:
-    fmt = TagFormat(prefix + PLACEHOLDER)
-    parsed = [(version, name) for name in names if (version := fmt.parse(name)) is not None]
-    return max(parsed)[1]
+# How many of the highest release tags (PEP 440 order, all formats) make "the recent
+# history"; the format most of them are in is continued.
+RECENT = 3
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _infer(
+    by_prefix: dict[str, list[tuple[Version, str]]], project: str | None,
+    current: Version | None,
+) -> TagFormat:
+    """One format among several, from the history that matters (see `resolve`)."""
+    if project:
+        named = [
+            prefix for prefix in by_prefix
+            if _normalised(prefix.rstrip("vV").rstrip("-_/@")) == _normalised(project)
+        ]
+        if len(named) == 1:
+            count = len(by_prefix[named[0]])
+            return TagFormat(
+                named[0] + PLACEHOLDER,
+                f"{_counted(count, 'tag')} named after the project {project}",
+            )
+    if current is not None:
+        holding = [
+            (prefix, name) for prefix, tags in by_prefix.items()
+            for version, name in tags if version == current
+        ]
+        if len(holding) == 1:
+            prefix, name = holding[0]
+            return TagFormat(prefix + PLACEHOLDER, f"the tag {name} of the current version")
+    newest = sorted(
+        ((version, prefix) for prefix, tags in by_prefix.items() for version, _ in tags),
+        reverse=True,
+    )[:RECENT]
+    counts = {prefix: sum(p == prefix for _, p in newest) for _, prefix in newest}
+    leader = max(counts, key=lambda p: counts[p])
+    # Two formats tagging the newest version (dual tagging) is no history to continue.
+    dual = len(newest) > 1 and newest[0][0] == newest[1][0] and newest[0][1] != newest[1][1]
+    if counts[leader] * 2 > len(newest) and not dual:
+        return TagFormat(
+            leader + PLACEHOLDER, f"{counts[leader]} of the {len(newest)} newest release tags"
+        )
+    prefixes = set(counts)
+    seen = sorted(prefixes, key=lambda p: (-len(by_prefix[p]), p))
+    found = "; ".join(
+        f"{prefix}{PLACEHOLDER}: {_counted(len(by_prefix[prefix]), 'tag')} such as "
+        f"{max(by_prefix[prefix])[1]}"
+        for prefix in seen
+    )
+    choices = " or ".join(f'"{prefix}{PLACEHOLDER}"' for prefix in seen)
+    raise ConfigError(
+        f"the newest release tags use more than one format ({found}): set [tool.release] "
+        f"tag-format to the one new releases continue ({choices})"
+    )

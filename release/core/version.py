@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from dataclasses import dataclass
 
 from packaging import version as pep440
@@ -211,16 +212,44 @@ def explicit(current: Version | None, text: str) -> Version:
     return new
 
 
+# `4.0.0-1`: PEP 440 reads a post-release (4.0.0.post1), SemVer a pre-release of 4.0.0 (npm
+# writes them so). Changelogs, tags and version files are read with the SemVer meaning.
+_SEMVER_NUMERIC_PRE = re.compile(r"^v?\d+(?:\.\d+)+-\d+(?:\.\d+)*$", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def reading(written: str) -> pep440.Version | None:
+    """The PEP 440 version a spelling names, or None: the one rule for what a version is,
+    wherever it is written (a tag, a changelog heading, a version file, the command line).
+
+    `1.2.0-rc.1` is `1.2.0rc1` and `2.0` is `2.0`; `4.0.0-1` is a SemVer pre-release, which
+    PEP 440 has no word for, so it names no PEP 440 version."""
+    written = written.strip()
+    if _SEMVER_NUMERIC_PRE.match(written):
+        return None
+    try:
+        return pep440.Version(written)
+    except pep440.InvalidVersion:
+        return None
+
+
 def parse(text: str) -> Version:
     """Parse a PEP 440 version, with an optional leading `v`, or its SemVer spelling
     (`v1.2.0-rc.1`); raise `VersionError` otherwise."""
-    try:
-        return Version(pep440.Version(text.strip()))
-    except pep440.InvalidVersion:
+    found = reading(text)
+    if found is not None:
+        return Version(found)
+    if _SEMVER_NUMERIC_PRE.match(text.strip()):
+        base, _, number = text.strip().partition("-")
         raise VersionError(
-            f"{text!r} is not a PEP 440 version (such as 1.2.3, 1.3.0rc1, 2.0.0.dev5, "
-            "2026.8.17): fix it"
-        ) from None
+            f"{text!r} is a SemVer pre-release, which PEP 440 cannot say (it would read a "
+            f"post-release): write {base.lstrip('vV')}rc{number.split('.')[0]} for a "
+            f"pre-release or {base.lstrip('vV')}.post{number.split('.')[0]} for a post-release"
+        )
+    raise VersionError(
+        f"{text!r} is not a PEP 440 version (such as 1.2.3, 1.3.0rc1, 2.0.0.dev5, "
+        "2026.8.17): fix it"
+    )
 
 
 def try_parse(text: str) -> Version | None:

@@ -131,6 +131,15 @@ class Repository:
         except (KeyError, ValueError):
             return None
 
+    def configured_url(self, remote: str) -> str | None:
+        """The remote's URL as configured, before any `url.<base>.insteadOf` rewriting: the
+        repository's public name (`git@github.com:o/r.git`), where `remote_url` may be a
+        mirror."""
+        try:
+            return str(self._repo.config[f"remote.{remote}.url"]) or None
+        except (KeyError, ValueError):
+            return None
+
     def local_sha(self, refname: str) -> str | None:
         """The commit `refname` peels to; None when it is missing or names no commit."""
         ref = self._repo.references.get(refname)
@@ -167,11 +176,17 @@ class Repository:
             if name.startswith("refs/tags/")
         )
 
-    def version_tags(self, tag_format: str | None = None) -> tuple[list[Tag], list[str], TagFormat]:
+    def version_tags(
+        self, tag_format: str | None = None, *, project: str | None = None,
+        current: Version | None = None,
+    ) -> tuple[list[Tag], list[str], TagFormat]:
         """The release tags in the project's tag format (peeled to commits), the tags that look
         like releases but are not (or that name no commit), and the format: configured, else
-        inferred from the tags (`tagformat.resolve`; `ConfigError` when they mix formats)."""
-        resolved = tagformat.resolve(tag_format, self.tag_names())
+        inferred from the tags, the project's name and its current version
+        (`tagformat.resolve`; `ConfigError` when even the newest tags mix formats)."""
+        resolved = tagformat.resolve(
+            tag_format, self.tag_names(), project=project, current=current
+        )
         tags: list[Tag] = []
         ignored = list(resolved.ignored)
         for name, version in resolved.tags:
@@ -200,9 +215,12 @@ class Repository:
                 reachable = True
         return reachable, count
 
-    def previous_release(self, tag_format: str | None = None) -> PreviousRelease:
+    def previous_release(
+        self, tag_format: str | None = None, *, project: str | None = None,
+        current: Version | None = None,
+    ) -> PreviousRelease:
         """The highest release tag (PEP 440 order) whose commit is HEAD or an ancestor of it."""
-        tags, ignored, fmt = self.version_tags(tag_format)
+        tags, ignored, fmt = self.version_tags(tag_format, project=project, current=current)
         if self._repo.head_is_unborn:
             return PreviousRelease(None, tuple(ignored), 0, fmt)
         head = self._repo.head.peel(pygit2.Commit).id
@@ -245,6 +263,15 @@ class Repository:
                 "in pyproject.toml ([tool.release] or [tool.towncrier] filename)"
             )
         return bytes(blob.data)
+
+    def read_hint(self, commit_sha: str, path: str, limit: int = 1 << 20) -> str | None:
+        """A small UTF-8 file of `commit_sha` that only hints at something (a mkdocs.yml, a
+        docs index): None when it is missing, a link, too large or not UTF-8."""
+        try:
+            data = self.read_blob(commit_sha, path)
+            return data.decode("utf-8") if data is not None and len(data) <= limit else None
+        except (ConfigError, UnicodeDecodeError):
+            return None
 
     def is_shallow(self) -> bool:
         return bool(self._repo.is_shallow)
@@ -347,18 +374,27 @@ def push(root: Path, remote: str, branch: str, tag_name: str) -> None:
 
 _SCP = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*?)(?:\.git)?/?$")
 _URL = re.compile(
-    r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[\w.-]+)(?::\d+)?/(?P<path>.+?)(?:\.git)?/?$"
+    r"^(?P<scheme>https?|ssh|git)://(?:[^@/]+@)?(?P<host>[\w.-]+)(?P<port>:\d+)?/"
+    r"(?P<path>.+?)(?:\.git)?/?$"
 )
+# A host name a browser can reach: a dotted name ending in a top-level domain (letters), an IP
+# address or localhost. `github-work` or `github.com-work` is an SSH `Host` alias of
+# ~/.ssh/config, which names no web address.
+_WEB_HOST = re.compile(r"^(?:[\w-]+\.)+[A-Za-z]{2,}$|^\d{1,3}(?:\.\d{1,3}){3}$|^localhost$")
 
 
 def web_url(url: str | None) -> str | None:
-    """`git@github.com:o/r.git` or `https://github.com/o/r.git` -> `https://github.com/o/r`."""
+    """`git@github.com:o/r.git` or `https://github.com/o/r.git` -> `https://github.com/o/r`;
+    an http(s) URL keeps its scheme and port; None for a local path or an SSH host alias
+    (`git@github-work:o/r.git`: its real host is known to ssh only)."""
     if not url:
         return None
     match = _URL.match(url) or (None if "://" in url else _SCP.match(url))
-    if match is None:
+    if match is None or _WEB_HOST.match(match["host"]) is None:
         return None
-    return f"https://{match['host']}/{match['path']}"
+    web = match.groupdict().get("scheme") in ("http", "https")  # ssh's port is not the web's
+    scheme, port = (match["scheme"], match["port"] or "") if web else ("https", "")
+    return f"{scheme}://{match['host']}{port}/{match['path']}"
 
 
 _STALE_LOCK = re.compile(r"Unable to create '(?P<path>[^']+\.lock)': File exists")

@@ -1,6 +1,7 @@
 """Read-only view of an OCI/Docker registry through its HTTP API (distribution spec v2).
 
-Pushing goes through the Docker daemon (`release.shell.image`). Reads come here because the Engine
+Pushing goes through the Docker daemon (`release.shell.image`), or, daemonless, through
+`release.shell.oci`, which sends its uploads with `send_once`. Reads come here because the Engine
 API cannot list a repository's tags (needed to decide `latest`), because an independent read
 makes the after-push verification an actual check rather than the pusher vouching for itself,
 and because `--dry-run` then needs no daemon. `requests` (a dependency of the Docker SDK) does
@@ -14,7 +15,7 @@ import base64
 import hashlib
 import ipaddress
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -35,6 +36,7 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 SINGLE_IMAGE_TYPES = MANIFEST_TYPES[1::2]
+INDEX_TYPES = MANIFEST_TYPES[0::2]
 MAX_PAGES = 1000  # of tag lists: a registry whose `next` links never end is broken
 
 
@@ -74,11 +76,24 @@ class TagState:
 
     tag: str
     digest: str | None  # None: the tag does not exist
-    image_id: str | None  # config digest; None when absent or not a single image
+    image_id: str | None  # config digest (an index: `index_identity`); None when absent
 
     @property
     def exists(self) -> bool:
         return self.digest is not None
+
+
+def index_identity(config_digests: Iterable[str]) -> str:
+    """What a multi-platform image is: its platforms' image IDs (config digests), in any order.
+    An index under a tag and the archives of a build are the same image when these match."""
+    joined = "\n".join(sorted(config_digests))
+    return "index:sha256:" + hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _config_digest(manifest: object) -> str | None:
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    digest = config.get("digest") if isinstance(config, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 def is_loopback(host: str) -> bool:
@@ -148,10 +163,27 @@ class RegistryClient:
             manifest = {}
         media_type = str(manifest.get("mediaType") or media_type)
         if media_type in SINGLE_IMAGE_TYPES:
-            config = manifest.get("config")
-            if isinstance(config, dict) and isinstance(config.get("digest"), str):
-                image_id = config["digest"]
+            image_id = _config_digest(manifest)
+        elif media_type in INDEX_TYPES:
+            image_id = self._index_identity(manifest, tag)
         return TagState(tag, digest, image_id)
+
+    def _index_identity(self, index: dict[str, Any], tag: str) -> str | None:
+        """The `index_identity` of the images an index lists (None if one cannot be read)."""
+        configs = []
+        for entry in index.get("manifests") or []:
+            child = entry.get("digest") if isinstance(entry, dict) else None
+            found = self.manifest(child) if isinstance(child, str) else None
+            if found is None:
+                return None
+            try:
+                config = _config_digest(json.loads(found[0]))
+            except ValueError:
+                config = None
+            if config is None:
+                return None
+            configs.append(config)
+        return index_identity(configs) if configs else None
 
     def tags(self) -> list[str]:
         """Every tag of the repository (empty if the repository does not exist yet).
@@ -208,15 +240,16 @@ class RegistryClient:
         media_type = resp.headers.get("Content-Type", "").partition(";")[0].strip()
         return resp.content, media_type
 
-    def put_manifest(self, tag: str, body: bytes, media_type: str) -> None:
-        """Point `tag` at the manifest `body` (its blobs are already in this repository)."""
+    def put_manifest(self, tag: str, body: bytes, media_type: str, *, verb: str = "moving") -> None:
+        """Point `tag` (or a digest) at the manifest `body` (its blobs are already in this
+        repository)."""
         self._request(
             "PUT",
             f"/v2/{self.repository}/manifests/{tag}",
             headers={"Content-Type": media_type},
             data=body,
             absent_ok=False,
-            what=f"moving {self.reference}:{tag}",
+            what=f"{verb} {self.reference}:{tag}",
         )
 
     # --- HTTP with the auth challenge and retries ------------------------------------------
@@ -236,15 +269,73 @@ class RegistryClient:
         data: bytes | None = None,
         absent_ok: bool,
     ) -> requests.Response | None:
+        return retrying(
+            lambda: self.send_once(method, path, what=what, headers=headers, data=data,
+                                   absent_ok=absent_ok),
+            what=what,
+            policy=self.policy,
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+        absent_ok: bool,
+    ) -> requests.Response | None:
+        """`send_once`, again after a pause on a transient fault (the retry policy)."""
+        return self._request(method, path, what=what, headers=headers, data=data,
+                             absent_ok=absent_ok)
+
+    def send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+        absent_ok: bool,
+    ) -> requests.Response | None:
+        """One request to `path` (or a URL on this registry), the auth challenge answered, not
+        retried: a transient fault raises `TransientError`, 404 gives None if `absent_ok`."""
         url = path if "://" in path else self.base_url + path
-
-        def once() -> requests.Response | None:
+        if urlsplit(url)[:2] != urlsplit(self.base_url)[:2]:
+            raise DojoError(
+                f"{what}: the registry sent us to another host ({url}): refusing to follow it "
+                "(credentials stay with the registry); check the registry's address"
+            )
+        resp = self._send(method, url, headers or {}, data)
+        if resp.status_code == 401 and self._answer_challenge(resp):
             resp = self._send(method, url, headers or {}, data)
-            if resp.status_code == 401 and self._answer_challenge(resp):
-                resp = self._send(method, url, headers or {}, data)
-            return self._check(resp, what=what, absent_ok=absent_ok)
+        return self._check(resp, what=what, absent_ok=absent_ok)
 
-        return retrying(once, what=what, policy=self.policy)
+    def blob_size(self, digest: str) -> int | None:
+        """The size of blob `digest` in this repository (HEAD), None if it is not there."""
+        resp = self._request(
+            "HEAD", f"/v2/{self.repository}/blobs/{digest}", absent_ok=True,
+            what=f"looking for blob {digest} in {self.reference}",
+        )
+        if resp is None:
+            return None
+        length = resp.headers.get("Content-Length", "")
+        return int(length) if length.isdigit() else 0
+
+    def blob(self, digest: str) -> bytes | None:
+        """Blob `digest` (a config: small), checked against its digest; None if absent."""
+        what = f"reading blob {digest} of {self.reference}"
+        resp = self._get(f"/v2/{self.repository}/blobs/{digest}", absent_ok=True, what=what)
+        if resp is None:
+            return None
+        actual = "sha256:" + hashlib.sha256(resp.content).hexdigest()
+        if actual != digest:
+            raise DojoError(
+                f"{what}: its content hashes to {actual}: the registry (or a proxy) altered it"
+            )
+        return resp.content
 
     def _send(
         self, method: str, url: str, headers: dict[str, str], data: bytes | None

@@ -41,6 +41,12 @@ import requests
 from tests.support.tools import require_tool
 
 DOCKER_TOOLS = ("dockerd", "docker", "docker-registry")
+# What the registry may hold under a tag: Docker's schema 2 (docker push) or OCI (--via registry).
+MANIFEST_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+)
 MTIME = 1  # what buildLayeredImage uses (1970-01-01T00:00:01Z)
 
 
@@ -160,7 +166,7 @@ class Registry:
             method,
             f"{self.url()}/v2/{repository}/manifests/{tag}",
             auth=self.auth(),
-            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+            headers={"Accept": ", ".join(MANIFEST_TYPES)},
             timeout=10,
         )
         if resp.status_code == 404:
@@ -258,6 +264,7 @@ class FaultProxy:
     connections: int = 0
     faults_served: int = 0
     requests_seen: list[str] = field(default_factory=list)
+    bytes_up: int = 0  # bytes relayed from clients to upstream (heads and bodies)
     heads_seen: list[bytes] = field(default_factory=list)  # every request head, headers too
     _faults: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -382,6 +389,8 @@ class FaultProxy:
         try:
             upstream = socket.create_connection(self.upstream, timeout=10)
             upstream.sendall(head)
+            with self._lock:
+                self.bytes_up += len(head)
         except OSError:
             conn.close()
             return
@@ -395,6 +404,9 @@ class FaultProxy:
             with contextlib.suppress(OSError):
                 while chunk := src.recv(262144):
                     dst.sendall(chunk)
+                    if dst is upstream:
+                        with self._lock:
+                            self.bytes_up += len(chunk)
             with contextlib.suppress(OSError):
                 dst.shutdown(socket.SHUT_WR)
 
@@ -479,13 +491,14 @@ def make_archive(
     repo_tag: str = "dojo:latest",
     compress: bool = False,
     compresslevel: int = 9,
+    architecture: str = "amd64",
 ) -> Archive:
     """Write a docker-archive laid out like `buildLayeredImage`'s output (optionally gzip'd)."""
     layer_tars = [_tar_bytes(files) for files in layers]
     checksums = [hashlib.sha256(data).hexdigest() for data in layer_tars]
     config = {
         "created": "1970-01-01T00:00:01+00:00",
-        "architecture": "amd64",
+        "architecture": architecture,
         "os": "linux",
         "config": {"Labels": dict(labels or {}), "Cmd": ["/bin/true"]},
         "rootfs": {"diff_ids": [f"sha256:{c}" for c in checksums], "type": "layers"},

@@ -8,6 +8,7 @@ locally from the clone and the flags below.
 examples:
   nix run .#publish                                   # in CI
   publish --image result --registry 127.0.0.1:5000 --repository me/dojo --dry-run
+  publish --via registry --image result ...           # no Docker daemon needed
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import TYPE_CHECKING
 
 from release import log
 from release.apps.publish.context import ARCHIVE_ENV, Options, detect
+from release.apps.publish.daemonless import read_images, registry_pusher
 from release.apps.publish.execute import Releaser, execute
 from release.apps.publish.gate import gate
 from release.apps.publish.plan import TagRole, plan_publish, render_plan
 from release.apps.publish.report import write_reports
 from release.cli import ArgumentParser, run_main
-from release.config import read_project
+from release.config import project_in_work_tree
+from release.errors import UsageError
 from release.shell.git import Repository
 from release.shell.image import Engine, Preload, read_archive
 from release.shell.registry import RegistryClient
@@ -36,8 +39,9 @@ if TYPE_CHECKING:
 def _parser() -> ArgumentParser:
     parser = ArgumentParser(prog="publish", description=__doc__)
     parser.add_argument(
-        "--image", type=Path, metavar="PATH",
-        help=f"docker-archive to publish (default: ${ARCHIVE_ENV}, set by `nix run .#publish`)",
+        "--image", type=Path, metavar="PATH", action="append",
+        help=f"docker-archive to publish (default: ${ARCHIVE_ENV}, set by `nix run .#publish`); "
+        "repeated with --via registry: one per platform, the tags then name an OCI index",
     )
     parser.add_argument("--sha", help="commit the image was built from (default: GITHUB_SHA "
                         "or HEAD)")
@@ -53,6 +57,12 @@ def _parser() -> ArgumentParser:
     parser.add_argument("--github-repository", metavar="OWNER/NAME",
                         help="GitHub repository of the Release and the release branch "
                         "(default: GITHUB_REPOSITORY, else the clone's remote)")
+    parser.add_argument(
+        "--via", choices=("docker", "registry"), default="docker",
+        help="who pushes: the Docker daemon (docker load + docker push; the default), or "
+        "publish itself through the registry's API, no daemon needed, layers the registry "
+        "already has never uploaded again",
+    )
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan; load, push and release nothing")
     parser.add_argument("--force", action="store_true",
@@ -63,27 +73,37 @@ def _parser() -> ArgumentParser:
 
 def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
+    paths: list[Path] = args.image or []
+    if len(paths) > 1 and args.via != "registry":
+        raise UsageError(
+            "several --image archives make a multi-platform image, which only --via registry "
+            "pushes (the Docker daemon pushes one platform): add --via registry"
+        )
     options = Options(
-        image=args.image, sha=args.sha, version=args.version, registry=args.registry,
-        repository=args.repository, github_repository=args.github_repository,
-        dry_run=args.dry_run, force=args.force,
+        image=paths[0] if paths else None, sha=args.sha, version=args.version,
+        registry=args.registry, repository=args.repository,
+        github_repository=args.github_repository, dry_run=args.dry_run, force=args.force,
     )
     root = _root(Path.cwd())
-    project = read_project(root)  # parsed once: settings here, the version in the gate
     repo = Repository.find(root)
-    settings = project.settings.with_branch(
-        repo.default_branch if repo is not None else lambda _remote: None
+    # Parsed once: the settings here, the version in the gate.
+    project = project_in_work_tree(
+        root, default_branch=repo.default_branch if repo is not None else lambda _remote: None
     )
-    ctx = detect(options, os.environ, root, settings)
+    ctx = detect(options, os.environ, root, project.settings)
 
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
     preload: Preload | None = None
     try:
         # A SHA tag not in the registry yet means a push is certain: start `docker load`
         # now, while the archive is read and checked (nothing is pushed before the plan).
-        if not ctx.dry_run and not registry.tag_state(ctx.short_sha).exists:
+        daemonless = args.via == "registry"
+        if not (ctx.dry_run or daemonless) and not registry.tag_state(ctx.short_sha).exists:
             preload = Preload(Engine, ctx.archive)
-        archive = read_archive(ctx.archive)
+        if daemonless:
+            images, archive = read_images([ctx.archive, *paths[1:]])
+        else:
+            images, archive = [], read_archive(ctx.archive)
         log.step("build", derivation=str(ctx.archive), status="ok")
         log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
         release_spec = gate(ctx, archive, project) if ctx.version else None
@@ -108,7 +128,9 @@ def _main(argv: Sequence[str]) -> int:
             checked = releaser.check(plan.release)
             log.step("github", repository=plan.release.repository, tag=plan.release.tag,
                      status="ok", release=f"to be {checked.status.value}")
-        outcome = execute(plan, Engine, registry, releaser.apply if releaser else None, preload)
+        via = registry_pusher(plan, images, registry) if daemonless else None
+        outcome = execute(plan, Engine, registry, releaser.apply if releaser else None, preload,
+                          via=via)
         preload = None  # consumed (execute closed its engine)
         _log_release_skipped(plan.release, releaser)
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from release import log
 from release.apps.publish.branch import Tip, branch_tip
@@ -47,6 +47,40 @@ class Outcome:
 
 
 
+class Pusher(Protocol):
+    """An executor of pushes: the Docker daemon's, or the daemonless one (`--via registry`)."""
+
+    def prepare(self) -> None:
+        """Everything before the first tag: load the image, or upload its blobs."""
+
+    def push(self, tag: str) -> str:
+        """Point `tag` at the image; the manifest digest the registry accepted."""
+        raise NotImplementedError
+
+    def close(self) -> None: ...
+
+
+class DockerPusher:
+    """`docker load` (or the preload's), then `docker push` per tag."""
+
+    def __init__(self, plan: Plan, engine: Callable[[], Engine], preloaded: Preload | None):
+        self.plan = plan
+        self.preloaded = preloaded
+        self.docker = preloaded.result()[0] if preloaded is not None else engine()
+
+    def prepare(self) -> None:
+        _load(self.docker, self.plan.archive, self.preloaded)
+
+    def push(self, tag: str) -> str:
+        ctx = self.plan.context
+        return self.docker.push(
+            self.plan.archive.image_id, ctx.image_reference, tag, ctx.credentials
+        )
+
+    def close(self) -> None:
+        self.docker.close()
+
+
 def execute(
     plan: Plan,
     engine: Callable[[], Engine],
@@ -54,11 +88,15 @@ def execute(
     release: Callable[[ReleaseSpec], ReleaseResult] | None = None,
     preloaded: Preload | None = None,
     *,
+    via: Pusher | None = None,
     tip: Callable[[], Tip] | None = None,
 ) -> Outcome:
-    """Load, push what the plan says, verify every tag, then the GitHub Release. `tip` tells
-    where the release branch is now (default: `branch.branch_tip`), asked again right before
-    `staging` is pushed."""
+    """Load (or upload), push what the plan says, verify every tag, then the GitHub Release.
+
+    `via` replaces the Docker daemon as the executor of pushes; everything else is the same.
+    `tip` tells where the release branch is now (default: `branch.branch_tip`), asked again
+    right before `staging` is pushed.
+    """
     ctx, archive = plan.context, plan.archive
     tip = tip or (lambda: branch_tip(ctx))
     pushes: list[PushResult] = []
@@ -67,10 +105,12 @@ def execute(
                  reason="every tag is up to date")
         if preloaded is not None:  # another job pushed this SHA meanwhile
             preloaded.discard()
+        if via is not None:
+            via.close()
     else:
-        docker = preloaded.result()[0] if preloaded is not None else engine()
+        pusher = via or DockerPusher(plan, engine, preloaded)
         try:
-            _load(docker, archive, preloaded)
+            pusher.prepare()
             for step in plan.tags:
                 if step.action is Action.UNCHANGED:
                     continue
@@ -78,12 +118,9 @@ def execute(
                 if raced is not None:
                     pushes.append(raced)
                     continue
-                digest = docker.push(
-                    archive.image_id, ctx.image_reference, step.tag, ctx.credentials
-                )
-                pushes.append(PushResult(step.tag, digest, "ok"))
+                pushes.append(PushResult(step.tag, pusher.push(step.tag), "ok"))
         finally:
-            docker.close()
+            pusher.close()
     by_tag = {p.tag: p for p in pushes}
     results: list[PushResult] = []
     for step in plan.tags:

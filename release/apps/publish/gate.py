@@ -4,6 +4,7 @@ published. Versions are compared normalised: tag v1.3.0-rc.1 and 1.3.0rc1 agree.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -96,6 +97,14 @@ def project_version(project: Project) -> tuple[str | None, str | None, str | Non
     return PYPROJECT, None, f"{PYPROJECT} ({source.via}) names {names}, which does not exist"
 
 
+def _web_url(ctx: Context) -> str | None:
+    """The repository's web URL, where a reST changelog's `:issue:` roles point."""
+    if ctx.github_repository is None:
+        return None
+    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    return f"{server}/{ctx.github_repository}"
+
+
 def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
     """The consistency gate of a tag build; its changelog section becomes the Release."""
     # mistletoe and PyGithub cost about a second of start-up: branch builds skip them.
@@ -104,7 +113,7 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
 
     version = ctx.version
     assert version is not None
-    changelog = project.settings.changelog_in_tree()
+    changelog = project.settings.changelog_file
     where, written, source_problem = project_version(project)
     body: str | None = None
     problem: str | None = None
@@ -115,7 +124,11 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
         problem = str(exc)
     else:
         try:
-            body = extract(text, str(version)).body
+            # A reST changelog's section goes to GitHub as Markdown.
+            body = extract(
+                text, str(version), name=changelog.name, markdown=True,
+                repository=_web_url(ctx),
+            ).body
         except ChangelogError as exc:
             problem = f"{changelog.name}: {exc}"
     check_consistency(

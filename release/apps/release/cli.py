@@ -27,9 +27,10 @@ from pathlib import Path
 from release import log
 from release.apps.release import pending as pending_release
 from release.apps.release.execute import execute
+from release.apps.release.facts import Options
 from release.apps.release.notes_source import gather_notes
 from release.apps.release.plan import Plan, make_plan, plan_pending, render
-from release.apps.release.preflight import Options, gather, read_project
+from release.apps.release.preflight import gather, project_at_head
 from release.cli import ArgumentParser, run_main
 from release.config import Project
 from release.core.version import Bump, Pre
@@ -101,11 +102,6 @@ def _parser() -> ArgumentParser:
 
 def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
-    if args.bump is None and args.pre is None and args.explicit is None and not args.resume:
-        raise UsageError(
-            "pass --bump patch|minor|major (or --pre, --version X, --resume) "
-            "(see `release --help`)"
-        )
     if args.explicit is not None and (args.bump is not None or args.pre is not None):
         raise UsageError("--version X names the version: drop --bump and --pre")
     if args.pre is not None and args.bump in ("release", "post", "dev"):
@@ -125,7 +121,7 @@ def _main(argv: Sequence[str]) -> int:
     )
     repo = Repository.open(args.directory)
     # Configuration errors stop the run here, before anything touches a remote.
-    project = read_project(repo)
+    project = project_at_head(repo)
     if opts.dry_run:  # writes nothing, not even a lock file
         print(render(_plan(repo, project, opts)), end="")
         log.step("dry-run", status="ok", written="nothing")
@@ -153,11 +149,13 @@ def _plan(repo: Repository, project: Project, opts: Options) -> Plan:
     plan = make_plan(facts, picked)
     for warning in plan.warnings:
         log.step("changelog", status="warning", warning=warning)
-    log.step("version", old=facts.current or "none", new=facts.new, why=facts.why,
-             tag=facts.tag, source=facts.source.via)
-    log.step("changelog", status="ok", version=facts.new, date=facts.date, commits=facts.commits)
-    if facts.written:
-        log.step("resume", found="files-written", files=",".join(facts.written))
+    release = facts.release
+    log.step("version", old=release.current or "none", new=release.new, why=release.why,
+             tag=release.tag, source=release.source.via)
+    log.step("changelog", status="ok", version=release.new, date=release.date,
+             commits=release.commits)
+    if facts.files.written:
+        log.step("resume", found="files-written", files=",".join(facts.files.written))
     return plan
 
 

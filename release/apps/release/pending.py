@@ -12,13 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release import log
-from release.apps.release.preflight import (
-    Options,
-    check_local,
-    committed_text,
-    in_commit,
-    shorten,
-)
+from release.apps.release import checks
+from release.apps.release.facts import Options
+from release.apps.release.preflight import committed_text, observe_local
 from release.config import Settings
 from release.core import changelog
 from release.core.commits import release_tag
@@ -106,11 +102,12 @@ def observe(repo: Repository, settings: Settings, opts: Options) -> Pending | No
 
 def _check(repo: Repository, settings: Settings) -> None:
     # The same branch, identity, remote and history checks as a new release, plus a clean tree.
-    problems: list[str] = []
-    check_local(repo, settings, problems)
+    problems = checks.local(observe_local(repo, settings), settings)
     dirty = repo.dirty_paths()
     if dirty:
-        problems.append(f"the working tree is not clean ({shorten(dirty)}): commit or stash first")
+        problems.append(
+            f"the working tree is not clean ({checks.shorten(dirty)}): commit or stash first"
+        )
     if problems:
         raise ChecksFailed(problems)
 
@@ -118,7 +115,7 @@ def _check(repo: Repository, settings: Settings) -> None:
 def _notes_at(
     repo: Repository, settings: Settings, sha: str, version: Version, tag: str
 ) -> str:
-    path = settings.find_changelog(lambda name: in_commit(repo, sha, name))
+    path = settings.changelog  # found in HEAD, which is `sha`
     try:
         text = committed_text(repo, sha, path)
     except ConfigError as exc:
@@ -126,6 +123,6 @@ def _notes_at(
     if text is None:
         raise DojoError(f"the release commit has no {path}: cannot recover the notes for the tag")
     try:
-        return changelog.extract(text, str(version), allow_empty=True).body
+        return changelog.extract(text, str(version), allow_empty=True, name=path).body
     except ChangelogError as exc:
         raise DojoError(f"cannot recover the notes of {tag} from {path}: {exc}") from None

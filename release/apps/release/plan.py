@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from release.apps.release.checks import shorten
+from release.apps.release.facts import Facts
 from release.apps.release.pending import Pending
-from release.apps.release.preflight import Facts, shorten
 from release.config import PYPROJECT
 from release.core import changelog, commitmsg, notes, versionfile
 from release.core.notes import Notes, NotesSource
@@ -65,86 +66,90 @@ def tag_message(tag: str, text: str) -> str:
 def _version_change(facts: Facts) -> FileChange | None:
     """The edit of the file the project's version lives in; None for a VCS source (the tag
     is the version)."""
-    kind, document = facts.source.kind, facts.pyproject.document
+    release, pyproject = facts.release, facts.files.pyproject
+    kind, document = release.source.kind, pyproject.document
     if kind is SourceKind.PROJECT:
-        return FileChange(PYPROJECT, facts.pyproject.text, bump_pyproject(document, facts.new))
+        return FileChange(PYPROJECT, pyproject.text, bump_pyproject(document, release.new))
     if kind is SourceKind.POETRY:
-        return FileChange(PYPROJECT, facts.pyproject.text, bump_poetry(document, facts.new))
+        return FileChange(PYPROJECT, pyproject.text, bump_poetry(document, release.new))
     if kind is SourceKind.FILE:
-        assert facts.version_file is not None
-        spec, text = facts.version_file
-        return FileChange(spec.path, text, versionfile.write(spec, text, facts.new))
+        assert release.version_file is not None
+        spec, text = release.version_file
+        return FileChange(spec.path, text, versionfile.write(spec, text, release.new))
     return None
 
 
 def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], tuple[str, ...]]:
     """The changelog rolled forward in its own style, or, for a towncrier project, what
     towncrier wrote and removed; and the warnings."""
-    if facts.news is not None:
-        return [FileChange(*change) for change in facts.news.files], ()
+    release, files = facts.release, facts.files
+    if files.news is not None:
+        return [FileChange(*change) for change in files.news.files], ()
     rolled = changelog.roll_forward(
-        facts.parsed,
-        facts.new,
-        facts.date,
+        files.parsed,
+        release.new,
+        release.date,
         notes=None if picked.source is NotesSource.UNRELEASED else picked.text,
-        repo_url=git.web_url(facts.remote_url),
-        previous=facts.previous.version if facts.previous else None,
-        tag_format=facts.tag_format.pattern,
+        repo_url=git.web_url(facts.where.remote_url),
+        previous=release.previous.version if release.previous else None,
+        tag_format=release.tag_format.pattern,
+        previous_tag=release.previous.name if release.previous else None,
     )
-    return [FileChange(facts.changelog_path, facts.changelog, rolled.text)], rolled.warnings
+    return [FileChange(files.changelog_path, files.changelog, rolled.text)], rolled.warnings
 
 
 def make_plan(facts: Facts, picked: Notes) -> Plan:
     """Everything a new release writes and runs; `ChecksFailed` when release files already
     changed in the work tree hold anything else (an interrupted run's files must match)."""
+    where, release = facts.where, facts.release
     changelog_changes, warnings = _changelog_changes(facts, picked)
     version_change = _version_change(facts)
-    current = facts.current
+    current = release.current
     changes = [
         *([version_change] if version_change is not None else []),
         *changelog_changes,
         *(
-            FileChange(p, t, bump_text(t, current, facts.new))
-            for p, t in facts.version_files
+            FileChange(p, t, bump_text(t, current, release.new))
+            for p, t in facts.files.version_files
             if current is not None
         ),
     ]
     files = tuple(c for c in changes if c.new != c.old)
     check_written(facts, files)
     summary = notes.summarise(picked.text)
+    previous = release.previous.name if release.previous else None
     message = commitmsg.render(
-        facts.project,
-        facts.previous.name if facts.previous else None,
-        facts.tag,
-        facts.why,
+        where.project,
+        previous,
+        release.tag,
+        release.why,
         summary,
-        major=facts.current is not None and facts.new.release[:1] > facts.current.release[:1],
+        major=current is not None and release.new.release[:1] > current.release[:1],
     )
-    fmt = facts.tag_format
-    source = facts.source.describe(facts.version_file[0] if facts.version_file else None)
+    fmt = release.tag_format
+    source = release.source.describe(release.version_file[0] if release.version_file else None)
     headline = (
-        f"Release plan for {facts.project}\n\n"
-        f"version: {facts.current or 'none'} -> {facts.new} ({facts.why}); previous release: "
-        f"{facts.previous.name if facts.previous else 'none'}; "
-        f"{notes.counted(facts.commits, 'commit')} since\n"
+        f"Release plan for {where.project}\n\n"
+        f"version: {current or 'none'} -> {release.new} ({release.why}); previous release: "
+        f"{previous or 'none'}; {notes.counted(release.commits, 'commit')} since\n"
         f"version source: {source}\n"
-        f"tag: {facts.tag} (format {fmt.pattern}, from {fmt.origin})\n"
-        f"branch: {facts.branch} on {facts.remote} ({notes.counted(facts.ahead, 'commit')} "
+        f"tag: {release.tag} (format {fmt.pattern}, from {fmt.origin})\n"
+        f"branch: {where.branch} on {where.remote} ({notes.counted(where.ahead, 'commit')} "
         "ahead before the release)"
     )
     return Plan(
-        root=facts.root,
-        remote=facts.remote,
-        branch=facts.branch,
-        version=facts.new,
-        tag=facts.tag,
+        root=where.root,
+        remote=where.remote,
+        branch=where.branch,
+        version=release.new,
+        tag=release.tag,
         headline=headline,
         files=files,
         commit_message=message,
-        tag_message=tag_message(facts.tag, picked.text),
+        tag_message=tag_message(release.tag, picked.text),
         notes=picked,
-        sign_commit=facts.sign_commit,
-        sign_tag=facts.sign_tag,
+        sign_commit=where.sign_commit,
+        sign_tag=where.sign_tag,
         warnings=warnings,
     )
 
@@ -153,7 +158,7 @@ def check_written(facts: Facts, files: tuple[FileChange, ...]) -> None:
     """Release files already changed in the work tree are fine only when they hold exactly
     what this plan writes (a run killed after writing them); anything else is a dirty tree."""
     planned = {c.path: c.new for c in files}
-    stray = [p for p, text in facts.written.items() if p not in planned or planned[p] != text]
+    stray = [p for p, text in facts.files.written.items() if p not in planned or planned[p] != text]
     if stray:
         raise ChecksFailed(
             [

@@ -1,93 +1,30 @@
-"""Pre-flight: every read `release` makes, and every check, before anything is written.
+"""Pre-flight: every read `release` makes before anything is written, then the checks.
 
-`gather` reads the repository (through `release.shell.git`) and the remote (the user's `git`)
-into a frozen `Facts`, reporting every failing check at once (`ChecksFailed`). Nothing here
-writes: a dry run runs exactly this.
+`gather` reads the repository (through `release.shell.git`) and the remote (the user's `git`),
+asks `checks` to judge what it read, and returns a frozen `Facts`, or raises `ChecksFailed`
+with every problem at once. A read that fails (a file that is not UTF-8, a changelog that
+cannot be parsed) is a problem too. Nothing here writes: a dry run runs exactly this.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from release import log
-from release.apps.release import versions
-from release.config import CHANGELOG_NAMES, PYPROJECT, Project, Settings, decode, parse_project
+from release.apps.release import checks, versions
+from release.apps.release.facts import Facts, Files, News, NotesInput, Options, Release, Where
+from release.config import LEGACY_FILES, PYPROJECT, Project, Settings, decode, parse_project
 from release.core import changelog, notes
 from release.core.changelog import Changelog
-from release.core.pyproject import VersionSource, count_version
-from release.core.tagformat import TagFormat
-from release.core.version import Bump, Pre, Version, parse
-from release.core.versionfile import VersionFile
+from release.core.version import Version, parse
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
 from release.shell import files, git, towncrier
-from release.shell.git import Repository, Tag
+from release.shell.git import Repository
 
 # Release notes longer than this are a mistake (a log file passed by accident), not notes.
 NOTES_FILE_LIMIT = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Options:
-    bump: Bump | None
-    pre: Pre | None = None  # --pre a|b|rc
-    version: str | None = None  # --version X
-    dry_run: bool = False
-    fetch: bool = True
-    resume: bool = False
-    notes_file: Path | None = None
-    notes_llm: str | None = None  # "codex" or "gemini", asked for on the command line
-    llm_timeout: float = 120.0
-
-
-@dataclass(frozen=True)
-class News:
-    """What towncrier writes for this release (`[tool.towncrier]` projects)."""
-
-    # (path, text as committed or None when new, new text or None when removed)
-    files: tuple[tuple[str, str | None, str | None], ...]
-    fragments: int  # the news fragments it consumed
-
-    def text(self, path: str) -> str | None:
-        """`path` as towncrier leaves it (None when it does not write it)."""
-        return next((new for p, _, new in self.files if p == path), None)
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What pre-flight found: everything the plan needs, as values."""
-
-    root: Path
-    project: str
-    remote: str
-    branch: str
-    remote_url: str | None
-    changelog_path: str  # relative to the root, POSIX
-    head: str
-    ahead: int  # commits on the branch not yet on the remote
-    previous: Tag | None
-    commits: int  # non-merge commits since the previous release
-    current: Version | None  # None: a VCS-versioned project's first release
-    new: Version
-    why: str  # how `new` was chosen, for the dry run: "patch bump of 1.2.3"
-    tag: str  # the new tag's name, in the project's tag format
-    tag_format: TagFormat
-    source: VersionSource
-    version_file: tuple[VersionFile, str] | None  # a FILE source's file and its committed text
-    pyproject: Project  # as committed in HEAD, parsed once
-    changelog: str  # as committed in HEAD
-    parsed: Changelog  # `changelog`, parsed once
-    version_files: tuple[tuple[str, str], ...]  # (path, text as committed)
-    news: News | None  # towncrier's build of the section, for a [tool.towncrier] project
-    written: Mapping[str, str | None]  # release files changed in the work tree, as they are
-    notes_file: str | None  # the --notes-file's text
-    notes_command: str | None  # [tool.release] notes-command
-    date: str  # the release date, ISO 8601
-    sign_commit: bool
-    sign_tag: bool
 
 
 def release_date(environ: Mapping[str, str]) -> str:
@@ -96,11 +33,6 @@ def release_date(environ: Mapping[str, str]) -> str:
     if epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date().isoformat()
     return dt.datetime.now(tz=dt.UTC).date().isoformat()
-
-
-def shorten(paths: list[str], limit: int = 5) -> str:
-    more = f" (+{len(paths) - limit} more)" if len(paths) > limit else ""
-    return ", ".join(paths[:limit]) + more
 
 
 def committed_text(repo: Repository, sha: str, path: str) -> str | None:
@@ -117,48 +49,50 @@ def in_commit(repo: Repository, sha: str, path: str) -> bool:
         return True
 
 
-def read_project(repo: Repository) -> Project:
-    """`pyproject.toml` as committed in HEAD, read and parsed once for the whole run; a
-    configuration error stops the run here, before anything touches a remote."""
+def project_at_head(repo: Repository) -> Project:
+    """`pyproject.toml` as committed in HEAD, read and parsed once for the whole run, with the
+    changelog found in HEAD and the branch decided; a configuration error stops the run here,
+    before anything touches a remote."""
     head = repo.head_commit()
     if head is None:
         raise ConfigError("the repository has no commits yet: commit the project first")
     text = committed_text(repo, head.sha, PYPROJECT)
-    if text is None and not any(in_commit(repo, head.sha, f) for f in ("setup.cfg", "setup.py")):
+    if text is None and not any(in_commit(repo, head.sha, f) for f in LEGACY_FILES):
         raise ConfigError(
             f"no {PYPROJECT}, setup.cfg or setup.py committed in {repo.root}: release reads the "
             f"project's version and settings there; run it in the project's root"
         )
-    text = text or ""  # a setuptools project without one: its version is in setup.cfg/setup.py
-    project = parse_project(text, repo.root)
-    return replace(project, settings=project.settings.with_branch(repo.default_branch))
+    # A setuptools project without one: its version is in setup.cfg or setup.py.
+    return parse_project(
+        text or "", repo.root, exists=lambda path: in_commit(repo, head.sha, path),
+        default_branch=repo.default_branch, read=lambda path: repo.read_hint(head.sha, path),
+    )
 
 
-@dataclass(frozen=True)
-class RemoteState:
-    ahead: int
-    tag_sha: str | None  # the commit the new tag names on the remote, when it exists there
+def observe_local(repo: Repository, settings: Settings) -> checks.Local:
+    return checks.Local(
+        branch=repo.current_branch(),
+        identity=git.identity(settings.root) is not None,
+        remote_url=repo.remote_url(settings.remote),
+        shallow=repo.is_shallow(),
+    )
 
 
-def check_remote(
-    repo: Repository, settings: Settings, opts: Options, *, head: str, tag: str,
-    problems: list[str],
-) -> RemoteState:
-    """Fetch and compare with the remote (read-only in a dry run: `git ls-remote` only)."""
+def observe_remote(
+    repo: Repository, settings: Settings, opts: Options, *, head: str, tag: str
+) -> checks.Remote:
+    """The remote's release branch and the new tag: one read-only `git ls-remote`, then, in a
+    real run and only when the remote has the branch, a fetch of it (a dry run writes nothing,
+    not even remote-tracking refs). A remote that lacks the branch (an empty one, a first
+    release) is no error: the push creates it, in the dry run and the real run alike."""
     remote, branch = settings.remote, settings.branch
-    remote_sha: str | None
-    tag_sha: str | None = None
     if opts.fetch:
         try:
-            if not opts.dry_run:  # a dry run writes nothing, not even remote-tracking refs
-                git.fetch(settings.root, remote, branch)
             view = git.ls_remote(settings.root, remote, branch, tag)
+            if view.branch_sha is not None and not opts.dry_run:
+                git.fetch(settings.root, remote, branch)
         except CommandError as exc:
-            problems.append(
-                f"cannot reach remote {remote!r} ({git.describe_error(exc)}): check your network "
-                "and credentials, or pass --no-fetch to skip the remote checks"
-            )
-            return RemoteState(0, None)
+            return checks.Remote(error=git.describe_error(exc))
         remote_sha, tag_sha = view.branch_sha, view.tag_sha
     else:
         log.step(
@@ -166,56 +100,20 @@ def check_remote(
             status="skipped",
             warning=f"--no-fetch: {remote} not contacted; {remote}/{branch} may be stale",
         )
-        remote_sha = repo.local_sha(f"refs/remotes/{remote}/{branch}")
+        remote_sha, tag_sha = repo.local_sha(f"refs/remotes/{remote}/{branch}"), None
     if remote_sha is None:
-        return RemoteState(0, tag_sha)  # the remote has no such branch yet: the push creates it
+        return checks.Remote(tag_sha=tag_sha)
     if not repo.has_commit(remote_sha):
-        problems.append(
-            f"{remote}/{branch} has commits you do not have: "
-            f"run `git pull --ff-only {remote} {branch}`"
-        )
-        return RemoteState(0, tag_sha)
+        return checks.Remote(branch_sha=remote_sha, tag_sha=tag_sha, known=False)
+    if repo.current_branch() != branch:
+        # Elsewhere (a maintenance branch, detached): compare the release branch itself, not
+        # HEAD, so the counts are the branch's (being elsewhere is its own problem).
+        local = repo.local_sha(f"refs/heads/{branch}")
+        if local is None:
+            return checks.Remote(branch_sha=remote_sha, tag_sha=tag_sha)
+        head = local
     ahead, behind = repo.ahead_behind(head, remote_sha)
-    if behind and ahead:
-        problems.append(
-            f"{branch} and {remote}/{branch} have diverged ({ahead} local, {behind} remote "
-            f"commits): reconcile them (`git pull --rebase {remote} {branch}`) and retry"
-        )
-    elif behind:
-        problems.append(
-            f"{branch} is {behind} commit(s) behind {remote}/{branch}: run "
-            f"`git pull --ff-only {remote} {branch}` and retry"
-        )
-    return RemoteState(ahead, tag_sha)
-
-
-def check_local(repo: Repository, settings: Settings, problems: list[str]) -> None:
-    """Branch, identity, remote and history checks that need no release file."""
-    branch = repo.current_branch()
-    if branch is None:
-        problems.append(
-            f"HEAD is detached: check out the release branch (`git switch {settings.branch}`)"
-        )
-    elif branch != settings.branch:
-        problems.append(
-            f"on branch {branch!r}, not the release branch {settings.branch!r}: "
-            f"`git switch {settings.branch}` (or set [tool.release] branch)"
-        )
-    if git.identity(settings.root) is None:
-        problems.append(
-            "git does not know who you are: set `git config --global user.name` and "
-            "`user.email` (the release commit and tag carry your identity)"
-        )
-    if repo.remote_url(settings.remote) is None:
-        problems.append(
-            f"no remote {settings.remote!r}: add it (`git remote add {settings.remote} URL`) "
-            "or set [tool.release] remote"
-        )
-    if repo.is_shallow():
-        problems.append(
-            "this clone is shallow, so the previous release and the commits since cannot be "
-            f"seen: run `git fetch --unshallow {settings.remote}` (and `git fetch --tags`)"
-        )
+    return checks.Remote(branch_sha=remote_sha, tag_sha=tag_sha, ahead=ahead, behind=behind)
 
 
 def _read_work_tree(root: Path, paths: list[str]) -> dict[str, str | None]:
@@ -231,18 +129,13 @@ def _read_work_tree(root: Path, paths: list[str]) -> dict[str, str | None]:
 
 
 def _changelog(
-    repo: Repository, settings: Settings, head: str, name: str, new: Version | None,
-    *, problems: list[str],
+    repo: Repository, settings: Settings, head: str, problems: list[str]
 ) -> tuple[str, Changelog] | None:
-    towncrier_writes = settings.towncrier
-    try:
-        changelog.require_markdown(name, "[tool.release] changelog in pyproject.toml")
-    except ChangelogError as exc:
-        problems.append(
-            f"{name} ([tool.towncrier] filename) is not Markdown: release reads Markdown "
-            "changelogs only; set filename to a .md file (towncrier then writes Markdown)"
-            if towncrier_writes else str(exc)
-        )
+    """The changelog as committed, parsed; None (and the problem) when it cannot be."""
+    name = settings.changelog
+    markdown = checks.markdown(name, settings)
+    if markdown:
+        problems += markdown
         return None
     try:
         text = committed_text(repo, head, name)
@@ -250,23 +143,14 @@ def _changelog(
         problems.append(str(exc))
         return None
     if text is None:
-        problems.append(
-            f"{os.path.relpath(name, repo.root)} links outside the repository (to "
-            f"{Path(name).resolve()}): name a changelog inside it"
-            if Path(name).is_absolute()
-            else f"no {name} committed: create it with a `## [Unreleased]` section and commit it"
-            if settings.changelog_given
-            else f"no changelog committed (looked for {', '.join(CHANGELOG_NAMES[:6])}, "
-            f"docs/changelog.md, ...): create {name} with a `## [Unreleased]` section and "
-            "commit it, or name yours in [tool.release] changelog"
-        )
+        problems.append(checks.missing_changelog(name, repo.root, settings))
         return None
     try:
-        parsed = changelog.parse(text)
+        parsed = changelog.read(text, name)
     except ChangelogError as exc:
         problems.append(f"{name}: {exc}")
         return None
-    if parsed.unreleased is None and not towncrier_writes:
+    if parsed.unreleased is None and not settings.towncrier:
         # Many projects write the notes at release time: the section then goes above the
         # newest release, and the notes come from --notes-file, the LLM or the commits.
         log.step(
@@ -274,52 +158,24 @@ def _changelog(
             warning=f"{name} has no [Unreleased] section: the notes come from --notes-file, "
             "the LLM or the commits, and the new section goes above the newest release",
         )
-    if new is not None and not changelog.missing_sections(parsed, [str(new)]):
-        problems.append(
-            f"{name} already has a section for {new}: remove it or choose another --bump"
-        )
     return text, parsed
 
 
-def _check_released_section(
-    read: tuple[str, Changelog], version: Version, name: str, problems: list[str]
-) -> None:
-    """The previous release must have a section: when its version is written in the file but
-    no section is found, something (an unclosed code fence?) hides it, and rolling forward
-    would ship the hidden history as this release's notes."""
-    text, parsed = read
-    if not changelog.missing_sections(parsed, [str(version)]):
-        return
-    if str(version) in text:
-        problems.append(
-            f"{name} mentions {version} but has no section for it that a reader can find: "
-            "look above it for an unclosed code fence or a mistyped heading"
-        )
-    else:
+def _warn_unreleased_section(read: tuple[str, Changelog], version: Version, name: str) -> None:
+    if changelog.missing_sections(read[1], [str(version)]) and str(version) not in read[0]:
         log.step("preflight", status="warning", warning=f"{name} has no section for {version}")
 
 
 def _version_files(
-    repo: Repository, settings: Settings, head: str, current: Version | None,
-    problems: list[str],
-) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    for path in settings.version_files:
-        name = settings.relative(path)
+    repo: Repository, settings: Settings, head: str, problems: list[str]
+) -> list[tuple[str, str | None]]:
+    """(path, text as committed, None when it is not) of each `[tool.release] version-files`."""
+    found: list[tuple[str, str | None]] = []
+    for name in settings.version_files:
         try:
-            text = committed_text(repo, head, name)
+            found.append((name, committed_text(repo, head, name)))
         except ConfigError as exc:
             problems.append(str(exc))
-            continue
-        if text is None:
-            problems.append(f"[tool.release] version-files: {name} is not committed: fix the list")
-        elif current is not None and count_version(text, current) == 0:
-            problems.append(
-                f"[tool.release] version-files: {name} does not contain {current}: "
-                "put the current version in it or drop it from the list"
-            )
-        else:
-            found.append((name, text))
     return found
 
 
@@ -372,6 +228,18 @@ def _news(
     return News(tuple(files), len(built.removed))
 
 
+def _notes_file(opts: Options, problems: list[str]) -> str | None:
+    """The --notes-file's text, checked."""
+    if opts.notes_file is None:
+        return None
+    try:
+        text = files.read_text(opts.notes_file, what="--notes-file", limit=NOTES_FILE_LIMIT)
+        return notes.check_notes_file(text, str(opts.notes_file))
+    except DojoError as exc:
+        problems.append(str(exc))
+        return None
+
+
 def gather(
     repo: Repository, project: Project, opts: Options, environ: Mapping[str, str]
 ) -> Facts:
@@ -379,27 +247,32 @@ def gather(
     settings = project.settings
     root = settings.root
     problems: list[str] = []
-    check_local(repo, settings, problems)
+    local = observe_local(repo, settings)
+    problems += checks.local(local, settings)
     head = repo.head_commit()
-    assert head is not None  # read_project needs a commit
+    assert head is not None  # project_at_head needs a commit
 
-    previous = versions.previous_release(repo, settings, problems)
-    fmt = previous.format
-    chosen = versions.choose(
-        lambda path: committed_text(repo, head.sha, path), project, previous=previous.tag,
+    decided = versions.decide(
+        repo, lambda path: committed_text(repo, head.sha, path), project,
         bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
     )
+    previous, chosen, tag = decided.previous, decided.chosen, decided.tag
+    fmt = previous.format
     current, new = chosen.current, chosen.new
-    versions.warn(repo, lambda path: committed_text(repo, head.sha, path), project,
-                  previous, current)
-    tag = versions.new_tag(repo, fmt, new, previous.tag, problems)
     date = release_date(environ)
 
-    changelog_path = settings.find_changelog(lambda path: in_commit(repo, head.sha, path))
-    read = _changelog(repo, settings, head.sha, changelog_path, new, problems=problems)
-    news = _news(repo, project, opts, head=head.sha, new=new if read else None, date=date,
-                 problems=problems)
-    release_files = {PYPROJECT, changelog_path, *map(settings.relative, settings.version_files)}
+    changelog_path = settings.changelog
+    read_changelog = _changelog(repo, settings, head.sha, problems)
+    if read_changelog is not None:
+        problems += checks.sections(
+            changelog_path, *read_changelog, new,
+            previous.tag.version if previous.tag else None,
+        )
+        if previous.tag is not None:
+            _warn_unreleased_section(read_changelog, previous.tag.version, changelog_path)
+    news = _news(repo, project, opts, head=head.sha, new=new if read_changelog else None,
+                 date=date, problems=problems)
+    release_files = {PYPROJECT, changelog_path, *settings.version_files}
     if chosen.version_file is not None:
         release_files.add(chosen.version_file[0].path)
     if news is not None:
@@ -407,44 +280,26 @@ def gather(
     dirty = repo.dirty_paths()
     # Release files changed in the work tree may be a run killed after writing them; the plan
     # accepts them only if they hold exactly what it writes (`plan.check_written`).
-    foreign = [p for p in dirty if p not in release_files]
+    problems += checks.clean([p for p in dirty if p not in release_files])
     written = _read_work_tree(root, [p for p in dirty if p in release_files])
-    if foreign:
-        problems.append(
-            f"the working tree is not clean ({shorten(sorted(foreign))}): commit, stash or "
-            "remove those changes (untracked files too, unless git ignores them)"
-        )
 
-    remote = RemoteState(0, None)
-    if repo.remote_url(settings.remote) is not None:
-        remote = check_remote(
-            repo, settings, opts, head=head.sha, tag=tag or fmt.render(parse("0.0.0")),
-            problems=problems,
+    remote = checks.Remote()
+    if local.remote_url is not None:
+        remote = observe_remote(
+            repo, settings, opts, head=head.sha, tag=tag or fmt.render(parse("0.0.0"))
         )
-        if tag is not None and remote.tag_sha is not None:
-            problems.append(
-                f"tag {tag} already exists on {settings.remote}: choose another --bump, or "
-                f"delete the remote tag (`git push {settings.remote} :refs/tags/{tag}`) if it "
-                "is wrong"
-            )
+        problems += checks.remote(remote, settings, tag)
 
-    if read is not None and previous.tag is not None:
-        _check_released_section(read, previous.tag.version, changelog_path, problems)
-    extra = _version_files(repo, settings, head.sha, current, problems)
-    notes_file: str | None = None
-    if opts.notes_file is not None:
-        try:
-            text = files.read_text(opts.notes_file, what="--notes-file", limit=NOTES_FILE_LIMIT)
-            notes_file = notes.check_notes_file(text, str(opts.notes_file))
-        except DojoError as exc:
-            problems.append(str(exc))
+    extra = _version_files(repo, settings, head.sha, problems)
+    problems += checks.version_files(extra, current)
+    notes_file = _notes_file(opts, problems)
 
     if problems:
         raise ChecksFailed(problems)
     assert new is not None
     assert tag is not None
     assert chosen.source is not None
-    assert read is not None
+    assert read_changelog is not None
     log.step(
         "preflight",
         status="ok",
@@ -456,32 +311,37 @@ def gather(
         remote="checked" if opts.fetch else "skipped",
     )
     return Facts(
-        root=root,
-        project=project.name,
-        remote=settings.remote,
-        branch=settings.branch,
-        remote_url=repo.remote_url(settings.remote),
-        changelog_path=changelog_path,
-        head=head.sha,
-        ahead=remote.ahead,
-        previous=previous.tag,
-        commits=previous.commits,
-        current=current,
-        new=new,
-        why=chosen.why,
-        tag=tag,
-        tag_format=fmt,
-        source=chosen.source,
-        version_file=chosen.version_file,
-        pyproject=project,
-        changelog=read[0],
-        parsed=read[1],
-        version_files=tuple(extra),
-        news=news,
-        written=written,
-        notes_file=notes_file,
-        notes_command=settings.notes_command,
-        date=date,
-        sign_commit=git.config_bool(root, "commit.gpgsign"),
-        sign_tag=git.config_bool(root, "tag.gpgsign"),
+        where=Where(
+            root=root,
+            project=decided.project,
+            remote=settings.remote,
+            branch=settings.branch,
+            remote_url=local.remote_url,
+            head=head.sha,
+            ahead=remote.ahead,
+            sign_commit=git.config_bool(root, "commit.gpgsign"),
+            sign_tag=git.config_bool(root, "tag.gpgsign"),
+        ),
+        release=Release(
+            previous=previous.tag,
+            commits=previous.commits,
+            current=current,
+            new=new,
+            why=chosen.why,
+            tag=tag,
+            tag_format=fmt,
+            source=chosen.source,
+            version_file=chosen.version_file,
+            date=date,
+        ),
+        files=Files(
+            pyproject=project,
+            changelog_path=changelog_path,
+            changelog=read_changelog[0],
+            parsed=read_changelog[1],
+            version_files=tuple((p, t) for p, t in extra if t is not None),
+            news=news,
+            written=written,
+        ),
+        notes=NotesInput(notes_file=notes_file, notes_command=settings.notes_command),
     )

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from release import log
-from release.config import PYPROJECT, Project, Settings
+from release.config import PYPROJECT, Project
 from release.core import pyproject, versionfile
 from release.core.pyproject import SourceKind, VersionSource
 from release.core.tagformat import TagFormat
 from release.core.version import Bump, Pre, Version, VersionError, explicit, next_version, parse
 from release.core.versionfile import VersionFile
-from release.errors import ConfigError
+from release.errors import ConfigError, UsageError
 from release.shell import git
 from release.shell.git import Repository, Tag
 
@@ -31,6 +31,16 @@ class Chosen:
     new: Version | None
     why: str
     version_file: tuple[VersionFile, str] | None
+
+
+@dataclass(frozen=True)
+class Current:
+    """Where the project writes its version, and the version written there (None for a VCS
+    source, whose version is the previous tag, or when it cannot be read: a problem says so)."""
+
+    source: VersionSource | None
+    version: Version | None
+    found: tuple[VersionFile, str] | None  # a FILE source's file and its committed text
 
 
 def _source(
@@ -66,27 +76,59 @@ def _source(
     return None, None
 
 
-def _current(
-    project: Project, source: VersionSource, found: tuple[VersionFile, str] | None,
-    previous: Tag | None,
-) -> Version | None:
-    if source.kind is SourceKind.PROJECT:
-        return pyproject.read_version(project.document)
-    if source.kind is SourceKind.POETRY:
-        return pyproject.read_poetry_version(project.document)
-    if source.kind is SourceKind.FILE:
-        assert found is not None
-        return versionfile.read(*found)
-    return previous.version if previous is not None else None  # the tag is the version
+def read_current(read: ReadCommitted, project: Project, problems: list[str]) -> Current:
+    """Where the version is written and what it says (before the tags are looked at: the
+    current version helps tell which tag format is the project's)."""
+    source, found = _source(read, project, problems)
+    if source is None or source.kind is SourceKind.VCS:
+        return Current(source, None, found)
+    try:
+        if source.kind is SourceKind.PROJECT:
+            version = pyproject.read_version(project.document)
+        elif source.kind is SourceKind.POETRY:
+            version = pyproject.read_poetry_version(project.document)
+        else:
+            assert found is not None
+            version = versionfile.read(*found)
+    except (ConfigError, VersionError) as exc:
+        problems.append(str(exc))
+        return Current(None, None, found)
+    return Current(source, version, found)
+
+
+def in_development(current: Version | None, previous: Tag | None) -> bool:
+    """The version source holds the next version in development (`8.5.0.dev0`, or a
+    pre-release such as `1.3.0rc1`), above the last release: the Pallets, Django and
+    zest.releaser workflow, where the release drops the marker and then starts the next."""
+    return (
+        current is not None
+        and current.is_prerelease
+        and (previous is None or current > previous.version)
+    )
+
+
+def _released(current: Version) -> Version:
+    """The version a development version leads to: `8.5.0.dev0` -> `8.5.0`,
+    `1.3.0rc1.dev2` -> `1.3.0rc1`."""
+    text = str(current)
+    return parse(text.rpartition(".dev")[0]) if current.dev is not None else current
 
 
 def _new(
-    current: Version | None, bump: Bump | None, pre: Pre | None, version: str | None
+    current: Version | None, bump: Bump | None, pre: Pre | None, version: str | None,
+    developing: bool,
 ) -> tuple[Version | None, str]:
     """The version this release makes, and how it was chosen."""
     if version is not None:
         return explicit(current, version), "set with --version"
     base = current if current is not None else parse("0.0.0")
+    if bump is None and pre is None:
+        if developing and current is not None and current.dev is not None:
+            return _released(current), f"the development version {current}, finished"
+        raise UsageError(
+            "pass --bump patch|minor|major (or --pre, --version X, --resume) "
+            "(see `release --help`)"
+        )
     kind = bump
     if kind is None and pre is not None:
         if not base.is_prerelease:
@@ -95,8 +137,7 @@ def _new(
                 f"add --bump major, minor or patch (e.g. --bump minor --pre {pre.value})"
             )
         kind = Bump.PATCH  # the pre-release's own version
-    if kind is None:
-        return None, ""
+    assert kind is not None
     new = next_version(base, kind, pre)
     of = str(current) if current is not None else "0.0.0 (no release tag yet)"
     if bump is None and pre is not None:
@@ -110,42 +151,50 @@ def _new(
 
 
 def choose(
-    read: ReadCommitted, project: Project, *, previous: Tag | None, bump: Bump | None,
+    current: Current, *, previous: Tag | None, format_known: bool, bump: Bump | None,
     pre: Pre | None, version: str | None, problems: list[str],
 ) -> Chosen:
-    """The current version (which must be the previous release's) and the new one."""
-    source, found = _source(read, project, problems)
+    """The new version; the current one must be the previous release's, or the next one in
+    development above it. With the tag format unknown (`format_known` False, a problem says
+    why) the version is not compared with a tag of a format that may not be the project's."""
+    source, found = current.source, current.found
     if source is None:
         return Chosen(None, None, None, "", None)
-    current: Version | None = None
-    try:
-        current = _current(project, source, found, previous)
-    except (ConfigError, VersionError) as exc:
-        problems.append(str(exc))
-        return Chosen(source, None, None, "", found)
-    if current is not None and previous is not None and current != previous.version:
+    now = current.version if source.kind is not SourceKind.VCS else (
+        previous.version if previous is not None else None
+    )
+    developing = in_development(now, previous)
+    if (
+        format_known and now is not None and previous is not None
+        and now != previous.version and not developing
+    ):
         where = source.describe(found[0] if found else None)
         problems.append(
-            f"{where} says version {current} but the previous release is {previous.name}: "
-            f"set it to {previous.version} (or tag the commit that released {current})"
+            f"{where} says version {now} but the previous release is {previous.name}: "
+            f"set it to {previous.version} (or tag the commit that released {now})"
         )
     try:
-        new, why = _new(current, bump, pre, version)
+        new, why = _new(now, bump, pre, version, developing)
     except VersionError as exc:
         problems.append(str(exc))
-        return Chosen(source, current, None, "", found)
-    return Chosen(source, current, new, why, found)
+        return Chosen(source, now, None, "", found)
+    return Chosen(source, now, new, why, found)
 
 
 def previous_release(
-    repo: Repository, settings: Settings, problems: list[str]
-) -> git.PreviousRelease:
-    """The previous release in the project's tag format (configured or inferred)."""
+    repo: Repository, project: Project, name: str, current: Version | None,
+    problems: list[str],
+) -> tuple[git.PreviousRelease, bool]:
+    """The previous release in the project's tag format (configured or inferred), and whether
+    the format is known (False: the tags leave it ambiguous, and a problem says so)."""
+    settings = project.settings
     try:
-        previous = repo.previous_release(settings.tag_format)
-    except ConfigError as exc:  # tags in several formats
+        previous = repo.previous_release(
+            settings.tag_format, project=name, current=current
+        )
+    except ConfigError as exc:  # even the newest tags mix formats
         problems.append(str(exc))
-        previous = repo.previous_release("v{version}")
+        return git.PreviousRelease(None, (), 0, TagFormat()), False
     if previous.ignored:
         more = len(previous.ignored) - 5
         ignored = ", ".join(previous.ignored[:5]) + (f" (+{more} more)" if more > 0 else "")
@@ -153,7 +202,46 @@ def previous_release(
             "preflight",
             note=f"ignoring tags that are not releases in {previous.format.pattern}: {ignored}",
         )
-    return previous
+    return previous, True
+
+
+@dataclass(frozen=True)
+class Decided:
+    """Pre-flight's version reads, in order: the version source, the previous release (in a
+    format the current version helps infer), the new version and its tag."""
+
+    project: str  # the project's name, for the commit message and monorepo tags
+    previous: git.PreviousRelease
+    chosen: Chosen
+    tag: str | None
+
+
+def project_name(read: ReadCommitted, project: Project) -> str:
+    """pyproject.toml's name, else setup.cfg's or setup.py's, else the clone's folder."""
+    if project.declared.name:
+        return project.declared.name
+    try:
+        legacy = pyproject.setuptools_name(read("setup.cfg"), read("setup.py"))
+    except ConfigError:  # not UTF-8, a link: the version read reports it
+        legacy = None
+    return legacy or project.name
+
+
+def decide(
+    repo: Repository, read: ReadCommitted, project: Project, *, bump: Bump | None,
+    pre: Pre | None, version: str | None, problems: list[str],
+) -> Decided:
+    name = project_name(read, project)
+    found = read_current(read, project, problems)
+    previous, format_known = previous_release(repo, project, name, found.version, problems)
+    chosen = choose(
+        found, previous=previous.tag, format_known=format_known, bump=bump, pre=pre,
+        version=version, problems=problems,
+    )
+    if format_known:
+        warn(repo, read, project, previous, chosen.current)
+    tag = new_tag(repo, previous.format, chosen.new, previous.tag, problems)
+    return Decided(name, previous, chosen, tag)
 
 
 def warn(
@@ -173,7 +261,7 @@ def warn(
             f"{current}, but {len(others)} other tag(s) such as {others[0]}: if releases are "
             "tagged differently, set [tool.release] tag-format; else this is the first release",
         )
-    listed = {project.settings.relative(p) for p in project.settings.version_files}
+    listed = set(project.settings.version_files)
     if pyproject.build_backend(project.document).startswith("maturin") and (
         "Cargo.toml" not in listed
     ):

@@ -7,6 +7,8 @@ values and text out. The public API, re-exported from the modules that hold it:
 - extract: a section's notes
 - check: `--check`'s problems
 - roll: roll [Unreleased] forward
+- rst: the same for a reStructuredText changelog (docutils), and its Markdown form:
+  rst.parse (sections), rst.markdown (a section as Markdown), rst.roll, rst.check
 """
 
 from release.core.changelog.check import Problem, Severity, check, missing_sections
@@ -23,6 +25,22 @@ from release.core.changelog.parse import parse, require_markdown
 from release.core.changelog.roll import roll_forward
 from release.errors import ChangelogError
 
+RST_SUFFIXES = (".rst", ".rest")
+
+
+def is_rst(name: str) -> bool:
+    """Whether the changelog file `name` is reStructuredText (`CHANGES.rst`), by its name."""
+    return name.lower().endswith(RST_SUFFIXES)
+
+
+def read(text: str, name: str) -> Changelog:
+    """The changelog in `text`, read in the syntax its file name says (reST for `.rst`)."""
+    if is_rst(name):
+        from release.core.changelog.rst.parse import parse as parse_rst  # noqa: PLC0415
+
+        return parse_rst(text)  # docutils is imported only for a reST changelog
+    return parse(text)
+
 __all__ = [
     "Changelog",
     "ChangelogError",
@@ -35,9 +53,11 @@ __all__ = [
     "Severity",
     "check",
     "extract",
+    "is_rst",
     "missing_sections",
     "notes",
     "parse",
+    "read",
     "require_markdown",
     "roll_forward",
 ]

@@ -5,17 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import mistletoe.block_token
-import mistletoe.span_token
-
 from release.core.changelog.model import Changelog, Extracted, Section, normalize_label
-from release.core.changelog.parse import parse
 from release.core.changelog.scan import Root, block_token, span_token, using_mistletoe
 from release.errors import ChangelogError
 
 _CODE = (
-    mistletoe.block_token.CodeFence, mistletoe.block_token.BlockCode,
-    mistletoe.span_token.InlineCode, mistletoe.block_token.HtmlBlock, mistletoe.span_token.HtmlSpan,
+    block_token.CodeFence, block_token.BlockCode, span_token.InlineCode, block_token.HtmlBlock,
+    span_token.HtmlSpan,
 )
 
 
@@ -91,6 +87,8 @@ def notes(changelog: Changelog, section: Section) -> str:
     """The section's body plus the link definitions it uses that live elsewhere in the file,
     so it renders the same on its own (a GitHub Release page)."""
     body = section.body
+    if changelog.syntax == "rst":  # its targets are defined by name, anywhere: as written
+        return body
     if not body or "[" not in body:
         return body
     wanted = set(_used(body, changelog))
@@ -112,20 +110,31 @@ def notes(changelog: Changelog, section: Section) -> str:
 
 
 def extract(
-    text: str, query: str, *, allow_empty: bool = False, include_prereleases: bool = False
+    text: str, query: str, *, allow_empty: bool = False, include_prereleases: bool = False,
+    name: str = "CHANGELOG.md", markdown: bool = False, repository: str | None = None,
 ) -> Extracted:
-    """The section `query` names (see `Changelog.find`), with its notes as the body."""
-    changelog = parse(text)
-    section = changelog.find(query, include_prereleases=include_prereleases)
+    """The section `query` names (see `Changelog.find`), with its notes as the body. A
+    changelog whose file `name` is reStructuredText gives its body as written, or with
+    `markdown` as Markdown (`:issue:` roles linking into `repository`, a web URL)."""
+    from release.core.changelog import read  # noqa: PLC0415 (the package's front door)
+
+    changelog = read(text, name)
+    find = getattr(changelog, "find_any", changelog.find)  # reST: a pending version too
+    section = find(query, include_prereleases=include_prereleases)
     if not section.body.strip() and not allow_empty:
         raise ChangelogError(
             f"the changelog section for {section.name} (line {section.line}) is empty: "
             "write its notes under the heading (or allow an empty section: --allow-empty)"
         )
+    body = notes(changelog, section)
+    if changelog.syntax == "rst" and markdown:
+        from release.core.changelog.rst.markdown import section_markdown  # noqa: PLC0415
+
+        body = section_markdown(section, repository)
     return Extracted(
-        version=section.version,
+        version=section.version or getattr(section, "pending", None),
         date=section.date,
         title=section.title,
-        body=notes(changelog, section),
+        body=body,
         url=section.url,
     )

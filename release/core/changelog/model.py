@@ -5,18 +5,18 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-
-import mistletoe.core_tokens
+from typing import ClassVar
 
 from release.core.changelog import versions
 from release.core.changelog.heading import UNRELEASED, UNRELEASED_ONLY
+from release.core.markdown import core_tokens
 from release.core.tagformat import format_of
 from release.errors import ChangelogError
 
 
 def normalize_label(label: str) -> str:
     """A link label as CommonMark compares them (case and inner whitespace folded)."""
-    return str(mistletoe.core_tokens.normalize_label(label))  # type: ignore[no-untyped-call]
+    return str(core_tokens.normalize_label(label))
 
 
 VERSION_QUERY = re.compile(versions.VERSION, re.IGNORECASE)
@@ -97,6 +97,7 @@ class LinkRef:
 
 @dataclass(frozen=True)
 class Changelog:
+    syntax: ClassVar[str] = "markdown"  # "rst" for rst.model.RstChangelog
     text: str
     sections: tuple[Section, ...]
     link_refs: tuple[LinkRef, ...]

@@ -40,7 +40,7 @@ def _heading_url(content: str, refs: dict[str, LinkRef], label: str | None) -> s
 
 
 _NOT_MARKDOWN = {
-    ".rst": "reStructuredText", ".txt": "plain text", ".adoc": "AsciiDoc", ".asciidoc": "AsciiDoc",
+    ".txt": "plain text", ".adoc": "AsciiDoc", ".asciidoc": "AsciiDoc",
     ".org": "Org", ".textile": "Textile", ".rdoc": "RDoc", ".html": "HTML",
 }
 
@@ -48,14 +48,14 @@ _NOT_MARKDOWN = {
 def require_markdown(
     name: str, point: str = "--changelog PATH ([tool.release] changelog)"
 ) -> None:
-    """Refuse a changelog file that is not Markdown (`CHANGES.rst`), by its name; `point`
-    says how the app is pointed at another file."""
+    """Refuse a changelog file that is neither Markdown nor reStructuredText (`CHANGES.txt`),
+    by its name; `point` says how the app is pointed at another file."""
     suffix = name[name.rfind(".") :].lower() if "." in name else ""
     kind = _NOT_MARKDOWN.get(suffix)
     if kind is not None:
         raise ChangelogError(
-            f"{name} is {kind}, not Markdown: keep the changelog as Markdown (CHANGELOG.md), "
-            f"or point at a Markdown one with {point}"
+            f"{name} is {kind}, not Markdown or reStructuredText: keep the changelog as "
+            f"CHANGELOG.md or CHANGES.rst, or point at one with {point}"
         )
 
 
@@ -152,6 +152,7 @@ class _Release:
     head: HeadingLine
     title: Title
     nested: bool = False
+    under: bool = False  # inside a release (or [Unreleased]) heading of a lower level
 
 
 def _releases(
@@ -183,8 +184,29 @@ def _releases(
             mine = versions.release_numbers(title.version)
             theirs = versions.release_numbers(parent.title.version)
             nested = mine[: len(theirs)] == theirs
-        found[n] = _Release(head, title, nested)
+        found[n] = _Release(head, title, nested, parent is not None)
     return found, others
+
+
+_WORDS_AFTER = re.compile(r"[^\W\d_]{2,}")
+_NOT_WORDS = {"unreleased", "yanked", "released", "url", "date", "version"}
+
+
+def _subheadings(
+    found: dict[int, _Release], usual: int, others: list[tuple[int, int, str]]
+) -> None:
+    """Drop from `found` the version-led headings below the usual release level that are
+    subheadings of a release (`### 2.0 upgrade guide` under `## [Unreleased]`): words, not a
+    date, follow the version. They stay in their section's body."""
+    for n, release in list(found.items()):
+        title = release.title
+        if release.head.level <= usual or release.nested or not release.under or title.date:
+            continue
+        after = title.template.partition("{version}")[2]
+        if any(w.lower() not in _NOT_WORDS for w in _WORDS_AFTER.findall(after)):
+            del found[n]
+            others.append((release.head.index + 1, release.head.level, release.head.content))
+    others.sort()
 
 
 def _stop(heads: list[HeadingLine], found: dict[int, _Release], n: int, usual: int) -> int:
@@ -224,6 +246,7 @@ def _sections(
         r.head.level for r in found.values() if not r.nested and r.title.version is not None
     )
     usual = min((lv for lv, c in levels.items() if c == max(levels.values())), default=2)
+    _subheadings(found, usual, others)
     sections: list[Section] = []
     for n, release in found.items():
         head, title = release.head, release.title

@@ -6,6 +6,7 @@ tag format."""
 
 from __future__ import annotations
 
+import collections
 import re
 from dataclasses import dataclass
 
@@ -48,15 +49,24 @@ class _Links:
         return f"{self.base}/{kind}/{tag}"
 
 
-def _links(changelog: Changelog, newest: Section | None, repo_url: str | None) -> _Links:
+def _links(
+    changelog: Changelog, newest: Section | None, repo_url: str | None, warnings: list[str]
+) -> _Links:
+    """How the file links releases. The repository base is the one its own links use (an
+    SSH alias or a port in the remote's URL says nothing reliable about the web address); the
+    remote's only when the file has none, and a remote that disagrees is pointed out."""
     ours = changelog.ref("unreleased")
     dests = [ref.dest for ref in (ours, *changelog.link_refs) if ref]
     dests = [s.url for s in changelog.sections if s.url] + dests
-    base = repo_url.strip().removesuffix("/").removesuffix(".git") if repo_url else None
-    for dest in dests:
-        found = _REPO_BASE.match(dest)
-        if found and base is None:
-            base = found["base"]
+    remote = repo_url.strip().removesuffix("/").removesuffix(".git") if repo_url else None
+    base = next((found["base"] for d in dests if (found := _REPO_BASE.match(d))), None)
+    if base is None:
+        base = remote
+    elif remote is not None and base.lower() != remote.lower():
+        warnings.append(
+            f"the changelog's links point at {base}, the remote at {remote}: links written "
+            "like the file's (fix them in the file if the repository moved)"
+        )
     kind = "compare"
     sample = newest.url if newest is not None and newest.url else None
     if sample is None and newest is not None and newest.version is not None:
@@ -133,14 +143,16 @@ def _patch(version: str) -> bool:
 
 
 def _model(releases: tuple[Section, ...], version: str) -> Section | None:
-    """The release the new heading is written like: the newest, unless the file puts patches and
-    minors at different levels (conventional-changelog's `#` minors, `##` patches): then the
-    newest of the new version's kind."""
+    """The release the new heading is written like: the newest at the file's usual release
+    level, unless the file puts patches and minors at different levels (conventional-changelog's
+    `#` minors, `##` patches): then the newest of the new version's kind."""
     ours = [s for s in releases if not s.nested and s.style is not None]
     if not ours:
         return None
+    levels = collections.Counter(s.level for s in ours)
+    newest = next(s for s in ours if levels[s.level] == max(levels.values()))
     same = [s for s in ours if _patch(s.version or "") == _patch(version)]
-    return same[0] if same and same[0].level != ours[0].level else ours[0]
+    return same[0] if same and same[0].level != newest.level else newest
 
 
 def _clean_notes(notes: str, eol: str, level: int) -> str:
@@ -175,6 +187,15 @@ class _Edit:
     text: str
 
 
+def _roll_rst(changelog: Changelog, version: object, date: str, notes: str | None) -> Rolled:
+    """A reStructuredText changelog rolls in its own module (its titles are no headings)."""
+    from release.core.changelog.rst.model import RstChangelog  # noqa: PLC0415
+    from release.core.changelog.rst.roll import roll_forward as roll_rst  # noqa: PLC0415
+
+    assert isinstance(changelog, RstChangelog)
+    return roll_rst(changelog, version, date, notes=notes)
+
+
 def roll_forward(
     text: str | Changelog,
     version: object,
@@ -194,6 +215,8 @@ def roll_forward(
     git spells it, when known). Refuses a version that has a section already."""
     # Pre-flight has parsed the file already: a parsed changelog is not parsed again.
     changelog = text if isinstance(text, Changelog) else parse(text)
+    if changelog.syntax == "rst":
+        return _roll_rst(changelog, version, date, notes)
     text = changelog.text
     eol = changelog.eol
     name = str(version)
@@ -210,7 +233,7 @@ def roll_forward(
             "were given: write the notes under it"
         )
     warnings: list[str] = []
-    links = _links(changelog, model, repo_url)
+    links = _links(changelog, model, repo_url, warnings)
     prior = _previous(releases, previous)
     fmt = tag_format or _tag_format(changelog, prior)
     tag = fmt.format(version=name)
@@ -233,10 +256,12 @@ def roll_forward(
         rest = text[unreleased.end :]
         middle = _with_eol(heading_line, eol) + eol + section + (eol if rest else "")
         edits.append(_Edit(unreleased.start, unreleased.end, middle))
-    else:
-        first = releases[0] if releases else None
-        at = first.start if first is not None else len(text)
-        edits.append(_Edit(at, at, section + (eol if first is not None else "")))
+    elif releases:
+        edits.append(_Edit(releases[0].start, releases[0].start, section + eol))
+    else:  # the first release, after the title and preamble (a file may end without a newline)
+        kept = re.sub(r"(?:\r?\n[ \t]*)*\Z", "", text)  # without its final blank lines
+        at = len(kept)
+        edits.append(_Edit(at, len(text), (eol + eol if kept else "") + section))
     label = _label(model, name)
     edits += _link_edits(
         changelog, unreleased=unreleased, label=label, links=links, tag=tag, before=before,

@@ -24,16 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import mistletoe.block_token
-import mistletoe.block_tokenizer
-import mistletoe.span_token
-import mistletoe.token
+from release.core import markdown
 
 # mistletoe's functions carry no annotations; it is used through these names only.
-block_token: Any = mistletoe.block_token
-block_tokenizer: Any = mistletoe.block_tokenizer
-span_token: Any = mistletoe.span_token
-token: Any = mistletoe.token
+block_token: Any = markdown.block_token
+block_tokenizer: Any = markdown.block_tokenizer
+span_token: Any = markdown.span_token
+token: Any = markdown.token
 
 
 # `candidate`: a line that may be an ATX heading (mistletoe confirms each one).

@@ -1,18 +1,17 @@
 """Versions as changelog headings write them: SemVer, PEP 440, CalVer, two- and four-part.
 
-The one place that decides what a version is and when two spellings name the same one; PEP 440
-parsing and normalisation come from `packaging`. SemVer prereleases are read as PEP 440 ones
+What a version is, and when two spellings name the same one, is `release.core.version`'s
+decision (`reading`), the same for tags, headings and version files; this module adds the
+heading-side helpers. SemVer prereleases are read as PEP 440 ones
 (`1.2.0-rc.1` is `1.2.0rc1`); a SemVer spelling PEP 440 has no word for (`1.18.0-next.0`) is
 still a version, compared as written.
 """
 
 from __future__ import annotations
 
-import functools
-import re
-
-from packaging.version import InvalidVersion
 from packaging.version import Version as Pep440
+
+from release.core.version import reading
 
 # A version as written, without a leading `v`: dotted numbers, then a SemVer prerelease or
 # PEP 440 pre, post and dev parts, then local/build metadata.
@@ -26,21 +25,10 @@ VERSION = (
 )
 
 
-_SEMVER_NUMERIC_PRE = re.compile(r"^\d+(?:\.\d+)+-\d+(?:\.\d+)*$")
-
-
-@functools.lru_cache(maxsize=4096)
 def pep440(written: str) -> Pep440 | None:
-    """The PEP 440 reading of a version as written (`v` already removed), or None.
-
-    `4.0.0-1` is a SemVer prerelease (npm writes them so), not PEP 440's post-release
-    `4.0.0.post1`: it has no PEP 440 reading."""
-    if _SEMVER_NUMERIC_PRE.match(written):
-        return None
-    try:
-        return Pep440(written)
-    except InvalidVersion:
-        return None
+    """The PEP 440 reading of a version as written (`v` already removed), or None, as
+    `release.core.version.reading` decides for every version the toolkit reads."""
+    return reading(written)
 
 
 def key(written: str) -> Pep440 | str:

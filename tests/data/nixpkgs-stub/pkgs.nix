@@ -307,6 +307,7 @@ let
       hypothesis = pythonModule "hypothesis";
       bcrypt = pythonModule "bcrypt";
       pyyaml = pythonModule "pyyaml";
+      docutils = pythonModule "docutils";
       jsonschema = pythonModule "jsonschema";
       openapi-schema-validator = pythonModule "openapi-schema-validator";
       referencing = pythonModule "referencing";

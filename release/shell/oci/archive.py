@@ -1,0 +1,248 @@
+"""A docker-archive read as an OCI image, by streaming: its config, its layers, its platform.
+
+`read_image` makes one pass over the archive (layers are skipped, never read into memory) and
+keeps the config, the layers' `rootfs.diff_ids` and, in a plain archive, where each layer's
+bytes start. `layer_streams` then reads the chosen layers in archive order (one pass, also over
+a gzip'd archive); `open_layer` reads one on its own (a seek in a plain archive).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import json
+import tarfile
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from release.errors import DojoError
+from release.shell.image import MAX_JSON_MEMBER, ImageArchive
+
+
+class Readable(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Platform:
+    os: str
+    architecture: str
+    variant: str | None = None
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+    def descriptor(self) -> dict[str, str]:
+        """The `platform` object of an OCI index entry."""
+        found = {"architecture": self.architecture, "os": self.os}
+        if self.variant:
+            found["variant"] = self.variant
+        return found
+
+
+@dataclass(frozen=True)
+class Layer:
+    member: str  # the layer's tar member in the archive, `<hex>/layer.tar`
+    diff_id: str  # sha256 of the uncompressed layer tar, from the config's rootfs
+    size: int  # uncompressed bytes
+    offset: int | None  # where the bytes start in a plain archive; None when gzip'd
+
+
+@dataclass(frozen=True)
+class ArchiveImage:
+    """One image of a docker-archive: what the daemonless path pushes."""
+
+    summary: ImageArchive  # what the plan reads (ID, tags, labels)
+    config: bytes  # the config JSON exactly as in the archive: its digest is the image ID
+    layers: tuple[Layer, ...]
+    platform: Platform
+
+    @property
+    def path(self) -> Path:
+        return self.summary.path
+
+    @property
+    def image_id(self) -> str:
+        return self.summary.image_id
+
+
+def _opened(path: Path, compressed: bool, stack: contextlib.ExitStack) -> IO[bytes]:
+    handle: IO[bytes] = stack.enter_context(path.open("rb"))
+    if compressed:
+        inflated = gzip.GzipFile(fileobj=handle)
+        stack.callback(inflated.close)
+        return inflated  # type: ignore[return-value]
+    return handle
+
+
+def _is_gzip(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"
+    except OSError as exc:
+        raise DojoError(
+            f"cannot read image archive {path}: {exc.strerror}: pass an existing docker-archive "
+            "with --image (or run `nix run .#publish`)"
+        ) from None
+
+
+def read_image(path: Path) -> ArchiveImage:
+    """The image in the docker-archive at `path` (gzip'd or plain), layers left on disk."""
+    compressed = _is_gzip(path)
+    jsons: dict[str, bytes] = {}
+    members: dict[str, tarfile.TarInfo] = {}
+    try:
+        with contextlib.ExitStack() as stack:
+            # Random access: over a plain file the layers are seeked past; over gzip they are
+            # inflated and dropped, never kept.
+            tar = stack.enter_context(tarfile.open(fileobj=_opened(path, compressed, stack),
+                                                   mode="r:"))
+            for member in tar:
+                if not member.isfile():
+                    continue
+                members[member.name] = member
+                if "/" not in member.name and member.name.endswith(".json"):
+                    if member.size > MAX_JSON_MEMBER:
+                        raise DojoError(
+                            f"{path}: {member.name} is {member.size >> 20} MiB, not an image's "
+                            "manifest or config: pass the image built by Nix"
+                        )
+                    extracted = tar.extractfile(member)
+                    if extracted is not None:
+                        jsons[member.name] = extracted.read()
+    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DojoError(
+            f"{path} is not a docker-archive ({exc}): pass the image built by Nix"
+        ) from None
+    entry, config_bytes, config = _entry_and_config(path, jsons)
+    layer_names = [str(name) for name in entry.get("Layers") or ()]
+    rootfs = config.get("rootfs")
+    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+    if not isinstance(diff_ids, list) or len(diff_ids) != len(layer_names):
+        raise DojoError(
+            f"{path}: the config lists {len(diff_ids) if isinstance(diff_ids, list) else 'no'} "
+            f"rootfs.diff_ids for {len(layer_names)} layers: the archive is damaged; rebuild it"
+        )
+    layers = []
+    for name, diff_id in zip(layer_names, diff_ids, strict=True):
+        found = members.get(name)
+        if found is None or not isinstance(diff_id, str) or not diff_id.startswith("sha256:"):
+            raise DojoError(
+                f"{path}: layer {name} ({diff_id}) named in manifest.json is missing or has no "
+                "sha256 diff_id: the archive is damaged; rebuild the image"
+            )
+        layers.append(Layer(name, diff_id, found.size,
+                            None if compressed else found.offset_data))
+    inner = config.get("config")
+    labels = (inner.get("Labels") if isinstance(inner, dict) else None) or {}
+    summary = ImageArchive(
+        path=path,
+        image_id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
+        repo_tags=tuple(entry.get("RepoTags") or ()),
+        labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+        layers=len(layers),
+        compressed=compressed,
+    )
+    platform = Platform(
+        os=str(config.get("os") or "linux"),
+        architecture=str(config.get("architecture") or "amd64"),
+        variant=str(config["variant"]) if config.get("variant") else None,
+    )
+    return ArchiveImage(summary, config_bytes, tuple(layers), platform)
+
+
+def _entry_and_config(
+    path: Path, jsons: dict[str, bytes]
+) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
+    manifest = jsons.get("manifest.json")
+    if manifest is None:
+        raise DojoError(f"{path} has no manifest.json: it is not a docker-archive")
+    try:
+        entries = json.loads(manifest)
+    except ValueError:
+        raise DojoError(f"{path}: manifest.json is not JSON") from None
+    if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
+        raise DojoError(
+            f"{path} must hold exactly one image (manifest.json lists {str(entries)[:200]})"
+        )
+    entry: dict[str, Any] = entries[0]
+    config_bytes = jsons.get(str(entry.get("Config")))
+    if config_bytes is None:
+        raise DojoError(f"{path}: the config {entry.get('Config')} named in manifest.json is "
+                        "missing")
+    try:
+        config = json.loads(config_bytes)
+    except ValueError:
+        config = None
+    if not isinstance(config, dict):
+        raise DojoError(
+            f"{path}: the image config {entry.get('Config')} is not a JSON object: the archive "
+            "is damaged; rebuild the image"
+        )
+    return entry, config_bytes, config
+
+
+def layer_streams(
+    image: ArchiveImage, wanted: set[str]
+) -> Generator[tuple[Layer, Readable], None, None]:
+    """The layers whose member is in `wanted`, each as a stream of its uncompressed bytes, in
+    archive order, in one pass (a stream is valid until the next one is yielded)."""
+    by_member = {layer.member: layer for layer in image.layers if layer.member in wanted}
+    try:
+        with contextlib.ExitStack() as stack:
+            raw = _opened(image.path, image.summary.compressed, stack)
+            tar = stack.enter_context(tarfile.open(fileobj=raw, mode="r|"))
+            for member in tar:
+                layer = by_member.pop(member.name, None)
+                if layer is None or not member.isfile():
+                    continue
+                stream = tar.extractfile(member)
+                assert stream is not None
+                yield layer, stream
+                if not by_member:
+                    return
+    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DojoError(
+            f"reading {image.path} failed ({exc}): the archive changed while publishing; run "
+            "again"
+        ) from None
+    if by_member:
+        raise DojoError(
+            f"{image.path} no longer holds {sorted(by_member)[0]}: the archive changed while "
+            "publishing; run again"
+        )
+
+
+@contextlib.contextmanager
+def open_layer(image: ArchiveImage, layer: Layer) -> Iterator[Readable]:
+    """One layer's uncompressed bytes on their own: a seek in a plain archive, a pass up to
+    it in a gzip'd one."""
+    if layer.offset is None:
+        streams = layer_streams(image, {layer.member})
+        try:
+            yield next(streams)[1]
+        finally:
+            streams.close()
+        return
+    with image.path.open("rb") as handle:
+        handle.seek(layer.offset)
+        yield _Bounded(handle, layer.size)
+
+
+class _Bounded:
+    """The next `size` bytes of `handle` as a read-only stream."""
+
+    def __init__(self, handle: IO[bytes], size: int) -> None:
+        self._handle = handle
+        self._left = size
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        n = self._left if n < 0 else min(n, self._left)
+        data = self._handle.read(n)
+        self._left -= len(data)
+        return data

@@ -1,0 +1,233 @@
+"""Blob uploads to an OCI registry: chunked, resumable, checked before they are committed.
+
+An upload is the distribution spec's chunked flow: POST opens a session, each chunk is a PATCH
+with its `Content-Range`, a PUT with `?digest=` commits. Only the chunk in flight is held in
+memory. When a PATCH fails half-way, the session's status (GET, `Range: 0-N`) says how much
+arrived and the rest of the chunk is sent; when the session is gone the blob starts over from
+its source (`Restart`). A blob is committed only after `before_commit` accepted what was read
+(the layer's diff_id), so a changed archive never leaves a wrong blob under a right digest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from release import log
+from release.errors import DojoError
+from release.shell.registry import RegistryClient
+from release.shell.retry import GaveUp, TransientError, retrying
+
+CHUNK = 8 << 20  # bytes per PATCH: well inside the request deadline on a slow link
+
+
+class Restart(TransientError):
+    """The upload session is gone: the blob is sent again from the start."""
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    media_type: str
+    digest: str
+    size: int
+
+    def json(self) -> dict[str, Any]:
+        return {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+
+
+@dataclass
+class Uploaded:
+    digest: str
+    size: int
+
+
+class Blobs:
+    """Uploads into one repository of one registry (the client's)."""
+
+    def __init__(self, client: RegistryClient, *, chunk: int | None = None) -> None:
+        self.client = client
+        self.chunk = chunk or CHUNK
+        self.bytes_sent = 0  # over the wire, resends included
+
+    @property
+    def _uploads(self) -> str:
+        return f"/v2/{self.client.repository}/blobs/uploads/"
+
+    def mount(self, digest: str, source: str) -> bool:
+        """Cross-repository mount of `digest` from `source` on the same registry (no bytes
+        sent); False when the registry opens an upload instead (it has no such blob there, or
+        does not mount)."""
+        what = f"mounting {digest} from {source} into {self.client.reference}"
+        resp = self.client.request(
+            "POST", f"{self._uploads}?mount={digest}&from={source}", what=what, absent_ok=False,
+        )
+        assert resp is not None
+        if resp.status_code == 201:
+            return True
+        location = resp.headers.get("Location")
+        if location:  # an upload session we do not need: give it back
+            self._cancel(urljoin(resp.url, location))
+        return False
+
+    def put(self, data: bytes, *, what: str) -> str:
+        """Upload a small blob (a config, an SBOM) in one request; its digest."""
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        if self.client.blob_size(digest) is not None:
+            return digest
+
+        def once() -> None:
+            location = self._start(what)
+            self._commit(location, digest, data, what)
+
+        retrying(once, what=what, policy=self.client.policy)
+        self.bytes_sent += len(data)
+        return digest
+
+    def upload(
+        self,
+        source: Callable[[int], Iterable[bytes]],
+        *,
+        what: str,
+        before_commit: Callable[[], None] = lambda: None,
+    ) -> Uploaded:
+        """Upload the bytes `source(attempt)` yields (attempt 0 first, then after a `Restart`),
+        chunk by chunk; returns the committed digest and size."""
+        attempts = self.client.policy.attempts
+        for attempt in range(attempts):
+            try:
+                return self._upload_once(source(attempt), what, before_commit)
+            except Restart as exc:
+                if attempt + 1 == attempts:
+                    raise GaveUp(
+                        f"{what} failed {attempts} times in a row ({exc}): the registry keeps "
+                        "dropping the upload; re-run the job later (publishing is safe to repeat)"
+                    ) from None
+                log.step("retry", what=what, attempt=f"{attempt + 1}/{attempts}",
+                         reason=f"{exc}: sending the blob again")
+        raise AssertionError("unreachable")
+
+    def _upload_once(
+        self, pieces: Iterable[bytes], what: str, before_commit: Callable[[], None]
+    ) -> Uploaded:
+        location = self._start(what)
+        sha = hashlib.sha256()
+        offset = 0
+        pending = bytearray()
+        try:
+            for piece in pieces:
+                pending += piece
+                while len(pending) >= self.chunk:
+                    data = bytes(pending[: self.chunk])
+                    del pending[: self.chunk]
+                    location = self._patch(location, data, offset, what)
+                    sha.update(data)
+                    offset += len(data)
+            if pending:
+                data = bytes(pending)
+                location = self._patch(location, data, offset, what)
+                sha.update(data)
+                offset += len(data)
+            before_commit()
+        except DojoError:
+            self._cancel(location)
+            raise
+        digest = "sha256:" + sha.hexdigest()
+        try:
+            self._commit(location, digest, b"", what)
+        except TransientError as exc:
+            # The commit may have landed with its answer lost: the registry says.
+            if self.client.blob_size(digest) != offset:
+                raise Restart(f"{what}: committing the upload failed ({exc})") from None
+        return Uploaded(digest, offset)
+
+    def _start(self, what: str) -> str:
+        resp = self.client.request("POST", self._uploads, what=what, absent_ok=False)
+        assert resp is not None
+        return self._location(resp, what)
+
+    def _location(self, resp: requests.Response, what: str) -> str:
+        location = resp.headers.get("Location")
+        if resp.status_code != 202 or not location:
+            raise DojoError(
+                f"{what}: the registry answered HTTP {resp.status_code} without an upload "
+                "location: it does not follow the OCI distribution spec; check its address"
+            )
+        return urljoin(resp.url, location)
+
+    def _patch(self, location: str, data: bytes, offset: int, what: str) -> str:
+        """Send `data` at `offset`; after a transient fault, resume where the registry's
+        session says it stopped. The session's next location."""
+        sent = 0
+        delays = self.client.policy.delays()
+        while True:
+            part = data[sent:]
+            start = offset + sent
+            try:
+                resp = self.client.send_once(
+                    "PATCH", location, what=what, data=part, absent_ok=True,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"{start}-{offset + len(data) - 1}",
+                        "Content-Length": str(len(part)),
+                    },
+                )
+                if resp is None:
+                    raise Restart(f"{what}: the upload session is gone (HTTP 404)")
+                self.bytes_sent += len(part)
+                return self._location(resp, what)
+            except Restart:
+                raise
+            except TransientError as exc:
+                self.bytes_sent += len(part)  # an upper bound: some of it may not have arrived
+                delay = next(delays, None)
+                if delay is None:
+                    raise Restart(str(exc)) from None
+                log.step("retry", what=what, delay=f"{delay:g}s", reason=str(exc),
+                         resume="from the registry's offset")
+                time.sleep(delay)
+                received = self._received(location, what)
+                if received is None or not offset <= received <= offset + len(data):
+                    raise Restart(f"{what}: the registry lost the upload ({exc})") from None
+                sent = received - offset
+
+    def _received(self, location: str, what: str) -> int | None:
+        """How many bytes the upload session holds (its `Range: 0-N`), None if it is gone."""
+        try:
+            resp = self.client.send_once("GET", location, what=what, absent_ok=True)
+        except TransientError:
+            return None
+        if resp is None:
+            return None
+        first, _, last = resp.headers.get("Range", "").partition("-")
+        if not first.isdigit() or not last.isdigit():
+            return None
+        return int(last) + 1 if int(last) > 0 else 0
+
+    def _commit(self, location: str, digest: str, data: bytes, what: str) -> None:
+        separator = "&" if "?" in location else "?"
+        resp = self.client.send_once(
+            "PUT", f"{location}{separator}digest={digest}", what=what, data=data,
+            absent_ok=True,
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
+        )
+        if resp is None:
+            raise Restart(f"{what}: the upload session is gone (HTTP 404)")
+        accepted = resp.headers.get("Docker-Content-Digest")
+        if accepted and accepted != digest:
+            raise DojoError(
+                f"{what}: the registry stored {accepted}, not the {digest} sent: the registry "
+                "(or a proxy) altered the blob"
+            )
+
+    def _cancel(self, location: str) -> None:
+        """Give back an upload session we will not commit (best effort)."""
+        with contextlib.suppress(DojoError):
+            self.client.send_once("DELETE", location, what="cancelling an upload",
+                                  absent_ok=True)

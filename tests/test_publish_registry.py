@@ -1,0 +1,632 @@
+"""`publish --via registry`: the daemonless executor, against the real registry (CNCF
+distribution) on 127.0.0.1, with no Docker daemon reachable.
+
+The same plan, gate, read-back and retries as the Docker path (tests/test_publish*.py); here
+what only this path does: layers the registry already has are found with no local cache
+(uploads counted at a loopback proxy in front of the registry), whoever pushed them (this path,
+`docker push`, skopeo), and the faults of its own requests (chunk uploads) are survived.
+Images it pushes are pulled back by the Docker daemon and by skopeo, both independent readers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+
+from release.apps.publish.context import Options, detect
+from release.apps.publish.daemonless import registry_pusher
+from release.apps.publish.execute import execute
+from release.apps.publish.plan import plan_publish
+from release.errors import DojoError
+from release.shell.image import Engine
+from release.shell.oci.archive import read_image
+from release.shell.registry import RegistryClient
+from tests.support.containers import (
+    Archive,
+    Daemon,
+    FaultProxy,
+    Registry,
+    make_archive,
+    tiny_layers,
+    unique_name,
+)
+from tests.support.projects import project_at
+from tests.support.tools import require_tool
+from tests.test_publish import (
+    LABEL,
+    SHA_A,
+    SHA_B,
+    actions_env,
+    archive,
+    local_argv,
+    publish,
+    steps,
+    tag_build,
+    write_project,
+)
+
+pytestmark = pytest.mark.docker
+VIA = ("--via", "registry")
+
+
+@pytest.fixture
+def no_daemon(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No GitHub or registry variables, and a DOCKER_HOST nobody listens on."""
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "DOJO_", "DOCKER_")) and name != "DOJO_REQUIRE_TOOLS":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")
+
+
+@pytest.fixture
+def counting_proxy(oci_registry: Registry) -> Iterator[FaultProxy]:
+    """A loopback proxy in front of the registry: it sees (and may fail) every request."""
+    host, port = oci_registry.address.split(":")
+    proxy = FaultProxy(upstream=(host, int(port))).start()
+    yield proxy
+    proxy.stop()
+
+
+def committed_blobs(proxy: FaultProxy, since: int = 0) -> list[str]:
+    """The digests of the blobs committed through the proxy (the PUT ending each upload)."""
+    return [
+        line.split("digest=", 1)[1].split()[0]
+        for line in proxy.requests_seen[since:]
+        if line.startswith("PUT ") and "/blobs/uploads/" in line
+    ]
+
+
+def layered(tmp_path: Path, name: str, layers: list[dict[str, bytes]], *, gz: bool) -> Archive:
+    return make_archive(
+        tmp_path / f"{name}.tar{'.gz' if gz else ''}", layers=layers, compress=gz,
+        labels={LABEL: "1.2.3"},
+    )
+
+
+def five_layers(seed: str) -> list[dict[str, bytes]]:
+    return [{f"l{i}/f": os.urandom(200_000) + seed.encode() * 1000} for i in range(5)]
+
+
+def manifest_of(registry: Registry, repo: str, ref: str) -> dict[str, object]:
+    resp = requests.get(
+        f"{registry.url()}/v2/{repo}/manifests/{ref}",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json, "
+                           "application/vnd.oci.image.index.v1+json"},
+        timeout=10,
+    )
+    resp.raise_for_status()
+    value = resp.json()
+    assert isinstance(value, dict)
+    return value
+
+
+# --- the daemonless push -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_pushes_without_a_daemon_and_docker_pulls_the_same_image(
+    no_daemon: None,
+    dockerd: Daemon,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    gz: bool,
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    image = layered(tmp_path, "img", five_layers(unique_name()), gz=gz)
+    repo = f"{unique_name('owner')}/dojo"
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master")
+    argv = local_argv(image, oci_registry, repo, *VIA)
+    code, out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    assert oci_registry.tags(repo) == sorted([SHA_A[:12], "staging"])
+    digest = oci_registry.digest(repo, SHA_A[:12])
+    assert out.strip() == f"{oci_registry.address}/{repo}@{digest}"
+    assert oci_registry.config_digest(repo, "staging") == image.image_id
+    [blobs] = steps(err, "blobs")
+    assert (blobs["layers"], blobs["reused"], blobs["uploaded"]) == ("5", "0", "5")
+    manifest = manifest_of(oci_registry, repo, SHA_A[:12])
+    assert manifest["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+    # Each layer blob is a gzip of exactly the archive's layer (its diff_id).
+    for layer, diff_id in zip(manifest["layers"], image.diff_ids, strict=True):  # type: ignore[call-overload]
+        blob = requests.get(f"{oci_registry.url()}/v2/{repo}/blobs/{layer['digest']}",
+                            timeout=10).content
+        assert "sha256:" + hashlib.sha256(gzip.decompress(blob)).hexdigest() == diff_id
+
+    # An independent reader: the Docker daemon pulls it and finds the archive's image.
+    client = docker.DockerClient(base_url=dockerd.host)
+    try:
+        pulled = client.images.pull(f"{oci_registry.address}/{repo}", tag=SHA_A[:12])
+        assert pulled.id == image.image_id
+    finally:
+        client.close()
+
+    # Re-run: every tag already names the image; nothing is uploaded.
+    code, _out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    assert [p["status"] for p in steps(err, "push")] == ["unchanged", "unchanged"]
+    assert steps(err, "blobs") == []
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_a_one_layer_change_uploads_one_layer_with_no_local_cache(
+    no_daemon: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    gz: bool,
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    base = five_layers(unique_name())
+    first = layered(tmp_path, "first", base, gz=gz)
+    second = layered(tmp_path, "second", [*base[:3], {"changed": os.urandom(50_000)}, base[4]],
+                     gz=gz)
+    repo = f"{unique_name('owner')}/dojo"
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master")
+    code, _, err = publish(local_argv(first, counting_proxy, repo, *VIA), capsys, root,
+                           monkeypatch)
+    assert code == 0, err
+    assert len(committed_blobs(counting_proxy)) == 6  # five layers and the config
+
+    # The next commit, from a fresh process with nothing remembered: one layer, one config.
+    actions_env(monkeypatch, tmp_path, sha=SHA_B, ref_type="branch", ref_name="master")
+    seen = len(counting_proxy.requests_seen)
+    code, _, err = publish(local_argv(second, counting_proxy, repo, *VIA), capsys, root,
+                           monkeypatch)
+    assert code == 0, err
+    layers = manifest_of(oci_registry, repo, SHA_B[:12])["layers"]
+    changed = layers[3]["digest"]  # type: ignore[index]
+    assert sorted(committed_blobs(counting_proxy, seen)) == sorted([changed, second.image_id])
+    [blobs] = steps(err, "blobs")
+    assert (blobs["reused"], blobs["uploaded"]) == ("4", "1")
+    assert oci_registry.config_digest(repo, "staging") == second.image_id
+    first_layers = manifest_of(oci_registry, repo, SHA_A[:12])["layers"]
+    assert isinstance(layers, list)
+    assert isinstance(first_layers, list)
+    assert [x["digest"] for i, x in enumerate(layers) if i != 3] == [
+        x["digest"] for i, x in enumerate(first_layers) if i != 3
+    ]
+
+
+@pytest.mark.parametrize("pusher", ["docker", "skopeo"])
+def test_layers_pushed_by_other_tools_are_reused(
+    dockerd: Daemon,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    pusher: str,
+) -> None:
+    """Blobs compressed by someone else (other digests than ours) are found through their
+    manifest and config, never compressed or sent again."""
+    require_tool("skopeo")
+    root = write_project(tmp_path / "proj", "1.2.3")
+    base = five_layers(unique_name())
+    first = layered(tmp_path, "first", base, gz=False)
+    second = layered(tmp_path, "second", [*base[:4], {"changed": os.urandom(50_000)}], gz=True)
+    repo = f"{unique_name('owner')}/dojo"
+    ref = f"{oci_registry.address}/{repo}:staging"
+    if pusher == "docker":
+        env = {**os.environ, **dockerd.env()}
+        subprocess.run(["docker", "load", "-q", "-i", str(first.path)], env=env, check=True,
+                       capture_output=True)
+        subprocess.run(["docker", "tag", first.image_id, ref], env=env, check=True)
+        subprocess.run(["docker", "push", "-q", ref], env=env, check=True, capture_output=True)
+    else:
+        subprocess.run(["skopeo", "copy", "--dest-tls-verify=false",
+                        f"docker-archive:{first.path}", f"docker://{ref}"],
+                       check=True, capture_output=True)
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "DOJO_", "DOCKER_")) and name != "DOJO_REQUIRE_TOOLS":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")
+    actions_env(monkeypatch, tmp_path, sha=SHA_B, ref_type="branch", ref_name="master")
+    seen = len(counting_proxy.requests_seen)
+    code, _, err = publish(local_argv(second, counting_proxy, repo, *VIA), capsys, root,
+                           monkeypatch)
+    assert code == 0, err
+    [blobs] = steps(err, "blobs")
+    assert (blobs["reused"], blobs["uploaded"]) == ("4", "1")
+    assert len(committed_blobs(counting_proxy, seen)) == 2  # the changed layer, the config
+    inspected = subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", f"docker://{ref}"],
+        check=True, capture_output=True, text=True,
+    )
+    assert json.loads(inspected.stdout)["Digest"] == oci_registry.digest(repo, "staging")
+    assert oci_registry.config_digest(repo, "staging") == second.image_id
+
+
+def test_the_docker_path_and_this_one_agree_on_what_is_unchanged(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The plan compares images (config digests), not manifests: a tag pushed by either
+    executor is `unchanged` for the other, and an immutable tag elsewhere is refused."""
+    root = write_project(tmp_path / "proj", "1.2.3", ("1.2.3",))
+    first, second = archive(tmp_path, unique_name("a")), archive(tmp_path, unique_name("b"))
+    repo = f"{unique_name('owner')}/dojo"
+    code, _, err = tag_build("v1.2.3", SHA_A, first, oci_registry, repo, root, capsys,
+                             monkeypatch, *VIA)
+    assert code == 0, err
+    assert oci_registry.tags(repo) == sorted([SHA_A[:12], "latest", "v1.2.3"])
+    before = {t: oci_registry.digest(repo, t) for t in oci_registry.tags(repo)}
+    code, _, err = tag_build("v1.2.3", SHA_B, second, oci_registry, repo, root, capsys,
+                             monkeypatch, *VIA)
+    assert code == 1
+    [line] = [x for x in err.splitlines() if not x.startswith("step=")]
+    assert "--force" in line
+    assert second.image_id in line
+    assert {t: oci_registry.digest(repo, t) for t in oci_registry.tags(repo)} == before
+    code, _, err = tag_build("v1.2.3", SHA_B, second, oci_registry, repo, root, capsys,
+                             monkeypatch, *VIA, "--force")
+    assert code == 0, err
+    assert oci_registry.config_digest(repo, "v1.2.3") == second.image_id
+
+
+def test_dry_run_uploads_nothing(
+    no_daemon: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    image = archive(tmp_path, unique_name("dry"))
+    repo = f"{unique_name('owner')}/dojo"
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master")
+    code, out, err = publish(local_argv(image, counting_proxy, repo, *VIA, "--dry-run"), capsys,
+                             root, monkeypatch)
+    assert code == 0, err
+    assert f"push      {SHA_A[:12]}" in out
+    assert not [r for r in counting_proxy.requests_seen if not r.startswith(("GET", "HEAD"))]
+    assert oci_registry.tags(repo) == []
+
+
+def test_a_layer_that_does_not_match_its_diff_id_is_never_committed(
+    no_daemon: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A damaged archive (or one rewritten while publishing): the upload is cancelled before
+    its commit, no tag is pushed, the message says what to do."""
+    root = write_project(tmp_path / "proj", "1.2.3")
+    image = archive(tmp_path, unique_name("bad"))
+    data = image.path.read_bytes()
+    marker = data.find(b" layer 1\n")
+    assert marker > 0
+    image.path.write_bytes(data[:marker] + b" LAYER 1\n" + data[marker + 9:])
+    repo = f"{unique_name('owner')}/dojo"
+    code, _out, err = publish(local_argv(image, counting_proxy, repo, *VIA, "--sha", SHA_A),
+                              capsys, root, monkeypatch)
+    assert code == 1
+    [line] = [x for x in err.splitlines() if not x.startswith("step=")]
+    assert "the archive changed while publishing (or is damaged)" in line
+    assert str(image.path) in line
+    assert oci_registry.tags(repo) == []
+    bad_layer = image.diff_ids[1]
+    assert not any(bad_layer in r for r in committed_blobs(counting_proxy))
+    assert any(r.startswith("DELETE ") for r in counting_proxy.requests_seen)
+
+
+# --- the fault families of the Docker path, on this one ------------------------------------
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """64 KiB chunks: a layer of the tests' images takes several PATCH requests."""
+    monkeypatch.setattr("release.shell.oci.blobs.CHUNK", 64 << 10)
+
+
+def test_transient_faults_are_retried_and_uploads_resume(
+    no_daemon: None,
+    small_chunks: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    image = layered(tmp_path, "flaky", five_layers(unique_name()), gz=True)
+    repo = f"{unique_name('owner')}/dojo"
+    proxy = counting_proxy
+    proxy.fail_next(503, times=1, match=r"^GET /v2/.*/manifests/")  # the planning read
+    proxy.fail_next(0, times=1, match=r"^GET /v2/.*/tags/list")  # a reset
+    proxy.fail_next(503, times=1, match=r"^POST /v2/.*/blobs/uploads/")
+    proxy.fail_next(503, times=2, match=r"^PATCH ")  # a chunk, resumed
+    proxy.fail_next(0, times=1, match=r"^PATCH ")  # a reset mid-upload, resumed
+    proxy.fail_next(503, times=1, match=r"^PUT /v2/.*/blobs/uploads/")  # a commit
+    proxy.fail_next(503, times=1, match=r"^PUT /v2/.*/manifests/")  # the tag
+    code, _out, err = publish(local_argv(image, proxy, repo, *VIA, "--sha", SHA_A), capsys,
+                              root, monkeypatch)
+    assert code == 0, err
+    assert proxy.pending_faults() == 0
+    assert proxy.faults_served == 8
+    resumed = [r for r in steps(err, "retry") if r.get("resume")]
+    assert len(resumed) == 3
+    assert any("pushing" in r["what"] for r in steps(err, "retry"))
+    assert oci_registry.config_digest(repo, SHA_A[:12]) == image.image_id
+    check_pullable(oci_registry, repo, SHA_A[:12], image)
+
+
+def test_an_upload_session_lost_half_way_starts_the_blob_again(
+    no_daemon: None,
+    small_chunks: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    for gz in (False, True):
+        image = layered(tmp_path, f"lost{gz}", five_layers(unique_name()), gz=gz)
+        repo = f"{unique_name('owner')}/dojo"
+        counting_proxy.answer_next(404, b'{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN"}]}',
+                                   times=1, match=r"^PATCH ")
+        code, _out, err = publish(local_argv(image, counting_proxy, repo, *VIA, "--sha", SHA_A),
+                                  capsys, root, monkeypatch)
+        assert code == 0, err
+        [again] = [r for r in steps(err, "retry") if "sending the blob again" in r["reason"]]
+        assert "gone" in again["reason"]
+        check_pullable(oci_registry, repo, SHA_A[:12], image)
+
+
+def test_persistent_faults_give_up_after_bounded_attempts(
+    no_daemon: None,
+    small_chunks: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    image = archive(tmp_path, unique_name("down"))
+    repo = f"{unique_name('owner')}/dojo"
+    counting_proxy.fail_next(502, times=50, match=r"^(PATCH|POST) ")
+    code, _out, err = publish(local_argv(image, counting_proxy, repo, *VIA, "--sha", SHA_A),
+                              capsys, root, monkeypatch)
+    assert code == 1
+    [line] = [x for x in err.splitlines() if not x.startswith("step=")]
+    assert "failed 4 times in a row" in line
+    assert "HTTP 502" in line
+    assert oci_registry.tags(repo) == []
+
+
+def test_wrong_credentials_fail_with_a_clear_message_and_never_leak(
+    no_daemon: None,
+    auth_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    image = archive(tmp_path, unique_name("auth"), gz=True)
+    repo = f"{unique_name('owner')}/dojo"
+    argv = local_argv(image, auth_registry, repo, *VIA, "--sha", SHA_A)
+    assert auth_registry.user
+    assert auth_registry.password
+    monkeypatch.setenv("DOJO_REGISTRY_USER", auth_registry.user)
+    monkeypatch.setenv("DOJO_REGISTRY_PASSWORD", "wrong-password-123")
+    code, out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 1
+    [line] = [x for x in err.splitlines() if not x.startswith("step=")]
+    assert "rejected the credentials" in line
+    assert "DOJO_REGISTRY_PASSWORD" in line
+    assert "wrong-password-123" not in err + out
+
+    # Right ones, in a process of its own: the password is in no argv and no output.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DOJO_"))}
+    env.update({"DOJO_REGISTRY_USER": auth_registry.user,
+                "DOJO_REGISTRY_PASSWORD": auth_registry.password,
+                "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    proc = subprocess.Popen([sys.executable, "-m", "release.apps.publish.cli", *argv], cwd=root,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    argvs = []
+    while proc.poll() is None:
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                argvs.append(cmdline.read_bytes().decode(errors="replace"))
+            except OSError:
+                continue
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert not [a for a in argvs if auth_registry.password in a]
+    assert auth_registry.password not in out + err
+    assert auth_registry.tags(repo) == [SHA_A[:12]]
+
+
+def test_not_a_docker_archive_and_the_gate_refuse_before_anything_is_sent(
+    no_daemon: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.4", ("1.2.2",))
+    repo = f"{unique_name('owner')}/dojo"
+    for content in (b"not a tar at all", b"\x1f\x8b\x08garbage"):
+        bogus = tmp_path / "bogus.tar"
+        bogus.write_bytes(content)
+        code, _out, err = publish(
+            ["--image", str(bogus), "--registry", counting_proxy.address, "--repository", repo,
+             "--sha", SHA_A, *VIA], capsys, root, monkeypatch,
+        )
+        assert code == 1
+        [line] = err.strip().splitlines()
+        assert "not a docker-archive" in line
+    image = archive(tmp_path, unique_name("gate"), "1.2.2")
+    code, _out, err = tag_build("v1.2.3", SHA_A, image, counting_proxy, repo, root, capsys,  # type: ignore[arg-type]
+                                monkeypatch, *VIA)
+    assert code == 1
+    assert "pyproject.toml version=1.2.4" in err
+    assert not [r for r in counting_proxy.requests_seen if not r.startswith(("GET", "HEAD"))]
+
+
+def test_a_sha_tag_pushed_by_another_run_after_planning_is_not_moved(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    mine = archive(tmp_path, unique_name("mine"))
+    theirs = archive(tmp_path, unique_name("theirs"))
+    repo = f"{unique_name('owner')}/dojo"
+    monkeypatch.chdir(root)
+    options = Options(image=mine.path, sha=SHA_A, registry=oci_registry.address, repository=repo)
+    ctx = detect(options, {}, root, project_at(root).settings)
+    registry = RegistryClient(ctx.registry, ctx.repository, None)
+    image = read_image(mine.path)
+    plan = plan_publish(ctx, image.summary, registry, None)
+    code, _out, err = publish(local_argv(theirs, oci_registry, repo, "--sha", SHA_A, *VIA),
+                              capsys, root, monkeypatch)
+    assert code == 0, err
+    with pytest.raises(DojoError, match="appeared while publishing") as caught:
+        execute(plan, Engine, registry, via=registry_pusher(plan, [image], registry))
+    registry.close()
+    assert "pushed so far: nothing" in str(caught.value)
+    assert oci_registry.config_digest(repo, SHA_A[:12]) == theirs.image_id
+
+
+def check_pullable(registry: Registry, repo: str, tag: str, image: Archive) -> None:
+    """skopeo, an independent client, copies the pushed image back to a docker-archive with
+    the archive's config and layers."""
+    require_tool("skopeo")
+    out = registry.root / f"pulled-{unique_name()}.tar"
+    subprocess.run(["skopeo", "copy", "--src-tls-verify=false",
+                    f"docker://{registry.address}/{repo}:{tag}", f"docker-archive:{out}"],
+                   check=True, capture_output=True)
+    pulled = read_image(out)
+    assert pulled.image_id == image.image_id
+    assert [layer.diff_id for layer in pulled.layers] == list(image.diff_ids)
+
+
+# --- several platforms: one OCI index ------------------------------------------------------
+
+SOURCE = "org.opencontainers.image.source"
+
+
+def platform_archive(tmp_path: Path, arch: str, seed: str, *, gz: bool,
+                     version: str = "1.2.3") -> Archive:
+    return make_archive(
+        tmp_path / f"{arch}-{seed}.tar{'.gz' if gz else ''}", layers=tiny_layers(seed + arch),
+        compress=gz, architecture=arch,
+        labels={LABEL: version, SOURCE: "https://github.com/octo-org/dojo",
+                "org.opencontainers.image.revision": SHA_A,
+                "org.opencontainers.image.description": "Dojo's release pipeline",
+                "org.opencontainers.image.title": "dojo"},
+    )
+
+
+def skopeo_inspect(*args: str) -> dict[str, object]:
+    require_tool("skopeo")
+    done = subprocess.run(["skopeo", "inspect", "--tls-verify=false", *args], check=True,
+                          capture_output=True, text=True)
+    value = json.loads(done.stdout)
+    assert isinstance(value, dict)
+    return value
+
+
+def test_two_platforms_make_one_index_with_annotations(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3", ("1.2.3",))
+    seed = unique_name()
+    amd64 = platform_archive(tmp_path, "amd64", seed, gz=False)
+    arm64 = platform_archive(tmp_path, "arm64", seed, gz=True)
+    repo = f"{unique_name('owner')}/dojo"
+    argv = ["--image", str(amd64.path), "--image", str(arm64.path), "--registry",
+            oci_registry.address, "--repository", repo, "--sha", SHA_A, "--version", "v1.2.3",
+            *VIA]
+    code, out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    assert oci_registry.tags(repo) == sorted([SHA_A[:12], "latest", "v1.2.3"])
+    ref = f"docker://{oci_registry.address}/{repo}:v1.2.3"
+    index = skopeo_inspect("--raw", ref)
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    entries = index["manifests"]
+    assert isinstance(entries, list)
+    assert sorted(e["platform"]["architecture"] for e in entries) == ["amd64", "arm64"]
+    assert index["annotations"] == {
+        LABEL: "1.2.3", SOURCE: "https://github.com/octo-org/dojo",
+        "org.opencontainers.image.revision": SHA_A,
+        "org.opencontainers.image.description": "Dojo's release pipeline",
+    }
+    for arch, image in (("amd64", amd64), ("arm64", arm64)):
+        one = skopeo_inspect("--override-arch", arch, "--override-os", "linux", ref)
+        assert one["Architecture"] == arch
+        config = skopeo_inspect("--config", "--override-arch", arch, "--override-os", "linux",
+                                ref)
+        assert config["rootfs"]["diff_ids"] == list(image.diff_ids)  # type: ignore[index]
+    digest = oci_registry.digest(repo, "v1.2.3")
+    assert out.strip() == f"{oci_registry.address}/{repo}@{digest}"
+    assert {oci_registry.digest(repo, t) for t in (SHA_A[:12], "latest")} == {digest}
+    assert [m["platform"] for m in steps(err, "manifest")] == ["linux/amd64", "linux/arm64"]
+
+    # Re-run: the index under each tag is recognised as this build's; nothing is pushed.
+    code, _out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    assert {p["status"] for p in steps(err, "push")} == {"unchanged"}
+    # Another build's index under the version tag is refused like another image.
+    other = platform_archive(tmp_path, "arm64", unique_name(), gz=False)
+    code, _out, err = publish([*argv[:2], "--image", str(other.path), *argv[4:]], capsys, root,
+                              monkeypatch)
+    assert code == 1
+    assert "refusing to move immutable tags" in err
+    assert oci_registry.digest(repo, "v1.2.3") == digest
+
+
+def test_several_archives_are_refused_unless_they_make_one_index(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    seed = unique_name()
+    amd64 = platform_archive(tmp_path, "amd64", seed, gz=False)
+    again = platform_archive(tmp_path, "amd64", seed + "x", gz=False)
+    older = platform_archive(tmp_path, "arm64", seed, gz=False, version="1.2.2")
+    repo = f"{unique_name('owner')}/dojo"
+    base = ["--registry", oci_registry.address, "--repository", repo, "--sha", SHA_A]
+    cases = [
+        ([str(amd64.path), str(older.path)], (), 2, "only --via registry"),
+        ([str(amd64.path), str(again.path)], VIA, 2, "are both linux/amd64 images"),
+        ([str(amd64.path), str(older.path)], VIA, 1, "disagree on " + LABEL),
+    ]
+    for paths, via, expected, needle in cases:
+        images = [x for p in paths for x in ("--image", p)]
+        code, out, err = publish([*images, *base, *via], capsys, root, monkeypatch)
+        assert (code, out) == (expected, ""), err
+        [line] = [x for x in err.splitlines() if not x.startswith("step=")]
+        assert needle in line
+    assert oci_registry.tags(repo) == []

@@ -1,0 +1,83 @@
+"""What a command loads before it reads a byte: only what that command uses.
+
+A maintainer runs `release` by hand and CI runs `extract-notes` on every tag, so start-up is
+most of their time on a small repository. These tests pin the property, not a time: importing a
+command's module in a fresh interpreter leaves the heavy libraries it does not need unloaded, and
+mistletoe is imported without building its Unicode table (release/core/markdown.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import unicodedata
+
+import pytest
+
+from release.core import markdown
+
+# What none of these commands needs at start-up (publish loads the clients it uses).
+HEAVY = ("docker", "github", "requests", "urllib3", "towncrier")
+
+
+def _loaded(module: str) -> set[str]:
+    """The top-level packages a fresh interpreter has loaded after importing `module`."""
+    code = (
+        f"import sys, json, {module}; "
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(done.stdout))
+
+
+@pytest.mark.parametrize("module", ["release.apps.release.cli", "release.apps.extract_notes"])
+def test_commands_do_not_load_what_they_do_not_use(module: str) -> None:
+    loaded = _loaded(module)
+    assert "release" in loaded  # the probe works
+    assert sorted(loaded & set(HEAVY)) == []
+
+
+def test_extract_notes_does_not_load_git() -> None:
+    assert "pygit2" not in _loaded("release.apps.extract_notes")
+
+
+def test_only_the_fast_import_imports_mistletoe() -> None:
+    """Every module that uses mistletoe goes through release/core/markdown.py, so the first
+    import of mistletoe in a process is the fast one."""
+    code = (
+        "import sys, release.apps.extract_notes, release.apps.release.cli; "
+        "from release.core import markdown; "
+        "print(type(sys.modules['mistletoe.core_tokens'].punctuation).__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "Punctuation"
+
+
+def test_the_punctuation_set_answers_as_mistletoes_own() -> None:
+    full = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~") | {
+        chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)).startswith("P")
+    }
+    ours = markdown.Punctuation()
+    assert [chr(c) for c in range(sys.maxunicode + 1) if (chr(c) in ours) != (chr(c) in full)] == []
+    assert "ab" not in ours
+    assert sys.maxunicode == 0x10FFFF  # the import put it back
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        # CommonMark: `**` after Unicode punctuation and before a letter cannot close.
+        ("**你好世界。**Hello\n", "<p>**你好世界。**Hello</p>\n"),
+        ("*«quoted»*\n", "<p><em>«quoted»</em></p>\n"),
+        ("a**“b”**c\n", "<p>a**“b”**c</p>\n"),
+    ],
+)
+def test_emphasis_next_to_unicode_punctuation_follows_commonmark(text: str, html: str) -> None:
+    import mistletoe  # after release.core.markdown
+
+    assert mistletoe.markdown(text) == html
