@@ -77,7 +77,11 @@ def actions_env(
     ref_type: str,
     ref_name: str,
     repository: str = "Octo-Org/dojo",
+    github: FakeGitHub | None = None,
 ) -> tuple[Path, Path]:
+    """GitHub Actions' variables for a build of `sha`. With `github`, publish asks that fake
+    GitHub (the workflow's token), where a branch build's commit is the branch's tip, as on a
+    push."""
     output, summary = tmp_path / "gh_output", tmp_path / "gh_summary"
     output.touch()
     summary.touch()
@@ -91,6 +95,10 @@ def actions_env(
         "GITHUB_STEP_SUMMARY": str(summary),
     }.items():
         monkeypatch.setenv(key, value)
+    if github is not None:
+        github_env(monkeypatch, github)
+        if ref_type == "branch":
+            github.set_ref(f"heads/{ref_name}", sha)
     return output, summary
 
 
