@@ -29,6 +29,8 @@
             # `self.rev` exists only when the checkout is clean.
             revision = self.rev or "dirty";
           };
+          # The CycloneDX SBOM of the image's runtime closure (`publish --sbom` attaches it).
+          sbom = pkgs.callPackage ./nix/sbom.nix { inherit dojo; };
         }
       );
 

@@ -1,4 +1,4 @@
-# `nix run .#release`, `.#publish`, `.#extract-notes`.
+# `nix run .#release`, `.#publish`, `.#extract-notes`, `.#closure-sbom`.
 #
 # `publish` carries the image: its wrapper names the image's store path, so the image is in the
 # app's closure and `nix run .#publish` builds it first (no nested `nix build`). The program reads
@@ -36,4 +36,7 @@ in
     app publish "publish"
       "Push the Nix-built image to the registry and, on a tag, create or update the GitHub Release";
   extract-notes = app dojo "extract-notes" "Print one version's section of CHANGELOG.md";
+  closure-sbom =
+    app dojo "closure-sbom"
+      "Write the CycloneDX SBOM of a Nix closure (packages.<system>.sbom runs it)";
 }

@@ -766,7 +766,10 @@ def test_the_fast_scan_agrees_with_a_full_mistletoe_parse(text: str) -> None:
 @settings(max_examples=int(os.environ.get("DOJO_SCAN_EXAMPLES", "100")), deadline=None)
 @given(st.lists(st.sampled_from(
     ["[a]: https://e.org/a", "[b]:", "  https://e.org/b", '  "title', '  more"', "[c]: /c 'x'",
-     "[d]: <https://e.org/d> (paren title)", "not a definition", "[e]: /e trailing junk"]
+     "[d]: <https://e.org/d> (paren title)", "not a definition", "[e]: /e trailing junk",
+     # around the plain one-line definitions matched without mistletoe's loop
+     "[f]:/f", "[g]: https://e.org/g  ", '"next line title"', "(next line title)", "'x'",
+     "[h]: /h&amp;x", "[i\\]]: /i", "[ ]: /blank", "[J  K]: /jk", "[l]: /l\u00a0m", ""]
 ), min_size=10, max_size=80).map("\n".join))
 def test_long_definition_runs_are_read_like_mistletoe_reads_them(text: str) -> None:
     parsed = parse("## [Unreleased]\n\n- x\n\n" + text)

@@ -217,7 +217,7 @@ def test_outputs_exist_for_every_system(flake: Flake) -> None:
     packages = flake.eval("packages", names)
     assert sorted(packages) == sorted(SYSTEMS)
     for system in SYSTEMS:
-        expected = ["default", "docker"] if system in LINUX else ["default"]
+        expected = ["default", "docker", "sbom"] if system in LINUX else ["default"]
         assert packages[system] == expected, system
     assert flake.eval("apps", names) == {system: list(APPS) for system in SYSTEMS}
     assert flake.eval("checks", names) == {

@@ -289,14 +289,17 @@ def test_tags_that_are_not_versions_are_ignored_with_a_note(
 
 
 def test_notes_file_becomes_the_section_and_the_tag(
-    git_repo: GitRepo, release: Release, tmp_path: Path
+    tmp_path: Path, git_env: Path, release: Release
 ) -> None:
+    empty = CHANGELOG.replace(
+        "### Added\n\n- A frobnicator (#12)\n\n### Fixed\n\n- Crash on empty input\n\n", ""
+    )
+    git_repo = make_repo(tmp_path / "notes", changelog=empty, name="notes")
     notes_file = tmp_path / "notes.md"
     notes_file.write_text("### Changed\n\n- Hand-written note (#40)\n")
-    run = release("--bump", "patch", "--notes-file", str(notes_file))
+    run = release("--bump", "patch", "--notes-file", str(notes_file), repo=git_repo)
     assert run.code == 0, run.err
-    warning, chosen = run.steps("notes")
-    assert "replaces what [Unreleased] holds" in warning["warning"]
+    (chosen,) = run.steps("notes")
     assert chosen["source"] == "file"
     text = git_repo.read("CHANGELOG.md")
     assert (

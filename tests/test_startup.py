@@ -17,8 +17,9 @@ import pytest
 
 from release.core import markdown
 
-# What none of these commands needs at start-up (publish loads the clients it uses).
-HEAVY = ("docker", "github", "requests", "urllib3", "towncrier")
+# What none of these commands needs at start-up (publish loads the clients it uses; PyYAML
+# is for a mkdocs.yml, when there is one).
+HEAVY = ("docker", "github", "requests", "urllib3", "towncrier", "yaml")
 
 
 def _loaded(module: str) -> set[str]:

@@ -17,7 +17,6 @@ from release.config import PYPROJECT, project_in_work_tree
 from release.core import changelog
 from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.errors import ChangelogError, ChecksFailed, UsageError
-from release.shell import git
 from release.shell.files import read_changelog, safe_write
 
 PROG = "extract-notes"
@@ -182,6 +181,8 @@ def repository_url(cwd: Path) -> str | None:
             continue
         if found := _ISSUES_PATH.search(text):
             return f"https://github.com/{found[1]}"
+    from release.shell import git  # noqa: PLC0415 (pygit2 only for reST roles without a URL)
+
     repo = git.Repository.find(cwd)
     if repo is None:
         return None

@@ -12,13 +12,12 @@ mapped onto the source it is built from; then the usual names, Markdown first; t
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
-
-import yaml
 
 Exists = Callable[[str], bool]
 Read = Callable[[str], str | None]
@@ -134,11 +133,17 @@ def _doc_roots(exists: Exists, read: Read) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*roots, *_DOC_ROOTS)))
 
 
-class _Loader(yaml.SafeLoader):
-    """mkdocs.yml with its `!!python/name:` and `!ENV` tags read as nothing (never run)."""
+@functools.cache
+def _yaml() -> tuple[Any, type[Exception]]:
+    """PyYAML and a loader for mkdocs.yml with its `!!python/name:` and `!ENV` tags read as
+    nothing (never run); imported when a mkdocs.yml is there, not on every start-up."""
+    import yaml  # noqa: PLC0415
 
+    class Loader(yaml.SafeLoader):
+        pass
 
-_Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    return functools.partial(yaml.load, Loader=Loader), yaml.YAMLError
 
 
 def _mkdocs_configs(exists: Exists, read: Read) -> Iterator[tuple[str, str, Any]]:
@@ -147,9 +152,10 @@ def _mkdocs_configs(exists: Exists, read: Read) -> Iterator[tuple[str, str, Any]
         text = read(path) if exists(path) else None
         if text is None:
             continue
+        load, error = _yaml()
         try:
-            config = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
-        except yaml.YAMLError:
+            config = load(text)
+        except error:
             continue
         if not isinstance(config, dict):
             continue

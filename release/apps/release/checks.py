@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.config import Settings
-from release.core import changelog
+from release.core import changelog, notes
 from release.core.changelog import Changelog
 from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.core.pyproject import count_version
@@ -181,3 +181,16 @@ def version_files(
                 "put the current version in it or drop it from the list"
             )
     return problems
+
+
+def notes_file_keeps_unreleased(name: str, parsed: Changelog, notes_file: str | None) -> list[str]:
+    """--notes-file writes the new section: what [Unreleased] holds would be dropped from the
+    committed changelog, so it must be empty (as for towncrier's fragments)."""
+    section = parsed.unreleased
+    if notes_file is None or section is None or not notes.finish(changelog.notes(parsed, section)):
+        return []
+    return [
+        f"[Unreleased] in {name} holds notes, which --notes-file would drop from the changelog: "
+        "move them into the notes file and empty [Unreleased] (commit that), or drop "
+        "--notes-file to release them"
+    ]

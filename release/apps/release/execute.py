@@ -35,7 +35,11 @@ def _write_and_commit(plan: Plan) -> None:
         log.step("files", status="ok", written=",".join(c.path for c in plan.files))
         git.commit(root, [c.path for c in plan.files], plan.commit_message)
     except KeyboardInterrupt:
-        _restore(root, written)  # interrupted (Ctrl-C, SIGTERM): nothing half-done either
+        # Interrupted (Ctrl-C, SIGTERM): nothing half-done either. An interrupt as `git commit`
+        # completes leaves the release commit in place: its files are the commit's, and putting
+        # the old ones back would stage a revert of the release. The re-run finishes it.
+        if git.head_sha(root) == plan.base:
+            _restore(root, written)
         raise
     except (DojoError, OSError) as exc:  # a git failure, or a file that cannot be written
         kept = _restore(root, written)

@@ -22,13 +22,7 @@ def gather_notes(repo: Repository, facts: Facts, opts: Options) -> Notes:
         return _picked(_towncrier_notes(facts))
     section = facts.files.parsed.unreleased  # None: a file that keeps no [Unreleased]
     unreleased = notes.finish(changelog.notes(facts.files.parsed, section)) if section else ""
-    if facts.notes.notes_file is not None:
-        if unreleased:
-            log.step(
-                "notes",
-                status="warning",
-                warning="--notes-file replaces what [Unreleased] holds in the new section",
-            )
+    if facts.notes.notes_file is not None:  # pre-flight made sure [Unreleased] is empty
         return _picked(Notes(facts.notes.notes_file, NotesSource.FILE, str(opts.notes_file)))
     if unreleased:
         return _picked(Notes(unreleased, NotesSource.UNRELEASED, "[Unreleased]"))

@@ -37,6 +37,7 @@ class FileChange:
 @dataclass(frozen=True)
 class Plan:
     root: Path
+    base: str  # HEAD when the plan was made: the commit the release commit goes on
     remote: str
     branch: str
     version: Version
@@ -139,6 +140,7 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
     )
     return Plan(
         root=where.root,
+        base=where.head,
         remote=where.remote,
         branch=where.branch,
         version=release.new,
@@ -179,6 +181,7 @@ def plan_pending(pending: Pending) -> Plan:
     state = "already published" if pending.published else f"not yet on {where}"
     return Plan(
         root=pending.root,
+        base=pending.head,
         remote=pending.remote,
         branch=pending.branch,
         version=pending.version,

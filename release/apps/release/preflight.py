@@ -293,6 +293,10 @@ def gather(
     extra = _version_files(repo, settings, head.sha, problems)
     problems += checks.version_files(extra, current)
     notes_file = _notes_file(opts, problems)
+    if read_changelog is not None:
+        problems += checks.notes_file_keeps_unreleased(
+            changelog_path, read_changelog[1], notes_file
+        )
 
     if problems:
         raise ChecksFailed(problems)

@@ -101,6 +101,13 @@ class Root:
 
 
 _CHUNK = 16  # lines of link definitions handed to mistletoe at a time
+# A definition that mistletoe reads as written: one line, a label without brackets or escapes,
+# a destination without escapes, angle brackets, parentheses, quotes or entities, no title.
+_PLAIN_DEFINITION = re.compile(
+    r" {0,3}\[(?P<label>[^\\\[\]\n]*[^\\\[\]\s][^\\\[\]\n]*)\]:[ \t]*"
+    r"(?P<dest>[^\s\\<>()\"'&\x00-\x1f\x7f]+)[ \t]*\n"
+)
+_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]*")  # mistletoe's whitespace
 
 
 class _Definitions(block_token.Footnote):  # type: ignore[misc]
@@ -127,6 +134,18 @@ class _Definitions(block_token.Footnote):  # type: ignore[misc]
                 result = super().read(window)
         lines.set_pos(start + window.get_pos() + 1)
         return _Matches(result, window.get_pos() + 1) if result else result
+
+    @classmethod
+    def match_reference(cls, string: str, offset: int) -> Any:
+        """mistletoe's matcher, answered without its character loop for the plain one-line
+        definition (`[1.2.0]: https://...`) that fills the bottom of a changelog."""
+        plain = _PLAIN_DEFINITION.match(string, offset)
+        if plain is not None:
+            # mistletoe reads a title on the next line (`"a title"`) as this definition's.
+            after = plain.end() + len(_WHITESPACE.match(string, plain.end())[0])  # type: ignore[index]
+            if after == len(string) or string[after] not in "\"'(":
+                return plain.end(), (plain["label"], plain["dest"], "", "uri", None)
+        return super().match_reference(string, offset)
 
 
 class _Matches(list[Any]):

@@ -48,7 +48,7 @@ class Layer:
     member: str  # the layer's tar member in the archive, `<hex>/layer.tar`
     diff_id: str  # sha256 of the uncompressed layer tar, from the config's rootfs
     size: int  # uncompressed bytes
-    offset: int | None  # where the bytes start in a plain archive; None when gzip'd
+    offset: int  # where the bytes start in the (uncompressed) archive
 
 
 @dataclass(frozen=True)
@@ -69,12 +69,42 @@ class ArchiveImage:
         return self.summary.image_id
 
 
+SKIP = 1 << 20  # bytes inflated per read when skipping over a gzip'd archive's layers
+
+
+class _Inflated:
+    """A gzip'd file read forward: `seek` ahead skips in large reads (GzipFile's own seek
+    inflates 8 KiB at a time, which costs more than the inflating itself)."""
+
+    def __init__(self, inner: gzip.GzipFile) -> None:
+        self._inner = inner
+        self._pos = 0
+
+    def read(self, n: int = -1, /) -> bytes:
+        data = self._inner.read(n)
+        self._pos += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        target = offset if whence == 0 else self._pos + offset
+        if whence not in (0, 1) or target < self._pos:
+            self._pos = self._inner.seek(target, 0)
+            return self._pos
+        while self._pos < target:
+            if not self.read(min(SKIP, target - self._pos)):
+                break
+        return self._pos
+
+
 def _opened(path: Path, compressed: bool, stack: contextlib.ExitStack) -> IO[bytes]:
     handle: IO[bytes] = stack.enter_context(path.open("rb"))
     if compressed:
         inflated = gzip.GzipFile(fileobj=handle)
         stack.callback(inflated.close)
-        return inflated  # type: ignore[return-value]
+        return _Inflated(inflated)  # type: ignore[return-value]
     return handle
 
 
@@ -134,8 +164,7 @@ def read_image(path: Path) -> ArchiveImage:
                 f"{path}: layer {name} ({diff_id}) named in manifest.json is missing or has no "
                 "sha256 diff_id: the archive is damaged; rebuild the image"
             )
-        layers.append(Layer(name, diff_id, found.size,
-                            None if compressed else found.offset_data))
+        layers.append(Layer(name, diff_id, found.size, found.offset_data))
     inner = config.get("config")
     labels = (inner.get("Labels") if isinstance(inner, dict) else None) or {}
     summary = ImageArchive(
@@ -189,47 +218,35 @@ def layer_streams(
     image: ArchiveImage, wanted: set[str]
 ) -> Generator[tuple[Layer, Readable], None, None]:
     """The layers whose member is in `wanted`, each as a stream of its uncompressed bytes, in
-    archive order, in one pass (a stream is valid until the next one is yielded)."""
-    by_member = {layer.member: layer for layer in image.layers if layer.member in wanted}
+    archive order, in one forward pass (a stream is valid until the next one is yielded)."""
+    layers = sorted((layer for layer in image.layers if layer.member in wanted),
+                    key=lambda layer: layer.offset)
     try:
         with contextlib.ExitStack() as stack:
             raw = _opened(image.path, image.summary.compressed, stack)
-            tar = stack.enter_context(tarfile.open(fileobj=raw, mode="r|"))
-            for member in tar:
-                layer = by_member.pop(member.name, None)
-                if layer is None or not member.isfile():
-                    continue
-                stream = tar.extractfile(member)
-                assert stream is not None
+            for layer in layers:
+                if raw.seek(layer.offset) != layer.offset:
+                    raise EOFError(f"{layer.member} is cut off")
+                stream = _Bounded(raw, layer.size)
                 yield layer, stream
-                if not by_member:
-                    return
-    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
+                if stream.left:
+                    raise EOFError(f"{layer.member} is cut off")
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise DojoError(
             f"reading {image.path} failed ({exc}): the archive changed while publishing; run "
             "again"
         ) from None
-    if by_member:
-        raise DojoError(
-            f"{image.path} no longer holds {sorted(by_member)[0]}: the archive changed while "
-            "publishing; run again"
-        )
 
 
 @contextlib.contextmanager
 def open_layer(image: ArchiveImage, layer: Layer) -> Iterator[Readable]:
     """One layer's uncompressed bytes on their own: a seek in a plain archive, a pass up to
     it in a gzip'd one."""
-    if layer.offset is None:
-        streams = layer_streams(image, {layer.member})
-        try:
-            yield next(streams)[1]
-        finally:
-            streams.close()
-        return
-    with image.path.open("rb") as handle:
-        handle.seek(layer.offset)
-        yield _Bounded(handle, layer.size)
+    streams = layer_streams(image, {layer.member})
+    try:
+        yield next(streams)[1]
+    finally:
+        streams.close()
 
 
 class _Bounded:
@@ -237,12 +254,12 @@ class _Bounded:
 
     def __init__(self, handle: IO[bytes], size: int) -> None:
         self._handle = handle
-        self._left = size
+        self.left = size
 
-    def read(self, n: int = -1) -> bytes:
-        if self._left <= 0:
+    def read(self, n: int = -1, /) -> bytes:
+        if self.left <= 0:
             return b""
-        n = self._left if n < 0 else min(n, self._left)
+        n = self.left if n < 0 else min(n, self.left)
         data = self._handle.read(n)
-        self._left -= len(data)
+        self.left -= len(data)
         return data

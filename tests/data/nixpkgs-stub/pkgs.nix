@@ -85,6 +85,35 @@ let
       in
       f (builtins.intersectAttrs (builtins.functionArgs f) pkgs // overrides);
 
+    # pkgs/stdenv/generic/make-derivation.nix, without a compiler (stdenvNoCC): the attributes
+    # Dojo passes. With `__structuredAttrs` the rest travel as JSON, so nested sets such as
+    # `exportReferencesGraph.closure` are allowed, as in nixpkgs' closureInfo.
+    stdenvNoCC.mkDerivation =
+      attrs:
+      let
+        checked = onlyKnown "stdenvNoCC.mkDerivation ${attrs.name or ""}" [
+          "name"
+          "__structuredAttrs"
+          "exportReferencesGraph"
+          "preferLocalBuild"
+          "buildCommand"
+          "nativeBuildInputs"
+          "passthru"
+          "meta"
+        ] attrs;
+      in
+      mkDrv {
+        inherit (checked) name;
+        env = builtins.removeAttrs checked [
+          "name"
+          "meta"
+          "passthru"
+        ];
+        passthru = (checked.passthru or { }) // {
+          meta = checked.meta or { };
+        };
+      };
+
     # pkgs/build-support/trivial-builders/default.nix: runCommand = name: env: buildCommand.
     # `env` is stdenv.mkDerivation's argument set; these are the attributes Dojo passes.
     runCommand =

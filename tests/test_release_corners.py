@@ -1,0 +1,191 @@
+"""Corners a line-by-line review of `release` found (issue 15), each reproduced against a real
+repository with a bare remote, through the real CLI: what was asked is what is released, no
+notes are lost, an interrupt never reverts a release, the configuration is checked first, a
+first release to an empty remote works, and the project's own first command runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.apps import problems, release_in
+from tests.support.gitrepo import (
+    CHANGELOG,
+    GitRepo,
+    make_repo,
+    release_argv,
+    release_env,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    return release_in(repo.work, capsys, *args)
+
+
+def _refs(repo: GitRepo) -> str:
+    local = repo.git("for-each-ref", "--format=%(refname) %(objectname)")
+    remote = repo.git("--git-dir", str(repo.remote), "for-each-ref",
+                      "--format=%(refname) %(objectname)")
+    return local + "\n--\n" + remote
+
+
+def _work_tree(repo: GitRepo) -> dict[str, bytes]:
+    return {k: v for k, v in repo.snapshot().items() if not k.startswith(".git/")}
+
+
+def _wait_for(path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} never appeared")
+        time.sleep(0.05)
+
+
+# --- item 2: --notes-file and [Unreleased] ---------------------------------------------------
+
+
+def test_notes_file_is_refused_while_unreleased_holds_notes(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("- Written elsewhere\n")
+    before, refs = _work_tree(git_repo), _refs(git_repo)
+    code, _out, err = _run(git_repo, capsys, "--bump", "patch", "--notes-file", str(notes))
+    assert code == 1
+    (line,) = problems(err)
+    assert "[Unreleased] in CHANGELOG.md holds notes" in line
+    assert "--notes-file" in line
+    assert _work_tree(git_repo) == before
+    assert _refs(git_repo) == refs
+    # With [Unreleased] empty, the file's notes are the section.
+    git_repo.commit("docs: notes move out", {
+        "CHANGELOG.md": CHANGELOG.replace(
+            "### Added\n\n- A frobnicator (#12)\n\n### Fixed\n\n- Crash on empty input\n\n", ""
+        ),
+    })
+    git_repo.git("push", "-q", "origin", "master")
+    code, _out, err = _run(git_repo, capsys, "--bump", "patch", "--notes-file", str(notes))
+    assert code == 0, err
+    assert "## [0.1.1] - 2026-03-04\n\n- Written elsewhere\n" in git_repo.read("CHANGELOG.md")
+
+
+# --- item 11: an interrupt as `git commit` completes -------------------------------------------
+
+
+def test_an_interrupt_after_the_commit_keeps_the_release_commits_files(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    entered = tmp_path / "entered"
+    # The commit is made; the hook runs after it, and the interrupt arrives then.
+    hook = git_repo.hook("post-commit", f"touch {entered}; exec sleep 30\n")
+    base = git_repo.head()
+    run = subprocess.Popen(
+        release_argv("-C", str(git_repo.work), "--bump", "patch"), env=release_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    _wait_for(entered)
+    os.kill(run.pid, signal.SIGINT)
+    run.wait(timeout=30)
+    assert run.returncode == 130
+    assert git_repo.git("log", "-1", "--format=%s") == "Release v0.1.1"
+    assert git_repo.git("rev-parse", "HEAD^") == base
+    # The work tree is the release commit's: nothing would revert it.
+    assert git_repo.git("status", "--porcelain") == ""
+    hook.unlink()
+    again = git_repo.cli("--bump", "patch")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "v0.1.1\n"
+    assert git_repo.remote_ref("refs/tags/v0.1.1") == git_repo.head()
+    assert "version = '0.1.1'" in git_repo.git("show", "HEAD:pyproject.toml")
+
+
+# --- item 12: an invalid tag-format ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [("--bump", "patch"), ("--resume",)], ids=["bump", "resume"])
+def test_an_invalid_tag_format_is_a_configuration_error_before_the_remote(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    # A pending release (its push refused) must not be pushed either.
+    git_repo.hook("pre-receive", "exit 1\n", remote=True)
+    code, _out, _err = _run(git_repo, capsys, "--bump", "patch")
+    assert code == 1
+    (git_repo.remote / "hooks" / "pre-receive").unlink()
+    # The remote is unreachable now: a configuration error must come first.
+    git_repo.git("remote", "set-url", "origin", str(git_repo.work.parent / "nowhere.git"))
+    text = git_repo.read("pyproject.toml") + 'tag-format = "release"\n'
+    git_repo.write("pyproject.toml", text)
+    git_repo.git("commit", "-q", "--amend", "--no-edit", "-a")
+    git_repo.git("tag", "-f", "v0.1.1")  # still the pending release's tag
+    pending, refs = git_repo.head(), _refs(git_repo)
+    code, _out, err = _run(git_repo, capsys, *args)
+    assert code == 1
+    (line,) = problems(err)
+    assert "tag-format 'release' must contain {version} exactly once" in line
+    assert "cannot reach" not in err
+    assert _refs(git_repo) == refs
+    assert git_repo.head() == pending
+
+
+# --- item 13: a first release to an empty remote ----------------------------------------------
+
+
+@pytest.mark.parametrize("remote_state", ["empty", "other-branch"])
+def test_a_first_release_to_a_remote_without_the_branch(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], remote_state: str
+) -> None:
+    repo = make_repo(tmp_path / "fresh", tag=None, name="fresh")
+    # Start over: the remote lacks master (it is empty, or has only another branch).
+    subprocess.run(["rm", "-rf", str(repo.remote)], check=True)
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "master", str(repo.remote)], check=True)
+    if remote_state == "other-branch":
+        repo.git("push", "-q", "origin", "HEAD~1:refs/heads/gh-pages")
+    repo.git("update-ref", "-d", "refs/remotes/origin/master")
+    dry, _out, err = _run(repo, capsys, "--bump", "patch", "--dry-run")
+    real, out, err_real = _run(repo, capsys, "--bump", "patch")
+    assert (dry, real) == (0, 0), err + err_real
+    assert out == "v0.1.1\n"
+    assert repo.remote_ref("refs/heads/master") == repo.head()
+    assert repo.remote_ref("refs/tags/v0.1.1") == repo.head()
+
+
+# --- item 18: this repository's own first command --------------------------------------------
+
+
+def test_the_readmes_first_command_runs_in_a_fresh_clone_whose_default_is_main(
+    tmp_path: Path, git_env: Path
+) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "release --bump patch --dry-run" in readme
+    remote, work = tmp_path / "dojo.git", tmp_path / "dojo"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    # This commit as the remote's main (uncommitted edits of a developer's tree play no part).
+    subprocess.run(["git", "-C", str(ROOT), "push", "-q", str(remote), "HEAD:refs/heads/main"],
+                   check=True, capture_output=True)
+    subprocess.run(["git", "clone", "-q", str(remote), str(work)], check=True)
+    run = subprocess.run(
+        release_argv("-C", str(work), "--bump", "patch", "--dry-run"), env=release_env(),
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Release plan for dojo (dry run: nothing was written)")
+    assert "branch: main on origin" in run.stdout
+    assert "git push --atomic origin main" in run.stdout
+
+
+def test_this_projects_changelog_url_names_the_release_branch() -> None:
+    import tomllib
+
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        document = tomllib.load(handle)
+    assert "branch" not in document["tool"]["release"]
+    url = document["project"]["urls"]["Changelog"]
+    assert url.endswith("/blob/main/CHANGELOG.md"), url
+
