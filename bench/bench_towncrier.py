@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import RELEASE, isolated_env, timed
+from harness import RELEASE, cache_bytecode, isolated_env, timed
 
 PYPROJECT = """\
 [project]
@@ -85,6 +85,7 @@ def main() -> int:
     parser.add_argument("--changelog-mb", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    cache_bytecode()
     with tempfile.TemporaryDirectory(prefix="bench-towncrier-") as tmp:
         base = Path(tmp)
         env = isolated_env(base)

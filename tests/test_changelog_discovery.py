@@ -104,10 +104,8 @@ def test_extract_notes_reads_a_found_rst_changelog_and_refuses_plain_text(
         ),
         (
             "ChangeLog.markdown",
-            "release: no changelog committed (looked for CHANGELOG.md, CHANGES.md, HISTORY.md, "
-            "NEWS.md, RELEASE_NOTES.md, RELEASES.md, docs/changelog.md, ...): create "
-            "CHANGELOG.md with a `## [Unreleased]` section and commit it, or name yours in "
-            "[tool.release] changelog",
+            "release: no changelog release reads, but ChangeLog.markdown looks like one: name "
+            "it in [tool.release] changelog (a Markdown file), or rename it to CHANGELOG.md",
         ),
     ],
 )

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -639,4 +640,77 @@ def test_several_archives_are_refused_unless_they_make_one_index(
         assert (code, out) == (expected, ""), err
         [line] = [x for x in err.splitlines() if not x.startswith("step=")]
         assert needle in line
+    assert oci_registry.tags(repo) == []
+
+
+# --- the SBOM, attached to the image -------------------------------------------------------
+
+
+def test_the_sbom_is_attached_to_the_pushed_image(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """CNCF distribution has no referrers API: the artifact is listed under the fallback tag
+    `sha256-<hex>`, which a re-run leaves as it is and another artifact's push extends."""
+    root = write_project(tmp_path / "proj", "1.2.3")
+    image = archive(tmp_path, unique_name("sbom"), gz=True)
+    repo = f"{unique_name('owner')}/dojo"
+    sbom = tmp_path / "dojo.cdx.json"
+    sbom.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1}))
+    argv = local_argv(image, oci_registry, repo, *VIA, "--sha", SHA_A, "--sbom", str(sbom))
+    code, _out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    digest = oci_registry.digest(repo, SHA_A[:12])
+    assert digest is not None
+    fallback = digest.replace(":", "-")
+    assert oci_registry.tags(repo) == sorted([SHA_A[:12], fallback])
+    [attached] = steps(err, "sbom")
+    assert (attached["subject"], attached["via"]) == (digest, fallback)
+    index = skopeo_inspect("--raw", f"docker://{oci_registry.address}/{repo}:{fallback}")
+    entries: Any = index["manifests"]
+    [entry] = entries
+    assert entry["artifactType"] == "application/vnd.cyclonedx+json"
+    assert entry["digest"] == attached["digest"]
+    artifact: Any = manifest_of(oci_registry, repo, entry["digest"])
+    assert artifact["subject"]["digest"] == digest
+    [layer] = artifact["layers"]
+    blob = requests.get(f"{oci_registry.url()}/v2/{repo}/blobs/{layer['digest']}", timeout=10)
+    assert blob.content == sbom.read_bytes()
+
+    # Re-run: nothing changes; an artifact another tool attached meanwhile stays listed.
+    code, _out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    assert steps(err, "referrers")[0]["status"] == "unchanged"
+    other = tmp_path / "other.cdx.json"
+    other.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 2}))
+    code, _out, err = publish([*argv[:-1], str(other)], capsys, root, monkeypatch)
+    assert code == 0, err
+    index = skopeo_inspect("--raw", f"docker://{oci_registry.address}/{repo}:{fallback}")
+    assert len(index["manifests"]) == 2  # type: ignore[arg-type]
+    assert oci_registry.digest(repo, SHA_A[:12]) == digest  # the image itself never moved
+
+
+def test_an_sbom_that_is_not_cyclonedx_is_refused_before_anything_is_pushed(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    image = archive(tmp_path, unique_name("nosbom"))
+    repo = f"{unique_name('owner')}/dojo"
+    for content in (b"{}", b"\xff\xfe not text", b'{"spdxVersion": "SPDX-2.3"}'):
+        bad = tmp_path / "bad.json"
+        bad.write_bytes(content)
+        code, out, err = publish(
+            local_argv(image, oci_registry, repo, *VIA, "--sha", SHA_A, "--sbom", str(bad)),
+            capsys, root, monkeypatch,
+        )
+        assert (code, out) == (2, "")
+        [line] = err.strip().splitlines()
+        assert "--sbom" in line
     assert oci_registry.tags(repo) == []

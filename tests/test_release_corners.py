@@ -189,3 +189,44 @@ def test_this_projects_changelog_url_names_the_release_branch() -> None:
     url = document["project"]["urls"]["Changelog"]
     assert url.endswith("/blob/main/CHANGELOG.md"), url
 
+
+
+# --- item 1: a pending release finishes only for what was asked ------------------------------
+
+
+def test_a_pending_release_is_not_finished_for_other_options(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git_repo.hook("pre-receive", "exit 1\n", remote=True)
+    code, _out, _err = _run(git_repo, capsys, "--bump", "patch")
+    assert code == 1  # v0.1.1: committed and tagged, not pushed
+    (git_repo.remote / "hooks" / "pre-receive").unlink()
+    refs = _refs(git_repo)
+    for args in (("--version", "2.0.0"), ("--bump", "minor"), ("--bump", "patch", "--pre", "rc")):
+        code, out, err = _run(git_repo, capsys, *args)
+        assert code == 1, (args, err)
+        assert out == ""
+        (line,) = problems(err)
+        assert "unpushed release commit of v0.1.1" in line
+        assert "release --resume" in line
+        assert "git reset --keep HEAD~1" in line
+        assert _refs(git_repo) == refs
+    # The same options, --version 0.1.1 or --resume finish it.
+    code, out, err = _run(git_repo, capsys, "--version", "0.1.1")
+    assert (code, out) == (0, "v0.1.1\n"), err
+    assert git_repo.remote_ref("refs/tags/v0.1.1") == git_repo.head()
+
+
+def test_a_published_release_commit_does_not_answer_for_another_bump(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = _run(git_repo, capsys, "--bump", "patch")
+    assert (code, out) == (0, "v0.1.1\n")
+    code, out, err = _run(git_repo, capsys, "--bump", "minor")
+    assert code == 1
+    assert out == ""  # `TAG=$(release --bump minor)` gets no wrong tag
+    (line,) = problems(err)
+    assert "release commit of v0.1.1, already on origin" in line
+    # The same command again is done, and says which tag.
+    code, out, err = _run(git_repo, capsys, "--bump", "patch")
+    assert (code, out) == (0, "v0.1.1\n"), err

@@ -15,7 +15,7 @@ import tomlkit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from release.apps.release.plan import FileChange
+from release.apps.release.edits import FileChange
 from release.core import commitmsg, notes
 from release.core.commits import Commit
 from release.core.notes import NotesRejected

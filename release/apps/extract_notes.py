@@ -14,8 +14,10 @@ from pathlib import Path
 from release import log
 from release.cli import ArgumentParser, run_main
 from release.config import PYPROJECT, project_in_work_tree
-from release.core import changelog
+from release.core import changelog, tag_notes
+from release.core.changelog.markup import not_markdown
 from release.core.changelog_discovery import CHANGELOG_NAMES
+from release.core.tagformat import version_in
 from release.errors import ChangelogError, ChecksFailed, UsageError
 from release.shell.files import read_changelog, safe_write
 
@@ -112,18 +114,52 @@ def parse_args(argv: Sequence[str]) -> Options:
     )
 
 
-def changelog_path(given: Path | None, cwd: Path) -> tuple[Path, str]:
-    """The changelog to read and the hint that says how to point at another one."""
+def changelog_path(given: Path | None, cwd: Path) -> tuple[Path, str, bool]:
+    """The changelog to read, the hint that says how to point at another one, and whether
+    the project keeps one (False: none is named and none exists; the tags hold the notes)."""
     if given is not None:
-        return given, "pass the right one with --changelog PATH"
+        return given, "pass the right one with --changelog PATH", True
     hint = "point at another file with --changelog PATH"
     if (cwd / PYPROJECT).is_file():
         # The release branch plays no part in reading notes.
         settings = project_in_work_tree(cwd, default_branch=lambda _remote: None).settings
         found = settings.changelog_file
         shown = found.relative_to(settings.root) if found.is_relative_to(settings.root) else found
-        return shown, f"{hint} (or set [tool.release] changelog in {PYPROJECT})"
-    return Path(next((n for n in CHANGELOG_NAMES if (cwd / n).is_file()), "CHANGELOG.md")), hint
+        return (shown, f"{hint} (or set [tool.release] changelog in {PYPROJECT})",
+                settings.changelog_given or found.exists())
+    found_name = next((n for n in CHANGELOG_NAMES if (cwd / n).is_file()), None)
+    return Path(found_name or "CHANGELOG.md"), hint, found_name is not None
+
+
+def notes_in_tag(
+    query: str, cwd: Path, *, include_prereleases: bool
+) -> changelog.Extracted | None:
+    """The notes of the release `query` names, from its annotated tag: a project that keeps no
+    changelog file keeps them there (`release` writes them). None outside a git repository."""
+    from release.shell.git import Repository  # noqa: PLC0415 (pygit2: only this path needs it)
+
+    repo = Repository.find(cwd)
+    if repo is None:
+        return None
+    if query.lower() == "unreleased":
+        raise ChangelogError("the project keeps no changelog, so nothing is recorded as "
+                             "unreleased: ask for a released version")
+    tag = tag_notes.pick_tag(query, repo.tag_names(), include_prereleases=include_prereleases)
+    if tag is None:
+        raise ChangelogError(
+            f"no changelog file, and no tag names {query}: the project keeps its notes in its "
+            "annotated tags; ask for a tagged version (or point at a changelog: --changelog PATH)"
+        )
+    message = repo.tag_message(tag)
+    if message is None:
+        raise ChangelogError(
+            f"no changelog file, and tag {tag} is lightweight, so it holds no notes: fetch the "
+            f"annotated tag (`git fetch --force origin refs/tags/{tag}:refs/tags/{tag}`), or "
+            "point at a changelog with --changelog PATH"
+        )
+    version = version_in(tag)
+    return changelog.Extracted(str(version) if version else None, None, tag,
+                               tag_notes.notes_of(tag, message), None)
 
 
 def render(extracted: changelog.Extracted, fmt: Format) -> str:
@@ -197,7 +233,15 @@ _ISSUES_PATH = re.compile(r"""^issues_github_path\s*=\s*["']([\w.-]+/[\w.-]+)["'
 
 def _main(argv: Sequence[str]) -> int:
     options = parse_args(argv)
-    path, hint = changelog_path(options.changelog, Path.cwd())
+    path, hint, kept = changelog_path(options.changelog, Path.cwd())
+    if not kept and not options.check and options.version is not None:
+        tagged = notes_in_tag(options.version, Path.cwd(),
+                              include_prereleases=options.include_prereleases)
+        if tagged is not None:
+            if not tagged.body.strip() and not options.allow_empty:
+                raise ChangelogError(f"tag {tagged.title} holds no notes (or allow that: "
+                                     "--allow-empty)")
+            return _emit(tagged, options, inputs=[])
     changelog.require_markdown(path.name)
     rst = changelog.is_rst(path.name)
     if options.format is Format.RST and not rst:
@@ -219,10 +263,17 @@ def _main(argv: Sequence[str]) -> int:
             repository=repository_url(Path.cwd()) if rst else None,
         )
     except ChangelogError as exc:
+        markup = not_markdown(text) if options.version.lstrip("v") in text else None
+        if markup is not None:
+            raise ChangelogError(markup.explain(str(path), "--changelog PATH")) from None
         raise ChangelogError(f"{path}: {exc}") from None
+    return _emit(extracted, options, inputs=[path])
+
+
+def _emit(extracted: changelog.Extracted, options: Options, *, inputs: list[Path]) -> int:
     data = render(extracted, options.format)
     if options.output is not None:
-        safe_write(options.output, data, label="--output", inputs=[path])
+        safe_write(options.output, data, label="--output", inputs=inputs)
         log.step("write", path=options.output, version=extracted.version or "Unreleased",
                  bytes=len(data.encode()), status="ok")
         return 0

@@ -48,6 +48,7 @@ DOCS_NAMES = (
 _WORDS = {
     "changelog", "changelogs", "changes", "change log", "history", "release notes", "releases",
     "news", "what s new", "whats new", "version history", "release history", "changes log",
+    "versions", "change history",
 }
 # `https://github.com/o/r/blob/main/docs/CHANGES.md` (GitHub, GitLab, Gitea, Bitbucket): the file.
 _REPO_FILE = re.compile(r"^https?://[^/]+/[^/]+/[^/]+/(?:-/)?(?:blob|tree|raw|src)/[^/]+/([^?#]+)")
@@ -76,6 +77,15 @@ def words(text: str) -> str:
 
 def is_changelog_name(text: str) -> bool:
     return words(text) in _WORDS
+
+
+def lookalikes(paths: Iterable[str]) -> list[str]:
+    """The files among `paths` named like a changelog (`ChangeLog.markdown`, `HISTORY.adoc`,
+    `docs/release-notes.txt`): a project that keeps one under a name not looked for."""
+    return sorted(
+        path for path in paths
+        if is_changelog_name(posixpath.basename(path).split(".", 1)[0])
+    )
 
 
 def changelog_urls(urls: Mapping[str, Any]) -> tuple[str, ...]:

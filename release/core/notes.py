@@ -10,6 +10,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from release.core.commit_noise import is_noise
 from release.core.commits import Commit, release_tag
 from release.core.markdown import Document, Heading, List, SetextHeading
 from release.errors import ConfigError, DojoError, UsageError
@@ -116,8 +117,11 @@ def check_notes_file(text: str, name: str) -> str:
 
 
 def commit_log(commits: Sequence[Commit]) -> str:
-    """One line per commit (`<sha7> <subject>`), newest first, merge commits left out."""
-    lines = [f"{c.sha[:7]} {c.subject}" for c in commits if c.parents <= 1]
+    """One line per commit (`<sha7> <subject>`), newest first, merges and other noise
+    (`commit_noise`) left out."""
+    lines = [
+        f"{c.sha[:7]} {c.subject}" for c in commits if c.parents <= 1 and not is_noise(c.subject)
+    ]
     if len(lines) > MAX_LOG_LINES:
         lines = [*lines[:MAX_LOG_LINES], f"... and {len(lines) - MAX_LOG_LINES} older commits"]
     return "\n".join(lines) + "\n"
@@ -189,9 +193,11 @@ class Entry:
 
 
 def classify(commit: Commit) -> list[Entry]:
-    """The notes entry a commit gives: none for merges, release commits and housekeeping;
-    breaking changes (`feat!:`, a `BREAKING CHANGE:` footer) go under Breaking."""
-    if commit.parents > 1 or not commit.subject or release_tag(commit.subject) is not None:
+    """The notes entry a commit gives: none for merges, release commits, changelog upkeep and
+    other noise (`commit_noise`) and housekeeping types; breaking changes (`feat!:`, a
+    `BREAKING CHANGE:` footer) go under Breaking."""
+    if (commit.parents > 1 or not commit.subject or release_tag(commit.subject) is not None
+            or is_noise(commit.subject)):
         return []
     match = _CONVENTIONAL.match(commit.subject)
     footer = _BREAKING_FOOTER.search(commit.body)

@@ -60,7 +60,9 @@ def _version_value(value: object, where: str) -> Version:
         ) from None
 
 
-def bump_pyproject(doc: tomlkit.TOMLDocument, new: Version, name: str = "pyproject.toml") -> str:
+def bump_pyproject(
+    doc: tomlkit.TOMLDocument, new: Version | str, name: str = "pyproject.toml"
+) -> str:
     """The document with `project.version` set to `new`; every other byte stays as it was.
 
     `doc` itself is not changed (the edit is made on a copy)."""
@@ -362,7 +364,9 @@ def read_poetry_version(doc: tomlkit.TOMLDocument, name: str = "pyproject.toml")
     return _version_value(_get(doc, "tool", "poetry", "version"), f"{name}: [tool.poetry] version")
 
 
-def bump_poetry(doc: tomlkit.TOMLDocument, new: Version, name: str = "pyproject.toml") -> str:
+def bump_poetry(
+    doc: tomlkit.TOMLDocument, new: Version | str, name: str = "pyproject.toml"
+) -> str:
     """The document with `[tool.poetry] version` set to `new`, every other byte as it was."""
     read_poetry_version(doc, name)
     edited = copy.deepcopy(doc)
@@ -387,6 +391,6 @@ def count_version(text: str, old: Version) -> int:
     return len(_pattern(old).findall(text))
 
 
-def bump_text(text: str, old: Version, new: Version) -> str:
+def bump_text(text: str, old: Version, new: Version | str) -> str:
     """Every whole occurrence of `old` in an extra version file replaced with `new`."""
-    return _pattern(old).sub(str(new), text)
+    return _pattern(old).sub(lambda _: str(new), text)

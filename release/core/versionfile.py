@@ -128,7 +128,13 @@ def read(spec: VersionFile, text: str) -> Version:
         ) from None
 
 
-def write(spec: VersionFile, text: str, new: Version) -> str:
+def written(spec: VersionFile, text: str) -> str:
+    """The version's characters as the file spells them (`8.5.0.dev`, `3.3.6-dev0`)."""
+    start, end = _span(spec, text)
+    return text[start:end]
+
+
+def write(spec: VersionFile, text: str, new: Version | str) -> str:
     """`text` with the version replaced by `new`; every other character stays."""
     start, end = _span(spec, text)
     read(spec, text)

@@ -100,6 +100,13 @@ class Repository:
             return None
         return _commit(self._repo.head.peel(pygit2.Commit))
 
+    def parent_commit(self, sha: str) -> Commit | None:
+        """The first parent of the commit `sha`, or None (a root commit, or no such commit)."""
+        obj = self._repo.get(sha)
+        if not isinstance(obj, pygit2.Commit) or not obj.parent_ids:
+            return None
+        return _commit(obj.parents[0])
+
     def dirty_paths(self) -> list[str]:
         """Modified, staged, deleted and untracked-but-not-ignored paths, sorted."""
         flags = self._repo.status(untracked_files="normal", ignored=False)
@@ -169,6 +176,27 @@ class Repository:
             return False
         return bool(self._repo.descendant_of(descendant, ancestor))
 
+    def file_names(self, commit_sha: str, folder: str = "") -> list[str]:
+        """The paths of the files directly in `folder` of `commit_sha`'s tree (none when it is
+        missing)."""
+        obj = self._repo.get(commit_sha)
+        try:
+            tree: object = obj.peel(pygit2.Tree) if obj is not None else None
+            if isinstance(tree, pygit2.Tree) and folder:
+                tree = self._repo.get(tree[folder].id)
+        except (pygit2.GitError, ValueError, KeyError):
+            return []
+        if not isinstance(tree, pygit2.Tree):
+            return []
+        prefix = f"{folder}/" if folder else ""
+        return [f"{prefix}{e.name}" for e in tree if e.type_str == "blob"]
+
+    def tag_message(self, name: str) -> str | None:
+        """The message of the annotated tag `name`; None when it is missing or lightweight."""
+        ref = self._repo.references.get(f"refs/tags/{name}")
+        target = self._repo.get(ref.target) if ref is not None else None
+        return target.message if isinstance(target, pygit2.Tag) else None
+
     def tag_names(self) -> list[str]:
         return sorted(
             name.removeprefix("refs/tags/")
@@ -199,21 +227,13 @@ class Repository:
 
     def _since(self, head: pygit2.Oid, target: str | None) -> tuple[bool, int]:
         """(is `target` an ancestor of HEAD?, non-merge commits reachable from HEAD but not from
-        it). One walk answers both: `target` is an ancestor exactly when some commit the walk
-        yields has it as a parent; cheaper than an ancestry check followed by a count."""
-        walker = self._repo.walk(head)
-        wanted = pygit2.Oid(hex=target) if target else None
-        if wanted is not None:
-            walker.hide(wanted)
-        count = 0
-        reachable = wanted is None
-        for obj in walker:
-            parents = obj.parent_ids
-            if len(parents) <= 1:
-                count += 1
-            if not reachable and wanted in parents:
-                reachable = True
-        return reachable, count
+        it). libgit2 answers the first, git counts the second: walking the commits in Python
+        took most of a dry run on a long history."""
+        if target is not None and not self._repo.descendant_of(head, pygit2.Oid(hex=target)):
+            return False, 0
+        spec = [str(head), f"^{target}"] if target is not None else [str(head)]
+        done = _git(self.root, "rev-list", "--count", "--no-merges", *spec, "--", quiet=True)
+        return True, int(done.stdout)
 
     def previous_release(
         self, tag_format: str | None = None, *, project: str | None = None,
@@ -232,6 +252,11 @@ class Repository:
             if reachable:
                 return PreviousRelease(tag, tuple(ignored), count, fmt)
         return PreviousRelease(None, tuple(ignored), self._since(head, None)[1], fmt)
+
+    def first_parent(self, sha: str) -> str | None:
+        """The first parent of commit `sha` (None for a root commit)."""
+        parent = self.parent_commit(sha)
+        return parent.sha if parent is not None else None
 
     def commits_since(self, since: str | None) -> list[Commit]:
         """Commits reachable from HEAD and not from `since`, newest first."""
@@ -293,6 +318,16 @@ def _git(
     return proc.run(["git", *args], cwd=root, input=input, check=check, quiet=quiet)
 
 
+def fetch_tag(root: Path, remote: str, tag: str) -> bool:
+    """Fetch `tag` itself from `remote`, replacing a local one: CI checkouts
+    (actions/checkout) leave a tag build a lightweight tag where the remote has the annotated
+    one. False when the remote cannot be reached or has no such tag."""
+    ref = f"refs/tags/{tag}"
+    done = _git(root, "fetch", "--quiet", "--no-tags", "--force", remote, f"{ref}:{ref}",
+                check=False, quiet=True)
+    return done.returncode == 0
+
+
 def config_bool(root: Path, key: str) -> bool:
     """A boolean from the user's git configuration (system, global, repo, includes)."""
     done = _git(root, "config", "--type=bool", "--get", key, check=False)
@@ -340,8 +375,23 @@ def remote_branch(root: Path, remote: str, branch: str) -> str | None:
     return None
 
 
-def commit(root: Path, paths: Sequence[str], message: str) -> None:
-    """Commit exactly `paths` (other staged changes stay out)."""
+def commit(root: Path, paths: Sequence[str], message: str, *, new: Sequence[str] = ()) -> None:
+    """Commit exactly `paths` (other staged changes stay out), `new` among them files git does
+    not track yet (unstaged again if the commit fails); no paths: an empty commit (a release
+    that writes no file: the version is the tag, the notes are the tag's)."""
+    if new:
+        _git(root, "add", "--", *new)
+        try:
+            _git(root, "commit", "--cleanup=verbatim", "--file=-", "--only", "--", *paths,
+                 input=message)
+        except CommandError:
+            _git(root, "reset", "--quiet", "--", *new, check=False)
+            raise
+        return
+    if not paths:
+        # pre-flight checked the index is HEAD's: nothing staged comes along
+        _git(root, "commit", "--cleanup=verbatim", "--file=-", "--allow-empty", input=message)
+        return
     _git(root, "commit", "--cleanup=verbatim", "--file=-", "--only", "--", *paths, input=message)
 
 
@@ -349,7 +399,7 @@ def head_sha(root: Path) -> str:
     return _git(root, "rev-parse", "HEAD", quiet=True).stdout.strip()
 
 
-def tag(root: Path, name: str, message: str, *, sign: bool) -> None:
+def tag(root: Path, name: str, message: str, *, sign: bool, target: str = "HEAD") -> None:
     # verbatim: the notes' `### Added` lines would otherwise be stripped as comments.
     _git(
         root,
@@ -358,7 +408,7 @@ def tag(root: Path, name: str, message: str, *, sign: bool) -> None:
         "--cleanup=verbatim",
         "--file=-",
         name,
-        "HEAD",
+        target,
         input=message,
     )
 

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release import log
-from release.apps.publish.context import ARCHIVE_ENV, Options, detect
-from release.apps.publish.daemonless import read_images, registry_pusher
+from release.apps.publish.context import ARCHIVE_ENV, Context, Options, detect
+from release.apps.publish.daemonless import attach_sbom, read_images, read_sbom, registry_pusher
 from release.apps.publish.execute import Releaser, execute
 from release.apps.publish.gate import gate
-from release.apps.publish.plan import TagRole, plan_publish, render_plan
+from release.apps.publish.plan import Plan, TagRole, plan_publish, render_plan
 from release.apps.publish.report import write_reports
 from release.cli import ArgumentParser, run_main
 from release.config import project_in_work_tree
@@ -63,6 +63,11 @@ def _parser() -> ArgumentParser:
         "publish itself through the registry's API, no daemon needed, layers the registry "
         "already has never uploaded again",
     )
+    parser.add_argument(
+        "--sbom", type=Path, metavar="PATH",
+        help="a CycloneDX JSON SBOM (`nix build .#sbom`) to attach to the pushed image as an "
+        "OCI artifact referring to it",
+    )
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan; load, push and release nothing")
     parser.add_argument("--force", action="store_true",
@@ -92,6 +97,7 @@ def _main(argv: Sequence[str]) -> int:
     )
     ctx = detect(options, os.environ, root, project.settings)
 
+    sbom = read_sbom(args.sbom) if args.sbom else None
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
     preload: Preload | None = None
     try:
@@ -108,30 +114,23 @@ def _main(argv: Sequence[str]) -> int:
         log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
         release_spec = gate(ctx, archive, project) if ctx.version else None
         plan = plan_publish(ctx, archive, registry, release_spec)
-        if plan.staging_reason:
-            log.step("staging", status="moves" if plan.moves(TagRole.STAGING) else "stays",
-                     reason=plan.staging_reason)
-        releaser = None
-        if plan.release is not None and ctx.github_token:
-            releaser = Releaser(ctx.github_token, ctx.github_api_url)
+        releaser = _releaser(ctx, plan)
         if ctx.dry_run:
             print(render_plan(plan))
             if releaser is not None and plan.release is not None:
                 result = releaser.dry_run(plan.release)
                 print(f"release   {plan.release.tag} would be {result.status.value}")
+            if sbom is not None:
+                print(f"sbom      {args.sbom} attached to the image")
             _log_release_skipped(plan.release, releaser)
             log.step("publish", status="dry-run", changed="nothing")
             return 0
-        if releaser is not None and plan.release is not None:
-            # Read-only, before any tag is pushed: a token that may not write releases, or a
-            # tag GitHub lacks, stops the run while the registry is still as it was.
-            checked = releaser.check(plan.release)
-            log.step("github", repository=plan.release.repository, tag=plan.release.tag,
-                     status="ok", release=f"to be {checked.status.value}")
         via = registry_pusher(plan, images, registry) if daemonless else None
         outcome = execute(plan, Engine, registry, releaser.apply if releaser else None, preload,
                           via=via)
         preload = None  # consumed (execute closed its engine)
+        if sbom is not None:
+            attach_sbom(registry, outcome.digest, sbom, args.sbom.name)
         _log_release_skipped(plan.release, releaser)
     finally:
         registry.close()
@@ -140,6 +139,23 @@ def _main(argv: Sequence[str]) -> int:
     print(f"{ctx.image_reference}@{outcome.digest}")
     write_reports(ctx, outcome)
     return 0
+
+
+def _releaser(ctx: Context, plan: Plan) -> Releaser | None:
+    """The GitHub Release calls of a tag build with a token. Outside a dry run, GitHub is read
+    here, before any tag is pushed: a token that may not write releases, or a tag GitHub lacks
+    or has elsewhere, stops the run while the registry is still as it was."""
+    if plan.staging_reason:
+        log.step("staging", status="moves" if plan.moves(TagRole.STAGING) else "stays",
+                 reason=plan.staging_reason)
+    if plan.release is None or not ctx.github_token:
+        return None
+    releaser = Releaser(ctx.github_token, ctx.github_api_url)
+    if not ctx.dry_run:
+        checked = releaser.check(plan.release)
+        log.step("github", repository=plan.release.repository, tag=plan.release.tag,
+                 status="ok", release=f"to be {checked.status.value}")
+    return releaser
 
 
 def _log_release_skipped(spec: ReleaseSpec | None, releaser: object) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from release.apps.publish.context import Context
 from release.config import PYPROJECT, Project
-from release.core import pyproject, versionfile
+from release.core import pyproject, tag_notes, versionfile
 from release.core.pyproject import SourceKind
 from release.core.version import Version, VersionError, try_parse
 from release.errors import ChangelogError, DojoError, UsageError
@@ -97,6 +97,28 @@ def project_version(project: Project) -> tuple[str | None, str | None, str | Non
     return PYPROJECT, None, f"{PYPROJECT} ({source.via}) names {names}, which does not exist"
 
 
+def tag_notes_for(ctx: Context, project: Project, tag: str) -> tuple[str | None, str | None]:
+    """(notes, None) from the annotated tag `tag`, or (None, the problem). A CI checkout may
+    hold the tag as a lightweight one (actions/checkout does): it is fetched from the remote
+    once then."""
+    from release.shell import git  # noqa: PLC0415 (pygit2: only this path needs it)
+
+    repo = git.Repository.find(ctx.root)
+    if repo is None:
+        return None, "no changelog file, and no git repository to read the tag's notes from"
+    message = repo.tag_message(tag)
+    if message is None and git.fetch_tag(ctx.root, project.settings.remote, tag):
+        message = repo.tag_message(tag)
+    if message is None:
+        return None, (
+            f"no changelog file, and tag {tag} holds no notes (it is lightweight, here and on "
+            f"{project.settings.remote}): tag releases with `release`, which writes the notes "
+            "into an annotated tag, or keep a changelog"
+        )
+    notes = tag_notes.notes_of(tag, message)
+    return (notes, None) if notes.strip() else (None, f"tag {tag}'s message holds no notes")
+
+
 def _web_url(ctx: Context) -> str | None:
     """The repository's web URL, where a reST changelog's `:issue:` roles point."""
     if ctx.github_repository is None:
@@ -118,19 +140,23 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
     body: str | None = None
     problem: str | None = None
     # Reported by the gate below, together with the other values.
-    try:
-        text = read_changelog(changelog)
-    except ChangelogError as exc:
-        problem = str(exc)
+    if not project.settings.changelog_given and not changelog.exists():
+        # No changelog kept: the notes are the annotated tag's, as `release` wrote them.
+        body, problem = tag_notes_for(ctx, project, str(ctx.ref_name or ctx.image_tag))
     else:
         try:
-            # A reST changelog's section goes to GitHub as Markdown.
-            body = extract(
-                text, str(version), name=changelog.name, markdown=True,
-                repository=_web_url(ctx),
-            ).body
+            text = read_changelog(changelog)
         except ChangelogError as exc:
-            problem = f"{changelog.name}: {exc}"
+            problem = str(exc)
+        else:
+            try:
+                # A reST changelog's section goes to GitHub as Markdown.
+                body = extract(
+                    text, str(version), name=changelog.name, markdown=True,
+                    repository=_web_url(ctx),
+                ).body
+            except ChangelogError as exc:
+                problem = f"{changelog.name}: {exc}"
     check_consistency(
         Versions(
             tag=version,

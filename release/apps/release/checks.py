@@ -10,6 +10,7 @@ from pathlib import Path
 from release.config import Settings
 from release.core import changelog, notes
 from release.core.changelog import Changelog
+from release.core.changelog.markup import not_markdown
 from release.core.changelog_discovery import CHANGELOG_NAMES
 from release.core.pyproject import count_version
 from release.core.version import Version
@@ -132,6 +133,14 @@ def missing_changelog(name: str, root: Path, settings: Settings) -> str:
     )
 
 
+def unread_changelog(lookalikes: list[str]) -> str:
+    """A project with no changelog release reads, but files named like one."""
+    return (
+        f"no changelog release reads, but {', '.join(lookalikes[:3])} looks like one: name it "
+        "in [tool.release] changelog (a Markdown file), or rename it to CHANGELOG.md"
+    )
+
+
 def markdown(name: str, settings: Settings) -> list[str]:
     try:
         changelog.require_markdown(name, "[tool.release] changelog in pyproject.toml")
@@ -160,8 +169,10 @@ def sections(
         and changelog.missing_sections(parsed, [str(previous)])
         and str(previous) in text
     ):
+        markup = not_markdown(text)
         problems.append(
-            f"{name} mentions {previous} but has no section for it that a reader can find: "
+            markup.explain(name) if markup is not None
+            else f"{name} mentions {previous} but has no section for it that a reader can find: "
             "look above it for an unclosed code fence or a mistyped heading"
         )
     return problems

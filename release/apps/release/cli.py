@@ -20,6 +20,7 @@ examples:
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,6 +88,18 @@ def _parser() -> ArgumentParser:
         help="do not contact the remote before releasing (checks become stale)",
     )
     parser.add_argument(
+        "--init-changelog",
+        action="store_true",
+        help="a project that keeps no changelog: create CHANGELOG.md in the release commit",
+    )
+    parser.add_argument(
+        "--next-dev",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="after the tagged release commit, commit the next development version "
+        "(8.5.0 -> 8.5.1.dev0); default: when the version was a development one (8.5.0.dev0)",
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="only finish an unpushed release (tag and push)"
     )
     parser.add_argument(
@@ -118,6 +131,8 @@ def _main(argv: Sequence[str]) -> int:
         notes_file=args.notes_file,
         notes_llm=args.notes_llm,
         llm_timeout=args.llm_timeout,
+        init_changelog=args.init_changelog,
+        next_dev=args.next_dev,
     )
     repo = Repository.open(args.directory)
     # Configuration errors stop the run here, before anything touches a remote.
@@ -136,8 +151,10 @@ def _main(argv: Sequence[str]) -> int:
 
 def _plan(repo: Repository, project: Project, opts: Options) -> Plan:
     """Gather, then plan: an earlier run's release is finished, else a new one is cut."""
-    pending = pending_release.observe(repo, project.settings, opts)
+    pending = pending_release.observe(repo, project, opts)
     if pending is not None:
+        if opts.asks_for_a_version:
+            pending_release.require_asked(repo, pending, opts)
         return plan_pending(pending)
     if opts.resume:
         raise DojoError(

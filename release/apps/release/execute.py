@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release import log
-from release.apps.release.plan import FileChange, Plan
+from release.apps.release.edits import FileChange
+from release.apps.release.plan import Plan
 from release.errors import CommandError, DojoError
 from release.shell import git
 from release.shell.files import safe_write
@@ -26,19 +27,26 @@ class Step:
 
 
 def _write_and_commit(plan: Plan) -> None:
+    _commit_files(plan, plan.files, plan.commit_message, plan.base)
+
+
+def _commit_files(plan: Plan, files: tuple[FileChange, ...], message: str, base: str) -> None:
+    """Write `files` and commit them on `base` (HEAD now); restored when that fails."""
     root = plan.root
     written: list[FileChange] = []
+    follow = plan.follow is not None and files is plan.follow.files
     try:
-        for change in plan.files:
+        for change in files:
             _put(root / change.path, change.new)
             written.append(change)
-        log.step("files", status="ok", written=",".join(c.path for c in plan.files))
-        git.commit(root, [c.path for c in plan.files], plan.commit_message)
+        log.step("files", status="ok", written=",".join(c.path for c in files))
+        git.commit(root, [c.path for c in files], message,
+                   new=[c.path for c in files if c.old is None])
     except KeyboardInterrupt:
         # Interrupted (Ctrl-C, SIGTERM): nothing half-done either. An interrupt as `git commit`
         # completes leaves the release commit in place: its files are the commit's, and putting
         # the old ones back would stage a revert of the release. The re-run finishes it.
-        if git.head_sha(root) == plan.base:
+        if git.head_sha(root) == base:
             _restore(root, written)
         raise
     except (DojoError, OSError) as exc:  # a git failure, or a file that cannot be written
@@ -48,18 +56,31 @@ def _write_and_commit(plan: Plan) -> None:
             f" (except {', '.join(kept)}, changed by someone else meanwhile: left as found)"
             if kept else ""
         )
+        what = "the back-to-development commit" if follow else "the release"
+        after = (
+            f"; the release commit and tag {plan.tag} are in place and nothing was pushed: "
+            "fix the cause and run `release --resume`" if follow else ""
+        )
         if plan.sign_commit:
             raise DojoError(
-                f"git could not commit the signed release commit ({detail}); commit.gpgsign is "
-                "set: fix your signing setup (key, agent, user.signingkey) or unset it, then "
-                f"retry; nothing was committed and {restored}"
+                f"git could not commit {what} (signed: {detail}); commit.gpgsign is set: fix "
+                "your signing setup (key, agent, user.signingkey) or unset it, then retry; "
+                f"nothing was committed and {restored}{after}"
             ) from None
         raise DojoError(
-            f"committing the release failed ({detail}): nothing was committed and {restored}; "
-            "fix the cause (a commit hook?) and retry"
+            f"committing {what} failed ({detail}): nothing was committed and {restored}"
+            f"{after or '; fix the cause (a commit hook?) and retry'}"
         ) from None
     sha = git.head_sha(root)
-    log.step("commit", status="ok", sha=sha[:12], signed=plan.sign_commit)
+    log.step("commit", status="ok", sha=sha[:12], signed=plan.sign_commit,
+             development=follow)
+
+
+def _develop(plan: Plan) -> None:
+    """The back-to-development commit, after the tag (nothing when the plan has none)."""
+    if plan.follow is None:
+        return
+    _commit_files(plan, plan.follow.files, plan.follow.message, git.head_sha(plan.root))
 
 
 def execute(plan: Plan) -> None:
@@ -103,7 +124,7 @@ def _restore(root: Path, written: list[FileChange]) -> list[str]:
 def _tag(plan: Plan) -> None:
     tag, sign = plan.tag, plan.sign_tag
     try:
-        git.tag(plan.root, tag, plan.tag_message, sign=sign)
+        git.tag(plan.root, tag, plan.tag_message, sign=sign, target=plan.tag_target)
     except CommandError as exc:
         why = " (tag.gpgsign is set: fix your signing setup or unset it)" if sign else ""
         raise DojoError(
@@ -144,6 +165,9 @@ PIPELINE: tuple[Step, ...] = (
     Step("commit", "writing files and committing the release", _write_and_commit),
     # the annotated (or signed) tag vX.Y.Z on the release commit
     Step("tag", "tagging the release", _tag),
+    # the next development version (`8.5.1.dev0`), committed after the tagged release commit
+    # when the project was on a development version (or --next-dev asks)
+    Step("develop", "going back to development", _develop),
     # branch and tag in one atomic push
     Step("push", "pushing branch and tag atomically", _push),
 )

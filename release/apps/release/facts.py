@@ -28,6 +28,8 @@ class Options:
     notes_file: Path | None = None
     notes_llm: str | None = None  # "codex" or "gemini", asked for on the command line
     llm_timeout: float = 120.0
+    init_changelog: bool = False  # --init-changelog: create CHANGELOG.md when there is none
+    next_dev: bool | None = None  # a back-to-development commit; None: when it was on one
 
     @property
     def asks_for_a_version(self) -> bool:
@@ -77,6 +79,7 @@ class Release:
     source: VersionSource
     version_file: tuple[VersionFile, str] | None  # a FILE source's file and its committed text
     date: str  # the release date, ISO 8601
+    follow: tuple[Version, str] | None = None  # the back-to-development version, as written
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,8 @@ class Files:
 
     pyproject: Project  # parsed once
     changelog_path: str  # relative to the root, POSIX
-    changelog: str
-    parsed: Changelog  # `changelog`, parsed once
+    changelog: str | None  # as committed; None: there is none (or --init-changelog makes it)
+    parsed: Changelog | None  # `changelog`, parsed once; None: none kept, the tag has the notes
     version_files: tuple[tuple[str, str], ...]  # (path, text as committed)
     news: News | None  # towncrier's build of the section, for a [tool.towncrier] project
     written: Mapping[str, str | None]  # release files changed in the work tree, as they are

@@ -20,8 +20,9 @@ def gather_notes(repo: Repository, facts: Facts, opts: Options) -> Notes:
     on the command line (a dry run never runs a program that the repository names)."""
     if facts.files.news is not None:
         return _picked(_towncrier_notes(facts))
-    section = facts.files.parsed.unreleased  # None: a file that keeps no [Unreleased]
-    unreleased = notes.finish(changelog.notes(facts.files.parsed, section)) if section else ""
+    parsed = facts.files.parsed  # None: no changelog kept
+    section = parsed.unreleased if parsed else None  # None: a file that keeps no [Unreleased]
+    unreleased = notes.finish(changelog.notes(parsed, section)) if parsed and section else ""
     if facts.notes.notes_file is not None:  # pre-flight made sure [Unreleased] is empty
         return _picked(Notes(facts.notes.notes_file, NotesSource.FILE, str(opts.notes_file)))
     if unreleased:
@@ -47,6 +48,11 @@ def gather_notes(repo: Repository, facts: Facts, opts: Options) -> Notes:
             Notes(grouped, NotesSource.COMMITS, notes.counted(len(commits), "commit") + skipped)
         )
     what = facts.release.previous.name if facts.release.previous else "the first commit"
+    if parsed is None:
+        raise DojoError(
+            f"no release notes: the project keeps no changelog and no commit since {what} is a "
+            "user-facing change: pass --notes-file PATH (or --init-changelog to keep one)"
+        )
     where = "is empty" if section else f"is not in {facts.files.changelog_path}"
     raise DojoError(
         f"no release notes: [Unreleased] {where} and no commit since {what} is a user-facing "

@@ -12,26 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.apps.release.checks import shorten
+from release.apps.release.edits import FileChange, FollowUp, development_message, version_edits
 from release.apps.release.facts import Facts
 from release.apps.release.pending import Pending
 from release.config import PYPROJECT
-from release.core import changelog, commitmsg, notes, versionfile
+from release.core import changelog, commitmsg, notes
 from release.core.notes import Notes, NotesSource
-from release.core.pyproject import SourceKind, bump_poetry, bump_pyproject, bump_text
 from release.core.version import Version
 from release.errors import ChecksFailed
 from release.shell import git
-
-
-@dataclass(frozen=True)
-class FileChange:
-    path: str  # relative to the work tree, POSIX
-    old: str | None  # None: the file is new
-    new: str | None  # None: the file is removed (a towncrier news fragment)
-
-    def diff(self) -> str:
-        """`git diff` of the change, computed in memory by libgit2 (fast on a 2 MB changelog)."""
-        return git.diff_texts(self.old, self.new, self.path)
 
 
 @dataclass(frozen=True)
@@ -51,6 +40,8 @@ class Plan:
     sign_tag: bool
     skip: tuple[tuple[str, str], ...] = ()  # (step, why its effect is already there)
     warnings: tuple[str, ...] = ()
+    follow: FollowUp | None = None  # the back-to-development commit after the tagged one
+    tag_target: str = "HEAD"  # the release commit (a resumed release names it)
 
     @property
     def push_argv(self) -> tuple[str, ...]:
@@ -64,20 +55,41 @@ def tag_message(tag: str, text: str) -> str:
     return f"{tag}\n\n{text}"
 
 
-def _version_change(facts: Facts) -> FileChange | None:
-    """The edit of the file the project's version lives in; None for a VCS source (the tag
-    is the version)."""
-    release, pyproject = facts.release, facts.files.pyproject
-    kind, document = release.source.kind, pyproject.document
-    if kind is SourceKind.PROJECT:
-        return FileChange(PYPROJECT, pyproject.text, bump_pyproject(document, release.new))
-    if kind is SourceKind.POETRY:
-        return FileChange(PYPROJECT, pyproject.text, bump_poetry(document, release.new))
-    if kind is SourceKind.FILE:
-        assert release.version_file is not None
-        spec, text = release.version_file
-        return FileChange(spec.path, text, versionfile.write(spec, text, release.new))
-    return None
+def _release_texts(facts: Facts) -> dict[str, str]:
+    """The committed text of every file a version edit may touch."""
+    files, release = facts.files, facts.release
+    texts = {PYPROJECT: files.pyproject.text, **dict(files.version_files)}
+    if release.version_file is not None:
+        texts[release.version_file[0].path] = release.version_file[1]
+    return texts
+
+
+def _version_changes(facts: Facts) -> list[FileChange]:
+    release = facts.release
+    spec = release.version_file[0] if release.version_file else None
+    extra = tuple(p for p, _ in facts.files.version_files)
+    return version_edits(
+        release.source, spec, _release_texts(facts), extra=extra, old=release.current,
+        new=release.new,
+    )
+
+
+def _follow_up(facts: Facts, released: tuple[FileChange, ...]) -> FollowUp | None:
+    """The back-to-development commit: the next development version written where the
+    release wrote its version, from the release commit's texts."""
+    release = facts.release
+    if release.follow is None:
+        return None
+    version, spelled = release.follow
+    texts = _release_texts(facts)
+    texts.update((c.path, c.new) for c in released if c.new is not None)
+    spec = release.version_file[0] if release.version_file else None
+    extra = tuple(p for p, _ in facts.files.version_files)
+    changes = version_edits(
+        release.source, spec, texts, extra=extra, old=release.new, new=spelled
+    )
+    files = tuple(c for c in changes if c.new != c.old)
+    return FollowUp(version, spelled, files, development_message(spelled))
 
 
 def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], tuple[str, ...]]:
@@ -86,6 +98,8 @@ def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], t
     release, files = facts.release, facts.files
     if files.news is not None:
         return [FileChange(*change) for change in files.news.files], ()
+    if files.parsed is None:  # no changelog kept: the notes live in the tag only
+        return [], ()
     rolled = changelog.roll_forward(
         files.parsed,
         release.new,
@@ -104,18 +118,11 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
     changed in the work tree hold anything else (an interrupted run's files must match)."""
     where, release = facts.where, facts.release
     changelog_changes, warnings = _changelog_changes(facts, picked)
-    version_change = _version_change(facts)
     current = release.current
-    changes = [
-        *([version_change] if version_change is not None else []),
-        *changelog_changes,
-        *(
-            FileChange(p, t, bump_text(t, current, release.new))
-            for p, t in facts.files.version_files
-            if current is not None
-        ),
-    ]
+    version_changes = _version_changes(facts)
+    changes = [*version_changes[:1], *changelog_changes, *version_changes[1:]]
     files = tuple(c for c in changes if c.new != c.old)
+    follow = _follow_up(facts, files)
     check_written(facts, files)
     summary = notes.summarise(picked.text)
     previous = release.previous.name if release.previous else None
@@ -137,6 +144,8 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
         f"tag: {release.tag} (format {fmt.pattern}, from {fmt.origin})\n"
         f"branch: {where.branch} on {where.remote} ({notes.counted(where.ahead, 'commit')} "
         "ahead before the release)"
+        + (f"\nthen: back to development at {follow.spelled} in a second commit, pushed with "
+           "the release" if follow is not None else "")
     )
     return Plan(
         root=where.root,
@@ -153,6 +162,7 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
         sign_commit=where.sign_commit,
         sign_tag=where.sign_tag,
         warnings=warnings,
+        follow=follow,
     )
 
 
@@ -178,6 +188,8 @@ def plan_pending(pending: Pending) -> Plan:
         skip.append(("tag", f"{pending.tag} exists on the release commit"))
     if pending.published:
         skip.append(("push", f"{pending.tag} is on {pending.remote} already"))
+    if pending.developed:
+        skip.append(("develop", "the back-to-development commit exists"))
     state = "already published" if pending.published else f"not yet on {where}"
     return Plan(
         root=pending.root,
@@ -195,6 +207,8 @@ def plan_pending(pending: Pending) -> Plan:
         sign_commit=False,
         sign_tag=pending.sign_tag,
         skip=tuple(skip),
+        follow=pending.follow,
+        tag_target=pending.head,
     )
 
 
@@ -219,6 +233,13 @@ def render(plan: Plan) -> str:
     if plan.notes is not None:
         parts += [f"== notes (source: {plan.notes.source.value}, {plan.notes.detail}) ==",
                   plan.notes.text]
+    if plan.follow is not None and plan.skipped("develop") is None:
+        parts += [
+            "== back to development: files (after the tagged commit) ==",
+            *(c.diff() for c in plan.follow.files),
+            f"== commit{_signed(plan.sign_commit)} ==",
+            plan.follow.message,
+        ]
     if plan.skipped("push") is None:
         parts += ["== push ==", " ".join(plan.push_argv)]
     if plan.warnings:

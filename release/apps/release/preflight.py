@@ -16,7 +16,7 @@ from release import log
 from release.apps.release import checks, versions
 from release.apps.release.facts import Facts, Files, News, NotesInput, Options, Release, Where
 from release.config import LEGACY_FILES, PYPROJECT, Project, Settings, decode, parse_project
-from release.core import changelog, notes
+from release.core import changelog, changelog_discovery, notes
 from release.core.changelog import Changelog
 from release.core.version import Version, parse
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
@@ -25,6 +25,12 @@ from release.shell.git import Repository
 
 # Release notes longer than this are a mistake (a log file passed by accident), not notes.
 NOTES_FILE_LIMIT = 1024 * 1024
+# What --init-changelog starts from, for a project that kept none: this release goes under it.
+SKELETON = (
+    "# Changelog\n\nAll notable changes to this project are documented in this file.\n\n"
+    "The format is based on [Keep a Changelog](https://keepachangelog.com/en/1.1.0/).\n\n"
+    "## [Unreleased]\n"
+)
 
 
 def release_date(environ: Mapping[str, str]) -> str:
@@ -129,9 +135,11 @@ def _read_work_tree(root: Path, paths: list[str]) -> dict[str, str | None]:
 
 
 def _changelog(
-    repo: Repository, settings: Settings, head: str, problems: list[str]
-) -> tuple[str, Changelog] | None:
-    """The changelog as committed, parsed; None (and the problem) when it cannot be."""
+    repo: Repository, settings: Settings, head: str, problems: list[str], *, init: bool
+) -> tuple[str | None, Changelog | None] | None:
+    """The changelog as committed, parsed; (None, None) when the project keeps none (the notes
+    then live in the annotated tag only), or (None, the skeleton) when --init-changelog starts
+    one; None (and the problem) when it cannot be read."""
     name = settings.changelog
     markdown = checks.markdown(name, settings)
     if markdown:
@@ -142,15 +150,32 @@ def _changelog(
     except ConfigError as exc:
         problems.append(str(exc))
         return None
-    if text is None:
+    if text is not None and init:
+        problems.append(f"--init-changelog: {name} exists already: drop --init-changelog")
+        return None
+    if text is None and (settings.changelog_given or Path(name).is_absolute()):
         problems.append(checks.missing_changelog(name, repo.root, settings))
         return None
+    if text is None:
+        others = changelog_discovery.lookalikes(
+            path for folder in ("", "docs", "doc") for path in repo.file_names(head, folder)
+        )
+        if others and not init:
+            problems.append(checks.unread_changelog(others))
+            return None
+        if not init:
+            log.step(
+                "preflight", changelog="none", status="ok",
+                detail="no changelog file: the notes go in the annotated tag only "
+                "(--init-changelog starts CHANGELOG.md)",
+            )
+            return None, None
     try:
-        parsed = changelog.read(text, name)
+        parsed = changelog.read(SKELETON if text is None else text, name)
     except ChangelogError as exc:
         problems.append(f"{name}: {exc}")
         return None
-    if parsed.unreleased is None and not settings.towncrier:
+    if parsed.unreleased is None and not settings.towncrier and text is not None:
         # Many projects write the notes at release time: the section then goes above the
         # newest release, and the notes come from --notes-file, the LLM or the commits.
         log.step(
@@ -161,8 +186,8 @@ def _changelog(
     return text, parsed
 
 
-def _warn_unreleased_section(read: tuple[str, Changelog], version: Version, name: str) -> None:
-    if changelog.missing_sections(read[1], [str(version)]) and str(version) not in read[0]:
+def _warn_unreleased_section(text: str, parsed: Changelog, version: Version, name: str) -> None:
+    if changelog.missing_sections(parsed, [str(version)]) and str(version) not in text:
         log.step("preflight", status="warning", warning=f"{name} has no section for {version}")
 
 
@@ -253,8 +278,7 @@ def gather(
     assert head is not None  # project_at_head needs a commit
 
     decided = versions.decide(
-        repo, lambda path: committed_text(repo, head.sha, path), project,
-        bump=opts.bump, pre=opts.pre, version=opts.version, problems=problems,
+        repo, lambda path: committed_text(repo, head.sha, path), project, opts, problems
     )
     previous, chosen, tag = decided.previous, decided.chosen, decided.tag
     fmt = previous.format
@@ -262,14 +286,14 @@ def gather(
     date = release_date(environ)
 
     changelog_path = settings.changelog
-    read_changelog = _changelog(repo, settings, head.sha, problems)
-    if read_changelog is not None:
+    read_changelog = _changelog(repo, settings, head.sha, problems, init=opts.init_changelog)
+    text, parsed = read_changelog or (None, None)
+    if text is not None and parsed is not None:
         problems += checks.sections(
-            changelog_path, *read_changelog, new,
-            previous.tag.version if previous.tag else None,
+            changelog_path, text, parsed, new, previous.tag.version if previous.tag else None,
         )
         if previous.tag is not None:
-            _warn_unreleased_section(read_changelog, previous.tag.version, changelog_path)
+            _warn_unreleased_section(text, parsed, previous.tag.version, changelog_path)
     news = _news(repo, project, opts, head=head.sha, new=new if read_changelog else None,
                  date=date, problems=problems)
     release_files = {PYPROJECT, changelog_path, *settings.version_files}
@@ -293,10 +317,8 @@ def gather(
     extra = _version_files(repo, settings, head.sha, problems)
     problems += checks.version_files(extra, current)
     notes_file = _notes_file(opts, problems)
-    if read_changelog is not None:
-        problems += checks.notes_file_keeps_unreleased(
-            changelog_path, read_changelog[1], notes_file
-        )
+    if parsed is not None:
+        problems += checks.notes_file_keeps_unreleased(changelog_path, parsed, notes_file)
 
     if problems:
         raise ChecksFailed(problems)
@@ -337,12 +359,13 @@ def gather(
             source=chosen.source,
             version_file=chosen.version_file,
             date=date,
+            follow=decided.follow,
         ),
         files=Files(
             pyproject=project,
             changelog_path=changelog_path,
-            changelog=read_changelog[0],
-            parsed=read_changelog[1],
+            changelog=text,
+            parsed=parsed,
             version_files=tuple((p, t) for p, t in extra if t is not None),
             news=news,
             written=written,

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from release import log
 from release.config import PYPROJECT, Project
 from release.core import pyproject, versionfile
+from release.core.development import next_development
 from release.core.pyproject import SourceKind, VersionSource
 from release.core.tagformat import TagFormat
 from release.core.version import Bump, Pre, Version, VersionError, explicit, next_version, parse
@@ -41,6 +43,7 @@ class Current:
     source: VersionSource | None
     version: Version | None
     found: tuple[VersionFile, str] | None  # a FILE source's file and its committed text
+    written: str | None = None  # the version's characters as the source spells them
 
 
 def _source(
@@ -85,15 +88,17 @@ def read_current(read: ReadCommitted, project: Project, problems: list[str]) -> 
     try:
         if source.kind is SourceKind.PROJECT:
             version = pyproject.read_version(project.document)
+            written = str(project.document["project"]["version"])
         elif source.kind is SourceKind.POETRY:
             version = pyproject.read_poetry_version(project.document)
+            written = str(project.document["tool"]["poetry"]["version"])
         else:
             assert found is not None
-            version = versionfile.read(*found)
+            version, written = versionfile.read(*found), versionfile.written(*found)
     except (ConfigError, VersionError) as exc:
         problems.append(str(exc))
         return Current(None, None, found)
-    return Current(source, version, found)
+    return Current(source, version, found, written)
 
 
 def in_development(current: Version | None, previous: Tag | None) -> bool:
@@ -124,7 +129,7 @@ def _new(
     base = current if current is not None else parse("0.0.0")
     if bump is None and pre is None:
         if developing and current is not None and current.dev is not None:
-            return _released(current), f"the development version {current}, finished"
+            return _released(current), f"finishing the development version {current}"
         raise UsageError(
             "pass --bump patch|minor|major (or --pre, --version X, --resume) "
             "(see `release --help`)"
@@ -175,6 +180,11 @@ def choose(
         )
     try:
         new, why = _new(now, bump, pre, version, developing)
+    except UsageError as exc:
+        if not problems:
+            raise  # nothing else is wrong: bad usage, exit 2
+        problems.append(str(exc))
+        return Chosen(source, now, None, "", found)
     except VersionError as exc:
         problems.append(str(exc))
         return Chosen(source, now, None, "", found)
@@ -214,6 +224,12 @@ class Decided:
     previous: git.PreviousRelease
     chosen: Chosen
     tag: str | None
+    # The back-to-development version after the release, and its spelling (`8.5.1.dev`)
+    follow: tuple[Version, str] | None = None
+
+    @property
+    def format(self) -> TagFormat:
+        return self.previous.format
 
 
 def project_name(read: ReadCommitted, project: Project) -> str:
@@ -227,21 +243,56 @@ def project_name(read: ReadCommitted, project: Project) -> str:
     return legacy or project.name
 
 
+class Asked(Protocol):
+    """What the command line asks for (`preflight.Options`)."""
+
+    @property
+    def bump(self) -> Bump | None: ...
+    @property
+    def pre(self) -> Pre | None: ...
+    @property
+    def version(self) -> str | None: ...
+    @property
+    def next_dev(self) -> bool | None: ...
+
+
 def decide(
-    repo: Repository, read: ReadCommitted, project: Project, *, bump: Bump | None,
-    pre: Pre | None, version: str | None, problems: list[str],
+    repo: Repository, read: ReadCommitted, project: Project, opts: Asked, problems: list[str]
 ) -> Decided:
     name = project_name(read, project)
     found = read_current(read, project, problems)
     previous, format_known = previous_release(repo, project, name, found.version, problems)
     chosen = choose(
-        found, previous=previous.tag, format_known=format_known, bump=bump, pre=pre,
-        version=version, problems=problems,
+        found, previous=previous.tag, format_known=format_known, bump=opts.bump, pre=opts.pre,
+        version=opts.version, problems=problems,
     )
     if format_known:
         warn(repo, read, project, previous, chosen.current)
     tag = new_tag(repo, previous.format, chosen.new, previous.tag, problems)
-    return Decided(name, previous, chosen, tag)
+    follow = _follow(found, chosen, previous, opts.next_dev, problems)
+    return Decided(name, previous, chosen, tag, follow)
+
+
+def _follow(
+    found: Current, chosen: Chosen, previous: git.PreviousRelease, wanted: bool | None,
+    problems: list[str],
+) -> tuple[Version, str] | None:
+    """The back-to-development version: asked for (`--next-dev`), or detected (the project
+    was on a development version above its last release), unless `--no-next-dev`."""
+    was_dev = (
+        found.version is not None and found.version.dev is not None
+        and in_development(found.version, previous.tag)
+    )
+    if wanted is False or chosen.new is None or not (wanted or was_dev):
+        return None
+    if chosen.source is None or chosen.source.kind is SourceKind.VCS:
+        if wanted and chosen.source is not None:
+            problems.append(
+                f"--next-dev: with {chosen.source.via} no file holds the version (the tag is "
+                "the version), so there is no development version to write: drop --next-dev"
+            )
+        return None
+    return next_development(chosen.new, found.written if was_dev else None)
 
 
 def warn(
@@ -297,3 +348,21 @@ def new_tag(
     return tag
 
 
+
+
+def asked_before(
+    read: ReadCommitted, project: Project, *, released: Version, tags: list[Version],
+    bump: Bump | None, pre: Pre | None, version: str | None,
+) -> Version | None:
+    """The version these options release from the commit before a release commit of
+    `released` (`read` and `project` as that commit has them; `tags`: the release tags'
+    versions), or None when they release nothing from there."""
+    problems: list[str] = []
+    found = read_current(read, project, problems)
+    current = found.version
+    if found.source is None or found.source.kind is SourceKind.VCS:
+        current = max((v for v in tags if v < released), default=None)
+    try:
+        return _new(current, bump, pre, version, in_development(current, None))[0]
+    except (VersionError, UsageError):
+        return None

@@ -6,7 +6,9 @@ values and text out. The public API, re-exported from the modules that hold it:
 - parse: sections and link definitions from text
 - extract: a section's notes
 - check: `--check`'s problems
-- roll: roll [Unreleased] forward
+- roll: roll [Unreleased] forward; open a fresh unreleased section (back to development)
+- heading: the heading-text grammar (`read_title`, `learn_style`), pure over a title string,
+  shared by every markup
 - rst: the same for a reStructuredText changelog (docutils), and its Markdown form:
   rst.parse (sections), rst.markdown (a section as Markdown), rst.roll, rst.check
 """
@@ -22,7 +24,7 @@ from release.core.changelog.model import (
     Section,
 )
 from release.core.changelog.parse import parse, require_markdown
-from release.core.changelog.roll import roll_forward
+from release.core.changelog.roll import open_unreleased, roll_forward
 from release.errors import ChangelogError
 
 RST_SUFFIXES = (".rst", ".rest")
@@ -56,6 +58,7 @@ __all__ = [
     "is_rst",
     "missing_sections",
     "notes",
+    "open_unreleased",
     "parse",
     "read",
     "require_markdown",

@@ -16,37 +16,69 @@ from dataclasses import dataclass
 
 from release.core.changelog.versions import VERSION
 
+# Words that mark a release as not out yet: `1.2.3 (unreleased)` (zest.releaser), `## (0.41.0)
+# UNRELEASED`, `### Tool 3.0 (in development)`.
+_PENDING = (
+    r"unreleased|not\s+(?:yet\s+)?released|to\s+be\s+released|in\s+(?:development|progress)"
+    r"|under\s+development|upcoming|unpublished|tb[ad]"
+)
+PENDING = re.compile(rf"(?<![^\W_])(?:{_PENDING})(?![^\W_])", re.IGNORECASE)
+# The whole heading naming the next release's notes: `[Unreleased]`, `NEXT (UNRELEASED)`,
+# `Latest Changes` (tiangolo's projects), `**UNRELEASED**`, `Upcoming release`.
+_NAME_ONLY = (
+    r"[\[*_\s]*(?:" + _PENDING + r"|latest\s+changes|next(?:\s+(?:release|version))?"
+    r"|upcoming\s+(?:release|changes|version)|unreleased\s+changes|development\s+version)"
+    r"[\]*_\s]*(?:\([^)]*\)|\[[^\]]*\])?[*_\s]*$"
+)
 UNRELEASED = re.compile(
-    r"^(?:\*\*)?\[?\s*unreleased\s*\]?(?:\([^)]*\))?(?:\*\*)?(?=$|[\s:\u2013\u2014-])",
+    r"^(?:\*\*)?\[?\s*unreleased\s*\]?(?:\([^)]*\))?(?:\*\*)?(?=$|[\s:\u2013\u2014-])"
+    rf"|^{_NAME_ONLY}",
     re.IGNORECASE,
 )
 # Just the marker: `[Unreleased]`, `Unreleased`, `[Unreleased](url)`, not `Unreleased changes in X`
 UNRELEASED_ONLY = re.compile(
-    r"^(?:\*\*)?\[?\s*unreleased\s*\]?(?:\([^)]*\))?(?:\*\*)?\s*$", re.IGNORECASE
+    rf"^(?:\*\*)?\[?\s*unreleased\s*\]?(?:\([^)]*\))?(?:\*\*)?\s*$|^{_NAME_ONLY}", re.IGNORECASE
 )
 _ISO = r"\d{4}-\d{2}-\d{2}"
+# Dotless CalVer (`20260107`, PEP 440 reads it): eight digits that are a date.
+_CALVER8 = r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:\.\d+)?"
 _LEAD = (
-    r"(?:<small>\s*|<a\s[^>]*>\s*</a>\s*|\[\s*|\*\*|(?:version|release)\s+"
+    r"(?:<small>\s*|<a\s[^>]*>\s*</a>\s*|\[\s*|\*\*|`|\(|(?:version|release)\s+"
     rf"|{_ISO}\s*[,:\u2013\u2014-]?\s*)*"
 )
-_END = r"(?=$|[\s\]\)\(,:*</_\u2013\u2014]|\.(?:\s|$))"
-_HEAD = re.compile(rf"^(?P<lead>{_LEAD})(?P<v>[vV])?(?P<ver>{VERSION}){_END}", re.IGNORECASE)
-# `Apollo Client 3.6.10`, `Mypy 2.4 (date)`: one to three capitalised words, then a version.
+_END = r"(?=$|[\s\]\)\(,:*</_`\u2013\u2014]|\.(?:\s|$))"
+ANY_VERSION = rf"(?:{VERSION}|{_CALVER8})"  # what a heading's version can be
+_HEAD = re.compile(rf"^(?P<lead>{_LEAD})(?P<v>[vV])?(?P<ver>{ANY_VERSION}){_END}", re.IGNORECASE)
+# A second version the same heading names: `3.9.1 and 3.9.2`, `0.11.0 = 0.11.1`.
+_ALSO = re.compile(rf"\s*(?:and|&|=|,|/|\+)\s*[vV]?(?P<ver>{VERSION}){_END}", re.IGNORECASE)
+# A date (and separator) before a product name: `2025-10-27: tool 16.0.0`.
+_DATE_FIRST = re.compile(rf"^\[?\s*(?:{_ISO}\s*[,:\u2013\u2014-]?\s*)?")
+# `Apollo Client 3.6.10`, `Mypy 2.4 (date)`, `tool 0.3.2`, `2025-10-27: tool 16.0.0`,
+# `[kite 0.6.0](url)`, `kite/v1.2.3 (date)`: one to three words, then a version.
 _WORDS = re.compile(
-    rf"^(?P<word>[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){{0,2}})\s+\(?[vV]?{VERSION}\)?"
-    r"\s*(?:\(.*\)|[-\u2013\u2014/:].*)?$"
+    rf"^\[?\s*(?:{_ISO}\s*[,:\u2013\u2014-]?\s*)?"
+    r"(?P<word>[A-Za-z][\w.-]*(?:\s+[A-Za-z][\w.-]*){0,2})(?:\s+|/)\(?[vV]?"
+    rf"(?:{VERSION}|{_CALVER8})\)?(?:[\s)\](,:/`*_\u2013\u2014-].*)?$"
 )
-_MAYBE = re.compile(r"\d\.\d|unreleased", re.IGNORECASE)
+_MAYBE = re.compile(r"\d\.\d|\d{8}|unreleased|latest|next|upcoming|development", re.IGNORECASE)
 _NAMED = re.compile(r"^\w[\w.-]*\s+(?=[vV]?\d)")  # one name: towncrier writes the project's
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+# Bounded by anything but a letter, digit or dot: `_2026-10-29_` (emphasis) is a date.
 DATE = re.compile(
-    rf"(?<![\w.])(?:{_ISO}|\d{{4}}/\d{{2}}/\d{{2}}"
+    rf"(?<![^\W_])(?<!\.)(?:{_ISO}|\d{{4}}/\d{{2}}/\d{{2}}"
     rf"|{_MONTH}\s+{_DAY},?\s+\d{{4}}|{_DAY}\s+{_MONTH},?\s+\d{{4}}"
-    r"|\d{1,2}[./]\d{1,2}[./]\d{4})(?![\w.])",
+    r"|\d{1,2}[./]\d{1,2}[./]\d{4}|\d{1,2}/\d{1,2}/\d{2})(?![^\W_])(?!\.\d)",
+    re.IGNORECASE,
+)
+# Something a date may be in a form `DATE` does not know (`2025.10.27`, `27-10-2025`,
+# `Oct 2025`): the new heading gets an ISO date instead of a copy of it.
+_DATEISH = re.compile(
+    rf"(?<![\w.])(?:\d{{1,4}}[-./]\d{{1,2}}[-./]\d{{1,4}}|{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}})"
+    r"(?![\w.])",
     re.IGNORECASE,
 )
 _INLINE_URL = re.compile(r"\]\((?P<url><[^>]*>|[^)\s]*)(?:\s+[^)]*)?\)")
@@ -60,7 +92,27 @@ class Title:
     date: str | None  # as written, when the heading holds a date
     url: str | None  # an inline link's destination
     label: str | None  # `1.2.3` of a reference-style `[1.2.3]` heading
-    template: str  # the text with `{version}`, `{date}` and `{url}` in place (str.format)
+    # The text with `{version}`, `{date}` and `{url}` in place (str.format); other spellings
+    # of the version in decorations (`{: #kite-v1-2-3 }`) as `{version_dashed}` and the like,
+    # a second version (`3.9.1 and 3.9.2`) left out, a pending marker (`(unreleased)`) as the
+    # `{date}` the release will carry.
+    template: str
+    also: tuple[str, ...] = ()  # more versions the heading names (`0.11.0 = 0.11.1`)
+    pending: bool = False  # a version marked as not released yet (`1.2.3 (unreleased)`)
+    marker: str | None = None  # that mark as written (`unreleased`, `UNRELEASED`)
+
+
+@dataclass(frozen=True)
+class TitleStyle:
+    """What a file's headings share, learned from all of them: the product name it puts before
+    its versions (`Apollo Client`, `tool`), if any."""
+
+    product: str | None = None
+
+
+def learn_style(titles: Iterable[str]) -> TitleStyle:
+    """The style of a file's heading texts (levels 1 to 3, ATX or setext or reST titles)."""
+    return TitleStyle(product_prefix(titles))
 
 
 def product_prefix(titles: Iterable[str]) -> str | None:
@@ -68,22 +120,29 @@ def product_prefix(titles: Iterable[str]) -> str | None:
     least twice."""
     words = collections.Counter(m["word"] for t in titles if (m := _WORDS.match(t)))
     for word, count in words.most_common(1):
-        if count >= 2:
+        if count >= 2 and not _HEAD.match(word + " 1.0"):  # `Version`, `Release`: a lead
             return str(word)
     return None
 
 
-def read_title(title: str, product: str | None = None) -> Title | None:
-    """The heading's version and how it is written; None when it names no version."""
+def read_title(title: str, style: TitleStyle | str | None = None) -> Title | None:
+    """The heading's version and how it is written; None when it names no version. Pure, over
+    the heading's text alone (no `#`s, no underline), so any markup's titles can use it;
+    `style` is what the file's headings share (`learn_style`), or its product name."""
+    product = style.product if isinstance(style, TitleStyle) else style
     if not _MAYBE.search(title):  # `Added`, `Bug Fixes`: most headings, skipped fast
         return None
     if UNRELEASED.match(title):
         return Title(None, None, _inline_url(title), None, _escape(title))
     text = title
     skipped = 0
-    if product and title.startswith(product + " "):
-        skipped = len(product) + 1
-        text = title[skipped:]
+    if product:
+        at = _DATE_FIRST.match(title).end()  # type: ignore[union-attr]
+        if title.startswith(product, at) and title[at + len(product) : at + len(product) + 1] in (
+            " ", "/"
+        ):
+            skipped = at + len(product) + 1
+            text = title[skipped:]
     found = _HEAD.match(text)
     if found is None and (named := _NAMED.match(title)) is not None:
         # `widget 1.2.0 (2026-05-01)`, towncrier's default: one name used once, then a version
@@ -98,25 +157,53 @@ def read_title(title: str, product: str | None = None) -> Title | None:
         return None
     start, end = found.start("ver") + skipped, found.end("ver") + skipped
     version = title[start:end]
-    url = _inline_url(title[end:]) if "[" in found["lead"] else None
-    label = _label(title, found["lead"], skipped)
     parts: list[tuple[int, int, str]] = [(start, end, "{version}")]
+    also: list[str] = []
+    while (more := _ALSO.match(title, end if not also else parts[-1][1])) is not None:
+        also.append(more["ver"])
+        parts.append((more.start(), more.end(), ""))
+    after = parts[-1][1]
+    url = _inline_url(title[after:]) if "[" in title[:start] else None
+    label = _label(title, found["lead"], skipped) if not also else None
     date_found = DATE.search(title, 0, found.start("v" if found["v"] else "ver") + skipped)
     if date_found is None:
-        date_found = DATE.search(title, end)
+        date_found = DATE.search(title, after) or _DATEISH.search(title, after)
     date = None
     if date_found is not None and not _inside_url(title, date_found.start()):
         date = date_found[0]
         parts.append((date_found.start(), date_found.end(), "{date}"))
+    pending = None if date else PENDING.search(title, after)
+    if pending is None and not date:
+        pending = PENDING.search(title, 0, start)
+    if pending is not None:
+        parts.append((pending.start(), pending.end(), "{date}"))
     if url:
-        at = title.index(url, end)
+        at = title.index(url, after)
         parts.append((at, at + len(url), "{url}"))
     template, pos = [], 0
     for a, b, field in sorted(parts):
-        template += [_escape(title[pos:a]), field]
+        template += [_spellings(title[pos:a], version), field]
         pos = b
-    template.append(_escape(title[pos:]))
-    return Title(version, date, url, label, "".join(template))
+    template.append(_spellings(title[pos:], version))
+    return Title(
+        version, date, url, label, "".join(template), tuple(also), pending is not None,
+        pending[0] if pending is not None else None,
+    )
+
+
+_SPELLINGS = (("version", ""), ("version_dashed", "-"), ("version_underscored", "_"))
+
+
+def _spellings(text: str, version: str) -> str:
+    """`text` escaped for str.format, with the version spelled in decorations (an anchor
+    `{: #kite-v1.18.0 }`, `<a id="v1-18-0">`) as a field, so a new heading never carries the
+    old version."""
+    out = _escape(text)
+    for field, sep in _SPELLINGS:
+        spelled = version.replace(".", sep) if sep else version
+        if spelled and spelled in out:
+            out = re.sub(rf"(?<![\d.]){re.escape(spelled)}(?!\.?\d)", "{" + field + "}", out)
+    return out
 
 
 def _escape(text: str) -> str:
@@ -150,7 +237,7 @@ _MONTHS = (
 )
 _NUMERIC = re.compile(
     r"^(?:(?P<y1>\d{4})(?P<s1>[/.-])(?P<m1>\d{1,2})(?P=s1)(?P<d1>\d{1,2})"
-    r"|(?P<a>\d{1,2})(?P<s2>[./])(?P<b>\d{1,2})(?P=s2)(?P<y2>\d{4}))$"
+    r"|(?P<a>\d{1,2})(?P<s2>[./])(?P<b>\d{1,2})(?P=s2)(?P<y2>\d{4}|\d{2}))$"
 )
 _WORDY = re.compile(
     rf"^(?:(?P<mon1>{_MONTH})(?P<gap1>\s+)(?P<day1>{_DAY})"
@@ -161,8 +248,8 @@ _WORDY = re.compile(
 
 def restyle_date(iso: str, like: str | None) -> str:
     """`iso` (YYYY-MM-DD) written the way `like` writes its date (`July 2, 2025`, `28 March
-    2021`, `6th December, 2024`, `2025/07/02`, `02.07.2025`); `iso` itself when `like` is None,
-    ISO or a form this does not know."""
+    2021`, `6th December, 2024`, `2025/07/02`, `02.07.2025`, `2/23/25`); `iso` itself when
+    `like` is None, ISO or a form this does not know (`known_date_style` tells)."""
     year, month, day = (int(part) for part in iso.split("-"))
     if not like:
         return iso
@@ -173,7 +260,8 @@ def restyle_date(iso: str, like: str | None) -> str:
         a, b, sep = found["a"], found["b"], found["s2"]
         day_first = int(a) > 12 or (int(b) <= 12 and sep == ".")
         first, second = (day, month) if day_first else (month, day)
-        return f"{_pad(first, a, b)}{sep}{_pad(second, b, a)}{sep}{year}"
+        written_year = f"{year % 100:02d}" if len(found["y2"]) == 2 else str(year)
+        return f"{_pad(first, a, b)}{sep}{_pad(second, b, a)}{sep}{written_year}"
     if found := _WORDY.match(like):
         mon = found["mon1"] or found["mon2"]
         written_day = found["day1"] or found["day2"]
@@ -221,3 +309,8 @@ def _month(month: int, like: str) -> str:
     elif bare.islower():
         name = name.lower()
     return name + ("." if like.endswith(".") else "")
+
+
+def known_date_style(like: str) -> bool:
+    """Whether `restyle_date` writes dates the way `like` does (else it writes ISO 8601)."""
+    return bool(re.fullmatch(_ISO, like) or _NUMERIC.match(like) or _WORDY.match(like))

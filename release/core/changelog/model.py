@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from release.core.changelog import versions
-from release.core.changelog.heading import UNRELEASED, UNRELEASED_ONLY
+from release.core.changelog.heading import ANY_VERSION, UNRELEASED, UNRELEASED_ONLY
 from release.core.markdown import core_tokens
 from release.core.tagformat import format_of
 from release.errors import ChangelogError
@@ -19,7 +19,7 @@ def normalize_label(label: str) -> str:
     return str(core_tokens.normalize_label(label))
 
 
-VERSION_QUERY = re.compile(versions.VERSION, re.IGNORECASE)
+VERSION_QUERY = re.compile(ANY_VERSION, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,10 @@ class HeadingStyle:
         text = self.template
         if url is None:  # `[{version}]({url})` without a known URL: `[{version}]`
             text = text.replace("]({url})", "]").replace("{url}", "")
-        text = text.format(version=version, date=date, url=url or "")
+        text = text.format(
+            version=version, version_dashed=version.replace(".", "-"),
+            version_underscored=version.replace(".", "_"), date=date, url=url or "",
+        )
         if self.setext:
             return text + eol + self.setext[0] * max(len(self.setext), len(text))
         return "#" * self.level + " " + text
@@ -69,6 +72,12 @@ class Section:
     level: int = 2
     setext: bool = False
     nested: bool = False  # a patch written inside its minor's section (`### 5.0.1` in `## 5.0`)
+    also: tuple[str, ...] = ()  # more versions the heading names (`3.9.1 and 3.9.2`)
+    # A version marked as not released yet: `1.2.3 (unreleased)`, or Pallets' `Unreleased`
+    # first line (left out of the body, which starts after it)
+    marked_unreleased: bool = False
+    # How it is marked: the heading's word (`unreleased`) or the whole first line (`Unreleased`)
+    marker: str | None = None
 
     @property
     def name(self) -> str:
@@ -118,7 +127,22 @@ class Changelog:
         `Unreleased changes in ...`."""
         found = [s for s in self.sections if s.version is None]
         marked = [s for s in found if UNRELEASED_ONLY.match(s.title)]
-        return marked if len(found) > 1 and marked else found
+        found = marked if len(found) > 1 and marked else found
+        return found + self.marked_unreleased
+
+    @property
+    def marked_unreleased(self) -> list[Section]:
+        """Versioned sections marked as not released yet (`1.2.3 (unreleased)`, Pallets'
+        `Unreleased` line) above every released one: the notes of the next release. One below
+        a release is history (a version that never shipped)."""
+        out = []
+        for section in self.sections:
+            if section.version is None:
+                continue
+            if not section.marked_unreleased:
+                break
+            out.append(section)
+        return out
 
     @property
     def releases(self) -> tuple[Section, ...]:
@@ -157,10 +181,16 @@ class Changelog:
                     "Unreleased or latest"
                 )
             name = written
-            found = [s for s in self.releases if (s.version or "").lower() == written.lower()]
+            found = [
+                s for s in self.releases
+                if written.lower() in ((s.version or "").lower(), *(a.lower() for a in s.also))
+            ]
             if not found:
                 wanted_key = versions.key(written)
-                found = [s for s in self.releases if versions.key(s.version or "") == wanted_key]
+                found = [
+                    s for s in self.releases
+                    if wanted_key in (versions.key(v) for v in (s.version or "", *s.also))
+                ]
         if not found:
             raise ChangelogError(f"no section for {name}; {self._known()}")
         if len(found) > 1:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from release.core.changelog import versions
-from release.core.changelog.heading import Title, product_prefix, read_title
+from release.core.changelog.heading import Title, TitleStyle, learn_style, read_title
 from release.core.changelog.model import (
     Changelog,
     HeadingStyle,
@@ -156,7 +156,7 @@ class _Release:
 
 
 def _releases(
-    heads: list[HeadingLine],
+    heads: list[HeadingLine], style: TitleStyle
 ) -> tuple[dict[int, _Release], list[tuple[int, int, str]]]:
     """The release headings by position in `heads`, and the headings that name no version.
 
@@ -164,7 +164,6 @@ def _releases(
     under `## 5.0`) is nested: a part of its parent's section that can still be asked for. One
     that repeats its parent's version (`### 1.9.0 Changes` under `## 1.9.0`) is no release.
     """
-    product = product_prefix(h.content for h in heads if h.level <= 2)
     found: dict[int, _Release] = {}
     others: list[tuple[int, int, str]] = []
     above: list[int] = []  # positions of the open headings, lowest level first
@@ -173,7 +172,7 @@ def _releases(
             above.pop()
         parent = found.get(above[-1]) if above else None
         above.append(n)
-        title = read_title(head.content, product) if head.level <= 3 else None
+        title = read_title(head.content, style) if head.level <= 3 else None
         if title is None:
             others.append((head.index + 1, head.level, head.content))
             continue
@@ -209,8 +208,44 @@ def _subheadings(
     others.sort()
 
 
-def _stop(heads: list[HeadingLine], found: dict[int, _Release], n: int, usual: int) -> int:
-    """Position in `heads` of the heading that ends release `n` (len(heads): the end).
+def _second_titles(
+    heads: list[HeadingLine], found: dict[int, _Release], lines: Lines, style: TitleStyle
+) -> dict[int, int]:
+    """Release n -> n + 1 when the heading right after it titles the same release again
+    (towncrier under a hand-written title: `## [1.2.0](url) - date`, then `## kite 1.2.0
+    (date)`); that heading is taken out of `found`: part of the release's heading, not its body."""
+    seconds: dict[int, int] = {}
+    for n in sorted(found):
+        release = found.get(n)
+        if release is None or release.title.version is None or n + 1 >= len(heads):
+            continue
+        after = heads[n + 1]
+        first = release.head.index + release.head.lines
+        if after.level != release.head.level or any(
+            lines.plines[i].strip() for i in range(first, after.index)
+        ):
+            continue
+        title = found[n + 1].title if n + 1 in found else read_title(after.content, style)
+        if title is not None and (title.version or "").lower() == release.title.version.lower():
+            seconds[n] = n + 1
+            found.pop(n + 1, None)
+    return seconds
+
+
+# A release's first line saying it is not out yet: Pallets' `Unreleased` under `## Version 8.5.0`
+# (the release writes `Released 2026-12-02` there).
+PENDING_LINE = re.compile(
+    r"^[ \t]*[*_]*(?:unreleased|not\s+(?:yet\s+)?released|to\s+be\s+released|in\s+development)"
+    r"[*_]*\.?[ \t]*$",
+    re.IGNORECASE,
+)
+
+
+def _stop(
+    heads: list[HeadingLine], found: dict[int, _Release], n: int, usual: int, titled: int
+) -> int:
+    """Position in `heads` of the heading that ends release `n` (len(heads): the end), looking
+    from `titled` on (its last title: `n`, or a second title after it).
 
     A nested release ends at the next heading of its level or above. Any other ends at the next
     release heading, or at a heading above the usual release level (a title, `## Older
@@ -221,10 +256,12 @@ def _stop(heads: list[HeadingLine], found: dict[int, _Release], n: int, usual: i
     release = found[n]
     level = release.head.level
     if release.nested:
-        return next((m for m in range(n + 1, len(heads)) if heads[m].level <= level), len(heads))
+        return next(
+            (m for m in range(titled + 1, len(heads)) if heads[m].level <= level), len(heads)
+        )
     limit = min(level, usual)
     pending: int | None = None  # a same-level heading that ends it unless a release follows
-    for m in range(n + 1, len(heads)):
+    for m in range(titled + 1, len(heads)):
         other = found.get(m)
         if other is not None and not other.nested:
             return m
@@ -241,22 +278,33 @@ def _sections(
     lines: Lines, scan: Scan, refs: dict[str, LinkRef]
 ) -> tuple[list[Section], list[tuple[int, int, str]]]:
     heads = scan.headings
-    found, others = _releases(heads)
+    style = learn_style(h.content for h in heads if h.level <= 3)
+    found, others = _releases(heads, style)
     levels = collections.Counter(
         r.head.level for r in found.values() if not r.nested and r.title.version is not None
     )
     usual = min((lv for lv, c in levels.items() if c == max(levels.values())), default=2)
     _subheadings(found, usual, others)
+    seconds = _second_titles(heads, found, lines, style)
     sections: list[Section] = []
     for n, release in found.items():
         head, title = release.head, release.title
-        m = _stop(heads, found, n, usual)
+        titled = seconds.get(n, n)
+        m = _stop(heads, found, n, usual, titled)
         stop = heads[m].index if m < len(heads) else len(lines)
-        top = min(head.index + head.lines, stop)
+        top = min(heads[titled].index + heads[titled].lines, stop)
         cut = _region_end(lines, scan, top, stop)
         first = top
         while first < cut and not lines.plines[first].strip():
             first += 1
+        pending, marker = title.pending, title.marker
+        if title.version is not None and not (title.date or pending) and first < cut and (
+            PENDING_LINE.match(lines.plines[first])
+        ):  # the marker line is no part of the notes
+            pending, marker = True, lines.plines[first].strip()
+            first += 1
+            while first < cut and not lines.plines[first].strip():
+                first += 1
         last = cut
         while last > first and not lines.plines[last - 1].strip():
             last -= 1
@@ -281,6 +329,9 @@ def _sections(
                 level=head.level,
                 setext=head.setext,
                 nested=release.nested,
+                also=title.also,
+                marked_unreleased=pending,
+                marker=marker,
             )
         )
     return sections, others

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from release.core.changelog import versions
-from release.core.changelog.heading import restyle_date
+from release.core.changelog.heading import DATE, PENDING, known_date_style, restyle_date
 from release.core.changelog.model import (
     VERSION_QUERY,
     Changelog,
@@ -100,7 +100,10 @@ def _unreleased(changelog: Changelog, name: str, notes: str | None) -> Section |
             "`## [Unreleased]` above the newest version, with the notes for this release under it"
         )
     wanted = versions.key(name)
-    same = [s for s in changelog.releases if versions.key(s.version or "") == wanted]
+    same = [
+        s for s in changelog.releases
+        if versions.key(s.version or "") == wanted and s not in found
+    ]
     if same:
         raise ChangelogError(
             f"the changelog already has a section for {name} (line {same[0].line}): "
@@ -221,8 +224,14 @@ def roll_forward(
     eol = changelog.eol
     name = str(version)
     unreleased = _unreleased(changelog, name, notes)
-    releases = changelog.releases
+    if unreleased is None and notes is not None:
+        _no_stray_notes(changelog)
+    # A versioned unreleased section (`1.2.3 (unreleased)`) is neither a model nor the previous
+    # release; with no release to copy, its own heading is the model (its mark is the date).
+    releases = tuple(s for s in changelog.releases if s is not unreleased)
     model = _model(releases, name)
+    if model is None and unreleased is not None and unreleased.marked_unreleased:
+        model = unreleased
     style = model.style if model is not None and model.style is not None else DEFAULT_STYLE
     body = unreleased.body if notes is None and unreleased else _clean_notes(notes or "", eol,
                                                                             style.level)
@@ -239,29 +248,14 @@ def roll_forward(
     tag = fmt.format(version=name)
     before = previous_tag or (fmt.format(version=prior) if prior is not None else None)
     url = links.release(tag, before)
-    written = restyle_date(date, model.date if model is not None else None)
-    template = _MARKERS.sub("", style.template)
-    if "{date}" not in template and model is None:
-        template = DEFAULT_STYLE.template
-    heading = HeadingStyle(style.level, template, style.setext).render(name, written, url, eol)
-    warnings += _mixed(releases, model, template, heading)
-    if "{url}" in template and url is None:
-        warnings.append(f"`{heading}` has no link: the repository URL is not known")
-    section = heading + eol + eol + body + eol
-    edits: list[_Edit] = []
-    if unreleased is not None:
-        heading_line = text[unreleased.start : unreleased.heading_end]
-        if links.base is not None:  # `## [Unreleased](.../compare/vA...HEAD)` moves on too
-            heading_line = _INLINE_HEAD.sub(rf"\g<keep>{tag}\g<head>)", heading_line)
-        rest = text[unreleased.end :]
-        middle = _with_eol(heading_line, eol) + eol + section + (eol if rest else "")
-        edits.append(_Edit(unreleased.start, unreleased.end, middle))
-    elif releases:
-        edits.append(_Edit(releases[0].start, releases[0].start, section + eol))
-    else:  # the first release, after the title and preamble (a file may end without a newline)
-        kept = re.sub(r"(?:\r?\n[ \t]*)*\Z", "", text)  # without its final blank lines
-        at = len(kept)
-        edits.append(_Edit(at, len(text), (eol + eol if kept else "") + section))
+    heading = _heading(
+        style, releases, model if model is not unreleased else None, name=name, date=date,
+        url=url, eol=eol, warnings=warnings,
+    )
+    edits = [_placed(
+        changelog, unreleased, releases, heading=heading, body=body, links=links, tag=tag,
+        date=date, name=name, warnings=warnings,
+    )]
     label = _label(model, name)
     edits += _link_edits(
         changelog, unreleased=unreleased, label=label, links=links, tag=tag, before=before,
@@ -271,6 +265,97 @@ def roll_forward(
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
         out = out[: edit.start] + edit.text + out[edit.end :]
     return Rolled(out, tuple(warnings))
+
+
+def _heading(
+    style: HeadingStyle, releases: tuple[Section, ...], model: Section | None, *, name: str,
+    date: str, url: str | None, eol: str, warnings: list[str],
+) -> str:
+    """The new release's heading in `style` (its model's), dated in the model's date format
+    (ISO 8601, with a warning, when that format is not recognised)."""
+    written = restyle_date(date, model.date if model is not None else None)
+    if model is not None and model.date and not known_date_style(model.date):
+        warnings.append(
+            f"the date in `{model.title}` (line {model.line}) is in a form not recognised: "
+            f"the new heading has {written} (ISO 8601)"
+        )
+    template = _MARKERS.sub("", style.template)
+    heading = HeadingStyle(style.level, template, style.setext).render(name, written, url, eol)
+    warnings += _mixed(releases, model, template, heading)
+    if "{url}" in template and url is None:
+        warnings.append(f"`{heading}` has no link: the repository URL is not known")
+    return heading
+
+
+def _placed(
+    changelog: Changelog, unreleased: Section | None, releases: tuple[Section, ...], *,
+    heading: str, body: str, links: _Links, tag: str, date: str, name: str,
+    warnings: list[str],
+) -> _Edit:
+    """The edit that puts the new section in: where [Unreleased] was (its heading kept), in
+    place of a versioned unreleased section, above the newest release, or after the title."""
+    text, eol = changelog.text, changelog.eol
+    section = heading + eol + eol + body + eol
+    rest = text[unreleased.end :] if unreleased is not None else ""
+    if unreleased is not None and unreleased.marked_unreleased:  # released where it stands
+        if unreleased.version and versions.key(unreleased.version) != versions.key(name):
+            warnings.append(
+                f"the unreleased section `{unreleased.title}` (line {unreleased.line}) is "
+                f"released as {name}"
+            )
+        if not PENDING.search(unreleased.title):  # Pallets: `Unreleased` -> `Released <date>`
+            section = heading + eol + eol + _released_line(releases, date) + eol + eol
+            section += body + eol
+        return _Edit(unreleased.start, unreleased.end, section + (eol if rest else ""))
+    if unreleased is not None:
+        heading_line = text[unreleased.start : unreleased.heading_end]
+        if links.base is not None:  # `## [Unreleased](.../compare/vA...HEAD)` moves on too
+            heading_line = _INLINE_HEAD.sub(rf"\g<keep>{tag}\g<head>)", heading_line)
+        middle = _with_eol(heading_line, eol) + eol + section + (eol if rest else "")
+        return _Edit(unreleased.start, unreleased.end, middle)
+    if releases:
+        return _Edit(releases[0].start, releases[0].start, section + eol)
+    # the first release, after the title and preamble (a file may end without a newline)
+    kept = re.sub(r"(?:\r?\n[ \t]*)*\Z", "", text)  # without its final blank lines
+    return _Edit(len(kept), len(text), (eol + eol if kept else "") + section)
+
+
+_RELEASED = re.compile(
+    r"^(?P<pre>[ \t]*[*_]*released:?[ \t]+(?:on[ \t]+)?)(?P<date>.*?)(?P<post>[*_]*\.?[ \t]*)$",
+    re.IGNORECASE,
+)
+
+
+def _released_line(releases: tuple[Section, ...], date: str) -> str:
+    """The line that says when a release came out, as the file's releases write it
+    (`Released 2026-12-02`, `_Released: Dec 2, 2026_`)."""
+    for section in releases:
+        first = section.body.split("\n", 1)[0].rstrip("\r")
+        if (found := _RELEASED.match(first)) and DATE.fullmatch(found["date"]):
+            return found["pre"] + restyle_date(date, found["date"]) + found["post"]
+    return f"Released {date}"
+
+
+# Headings that look like notes for the next release, under a name not recognised
+_STRAY = re.compile(
+    r"\b(?:unreleased|upcoming|next|latest|pending|draft|wip|in\s+progress|development)\b",
+    re.IGNORECASE,
+)
+
+
+def _no_stray_notes(changelog: Changelog) -> None:
+    """Refuse to publish other notes when the file holds hand-written ones for the next release
+    under a heading that is not recognised as such (above every release)."""
+    top = changelog.releases[0].line if changelog.releases else None
+    for line, level, title in changelog._others:
+        if top is not None and line > top:
+            break
+        if level > 1 and _STRAY.search(title):
+            raise ChangelogError(
+                f"`{'#' * level} {title}` (line {line}) looks like notes for the next release, "
+                "but it is not read as such: name it `## [Unreleased]` (or remove it) so its "
+                "notes are not left behind"
+            )
 
 
 def _mixed(
@@ -355,3 +440,34 @@ def _link_edits(
     elif new_ref:
         edits.append(_Edit(version_refs[0].start, version_refs[0].start, new_ref + eol))
     return edits
+
+
+def open_unreleased(
+    text: str | Changelog, version: object, *, like: str | Changelog | None = None
+) -> str:
+    """`text` with a fresh, empty section for the notes of `version` (the next one, in
+    development), in the shape the file keeps for them: `1.2.4 (unreleased)` (zest.releaser),
+    `## Version 8.5.1` with an `Unreleased` line (Pallets). `like` is the changelog as it was
+    before the release (the rolled one no longer shows the shape). Unchanged when the file has
+    a section for the next notes already (the roll keeps `## [Unreleased]`, `## Latest
+    Changes`) or keeps none."""
+    changelog = text if isinstance(text, Changelog) else parse(text)
+    if changelog.unreleased_sections:
+        return changelog.text
+    shape = changelog if like is None else like if isinstance(like, Changelog) else parse(like)
+    pending = next(iter(shape.marked_unreleased), None)
+    if pending is None or pending.style is None or pending.marker is None:
+        return changelog.text
+    eol = changelog.eol
+    name = str(version)
+    if PENDING.search(pending.title):  # the heading says it: `(unreleased)` is its date
+        section = pending.style.render(name, pending.marker, None, eol) + eol + eol
+    else:  # a line under it says it
+        model = _model(changelog.releases, name)
+        style = model.style if model is not None and model.style is not None else pending.style
+        section = style.render(name, "", None, eol) + eol + eol + pending.marker + eol + eol
+    first = changelog.releases[0] if changelog.releases else None
+    if first is None:
+        kept = re.sub(r"(?:\r?\n[ \t]*)*\Z", "", changelog.text)
+        return kept + (eol + eol if kept else "") + section.rstrip("\r\n") + eol
+    return changelog.text[: first.start] + section + changelog.text[first.start :]

@@ -9,12 +9,12 @@ a gzip'd archive); `open_layer` reads one on its own (a seek in a plain archive)
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import json
 import tarfile
+import zlib
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -59,6 +59,8 @@ class ArchiveImage:
     config: bytes  # the config JSON exactly as in the archive: its digest is the image ID
     layers: tuple[Layer, ...]
     platform: Platform
+    # gzip'd archives: where each layer can be inflated from, without what precedes it
+    resume: dict[str, Resume] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def path(self) -> Path:
@@ -69,19 +71,54 @@ class ArchiveImage:
         return self.summary.image_id
 
 
-SKIP = 1 << 20  # bytes inflated per read when skipping over a gzip'd archive's layers
+RAW = 1 << 16  # compressed bytes read at a time
+OUT = 1 << 20  # inflated bytes produced at a time (bounded: a run of zeros inflates 1000-fold)
 
 
-class _Inflated:
-    """A gzip'd file read forward: `seek` ahead skips in large reads (GzipFile's own seek
-    inflates 8 KiB at a time, which costs more than the inflating itself)."""
+@dataclass(frozen=True)
+class Resume:
+    """A point of a gzip'd archive it can be inflated from again (a layer's first byte)."""
 
-    def __init__(self, inner: gzip.GzipFile) -> None:
-        self._inner = inner
-        self._pos = 0
+    raw_offset: int  # where to read the compressed file from
+    engine: Any  # a copy of the zlib decompressor at that point
+    pending: bytes  # inflated bytes not read yet at that point
+    position: int  # the uncompressed offset of that point
+
+
+class _Inflater:
+    """A gzip'd file read forward, with `checkpoint()`s to start again from without inflating
+    what comes before. Forward `seek` skips in large reads; several gzip members are one
+    stream, as gzip reads them."""
+
+    def __init__(self, raw: IO[bytes], resume: Resume | None = None) -> None:
+        self._raw = raw
+        if resume is None:
+            self._engine: Any = zlib.decompressobj(31)
+            self._buf, self._pos = b"", 0
+        else:
+            raw.seek(resume.raw_offset)
+            self._engine = resume.engine.copy()
+            self._buf, self._pos = resume.pending, resume.position
+
+    def _fill(self, want: int) -> None:
+        while len(self._buf) < want:
+            engine = self._engine
+            if engine.eof:
+                data = engine.unused_data or self._raw.read(RAW)
+                if not data:
+                    return  # the end
+                self._engine = engine = zlib.decompressobj(31)
+            else:
+                data = engine.unconsumed_tail or self._raw.read(RAW)
+                if not data:
+                    raise EOFError("the gzip stream is cut off")
+            self._buf += engine.decompress(data, max(OUT, want - len(self._buf)))
 
     def read(self, n: int = -1, /) -> bytes:
-        data = self._inner.read(n)
+        if n < 0:
+            n = 1 << 62
+        self._fill(min(n, OUT))
+        data, self._buf = self._buf[:n], self._buf[n:]
         self._pos += len(data)
         return data
 
@@ -91,20 +128,22 @@ class _Inflated:
     def seek(self, offset: int, whence: int = 0, /) -> int:
         target = offset if whence == 0 else self._pos + offset
         if whence not in (0, 1) or target < self._pos:
-            self._pos = self._inner.seek(target, 0)
-            return self._pos
+            raise OSError("a gzip'd archive is read forward only")
         while self._pos < target:
-            if not self.read(min(SKIP, target - self._pos)):
+            if not self.read(min(OUT, target - self._pos)):
                 break
         return self._pos
 
+    def checkpoint(self) -> Resume:
+        return Resume(self._raw.tell(), self._engine.copy(), self._buf, self._pos)
 
-def _opened(path: Path, compressed: bool, stack: contextlib.ExitStack) -> IO[bytes]:
+
+def _opened(
+    path: Path, compressed: bool, stack: contextlib.ExitStack, resume: Resume | None = None
+) -> IO[bytes]:
     handle: IO[bytes] = stack.enter_context(path.open("rb"))
     if compressed:
-        inflated = gzip.GzipFile(fileobj=handle)
-        stack.callback(inflated.close)
-        return _Inflated(inflated)  # type: ignore[return-value]
+        return _Inflater(handle, resume)  # type: ignore[return-value]
     return handle
 
 
@@ -124,16 +163,19 @@ def read_image(path: Path) -> ArchiveImage:
     compressed = _is_gzip(path)
     jsons: dict[str, bytes] = {}
     members: dict[str, tarfile.TarInfo] = {}
+    resume: dict[str, Resume] = {}
     try:
         with contextlib.ExitStack() as stack:
             # Random access: over a plain file the layers are seeked past; over gzip they are
             # inflated and dropped, never kept.
-            tar = stack.enter_context(tarfile.open(fileobj=_opened(path, compressed, stack),
-                                                   mode="r:"))
+            reader = _opened(path, compressed, stack)
+            tar = stack.enter_context(tarfile.open(fileobj=reader, mode="r:"))
             for member in tar:
                 if not member.isfile():
                     continue
                 members[member.name] = member
+                if isinstance(reader, _Inflater) and reader.tell() == member.offset_data:
+                    resume[member.name] = reader.checkpoint()
                 if "/" not in member.name and member.name.endswith(".json"):
                     if member.size > MAX_JSON_MEMBER:
                         raise DojoError(
@@ -143,7 +185,7 @@ def read_image(path: Path) -> ArchiveImage:
                     extracted = tar.extractfile(member)
                     if extracted is not None:
                         jsons[member.name] = extracted.read()
-    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise DojoError(
             f"{path} is not a docker-archive ({exc}): pass the image built by Nix"
         ) from None
@@ -180,7 +222,8 @@ def read_image(path: Path) -> ArchiveImage:
         architecture=str(config.get("architecture") or "amd64"),
         variant=str(config["variant"]) if config.get("variant") else None,
     )
-    return ArchiveImage(summary, config_bytes, tuple(layers), platform)
+    kept = {layer.member: resume[layer.member] for layer in layers if layer.member in resume}
+    return ArchiveImage(summary, config_bytes, tuple(layers), platform, kept)
 
 
 def _entry_and_config(
@@ -218,20 +261,25 @@ def layer_streams(
     image: ArchiveImage, wanted: set[str]
 ) -> Generator[tuple[Layer, Readable], None, None]:
     """The layers whose member is in `wanted`, each as a stream of its uncompressed bytes, in
-    archive order, in one forward pass (a stream is valid until the next one is yielded)."""
+    archive order (a stream is valid until the next one is yielded). A gzip'd archive is
+    inflated from each layer's resume point, or else in one forward pass."""
     layers = sorted((layer for layer in image.layers if layer.member in wanted),
                     key=lambda layer: layer.offset)
     try:
         with contextlib.ExitStack() as stack:
-            raw = _opened(image.path, image.summary.compressed, stack)
+            raw: IO[bytes] | None = None
             for layer in layers:
+                resume = image.resume.get(layer.member)
+                if raw is None or resume is not None:
+                    stack.close()
+                    raw = _opened(image.path, image.summary.compressed, stack, resume)
                 if raw.seek(layer.offset) != layer.offset:
                     raise EOFError(f"{layer.member} is cut off")
                 stream = _Bounded(raw, layer.size)
                 yield layer, stream
                 if stream.left:
                     raise EOFError(f"{layer.member} is cut off")
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise DojoError(
             f"reading {image.path} failed ({exc}): the archive changed while publishing; run "
             "again"
@@ -240,8 +288,8 @@ def layer_streams(
 
 @contextlib.contextmanager
 def open_layer(image: ArchiveImage, layer: Layer) -> Iterator[Readable]:
-    """One layer's uncompressed bytes on their own: a seek in a plain archive, a pass up to
-    it in a gzip'd one."""
+    """One layer's uncompressed bytes on their own: a seek in a plain archive, a resume point
+    (or a pass up to it) in a gzip'd one."""
     streams = layer_streams(image, {layer.member})
     try:
         yield next(streams)[1]

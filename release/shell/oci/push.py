@@ -210,7 +210,7 @@ class RegistryPusher:
         todo = {layer.member: layer for layer in missing}  # one upload per distinct layer
         sent_before = self.blobs.bytes_sent
         uploaded: dict[str, Descriptor] = {}
-        if image.summary.compressed:
+        if image.summary.compressed and not set(todo) <= image.resume.keys():
             # One pass over the gzip'd archive; the deflate of each layer runs on every core.
             for layer, stream in layer_streams(image, set(todo)):
                 uploaded[layer.diff_id] = self._upload(image, layer, stream)

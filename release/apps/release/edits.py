@@ -1,0 +1,74 @@
+"""File edits of a release: a `FileChange` per file, the version written where the project
+keeps it (`version_edits`), and the back-to-development commit that may follow the tagged
+release commit (`FollowUp`). Pure: texts in, texts out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import tomlkit
+
+from release.config import PYPROJECT
+from release.core import versionfile
+from release.core.pyproject import (
+    SourceKind,
+    VersionSource,
+    bump_poetry,
+    bump_pyproject,
+    bump_text,
+)
+from release.core.version import Version
+from release.core.versionfile import VersionFile
+from release.shell import git
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str  # relative to the work tree, POSIX
+    old: str | None  # None: the file is new
+    new: str | None  # None: the file is removed (a towncrier news fragment)
+
+    def diff(self) -> str:
+        """`git diff` of the change, computed in memory by libgit2 (fast on a 2 MB changelog)."""
+        return git.diff_texts(self.old, self.new, self.path)
+
+
+# The subject of the commit that goes back to development after a release (zest.releaser's).
+DEVELOPMENT_SUBJECT = "Back to development: "
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The back-to-development commit after the tagged release commit (pushed with it)."""
+
+    version: Version
+    spelled: str  # as written in the version source: `8.5.1.dev`, `3.3.7-dev0`
+    files: tuple[FileChange, ...]
+    message: str
+
+
+def version_edits(
+    source: VersionSource, spec: VersionFile | None, texts: Mapping[str, str], *,
+    extra: tuple[str, ...], old: Version | None, new: Version | str,
+) -> list[FileChange]:
+    """The edits that write `new` where the project keeps its version (nothing for a VCS
+    source: the tag is the version) and in the `version-files` `extra` (each holding `old`),
+    from the files' `texts`; only the version's characters change."""
+    changes: list[FileChange] = []
+    kind = source.kind
+    if kind in (SourceKind.PROJECT, SourceKind.POETRY):
+        text = texts[PYPROJECT]
+        bump = bump_pyproject if kind is SourceKind.PROJECT else bump_poetry
+        changes.append(FileChange(PYPROJECT, text, bump(tomlkit.parse(text), new)))
+    elif kind is SourceKind.FILE:
+        assert spec is not None
+        text = texts[spec.path]
+        changes.append(FileChange(spec.path, text, versionfile.write(spec, text, new)))
+    if old is not None:
+        changes += [FileChange(p, texts[p], bump_text(texts[p], old, new)) for p in extra]
+    return changes
+
+
+def development_message(spelled: str) -> str:
+    return f"{DEVELOPMENT_SUBJECT}{spelled}\n"
