@@ -391,8 +391,9 @@ def survey(project: Project, mirrors: Path, keep: Path | None) -> Outcome:
     base = Path(tempfile.mkdtemp(prefix=f"adopt-{name}-", dir=keep))
     try:
         env = isolated_env(base)
+        out.commit = git(base, "--git-dir", str(mirror), "rev-parse", "--short=8", "HEAD",
+                         env=env).strip()  # the project's own newest commit
         work, remote = prepare(project, mirror, base, env)
-        out.commit = git(work, "rev-parse", "--short", "HEAD~1", env=env).strip()
         prior = versions_tags(work, env)
         before_head = git(work, "rev-parse", "HEAD", env=env).strip()
         untouched = state(work, remote, env)
