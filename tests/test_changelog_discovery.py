@@ -102,10 +102,13 @@ def test_extract_notes_reads_a_found_rst_changelog_and_refuses_plain_text(
             "changelog as CHANGELOG.md or CHANGES.rst, or point at one with [tool.release] "
             "changelog in pyproject.toml",
         ),
+        ("ChangeLog.markdown", None),  # named like a changelog: found
+        ("docs/Releases.md", None),
         (
-            "ChangeLog.markdown",
-            "release: no changelog release reads, but ChangeLog.markdown looks like one: name "
-            "it in [tool.release] changelog (a Markdown file), or rename it to CHANGELOG.md",
+            "HISTORY.adoc",
+            "release: no changelog release reads, but HISTORY.adoc looks like one: name it in "
+            "[tool.release] changelog (release reads Markdown and reStructuredText), or rename "
+            "it to CHANGELOG.md",
         ),
     ],
 )
@@ -218,6 +221,11 @@ def test_a_documentation_page_maps_onto_its_source(
         ({"docs/versionhistory.rst": "Version history\n===============\n"},
          "docs/versionhistory.rst"),
         ({"docs/about/release-notes.md": "# Release notes\n"}, "docs/about/release-notes.md"),
+        (  # any file named like a changelog, Markdown first
+            {"docs/versions.rst": "Versions\n========\n", "doc/whatsnew.md": "# New\n"},
+            "doc/whatsnew.md",
+        ),
+        ({"docs/versions.rst": "Versions\n========\n"}, "docs/versions.rst"),
         (  # a root changelog beats one a docs page names
             {"CHANGELOG.md": "# x\n", "mkdocs.yml": "nav:\n  - Changes: changes.md\n",
              "docs/changes.md": "# y\n"},

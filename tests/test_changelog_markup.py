@@ -66,19 +66,29 @@ def test_the_explanation_names_the_line_and_the_markdown_heading() -> None:
     )
 
 
-@pytest.mark.parametrize("text", [PLAIN_LINES.replace("2.1.0", "0.1.0"), PLAIN_ITEMS.replace(
-    "1.4.0", "0.1.0")])
+# A `.md` file that is plain text: its own (stale) releases, none of them the last tag's.
+STALE_MD = "Unreleased\n\n- Fix the parser.\n\nv0.0.1\n\n- First.\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("CHANGES", PLAIN_LINES.replace("2.1.0", "0.1.0")),
+        ("CHANGES", PLAIN_ITEMS.replace("1.4.0", "0.1.0")),
+        ("CHANGELOG.md", STALE_MD),  # else a Markdown section would be appended at its end
+    ],
+)
 def test_release_says_a_plain_text_changelog_is_not_markdown(
-    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], text: str
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
 ) -> None:
     repo = make_repo(tmp_path / "p")  # released 0.1.0 as v0.1.0
     repo.git("rm", "-q", "CHANGELOG.md")
-    repo.commit("docs: the changelog is CHANGES", {"CHANGES": text})
+    repo.commit(f"docs: the changelog is {name}", {name: text})
     before = repo.git("rev-parse", "HEAD"), repo.git("status", "--porcelain")
     code, _, err = release_in(repo.work, capsys, "--bump", "patch")
     assert code == 1
     lines = problems(err)
-    assert any(line.startswith("release: CHANGES is plain text, not Markdown") for line in lines)
+    assert any(line.startswith(f"release: {name} is plain text, not Markdown") for line in lines)
     assert not any("code fence" in line for line in lines), err
     assert (repo.git("rev-parse", "HEAD"), repo.git("status", "--porcelain")) == before
 

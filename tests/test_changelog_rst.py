@@ -10,13 +10,16 @@ labels before titles, overlined titles, any adornment character); none is copied
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from release.core import changelog
+from release.core.changelog.rst import model as rst
 from release.core.changelog.rst.markdown import section_markdown
 from release.core.changelog.rst.model import RstChangelog
 from release.errors import ChangelogError
+from tests.support.apps import extract_notes_main
 from tests.support.rendering import same_rendering
 
 
@@ -178,6 +181,21 @@ SHAPES: dict[str, tuple[str, list[tuple[str, str | None, str]]]] = {
         ("5.3.0", "2023-06-06", ":release-date: 2023-06-06 2:00 P.M GMT+2\n"
          ":release-by: Someone\n\n- Done."),
     ]),
+    "markup in titles": ("""\
+        `v2.1.0`_ - 2024-05-06
+        ----------------------
+        - Linked title.
+
+        **2.0.0** (2024-01-02)
+        ----------------------
+        - Bold title.
+
+        .. _v2.1.0: https://github.com/acme/demo/compare/v2.0.0...v2.1.0
+        """, [
+        ("2.1.0", "2024-05-06", "- Linked title."),
+        ("2.0.0", "2024-01-02", "- Bold title.\n\n"
+         ".. _v2.1.0: https://github.com/acme/demo/compare/v2.0.0...v2.1.0"),
+    ]),
 }
 
 
@@ -268,8 +286,8 @@ RICH = """\
 
     Released with *emphasis*, **strong**, ``literal`` and a `link <https://example.org/a>`_.
 
-    - Fix :func:`acme.frob` and :class:`~acme.sub.Widget`. :issue:`12`, :pr:`13` by
-      :user:`octo`; see `the guide`_ and :ref:`upgrading <upgrade-label>`.
+    - Fix :func:`acme.frob` and :class:`~acme.sub.Widget`, ``*args`` and \\*\\*kwargs.
+      :issue:`12`, :pr:`13` by :user:`octo`; see `the guide`_ and :ref:`upgrading <upgrade-label>`.
 
       - Nested one, with :unknown:`kept words`.
       - Nested two.
@@ -436,3 +454,87 @@ def test_roll_forward_refuses_an_empty_unreleased_section_and_a_released_version
         changelog.roll_forward(empty, "1.1.0", "2024-11-08")
     with pytest.raises(ChangelogError, match=r"already has a section for 3\.0\.3 \(line 9\)"):
         changelog.roll_forward(_parse(PALLETS), "3.0.3", "2024-11-08")
+
+
+def test_check_reports_duplicates_order_labels_and_docutils_messages() -> None:
+    parsed = _parse("""\
+        Changes
+        =======
+
+        1.2.0 (2024-01-01)
+        -----
+
+        - x
+
+        .. _v1:
+
+        1.1.0
+        -----
+
+        - y
+
+        .. _v1:
+
+        1.3.0
+        -----
+
+        - z :unknownrole:`kept`
+
+        1.2.0
+        -----
+
+        - w
+        """)
+    found = [(p.severity.value, p.line, p.message) for p in changelog.check(parsed)]
+    assert found == [
+        ("warning", 5, "docutils: Title underline too short: make the adornment at least as "
+         "long as the title text"),
+        ("warning", 16, 'docutils: Duplicate explicit target name: "v1": give one of the two '
+         "`.. _name:` labels another name"),
+        ("warning", 18, "1.3.0 is below 1.1.0 (line 11) but newer: keep the releases newest "
+         "first"),
+        ("warning", 21, 'docutils: Unknown interpreted text role "unknownrole": a Sphinx '
+         "extension's role, shown as its text in the Markdown form; fine if Sphinx knows it"),
+        ("error", 23, "2 sections for 1.2.0 (lines 4, 23): merge them into one"),
+    ]
+    assert changelog.check(_parse(PALLETS)) == []
+
+
+def test_an_empty_pending_section_takes_the_given_notes_and_keeps_the_gap() -> None:
+    before = "Version 1.1.0\n-------------\n\nUnreleased\n\n\nVersion 1.0.0\n-------------\n\n" \
+        "Released 2024-01-02\n\n-   First.\n"
+    rolled = changelog.roll_forward(
+        changelog.read(before, "CHANGES.rst"), "1.1.0", "2024-11-08", notes="-   Fixed.\n"
+    )
+    assert rolled.text == before.replace("Unreleased\n", "Released 2024-11-08\n\n-   Fixed.\n")
+
+
+def test_a_hostile_file_is_one_error_not_a_crash(tmp_path: Path) -> None:
+    deep = "1.0.0\n=====\n\n" + "".join("  " * i + "- x\n\n" for i in range(400))
+    with pytest.raises(ChangelogError, match="nests lists or quotes too deeply"):
+        changelog.read(deep, "CHANGES.rst")
+    included = "1.0.0\n=====\n\n.. include:: /etc/passwd\n\n.. raw:: html\n\n   <b>x</b>\n"
+    section = _parse(included).find("1.0.0")
+    assert "root:" not in section_markdown(section)
+    assert "<b>" not in section_markdown(section)
+    (tmp_path / "docutils.conf").write_text("[general]\nhalt_level: 1\n")
+    (tmp_path / "CHANGES.rst").write_text(deep[:2000])
+    assert extract_notes_main(["--check", "--changelog", str(tmp_path / "CHANGES.rst")]) == 0
+
+
+@pytest.mark.parametrize("name", [n for n in ROLLS if not n.startswith("a marker")])
+def test_a_fresh_unreleased_section_in_the_file_s_shape(name: str) -> None:
+    before, version, after = (textwrap.dedent(t) for t in ROLLS[name])
+    old = _parse(before)
+    pending = old.unreleased_sections[0]
+    assert isinstance(pending, rst.RstSection)
+    nxt = version[:-1] + str(int(version[-1]) + 1)
+    opened = changelog.open_unreleased(_parse(after), nxt, like=old)
+    again = _parse(opened)
+    fresh = again.unreleased_sections[0]
+    assert isinstance(fresh, rst.RstSection)
+    assert (fresh.pending, fresh.body) == (nxt, "")
+    assert fresh.template == pending.template
+    assert fresh.adornment == pending.adornment
+    assert opened.endswith(after[again.releases[0].start - len(opened) + len(after):])
+    assert again.messages == ()

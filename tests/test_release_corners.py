@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from release.core.version import parse, reading, spell
 from tests.support.apps import problems, release_in
 from tests.support.gitrepo import (
     CHANGELOG,
@@ -230,3 +231,82 @@ def test_a_published_release_commit_does_not_answer_for_another_bump(
     # The same command again is done, and says which tag.
     code, out, err = _run(git_repo, capsys, "--bump", "patch")
     assert (code, out) == (0, "v0.1.1\n"), err
+
+
+# --- item 15: the current version as the first release ---------------------------------------
+
+FIRST = """\
+# Changelog
+
+## [Unreleased]
+
+- First public release
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "tag"),
+    [(("--version", "0.1.0"), "v0.1.0"), ((), "v0.1.0"), (("--bump", "patch"), "v0.1.1")],
+    ids=["version", "no-option", "bump"],
+)
+def test_the_current_version_can_be_the_first_release(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
+    tag: str,
+) -> None:
+    repo = make_repo(tmp_path / "first", changelog=FIRST, tag=None, name="first")
+    pyproject = repo.read("pyproject.toml")
+    code, out, err = _run(repo, capsys, *args)
+    assert (code, out) == (0, f"{tag}\n"), err
+    assert repo.remote_ref(f"refs/tags/{tag}") == repo.head()
+    version = tag.removeprefix("v")
+    assert f"## [{version}] - 2026-03-04\n\n- First public release\n" in repo.read("CHANGELOG.md")
+    if version == "0.1.0":
+        assert repo.read("pyproject.toml") == pyproject  # already says 0.1.0
+    # Once tagged, the same version cannot be released again.
+    repo.commit("fix: later", {"src/later.txt": "later\n"})
+    code, _out, err = _run(repo, capsys, "--version", version)
+    assert code == 1
+    assert f"--version {version} is not greater than the current version {version}" in err
+
+
+# --- item 14: version-files in the version source's spelling ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "tag", "args", "new"),
+    [
+        ("2026.08.17", "v2026.8.17", ("--version", "2026.8.18"), "2026.08.18"),
+        ("1.2.0-rc.1", "v1.2.0rc1", ("--pre", "rc"), "1.2.0-rc.2"),
+    ],
+    ids=["padded-calver", "semver-pre"],
+)
+def test_version_files_match_and_keep_the_spelling_of_the_version_source(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], written: str, tag: str,
+    args: tuple[str, ...], new: str,
+) -> None:
+    pyproject = (
+        f'[project]\nname = "chart"\nversion = "{written}"\n\n'
+        '[tool.release]\nbranch = "master"\nversion-files = ["chart/Chart.yaml"]\n'
+    )
+    changelog = (
+        f"# Changelog\n\n## [Unreleased]\n\n- Faster\n\n## [{written}] - 2026-01-01\n\n- First\n"
+    )
+    repo = make_repo(tmp_path / "chart", pyproject=pyproject, changelog=changelog, tag=tag,
+                     name="chart")
+    chart = f'apiVersion: v2\nname: chart\nversion: {written}\nappVersion: "{written}"\n'
+    repo.commit("chore: a chart", {"chart/Chart.yaml": chart})
+    repo.git("push", "-q", "origin", "master")
+    code, out, err = _run(repo, capsys, *args)
+    assert code == 0, err
+    assert repo.read("chart/Chart.yaml") == chart.replace(written, new)
+    assert f'version = "{new}"' in repo.read("pyproject.toml")
+    assert out == f"v{parse(new)}\n"  # release tags are normalised
+
+
+def test_a_spelling_is_kept_only_when_it_names_the_new_version() -> None:
+    for new, like in [("2026.10.1", "2026.08.07"), ("1.3.0b1", "1.3.0-alpha.2"),
+                      ("2.0.0", "1.2.0-rc.1"), ("1.2.3.post1", "1.2.3"), ("1!2.0", "1.0")]:
+        spelled = spell(parse(new), like)
+        assert reading(spelled) == parse(new).value, (new, like, spelled)
+    assert spell(parse("2026.10.1"), "2026.08.07") == "2026.10.01"
+    assert spell(parse("1.3.0b1"), "1.3.0-alpha.2") == "1.3.0-beta.1"

@@ -6,7 +6,8 @@ a repository link (`.../blob/main/docs/CHANGES.md`) or the rendered page of a do
 (`https://demo.readthedocs.io/en/latest/changelog.html`, `https://demo.example.org/release-notes/`)
 mapped onto the source it is built from; then the usual names, Markdown first; then a mkdocs
 `nav` entry or a Sphinx `toctree` entry named like a changelog; then the usual names under
-`docs/`. A documentation page that only includes another file (`.. include:: ../CHANGES.rst`,
+`docs/`, then any file named like a changelog (`ChangeLog.markdown`, `docs/versions.rst`). A
+documentation page that only includes another file (`.. include:: ../CHANGES.rst`,
 `--8<-- "CHANGELOG.md"`, ```` ```{include} ../CHANGELOG.md ````) stands for that file.
 """
 
@@ -44,6 +45,16 @@ DOCS_NAMES = (
     "docs/source/changes.rst", "docs/source/history.rst", "docs/project/changelog.rst",
     "doc/changelog.rst", "doc/history.rst", "doc/news.rst", "doc/source/changelog.rst",
 )
+# Any other file named like a changelog, looked for last: these stems with these extensions
+# (Markdown first), in these folders.
+_STEMS = (
+    "CHANGELOG", "changelog", "Changelog", "ChangeLog", "CHANGES", "changes", "Changes",
+    "HISTORY", "history", "History", "NEWS", "news", "News", "RELEASE_NOTES", "RELEASE-NOTES",
+    "release-notes", "release_notes", "ReleaseNotes", "RELEASES", "releases", "Releases",
+    "VERSIONS", "versions", "versionhistory", "version-history", "WHATSNEW", "whatsnew",
+)
+_EXTS = ((".md", ".markdown", ".mkd"), (".rst", ".txt", ""))
+_FOLDERS = ("", "docs", "doc", "docs/source", "doc/source")
 # What a link's key or a navigation entry is called when it is the changelog.
 _WORDS = {
     "changelog", "changelogs", "changes", "change log", "history", "release notes", "releases",
@@ -118,6 +129,10 @@ def _candidates(urls: tuple[str, ...], name: str, exists: Exists, read: Read) ->
     yield from _toctree(exists, read)
     yield from OTHER_NAMES
     yield from (n.format(name=name) for n in DOCS_NAMES)
+    for exts in _EXTS:
+        for folder in _FOLDERS:
+            for stem in _STEMS:
+                yield from (posixpath.join(folder, stem + ext) for ext in exts)
 
 
 def _page_sources(url: str, roots: tuple[str, ...]) -> Iterator[str]:

@@ -23,7 +23,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import String, StringType
 
-from release.core.version import Version, VersionError, parse
+from release.core.version import WRITTEN, Version, VersionError, parse, reading, spell
 from release.core.versionfile import VersionFile
 from release.errors import ConfigError
 
@@ -72,7 +72,7 @@ def bump_pyproject(
     old = project["version"]
     assert isinstance(old, String)
     # Same quoting as before; tomlkit carries the comment and spacing (trivia) over.
-    project["version"] = String.from_raw(str(new), _quoting(old))
+    project["version"] = String.from_raw(spell(new, str(old)), _quoting(old))
     return tomlkit.dumps(edited)
 
 
@@ -158,6 +158,10 @@ def _hatch(doc: tomlkit.TOMLDocument) -> VersionSource | None:
     source = table.get("source", "regex")
     if source == "vcs":
         return VersionSource(SourceKind.VCS, "hatch-vcs")
+    if source == "nodejs":  # hatch-nodejs-version: package.json's "version"
+        path = table.get("path", "package.json")
+        spec = VersionFile(str(path), (), json_key="version")
+        return VersionSource(SourceKind.FILE, "hatch-nodejs-version", (spec,))
     path = table.get("path")
     if source in ("regex", "code") and isinstance(path, str):
         if source == "code":
@@ -373,7 +377,7 @@ def bump_poetry(
     table = _get(edited, "tool", "poetry")
     old = table["version"]
     assert isinstance(old, String)
-    table["version"] = String.from_raw(str(new), _quoting(old))
+    table["version"] = String.from_raw(spell(new, str(old)), _quoting(old))
     return tomlkit.dumps(edited)
 def _quoting(value: String) -> StringType:
     # Read from the value as written: `String.type` only exists from tomlkit 0.14 on, and
@@ -382,15 +386,32 @@ def _quoting(value: String) -> StringType:
     return StringType(raw[:3]) if raw[:3] in ('"""', "'''") else StringType(raw[:1])
 
 
-def _pattern(old: Version) -> re.Pattern[str]:
-    # The whole version only: 0.1.0 must not match inside 10.1.0, 0.1.0.dev1 or 0.1.0-rc.1.
-    return re.compile(rf"(?:(?<![\w.+-])|(?<=\bv)){re.escape(str(old))}(?![\w+-]|\.\w)")
+# A whole written version: 0.1.0 must not match inside 10.1.0, 0.1.0.dev1 or 0.1.0-rc.1.
+_WRITTEN = re.compile(rf"(?:(?<![\w.+-])|(?<=\bv))(?:{WRITTEN})(?![\w+-]|\.\w)")
+
+
+def _spans(text: str, old: Version) -> list[tuple[int, int]]:
+    """Where `text` writes `old`, in any spelling (`2026.08.17` is 2026.8.17, `1.2.0-rc.1` is
+    1.2.0rc1), as the version source may spell it."""
+    exact = re.compile(rf"(?:(?<![\w.+-])|(?<=\bv)){re.escape(str(old))}(?![\w+-]|\.\w)")
+    found = {m.span() for m in exact.finditer(text)}
+    found.update(m.span() for m in _WRITTEN.finditer(text) if reading(m.group()) == old.value)
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        if not spans or start >= spans[-1][1]:
+            spans.append((start, end))
+    return spans
 
 
 def count_version(text: str, old: Version) -> int:
-    return len(_pattern(old).findall(text))
+    return len(_spans(text, old))
 
 
 def bump_text(text: str, old: Version, new: Version | str) -> str:
-    """Every whole occurrence of `old` in an extra version file replaced with `new`."""
-    return _pattern(old).sub(lambda _: str(new), text)
+    """Every whole occurrence of `old`, in any spelling, replaced with `new` in that spelling."""
+    parts: list[str] = []
+    last = 0
+    for start, end in _spans(text, old):
+        parts += [text[last:start], spell(new, text[start:end])]
+        last = end
+    return "".join([*parts, text[last:]])

@@ -212,6 +212,25 @@ def explicit(current: Version | None, text: str) -> Version:
     return new
 
 
+# A version as written, without a leading `v`: dotted numbers, then a SemVer prerelease or
+# PEP 440 pre, post and dev parts, then local/build metadata.
+WRITTEN = (
+    r"\d+(?:\.\d+)+"
+    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
+    r"|[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?"
+    r"(?:[-_.]?(?:post|rev|r)[-_.]?\d*)?"
+    r"(?:[-_.]?dev[-_.]?\d*)?"
+    r"(?:\+[0-9A-Za-z.-]+)?"
+)
+# A written version's parts, to spell another version the same way.
+_STYLE = re.compile(
+    r"^(?P<release>\d+(?:\.\d+)*)"
+    r"(?:(?P<sep>[-_.]?)(?P<word>alpha|beta|rc|a|b|c|pre|preview)(?P<sep2>[-_.]?)\d+)?"
+)
+_LONG = {"a": "alpha", "b": "beta", "rc": "rc"}
+_PHASE = {"alpha": "a", "a": "a", "beta": "b", "b": "b", "rc": "rc", "c": "rc", "pre": "rc",
+          "preview": "rc"}
+
 # `4.0.0-1`: PEP 440 reads a post-release (4.0.0.post1), SemVer a pre-release of 4.0.0 (npm
 # writes them so). Changelogs, tags and version files are read with the SemVer meaning.
 _SEMVER_NUMERIC_PRE = re.compile(r"^v?\d+(?:\.\d+)+-\d+(?:\.\d+)*$", re.IGNORECASE)
@@ -258,3 +277,37 @@ def try_parse(text: str) -> Version | None:
         return parse(text)
     except VersionError:
         return None
+
+
+def spell(new: Version | str, like: str) -> str:
+    """`new` written the way `like` writes its version: zero-padded release numbers (CalVer
+    `2026.08.17` -> `2026.08.18`) and a SemVer pre-release (`1.2.0-rc.1` -> `1.2.0-rc.2`)
+    keep their spelling; anything else is the normalised form. Always a spelling of `new`;
+    a `new` given as text is already spelled (`8.5.1.dev`) and stays as it is."""
+    if isinstance(new, str):
+        return new
+    style = _STYLE.match(like.strip().lstrip("vV"))
+    if style is None:
+        return str(new)
+    widths = [len(p) if p.startswith("0") and len(p) > 1 else 0
+              for p in style["release"].split(".")]
+    numbers = [str(n).zfill(widths[i]) if i < len(widths) else str(n)
+               for i, n in enumerate(new.release)]
+    text = (f"{new.value.epoch}!" if new.value.epoch else "") + ".".join(numbers)
+    if new.pre is not None:
+        phase, number = new.pre
+        if style["word"] is not None:
+            word = style["word"]
+            if _PHASE[word.lower()] != phase.value:
+                word = _LONG[phase.value] if len(word) > 2 else phase.value
+            text += f"{style['sep']}{word}{style['sep2']}{number}"
+        else:
+            text += f"{phase.value}{number}"
+    text += "".join(
+        part for part in (
+            f".post{new.post}" if new.post is not None else "",
+            f".dev{new.dev}" if new.dev is not None else "",
+        )
+    )
+    found = reading(text)
+    return text if found is not None and found == new.value else str(new)

@@ -9,7 +9,6 @@ roles as code, `func` with `()`); that table is this oracle's own, not the conve
 
 from __future__ import annotations
 
-import copy
 import html.parser
 import re
 from dataclasses import dataclass, field
@@ -126,7 +125,7 @@ def docutils_html(section: RstSection, repository: str | None) -> str:
     assert node.document is not None
     holder = docutils.utils.new_document("<section>", node.document.settings)
     for child in children:
-        holder += copy.deepcopy(child)
+        holder += child.deepcopy()
     for problem in list(holder.findall(nodes.problematic)):
         # An unknown role, shown as its text (`:foo:`text`` reads `text`)
         found = re.fullmatch(r":[\w.:+-]+:`(.*)`", problem.astext(), re.DOTALL)

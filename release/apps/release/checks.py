@@ -137,7 +137,8 @@ def unread_changelog(lookalikes: list[str]) -> str:
     """A project with no changelog release reads, but files named like one."""
     return (
         f"no changelog release reads, but {', '.join(lookalikes[:3])} looks like one: name it "
-        "in [tool.release] changelog (a Markdown file), or rename it to CHANGELOG.md"
+        "in [tool.release] changelog (release reads Markdown and reStructuredText), or rename "
+        "it to CHANGELOG.md"
     )
 
 
@@ -153,6 +154,13 @@ def markdown(name: str, settings: Settings) -> list[str]:
     return []
 
 
+def _found_in(parsed: Changelog, version: str, ids: set[int]) -> bool:
+    try:
+        return id(parsed.find(version)) in ids
+    except ChangelogError:
+        return False
+
+
 def sections(
     name: str, text: str, parsed: Changelog, new: Version | None, previous: Version | None
 ) -> list[str]:
@@ -160,7 +168,15 @@ def sections(
     reader finds (written in the file but not found: an unclosed code fence hides it, and
     rolling forward would ship the hidden history as this release's notes)."""
     problems: list[str] = []
-    if new is not None and not changelog.missing_sections(parsed, [str(new)]):
+    markup = None if changelog.is_rst(name) else not_markdown(text)
+    if markup is not None and not parsed.releases and parsed.unreleased is None:
+        # No Markdown heading at all, and release lines in another markup: rolling forward
+        # would append a Markdown section and leave the file's own notes behind.
+        return [markup.explain(name)]
+    waiting = {id(s) for s in parsed.marked_unreleased}  # `1.2.3 (unreleased)`: its notes
+    if new is not None and not changelog.missing_sections(parsed, [str(new)]) and not (
+        _found_in(parsed, str(new), waiting)
+    ):
         problems.append(
             f"{name} already has a section for {new}: remove it or choose another --bump"
         )
@@ -169,7 +185,6 @@ def sections(
         and changelog.missing_sections(parsed, [str(previous)])
         and str(previous) in text
     ):
-        markup = not_markdown(text)
         problems.append(
             markup.explain(name) if markup is not None
             else f"{name} mentions {previous} but has no section for it that a reader can find: "

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import tomlkit
 
 from release.config import PYPROJECT
-from release.core import versionfile
+from release.core import lockfile, versionfile
+from release.core.lockfile import Lock
 from release.core.pyproject import (
     SourceKind,
     VersionSource,
@@ -51,10 +52,12 @@ class FollowUp:
 def version_edits(
     source: VersionSource, spec: VersionFile | None, texts: Mapping[str, str], *,
     extra: tuple[str, ...], old: Version | None, new: Version | str,
+    locks: tuple[Lock, ...] = (),
 ) -> list[FileChange]:
     """The edits that write `new` where the project keeps its version (nothing for a VCS
-    source: the tag is the version) and in the `version-files` `extra` (each holding `old`),
-    from the files' `texts`; only the version's characters change."""
+    source: the tag is the version), in the `version-files` `extra` (each holding `old`) and
+    in the `locks` that record it, from the files' `texts`; only the version's characters
+    change."""
     changes: list[FileChange] = []
     kind = source.kind
     if kind in (SourceKind.PROJECT, SourceKind.POETRY):
@@ -67,6 +70,10 @@ def version_edits(
         changes.append(FileChange(spec.path, text, versionfile.write(spec, text, new)))
     if old is not None:
         changes += [FileChange(p, texts[p], bump_text(texts[p], old, new)) for p in extra]
+    changes += [
+        FileChange(lock.path, texts[lock.path], lockfile.bump(lock, texts[lock.path], new))
+        for lock in locks
+    ]
     return changes
 
 

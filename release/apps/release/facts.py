@@ -10,6 +10,7 @@ from pathlib import Path
 
 from release.config import Project
 from release.core.changelog import Changelog
+from release.core.lockfile import Lock
 from release.core.pyproject import VersionSource
 from release.core.tagformat import TagFormat
 from release.core.version import Bump, Pre, Version
@@ -91,6 +92,8 @@ class Files:
     changelog: str | None  # as committed; None: there is none (or --init-changelog makes it)
     parsed: Changelog | None  # `changelog`, parsed once; None: none kept, the tag has the notes
     version_files: tuple[tuple[str, str], ...]  # (path, text as committed)
+    # (lock, text as committed): lock files that record the project's own version (uv.lock)
+    locks: tuple[tuple[Lock, str], ...]
     news: News | None  # towncrier's build of the section, for a [tool.towncrier] project
     written: Mapping[str, str | None]  # release files changed in the work tree, as they are
 

@@ -19,7 +19,7 @@ from release.config import PYPROJECT
 from release.core import changelog, commitmsg, notes
 from release.core.notes import Notes, NotesSource
 from release.core.version import Version
-from release.errors import ChecksFailed
+from release.errors import ChangelogError, ChecksFailed
 from release.shell import git
 
 
@@ -59,6 +59,7 @@ def _release_texts(facts: Facts) -> dict[str, str]:
     """The committed text of every file a version edit may touch."""
     files, release = facts.files, facts.release
     texts = {PYPROJECT: files.pyproject.text, **dict(files.version_files)}
+    texts.update((lock.path, text) for lock, text in files.locks)
     if release.version_file is not None:
         texts[release.version_file[0].path] = release.version_file[1]
     return texts
@@ -70,7 +71,7 @@ def _version_changes(facts: Facts) -> list[FileChange]:
     extra = tuple(p for p, _ in facts.files.version_files)
     return version_edits(
         release.source, spec, _release_texts(facts), extra=extra, old=release.current,
-        new=release.new,
+        new=release.new, locks=tuple(lock for lock, _ in facts.files.locks),
     )
 
 
@@ -86,10 +87,32 @@ def _follow_up(facts: Facts, released: tuple[FileChange, ...]) -> FollowUp | Non
     spec = release.version_file[0] if release.version_file else None
     extra = tuple(p for p, _ in facts.files.version_files)
     changes = version_edits(
-        release.source, spec, texts, extra=extra, old=release.new, new=spelled
+        release.source, spec, texts, extra=extra, old=release.new, new=spelled,
+        locks=tuple(lock for lock, _ in facts.files.locks),
     )
-    files = tuple(c for c in changes if c.new != c.old)
+    opened = _open_unreleased(facts, released, version)
+    files = tuple(c for c in [*changes, *opened] if c.new != c.old)
     return FollowUp(version, spelled, files, development_message(spelled))
+
+
+def _open_unreleased(
+    facts: Facts, released: tuple[FileChange, ...], version: Version
+) -> list[FileChange]:
+    """A fresh unreleased section for the next version, in the shape the file keeps for it
+    (`## 1.2.4 (unreleased)`, Pallets' `## Version 8.5.1` + `Unreleased`), when the release
+    consumed it; Markdown changelogs (a fresh `## [Unreleased]` is already in the release)."""
+    files = facts.files
+    path = files.changelog_path
+    rolled = next((c.new for c in released if c.path == path), None)
+    if files.parsed is None or files.news is not None or rolled is None or (
+        changelog.is_rst(path)
+    ):
+        return []
+    try:
+        opened = changelog.open_unreleased(rolled, version.base, like=files.parsed)
+    except ChangelogError:
+        return []
+    return [FileChange(path, rolled, opened)]
 
 
 def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], tuple[str, ...]]:

@@ -296,7 +296,9 @@ def gather(
             _warn_unreleased_section(text, parsed, previous.tag.version, changelog_path)
     news = _news(repo, project, opts, head=head.sha, new=new if read_changelog else None,
                  date=date, problems=problems)
+    locks = versions.find_locks(lambda path: committed_text(repo, head.sha, path), project)
     release_files = {PYPROJECT, changelog_path, *settings.version_files}
+    release_files.update(lock.path for lock, _ in locks)
     if chosen.version_file is not None:
         release_files.add(chosen.version_file[0].path)
     if news is not None:
@@ -367,6 +369,7 @@ def gather(
             changelog=text,
             parsed=parsed,
             version_files=tuple((p, t) for p, t in extra if t is not None),
+            locks=locks,
             news=news,
             written=written,
         ),

@@ -4,17 +4,28 @@ new tag. Nothing here writes."""
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from release import log
 from release.config import PYPROJECT, Project
-from release.core import pyproject, versionfile
+from release.core import lockfile, pyproject, versionfile
 from release.core.development import next_development
+from release.core.lockfile import Lock
 from release.core.pyproject import SourceKind, VersionSource
 from release.core.tagformat import TagFormat
-from release.core.version import Bump, Pre, Version, VersionError, explicit, next_version, parse
+from release.core.version import (
+    Bump,
+    Pre,
+    Version,
+    VersionError,
+    explicit,
+    next_version,
+    parse,
+    try_parse,
+)
 from release.core.versionfile import VersionFile
 from release.errors import ConfigError, UsageError
 from release.shell import git
@@ -47,11 +58,11 @@ class Current:
 
 
 def _source(
-    read: ReadCommitted, project: Project, problems: list[str]
+    read: ReadCommitted, project: Project, problems: list[str], configured: str | None
 ) -> tuple[VersionSource | None, tuple[VersionFile, str] | None]:
     try:
         try:
-            source = pyproject.detect(project.document, project.settings.version_source)
+            source = pyproject.detect(project.document, configured)
         except pyproject.NoVersionSource:
             legacy = pyproject.detect_setuptools_legacy(read("setup.cfg"), read("setup.py"))
             if legacy is None:
@@ -79,22 +90,51 @@ def _source(
     return None, None
 
 
+def _value(
+    project: Project, source: VersionSource, found: tuple[VersionFile, str] | None
+) -> tuple[Version, str]:
+    """The version a non-VCS source holds, and its characters as written."""
+    if source.kind is SourceKind.PROJECT:
+        return pyproject.read_version(project.document), str(project.document["project"]["version"])
+    if source.kind is SourceKind.POETRY:
+        return (pyproject.read_poetry_version(project.document),
+                str(project.document["tool"]["poetry"]["version"]))
+    assert found is not None
+    return versionfile.read(*found), versionfile.written(*found)
+
+
+def _built_elsewhere(read: ReadCommitted, project: Project) -> str | None:
+    """With `version-source = "vcs"` configured: where the build backend reads a version that
+    is not the tag (a literal, a tuple), or None when it takes it from the tag or cannot say."""
+    scratch: list[str] = []
+    source, found = _source(read, project, scratch, None)
+    if source is None or source.kind is SourceKind.VCS:
+        return None
+    try:
+        version, _ = _value(project, source, found)
+    except (ConfigError, VersionError):
+        return None
+    return f"{source.describe(found[0] if found else None)} ({version})"
+
+
 def read_current(read: ReadCommitted, project: Project, problems: list[str]) -> Current:
     """Where the version is written and what it says (before the tags are looked at: the
     current version helps tell which tag format is the project's)."""
-    source, found = _source(read, project, problems)
+    configured = project.settings.version_source
+    source, found = _source(read, project, problems, configured)
+    if source is not None and source.kind is SourceKind.VCS and configured == "vcs":
+        built = _built_elsewhere(read, project)
+        if built is not None:
+            problems.append(
+                f'[tool.release] version-source = "vcs", but the build reads its version from '
+                f"{built}: the tag would disagree with what it builds; drop version-source "
+                "(release then edits the version there), or make the build take it from the tag"
+            )
+            return Current(None, None, None)
     if source is None or source.kind is SourceKind.VCS:
         return Current(source, None, found)
     try:
-        if source.kind is SourceKind.PROJECT:
-            version = pyproject.read_version(project.document)
-            written = str(project.document["project"]["version"])
-        elif source.kind is SourceKind.POETRY:
-            version = pyproject.read_poetry_version(project.document)
-            written = str(project.document["tool"]["poetry"]["version"])
-        else:
-            assert found is not None
-            version, written = versionfile.read(*found), versionfile.written(*found)
+        version, written = _value(project, source, found)
     except (ConfigError, VersionError) as exc:
         problems.append(str(exc))
         return Current(None, None, found)
@@ -178,6 +218,10 @@ def choose(
             f"{where} says version {now} but the previous release is {previous.name}: "
             f"set it to {previous.version} (or tag the commit that released {now})"
         )
+    if format_known and previous is None and _releases_as_is(now, bump, pre, version):
+        assert now is not None
+        return Chosen(source, now, now, "the current version, never tagged: the first release",
+                      found)
     try:
         new, why = _new(now, bump, pre, version, developing)
     except UsageError as exc:
@@ -189,6 +233,19 @@ def choose(
         problems.append(str(exc))
         return Chosen(source, now, None, "", found)
     return Chosen(source, now, new, why, found)
+
+
+def _releases_as_is(
+    now: Version | None, bump: Bump | None, pre: Pre | None, version: str | None
+) -> bool:
+    """With no release tag yet, the version written in the project has never been released:
+    `--version` naming it, or no option at all, releases it as it is (`version = "0.1.0"`
+    is released as 0.1.0, not skipped for 0.1.1). A bump still bumps, as asked."""
+    if now is None or now.local is not None:
+        return False
+    if version is not None:
+        return try_parse(version) == now
+    return bump is None and pre is None and now.dev is None
 
 
 def previous_release(
@@ -366,3 +423,26 @@ def asked_before(
         return _new(current, bump, pre, version, in_development(current, None))[0]
     except (VersionError, UsageError):
         return None
+
+
+def find_locks(read: ReadCommitted, project: Project) -> tuple[tuple[Lock, str], ...]:
+    """The committed lock files that record the project's own version (`core.lockfile`):
+    `uv.lock`, and `Cargo.lock` when `Cargo.toml` is one of the `version-files` (a maturin
+    project's crate, named by its `[package] name`)."""
+    found: list[tuple[Lock, str]] = []
+    locks = [Lock(lockfile.UV_LOCK, None)]
+    if "Cargo.toml" in project.settings.version_files:
+        try:
+            crate = tomllib.loads(read("Cargo.toml") or "").get("package", {}).get("name")
+        except (tomllib.TOMLDecodeError, ConfigError, AttributeError):
+            crate = None
+        if isinstance(crate, str):
+            locks.append(Lock(lockfile.CARGO_LOCK, crate))
+    for lock in locks:
+        try:
+            text = read(lock.path)
+        except ConfigError:  # not UTF-8, a link: not a lock of ours to edit
+            continue
+        if text is not None and lockfile.version_span(lock, text) is not None:
+            found.append((lock, text))
+    return tuple(found)

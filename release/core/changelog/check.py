@@ -46,6 +46,12 @@ class Problem:
 
 def check(changelog: Changelog) -> list[Problem]:
     """Every problem in the changelog, errors and warnings, in the order of the file."""
+    if changelog.syntax == "rst":
+        from release.core.changelog.rst import check as rst_check  # noqa: PLC0415
+        from release.core.changelog.rst.model import RstChangelog  # noqa: PLC0415
+
+        assert isinstance(changelog, RstChangelog)
+        return rst_check.check(changelog)
     problems = [
         *_duplicates(changelog),
         *_unreachable(changelog),

@@ -303,9 +303,9 @@ def _placed(
                 f"the unreleased section `{unreleased.title}` (line {unreleased.line}) is "
                 f"released as {name}"
             )
-        if not PENDING.search(unreleased.title):  # Pallets: `Unreleased` -> `Released <date>`
-            section = heading + eol + eol + _released_line(releases, date) + eol + eol
-            section += body + eol
+        line = None if PENDING.search(unreleased.title) else _released_line(releases, date)
+        if line is not None:  # Pallets: `Unreleased` -> `Released <date>`
+            section = heading + eol + eol + line + eol + eol + body + eol
         return _Edit(unreleased.start, unreleased.end, section + (eol if rest else ""))
     if unreleased is not None:
         heading_line = text[unreleased.start : unreleased.heading_end]
@@ -326,14 +326,15 @@ _RELEASED = re.compile(
 )
 
 
-def _released_line(releases: tuple[Section, ...], date: str) -> str:
-    """The line that says when a release came out, as the file's releases write it
-    (`Released 2026-12-02`, `_Released: Dec 2, 2026_`)."""
+def _released_line(releases: tuple[Section, ...], date: str) -> str | None:
+    """The line that replaces an `Unreleased` first line: when the release came out, as the
+    file's releases write it (`Released 2026-12-02`, `_Released: Dec 2, 2026_`); None (the
+    line goes) when they date their headings instead."""
     for section in releases:
         first = section.body.split("\n", 1)[0].rstrip("\r")
         if (found := _RELEASED.match(first)) and DATE.fullmatch(found["date"]):
             return found["pre"] + restyle_date(date, found["date"]) + found["post"]
-    return f"Released {date}"
+    return None if any(s.date for s in releases) else f"Released {date}"
 
 
 # Headings that look like notes for the next release, under a name not recognised
@@ -452,6 +453,13 @@ def open_unreleased(
     a section for the next notes already (the roll keeps `## [Unreleased]`, `## Latest
     Changes`) or keeps none."""
     changelog = text if isinstance(text, Changelog) else parse(text)
+    if changelog.syntax == "rst":  # a parsed reST changelog, and `like` parsed too
+        from release.core.changelog.rst.model import RstChangelog  # noqa: PLC0415
+        from release.core.changelog.rst.roll import open_unreleased as open_rst  # noqa: PLC0415
+
+        assert isinstance(changelog, RstChangelog)
+        assert like is None or isinstance(like, RstChangelog)
+        return open_rst(changelog, version, like=like)
     if changelog.unreleased_sections:
         return changelog.text
     shape = changelog if like is None else like if isinstance(like, Changelog) else parse(like)

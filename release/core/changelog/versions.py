@@ -11,18 +11,10 @@ from __future__ import annotations
 
 from packaging.version import Version as Pep440
 
-from release.core.version import reading
+from release.core.version import WRITTEN, reading
 
-# A version as written, without a leading `v`: dotted numbers, then a SemVer prerelease or
-# PEP 440 pre, post and dev parts, then local/build metadata.
-VERSION = (
-    r"\d+(?:\.\d+)+"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
-    r"|[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?"
-    r"(?:[-_.]?(?:post|rev|r)[-_.]?\d*)?"
-    r"(?:[-_.]?dev[-_.]?\d*)?"
-    r"(?:\+[0-9A-Za-z.-]+)?"
-)
+# A version as written, without a leading `v` (one definition, in `release.core.version`).
+VERSION = WRITTEN
 
 
 def pep440(written: str) -> Pep440 | None:

@@ -286,7 +286,7 @@ class _Writer:
 
     def inline(self, node: nodes.Node) -> str:
         if isinstance(node, nodes.Text):
-            return _escape(str(node).replace("\n", " "))
+            return _escape(node.astext().replace("\n", " "))
         assert isinstance(node, nodes.Element)
         inner = "".join(self.inline(c) for c in node.children)
         if isinstance(node, nodes.emphasis | nodes.title_reference):

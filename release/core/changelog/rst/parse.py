@@ -16,7 +16,7 @@ from docutils import nodes
 from docutils.utils import column_width
 
 from release.core.changelog import versions
-from release.core.changelog.heading import DATE, product_prefix, read_title
+from release.core.changelog.heading import DATE, Title, product_prefix, read_title
 from release.core.changelog.model import HeadingStyle
 from release.core.changelog.rst.doctree import doctree
 from release.core.changelog.rst.model import Adornment, RstChangelog, RstSection, Status
@@ -62,7 +62,7 @@ def parse(text: str) -> RstChangelog:
     for n, title in enumerate(titles):
         if open_release is not None and title.level <= open_release.level:
             open_release = open_version = None
-        read = read_title(title.text, product)
+        read = _read(title, product)
         if read is None:
             continue
         nested = False
@@ -82,6 +82,24 @@ def parse(text: str) -> RstChangelog:
         text, tuple(sections), (), lines.eol, messages=tuple(messages),
         titles=tuple((t.line + 1, t.level, t.text, t.adornment) for t in titles),
     )
+
+
+def _read(title: _Title, product: str | None) -> Title | None:
+    """The release a title names. Its text as written first; then as docutils shows it, for
+    a title with markup (`` `v0.12.0`_ - date ``, ``**1.2.3**``), the template keeping the
+    markup around the version."""
+    read = read_title(title.text, product)
+    if read is not None:
+        return read
+    shown = title.node[0].astext() if title.node.children else ""
+    read = read_title(shown, product) if shown != title.text else None
+    if read is None or read.version is None or read.version not in title.text:
+        return read
+    template = title.text.replace("{", "{{").replace("}", "}}").replace(
+        read.version, "{version}", 1)
+    if read.date is not None and read.date in template:
+        template = template.replace(read.date, "{date}", 1)
+    return Title(read.version, read.date, None, None, template)
 
 
 def _titles(document: nodes.document, lines: Lines) -> list[_Title]:
@@ -178,10 +196,7 @@ def _status(lines: Lines, at: int) -> tuple[Status | None, int]:
     return None, at
 
 
-def _section(lines: Lines, title: _Title, read: object, stop: int, nested: bool) -> RstSection:
-    from release.core.changelog.heading import Title  # noqa: PLC0415
-
-    assert isinstance(read, Title)
+def _section(lines: Lines, title: _Title, read: Title, stop: int, nested: bool) -> RstSection:
     plines = lines.plines
     labels_at = _labels_start(lines, title.first)
     labels = tuple(plines[i].rstrip("\n") for i in range(labels_at, title.first)
