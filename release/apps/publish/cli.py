@@ -122,7 +122,7 @@ def _main(argv: Sequence[str]) -> int:
         ctx, archive, images, via, preload = _read(args, ctx, registry, paths, platforms)
         log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
         # --platform-only pushes no release tag: the index's run has the gate and the Release.
-        release_spec = gate(ctx, archive, project) if ctx.version and not args.platform_only \
+        release_spec = gate(ctx, archive, project) if ctx.version and not ctx.platform_tag \
             else None
         plan = plan_publish(ctx, archive, registry, release_spec)
         if images:
