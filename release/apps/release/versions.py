@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from release import log
-from release.config import PYPROJECT, Project
-from release.core import lockfile, pyproject, versionfile
+from release.config import Project
+from release.core import lockfile, pyproject, versionsource
 from release.core.development import next_development
 from release.core.lockfile import Lock
 from release.core.pyproject import SourceKind, VersionSource
@@ -57,59 +57,22 @@ class Current:
     written: str | None = None  # the version's characters as the source spells them
 
 
-def _source(
-    read: ReadCommitted, project: Project, problems: list[str]
-) -> tuple[VersionSource | None, tuple[VersionFile, str] | None]:
-    try:
-        try:
-            source = pyproject.detect(project.document, project.settings.version_source)
-        except pyproject.NoVersionSource:
-            legacy = pyproject.detect_setuptools_legacy(read("setup.cfg"), read("setup.py"))
-            if legacy is None:
-                raise
-            source = legacy
-    except ConfigError as exc:
-        problems.append(str(exc))
-        return None, None
-    if source.kind is not SourceKind.FILE:
-        return source, None
-    for spec in source.files:
-        try:
-            text = read(spec.path)
-        except ConfigError as exc:
-            problems.append(str(exc))
-            return None, None
-        if text is not None:
-            return source, (spec, text)
-    names = " or ".join(spec.path for spec in source.files)
-    where = source.via if source.via.startswith("setup.") else f"{PYPROJECT} ({source.via})"
-    problems.append(
-        f"{where} reads the version from {names}, which is not committed: "
-        "commit it, or set [tool.release] version-source"
-    )
-    return None, None
-
-
 def read_current(read: ReadCommitted, project: Project, problems: list[str]) -> Current:
     """Where the version is written and what it says (before the tags are looked at: the
     current version helps tell which tag format is the project's)."""
-    source, found = _source(read, project, problems)
-    if source is None or source.kind is SourceKind.VCS:
-        return Current(source, None, found)
     try:
-        if source.kind is SourceKind.PROJECT:
-            version = pyproject.read_version(project.document)
-            written = str(project.document["project"]["version"])
-        elif source.kind is SourceKind.POETRY:
-            version = pyproject.read_poetry_version(project.document)
-            written = str(project.document["tool"]["poetry"]["version"])
-        else:
-            assert found is not None
-            version, written = versionfile.read(*found), versionfile.written(*found)
+        located = versionsource.locate(project.document, project.settings.version_source, read)
+    except ConfigError as exc:
+        problems.append(str(exc))
+        return Current(None, None, None)
+    try:
+        found = versionsource.current(project.document, located)
     except (ConfigError, VersionError) as exc:
         problems.append(str(exc))
-        return Current(None, None, found)
-    return Current(source, version, found, written)
+        return Current(None, None, located.found)
+    if found is None:  # the tag is the version
+        return Current(located.source, None, located.found)
+    return Current(located.source, found[0], located.found, found[1])
 
 
 def in_development(current: Version | None, previous: Tag | None) -> bool:
