@@ -264,7 +264,7 @@ def test_the_new_heading_never_carries_the_previous_date_or_version(
 
 
 @pytest.mark.parametrize(
-    "heading", ["## Upcoming changes for 2.0", "## In progress", "## Next steps for the API"]
+    "heading", ["## Upcoming changes for 2.0", "## Draft notes", "## Next steps for the API"]
 )
 def test_notes_from_elsewhere_never_leave_hand_written_next_notes_behind(heading: str) -> None:
     text = f"# Changes\n\n{heading}\n\n- Curated.\n\n## 1.0.0 (2026-01-01)\n\n- First.\n"
@@ -301,3 +301,48 @@ def test_back_to_development_opens_the_next_section_in_the_files_shape(
     assert again.unreleased is not None
     assert again.unreleased.body == ""
     assert again.find(released).body == parse(rolled).find(released).body
+
+
+@pytest.mark.parametrize(
+    "name", ["Pallets: an Unreleased first line", "zest.releaser's (unreleased)"]
+)
+def test_release_publishes_the_versioned_unreleased_notes_end_to_end(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    text = SHAPES[name][0]
+    before = parse(text)
+    pending, previous = before.sections[0], before.sections[1]
+    assert pending.version is not None
+    assert previous.version is not None
+    pyproject = PYPROJECT.replace("'0.1.0'", f"'{previous.version}'")
+    repo = make_repo(tmp_path / "pending", changelog=text, pyproject=pyproject,
+                     tag=f"v{previous.version}", name="pending")
+    code = main(["-C", str(repo.work), "--version", pending.version])
+    assert code == 0, capsys.readouterr().err
+    after = parse(repo.read("CHANGELOG.md"))
+    released = after.find(pending.version)
+    assert released.body.endswith(pending.body)
+    assert not released.marked_unreleased
+    assert after.unreleased is None  # nothing left behind unreleased
+    tag = repo.git("cat-file", "-p", f"v{pending.version}")
+    assert pending.body in tag
+
+
+def test_release_refuses_to_publish_commits_over_unread_next_notes(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        "# Changelog\n\n## Upcoming changes for the next version\n\n- Curated by hand.\n\n"
+        "## 0.1.0 (2026-01-01)\n\n- First release\n"
+    )
+    repo = make_repo(tmp_path / "stray", changelog=text, name="stray")
+    head = repo.head()
+    code = main(["-C", str(repo.work), "--bump", "patch"])
+    err = capsys.readouterr().err
+    problems = [line for line in err.splitlines() if line.startswith("release: ")]
+    assert code == 1
+    assert len(problems) == 1
+    assert "looks like notes for the next release" in problems[0]
+    assert repo.head() == head
+    assert repo.git("status", "--porcelain") == ""
+    assert repo.read("CHANGELOG.md") == text

@@ -216,3 +216,23 @@ def test_publish_takes_the_release_notes_from_the_annotated_tag(
     assert "- Add the --color option (#12)" in created["body"]
     assert "v0.1.1\n" not in created["body"]
     assert not (ci / "CHANGELOG.md").exists()
+
+
+def test_resume_rebuilds_the_tag_notes_from_the_commits(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _without_changelog(tmp_path / "p")
+    hook = repo.remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    code, _, err = release_in(repo.work, capsys, "--bump", "patch")
+    assert code == 1, err  # the push was refused: commit and tag stay local
+    repo.git("tag", "-d", "v0.1.1")  # as if the run had stopped before tagging
+    hook.unlink()
+    code, out, err = release_in(repo.work, capsys, "--resume")
+    assert code == 0, err
+    assert out == "v0.1.1\n"
+    message = repo.git("tag", "-l", "--format=%(contents)", "v0.1.1")
+    assert "- Add the --color option (#12)" in message
+    assert "Release v0.1.1" not in message
+    assert repo.remote_ref("refs/tags/v0.1.1") is not None

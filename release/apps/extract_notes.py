@@ -263,7 +263,8 @@ def _main(argv: Sequence[str]) -> int:
             repository=repository_url(Path.cwd()) if rst else None,
         )
     except ChangelogError as exc:
-        markup = not_markdown(text) if options.version.lstrip("v") in text else None
+        mentioned = not rst and options.version.lstrip("v") in text
+        markup = not_markdown(text) if mentioned else None
         if markup is not None:
             raise ChangelogError(markup.explain(str(path), "--changelog PATH")) from None
         raise ChangelogError(f"{path}: {exc}") from None

@@ -227,13 +227,20 @@ class Repository:
 
     def _since(self, head: pygit2.Oid, target: str | None) -> tuple[bool, int]:
         """(is `target` an ancestor of HEAD?, non-merge commits reachable from HEAD but not from
-        it). libgit2 answers the first, git counts the second: walking the commits in Python
-        took most of a dry run on a long history."""
-        if target is not None and not self._repo.descendant_of(head, pygit2.Oid(hex=target)):
-            return False, 0
+        it). One walk answers both: `target` is an ancestor exactly when some commit the walk
+        yields has it as a parent. git walks (`rev-list --parents`): walking in Python, or
+        asking libgit2 for the ancestry first, took most of a dry run on a long history."""
         spec = [str(head), f"^{target}"] if target is not None else [str(head)]
-        done = _git(self.root, "rev-list", "--count", "--no-merges", *spec, "--", quiet=True)
-        return True, int(done.stdout)
+        done = _git(self.root, "rev-list", "--parents", *spec, "--", quiet=True)
+        count = 0
+        reachable = target is None
+        for line in done.stdout.splitlines():
+            parents = line.split()[1:]
+            if len(parents) <= 1:
+                count += 1
+            if not reachable and target in parents:
+                reachable = True
+        return reachable, count
 
     def previous_release(
         self, tag_format: str | None = None, *, project: str | None = None,

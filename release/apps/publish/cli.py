@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 
 from release import log
 from release.apps.publish.context import ARCHIVE_ENV, Options, detect
-from release.apps.publish.daemonless import attach_sbom, read_images, read_sbom, registry_pusher
+from release.apps.publish.daemonless import read_images, registry_pusher
 from release.apps.publish.execute import execute, github_release
 from release.apps.publish.gate import gate
 from release.apps.publish.plan import plan_publish, render_plan
 from release.apps.publish.report import write_reports
+from release.apps.publish.sbom import attach_sbom, read_sbom
 from release.cli import ArgumentParser, run_main
 from release.config import project_in_work_tree
 from release.errors import UsageError

@@ -8,19 +8,15 @@ already has, and the annotations of a multi-platform index.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from release import log
 from release.apps.publish.plan import LATEST, STAGING, Plan
 from release.core.tagformat import TagFormat
 from release.errors import DojoError, UsageError
-from release.shell.files import read_text
 from release.shell.image import VERSION_LABEL, ImageArchive
 from release.shell.oci.archive import ArchiveImage, read_image
 from release.shell.oci.push import RegistryPusher
-from release.shell.oci.referrers import CYCLONEDX, attach
 from release.shell.registry import RegistryClient, index_identity
 
 # The image labels an index repeats as its own annotations (GHCR shows an index's only).
@@ -104,26 +100,3 @@ def registry_pusher(
 
 
 
-
-MAX_SBOM = 64 << 20
-
-
-def read_sbom(path: Path) -> bytes:
-    """The SBOM to attach, read before anything is pushed: a CycloneDX JSON document."""
-    text = read_text(path, what="--sbom", limit=MAX_SBOM)
-    try:
-        value = json.loads(text)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict) or value.get("bomFormat") != "CycloneDX":
-        raise UsageError(
-            f"--sbom {path} is not a CycloneDX JSON document (no \"bomFormat\": \"CycloneDX\"): "
-            "pass the SBOM `nix build .#sbom` writes"
-        )
-    return text.encode()
-
-
-def attach_sbom(registry: RegistryClient, digest: str, data: bytes, title: str) -> None:
-    """Attach the SBOM to the image `digest` (the referrers API, or the fallback tag)."""
-    done = attach(registry, digest, data, artifact_type=CYCLONEDX, title=title)
-    log.step("sbom", subject=digest, digest=done.digest, via=done.via, status="ok")

@@ -154,6 +154,13 @@ def markdown(name: str, settings: Settings) -> list[str]:
     return []
 
 
+def _found_in(parsed: Changelog, version: str, ids: set[int]) -> bool:
+    try:
+        return id(parsed.find(version)) in ids
+    except ChangelogError:
+        return False
+
+
 def sections(
     name: str, text: str, parsed: Changelog, new: Version | None, previous: Version | None
 ) -> list[str]:
@@ -166,7 +173,10 @@ def sections(
         # No Markdown heading at all, and release lines in another markup: rolling forward
         # would append a Markdown section and leave the file's own notes behind.
         return [markup.explain(name)]
-    if new is not None and not changelog.missing_sections(parsed, [str(new)]):
+    waiting = {id(s) for s in parsed.marked_unreleased}  # `1.2.3 (unreleased)`: its notes
+    if new is not None and not changelog.missing_sections(parsed, [str(new)]) and not (
+        _found_in(parsed, str(new), waiting)
+    ):
         problems.append(
             f"{name} already has a section for {new}: remove it or choose another --bump"
         )

@@ -57,22 +57,47 @@ class Current:
     written: str | None = None  # the version's characters as the source spells them
 
 
+def _built_elsewhere(read: ReadCommitted, project: Project) -> str | None:
+    """With `version-source = "vcs"` configured: where the build backend reads a version that
+    is not the tag (a literal, a tuple), or None when it takes it from the tag or cannot say."""
+    try:
+        located = versionsource.locate(project.document, None, read)
+        found = versionsource.current(project.document, located)
+    except (ConfigError, VersionError):
+        return None
+    if found is None:
+        return None
+    spec = located.found[0] if located.found else None
+    return f"{located.source.describe(spec)} ({found[0]})"
+
+
 def read_current(read: ReadCommitted, project: Project, problems: list[str]) -> Current:
     """Where the version is written and what it says (before the tags are looked at: the
     current version helps tell which tag format is the project's)."""
+    configured = project.settings.version_source
     try:
-        located = versionsource.locate(project.document, project.settings.version_source, read)
+        located = versionsource.locate(project.document, configured, read)
     except ConfigError as exc:
         problems.append(str(exc))
         return Current(None, None, None)
+    source = located.source
+    if source.kind is SourceKind.VCS and configured == "vcs":
+        built = _built_elsewhere(read, project)
+        if built is not None:
+            problems.append(
+                f'[tool.release] version-source = "vcs", but the build reads its version from '
+                f"{built}: the tag would disagree with what it builds; drop version-source "
+                "(release then edits the version there), or make the build take it from the tag"
+            )
+            return Current(None, None, None)
     try:
         found = versionsource.current(project.document, located)
     except (ConfigError, VersionError) as exc:
         problems.append(str(exc))
         return Current(None, None, located.found)
     if found is None:  # the tag is the version
-        return Current(located.source, None, located.found)
-    return Current(located.source, found[0], located.found, found[1])
+        return Current(source, None, located.found)
+    return Current(source, found[0], located.found, found[1])
 
 
 def in_development(current: Version | None, previous: Tag | None) -> bool:

@@ -1,0 +1,39 @@
+"""`publish --sbom PATH`: the image's SBOM, attached to the pushed image in the registry.
+
+Read and checked before anything is pushed; attached after every tag is verified, on either
+executor of pushes (the artifact goes through the registry's API, `release.shell.oci`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from release import log
+from release.errors import UsageError
+from release.shell.files import read_text
+from release.shell.oci.referrers import CYCLONEDX, attach
+from release.shell.registry import RegistryClient
+
+MAX_SBOM = 64 << 20
+
+
+def read_sbom(path: Path) -> bytes:
+    """The SBOM to attach, read before anything is pushed: a CycloneDX JSON document."""
+    text = read_text(path, what="--sbom", limit=MAX_SBOM)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or value.get("bomFormat") != "CycloneDX":
+        raise UsageError(
+            f"--sbom {path} is not a CycloneDX JSON document (no \"bomFormat\": \"CycloneDX\"): "
+            "pass the SBOM `nix build .#sbom` writes"
+        )
+    return text.encode()
+
+
+def attach_sbom(registry: RegistryClient, digest: str, data: bytes, title: str) -> None:
+    """Attach the SBOM to the image `digest` (the referrers API, or the fallback tag)."""
+    done = attach(registry, digest, data, artifact_type=CYCLONEDX, title=title)
+    log.step("sbom", subject=digest, digest=done.digest, via=done.via, status="ok")
