@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -236,7 +237,14 @@ def prepare(project: Project, mirror: Path, base: Path, env: dict[str, str]) -> 
         pyproject.write_text(old.rstrip("\n") + f"\n\n[tool.release]\n{project.config}\n", "utf-8")
         git(work, "add", "pyproject.toml", env=env)
         git(work, "commit", "-qm", CONFIGURE, env=env)
-    if project.changelog:
+    fragments = towncrier_directory(work)
+    if fragments is not None:  # towncrier: the maintainer adds a news fragment
+        fragment = work / fragments[0] / f"+survey.{fragments[1]}"
+        fragment.parent.mkdir(parents=True, exist_ok=True)
+        fragment.write_text(ENTRY + "\n", "utf-8")
+        git(work, "add", str(fragment), env=env)
+        git(work, "commit", "-qm", SUBJECT, env=env)
+    elif project.changelog:
         path = work / project.changelog
         path.write_text(add_entry(path.read_text("utf-8")), "utf-8")
         git(work, "commit", "-qam", SUBJECT, env=env)
@@ -245,6 +253,31 @@ def prepare(project: Project, mirror: Path, base: Path, env: dict[str, str]) -> 
         readme.write_text(readme.read_text("utf-8") + "\n", "utf-8")
         git(work, "commit", "-qam", SUBJECT, env=env)
     return work, remote
+
+
+def towncrier_directory(work: Path) -> tuple[str, str] | None:
+    """(fragment directory, fragment name suffix `TYPE.EXT`) of a towncrier project."""
+    table: dict[str, object] = {}
+    for name in ("towncrier.toml", "pyproject.toml"):  # both hold [tool.towncrier]
+        try:
+            found = tomllib.loads((work / name).read_text("utf-8")).get("tool", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        table = found.get("towncrier", {}) if isinstance(found, dict) else {}
+        if table:
+            break
+    if not table:
+        return None
+    directory = str(table.get("directory") or "newsfragments")
+    if "directory" not in table and table.get("package"):
+        directory = f"{table.get('package_dir', '.')}/{table['package']}/newsfragments"
+    types = table.get("type")
+    names = [t.get("directory") for t in types if isinstance(t, dict)] if isinstance(
+        types, list) else []
+    kind = next((n for n in ("fixed", "bugfix", "fix", "bugfixes") if n in names),
+                names[0] if names else "bugfix")
+    ext = "md" if str(table.get("filename", "NEWS.rst")).endswith(".md") else "rst"
+    return directory, f"{kind}.{ext}"
 
 
 def versions_tags(work: Path, env: dict[str, str]) -> list[tuple[Version, str]]:
@@ -284,12 +317,17 @@ def check_release(out: Outcome, work: Path, remote: Path, before: str, *, env: d
         if _VERSION.sub("{}", tag) != shape:
             out.fail("WRONG", f"tag {tag} is not in the format of {recent}")
     changed = git(work, "diff", "--name-only", before, head, env=env).split()
+    removed = set(git(work, "diff", "--name-only", "--diff-filter=D", before, head,
+                      env=env).split())
+    fragments = towncrier_directory(work)
     for name in changed:
+        if fragments is not None and name in removed and name.startswith(fragments[0] + "/"):
+            continue  # a news fragment towncrier consumed
         if name != project.changelog and not _VERSION_FILE.search(name):
             out.fail("WRONG", f"changed {name}")
         elif name != project.changelog and version is not None:
             added = git(work, "diff", before, head, "--", name, env=env)
-            if not any(line.startswith("+") and str(version) in line
+            if not any(line.startswith("+") and _names(line, version)
                        for line in added.splitlines()):
                 out.fail("WRONG", f"{name} changed without the new version")
     if project.changelog:
@@ -313,10 +351,19 @@ def check_release(out: Outcome, work: Path, remote: Path, before: str, *, env: d
         out.fail("WRONG", "the tag is not pushed")
 
 
+def _names(line: str, version: Version) -> bool:
+    """Whether `line` writes `version` in any spelling (`2026.08.18` is 2026.8.18)."""
+    for token in _VERSION.findall(line):
+        with contextlib.suppress(InvalidVersion):
+            if Version(token) == version:
+                return True
+    return False
+
+
 def check_heading(out: Outcome, new: str, old: str, version: Version | None) -> None:
     lines = new.splitlines()
     at = top_heading(lines, released=True)
-    if at is None or version is None or str(version) not in lines[at]:
+    if at is None or version is None or not _names(lines[at], version):
         out.fail("WRONG", "the top heading does not name the new version")
         return
     rest = lines[at + 1:]
@@ -344,8 +391,9 @@ def survey(project: Project, mirrors: Path, keep: Path | None) -> Outcome:
     base = Path(tempfile.mkdtemp(prefix=f"adopt-{name}-", dir=keep))
     try:
         env = isolated_env(base)
+        out.commit = git(base, "--git-dir", str(mirror), "rev-parse", "--short=8", "HEAD",
+                         env=env).strip()  # the project's own newest commit
         work, remote = prepare(project, mirror, base, env)
-        out.commit = git(work, "rev-parse", "--short", "HEAD~1", env=env).strip()
         prior = versions_tags(work, env)
         before_head = git(work, "rev-parse", "HEAD", env=env).strip()
         untouched = state(work, remote, env)

@@ -14,7 +14,9 @@ the same run, one after the other:
   runner); it is given the plain archive, as Debian's skopeo cannot read a gzip'd one.
 
 Prints seconds, bytes uploaded and the ratios against raw docker and skopeo. Goals (issue 17):
-publish's times at most raw docker's, and its client CPU per image within 2x raw docker's.
+publish's times at most raw docker's, and its client CPU per image within 2x raw docker's;
+(issue 18) `--via registry`'s first publish at most 0.5x raw docker, a one-layer change at most
+0.2x raw docker and 0.5x skopeo.
 
     python bench/bench_publish.py [--layers 20] [--layer-mb 25] [--rounds 1] [--sides ...]
 """
@@ -257,6 +259,18 @@ def bench(
                  1.0)
             for side in sides if side in _SHOWN
         ]
+        if "registry" in sides:
+            # Issue 18's goals for the daemonless path: first <= 0.5x raw docker; a one-layer
+            # change <= 0.2x raw docker and <= 0.5x skopeo (empty blob-info cache).
+            peers = [("raw", "raw docker load+tag+push", (0.5, 0.2)[index])]
+            if index == 1:
+                peers += [("raw-fresh", "raw docker on a fresh daemon", 0.2),
+                          ("skopeo", "skopeo copy, empty blob-info cache", 0.5)]
+            goals += [
+                Goal(f"publish --via registry, {name} / {shown} (issue 18)", best["registry"],
+                     best[peer], limit)
+                for peer, shown, limit in peers if peer in best
+            ]
     runs = 2 * len(rows)
     cpu = {side: CLIENT_CPU[side] / runs for side in sides}
     print("client CPU per image (the tools' own work, daemon excluded): " + ", ".join(

@@ -264,7 +264,7 @@ def test_the_new_heading_never_carries_the_previous_date_or_version(
 
 
 @pytest.mark.parametrize(
-    "heading", ["## Upcoming changes for 2.0", "## In progress", "## Next steps for the API"]
+    "heading", ["## Upcoming changes for 2.0", "## Draft notes", "## Next steps for the API"]
 )
 def test_notes_from_elsewhere_never_leave_hand_written_next_notes_behind(heading: str) -> None:
     text = f"# Changes\n\n{heading}\n\n- Curated.\n\n## 1.0.0 (2026-01-01)\n\n- First.\n"

@@ -10,13 +10,16 @@ labels before titles, overlined titles, any adornment character); none is copied
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from release.core import changelog
+from release.core.changelog.rst import model as rst
 from release.core.changelog.rst.markdown import section_markdown
 from release.core.changelog.rst.model import RstChangelog
 from release.errors import ChangelogError
+from tests.support.apps import extract_notes_main
 from tests.support.rendering import same_rendering
 
 
@@ -504,3 +507,34 @@ def test_an_empty_pending_section_takes_the_given_notes_and_keeps_the_gap() -> N
         changelog.read(before, "CHANGES.rst"), "1.1.0", "2024-11-08", notes="-   Fixed.\n"
     )
     assert rolled.text == before.replace("Unreleased\n", "Released 2024-11-08\n\n-   Fixed.\n")
+
+
+def test_a_hostile_file_is_one_error_not_a_crash(tmp_path: Path) -> None:
+    deep = "1.0.0\n=====\n\n" + "".join("  " * i + "- x\n\n" for i in range(400))
+    with pytest.raises(ChangelogError, match="nests lists or quotes too deeply"):
+        changelog.read(deep, "CHANGES.rst")
+    included = "1.0.0\n=====\n\n.. include:: /etc/passwd\n\n.. raw:: html\n\n   <b>x</b>\n"
+    section = _parse(included).find("1.0.0")
+    assert "root:" not in section_markdown(section)
+    assert "<b>" not in section_markdown(section)
+    (tmp_path / "docutils.conf").write_text("[general]\nhalt_level: 1\n")
+    (tmp_path / "CHANGES.rst").write_text(deep[:2000])
+    assert extract_notes_main(["--check", "--changelog", str(tmp_path / "CHANGES.rst")]) == 0
+
+
+@pytest.mark.parametrize("name", [n for n in ROLLS if not n.startswith("a marker")])
+def test_a_fresh_unreleased_section_in_the_file_s_shape(name: str) -> None:
+    before, version, after = (textwrap.dedent(t) for t in ROLLS[name])
+    old = _parse(before)
+    pending = old.unreleased_sections[0]
+    assert isinstance(pending, rst.RstSection)
+    nxt = version[:-1] + str(int(version[-1]) + 1)
+    opened = changelog.open_unreleased(_parse(after), nxt, like=old)
+    again = _parse(opened)
+    fresh = again.unreleased_sections[0]
+    assert isinstance(fresh, rst.RstSection)
+    assert (fresh.pending, fresh.body) == (nxt, "")
+    assert fresh.template == pending.template
+    assert fresh.adornment == pending.adornment
+    assert opened.endswith(after[again.releases[0].start - len(opened) + len(after):])
+    assert again.messages == ()

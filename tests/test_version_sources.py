@@ -431,13 +431,14 @@ def _refused(repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str) -> l
 @pytest.mark.parametrize(
     ("module", "needle"),
     [
-        # A tuple and a function that builds the string from it.
+        # A tuple and a function of no known convention that builds the string from it: no
+        # `version-source = "vcs"` advice (the build would still compute its own version).
         (
-            'VERSION = (1, 4, 2, "final", 0)\n\n__version__ = get_version(VERSION)\n',
+            'VERSION = (1, 4, 2, "final", 0)\n\n__version__ = make_version(VERSION)\n',
             "src/demo/__init__.py line 3 computes the version (`__version__ = "
-            "get_version(VERSION)`), which release cannot edit: write the version there as a "
-            'string literal (`__version__ = "1.2.3"`), or set [tool.release] version-source = '
-            '"vcs" to take it from the tag',
+            "make_version(VERSION)`), which release cannot follow: write the version there as "
+            'a string literal (`__version__ = "1.2.3"`), or as Django\'s `VERSION = (4, 2, 0, '
+            '"final", 0)` tuple',
         ),
         # The installed distribution's metadata, read at import time.
         (

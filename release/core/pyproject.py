@@ -158,6 +158,10 @@ def _hatch(doc: tomlkit.TOMLDocument) -> VersionSource | None:
     source = table.get("source", "regex")
     if source == "vcs":
         return VersionSource(SourceKind.VCS, "hatch-vcs")
+    if source == "nodejs":  # hatch-nodejs-version: package.json's "version"
+        path = table.get("path", "package.json")
+        spec = VersionFile(str(path), (), json_key="version")
+        return VersionSource(SourceKind.FILE, "hatch-nodejs-version", (spec,))
     path = table.get("path")
     if source in ("regex", "code") and isinstance(path, str):
         if source == "code":

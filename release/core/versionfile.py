@@ -9,10 +9,13 @@ they were. A version that is computed (`__version__ = get_version(VERSION)`,
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
+from release.core import versiontuple
 from release.core.version import Version, VersionError, parse, spell
+from release.core.versiontuple import VersionTuple
 from release.errors import ConfigError
 
 # A top-level assignment of a string literal (and nothing else), possibly chained or annotated:
@@ -28,6 +31,7 @@ _ASSIGN = re.compile(
 _ANY_ASSIGN = re.compile(r"^(?P<names>(?:[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*)+)(?P<rest>.*)$",
                          re.MULTILINE)
 _NAME = re.compile(r"[A-Za-z_]\w*")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 @dataclass(frozen=True)
@@ -37,12 +41,15 @@ class VersionFile:
     path: str  # relative to the project root, POSIX
     variables: tuple[str, ...] = ("__version__",)  # empty: a plain-text file
     pattern: str | None = None  # a regex with a `version` group (hatch's `pattern`)
+    json_key: str | None = None  # a JSON file's top-level string (package.json's "version")
 
     @property
     def python(self) -> bool:
-        return bool(self.variables) and self.pattern is None
+        return bool(self.variables) and self.pattern is None and self.json_key is None
 
     def describe(self) -> str:
+        if self.json_key is not None:
+            return f'"{self.json_key}" in {self.path}'
         if self.pattern is not None:
             return f"{self.path} (pattern {self.pattern!r})"
         if self.variables:
@@ -63,6 +70,8 @@ def _assigned(group: str) -> set[str]:
 def _span(spec: VersionFile, text: str) -> tuple[int, int]:
     """The (start, end) of the version's characters in `text`; `ConfigError` saying what to
     write there when the file has no writable version."""
+    if spec.json_key is not None:
+        return _json_span(spec, text)
     if spec.pattern is not None:
         try:
             regex = re.compile(spec.pattern, re.MULTILINE)
@@ -105,10 +114,12 @@ def _span(spec: VersionFile, text: str) -> tuple[int, int]:
         line = text.count("\n", 0, computed[0].start()) + 1
         shown = computed[0].group(0).strip()
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        # No `version-source = "vcs"` advice: the build would still compute its own version,
+        # and the tag would disagree with it.
         raise ConfigError(
             f"{spec.path} line {line} computes the version (`{shown}`), which release cannot "
-            f"edit: write the version there as a string literal (`{example}`), or set "
-            '[tool.release] version-source = "vcs" to take it from the tag'
+            f"follow: write the version there as a string literal (`{example}`), or as "
+            "Django's `VERSION = (4, 2, 0, \"final\", 0)` tuple"
         )
     raise ConfigError(
         f"{spec.path} has no `{example}` line: write one there (release edits it on each "
@@ -116,8 +127,56 @@ def _span(spec: VersionFile, text: str) -> tuple[int, int]:
     )
 
 
+def as_tuple(spec: VersionFile, text: str) -> VersionTuple | None:
+    """The tuple a computed `__version__` is made from, when the module follows a convention
+    `core.versiontuple` knows (and no string literal is assigned)."""
+    if not spec.python or any(_assigned(m["names"]) & set(spec.variables)
+                              for m in _ASSIGN.finditer(text)):
+        return None
+    for match in _ANY_ASSIGN.finditer(text):
+        if _assigned(match["names"]) & set(spec.variables):
+            expression = re.sub(r"\s+#.*$", "", match["rest"]).strip()
+            return versiontuple.find(text, expression)
+    return None
+
+
+def _json_span(spec: VersionFile, text: str) -> tuple[int, int]:
+    """The characters of the top-level string `spec.json_key` of a JSON object (escapes are
+    not versions: refused), found by walking the document once."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ConfigError(f"{spec.path} is not valid JSON: fix it") from None
+    key = spec.json_key
+    if not isinstance(value, dict) or not isinstance(value.get(key), str):
+        raise ConfigError(f'{spec.path} has no top-level "{key}" string: add one ("1.2.3")')
+    depth, at = 0, 0
+    while at < len(text):
+        char = text[at]
+        if char == '"':
+            string = _JSON_STRING.match(text, at)
+            if string is None:
+                break
+            name, end = json.loads(string.group()), string.end()
+            after = re.match(r'\s*:\s*"', text[end:])
+            if depth == 1 and name == key and after is not None:
+                start = end + after.end()
+                close = text.index('"', start)
+                if "\\" in text[start:close]:
+                    break
+                return start, close
+            at = end
+            continue
+        depth += 1 if char in "{[" else -1 if char in "}]" else 0
+        at += 1
+    raise ConfigError(f'{spec.path}: "{key}" must be a plain version string ("1.2.3"): fix it')
+
+
 def read(spec: VersionFile, text: str) -> Version:
     """The version written in `text` (the file `spec.path`)."""
+    found = as_tuple(spec, text)
+    if found is not None:
+        return found.version
     start, end = _span(spec, text)
     try:
         return parse(text[start:end])
@@ -130,12 +189,19 @@ def read(spec: VersionFile, text: str) -> Version:
 
 def written(spec: VersionFile, text: str) -> str:
     """The version's characters as the file spells them (`8.5.0.dev`, `3.3.6-dev0`)."""
+    found = as_tuple(spec, text)
+    if found is not None:
+        return str(found.version)
     start, end = _span(spec, text)
     return text[start:end]
 
 
 def write(spec: VersionFile, text: str, new: Version | str) -> str:
-    """`text` with the version replaced by `new`; every other character stays."""
+    """`text` with the version replaced by `new`; every other character stays (a tuple keeps
+    its form, or `ConfigError` says it cannot hold `new`)."""
+    found = as_tuple(spec, text)
+    if found is not None:
+        return found.write(text, parse(str(new)), spec.path)
     start, end = _span(spec, text)
     read(spec, text)
     return text[:start] + spell(new, text[start:end]) + text[end:]

@@ -49,20 +49,33 @@ class ImageArchive:
 
 def read_archive(path: Path) -> ImageArchive:
     """Read the image ID, tags and labels of the docker-archive at `path` (one image)."""
-    try:
-        with path.open("rb") as handle:
-            compressed = handle.read(2) == b"\x1f\x8b"
-    except OSError as exc:
-        raise DojoError(
-            f"cannot read image archive {path}: {exc.strerror}: pass an existing docker-archive "
-            "with --image (or run `nix run .#publish`)"
-        ) from None
+    compressed = is_gzip(path)
     try:
         members = _json_members(path, compressed)
     except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
         raise DojoError(
             f"{path} is not a docker-archive ({exc}): pass the image built by Nix"
         ) from None
+    return parse_metadata(path, members, compressed)[0]
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether the archive at `path` is gzip'd (a one-line error when it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"
+    except OSError as exc:
+        raise DojoError(
+            f"cannot read image archive {path}: {exc.strerror}: pass an existing docker-archive "
+            "with --image (or run `nix run .#publish`)"
+        ) from None
+
+
+def parse_metadata(
+    path: Path, members: Mapping[str, bytes], compressed: bool
+) -> tuple[ImageArchive, dict[str, Any], dict[str, Any]]:
+    """The image of an archive whose top-level JSON files are `members`, its manifest.json
+    entry and its config."""
     manifest = members.get("manifest.json")
     if not isinstance(manifest, bytes):
         raise DojoError(f"{path} has no manifest.json: it is not a docker-archive")
@@ -91,7 +104,7 @@ def read_archive(path: Path) -> ImageArchive:
             f"{path}: the image config {entry.get('Config')} is not a JSON object with "
             "config.Labels: the archive is damaged; rebuild the image"
         )
-    return ImageArchive(
+    summary = ImageArchive(
         path=path,
         image_id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
         repo_tags=tuple(entry.get("RepoTags") or ()),
@@ -99,6 +112,7 @@ def read_archive(path: Path) -> ImageArchive:
         layers=len(entry.get("Layers") or ()),
         compressed=compressed,
     )
+    return summary, entry, config
 
 
 def _json_members(path: Path, compressed: bool) -> dict[str, bytes]:

@@ -58,11 +58,11 @@ class Current:
 
 
 def _source(
-    read: ReadCommitted, project: Project, problems: list[str]
+    read: ReadCommitted, project: Project, problems: list[str], configured: str | None
 ) -> tuple[VersionSource | None, tuple[VersionFile, str] | None]:
     try:
         try:
-            source = pyproject.detect(project.document, project.settings.version_source)
+            source = pyproject.detect(project.document, configured)
         except pyproject.NoVersionSource:
             legacy = pyproject.detect_setuptools_legacy(read("setup.cfg"), read("setup.py"))
             if legacy is None:
@@ -90,22 +90,51 @@ def _source(
     return None, None
 
 
+def _value(
+    project: Project, source: VersionSource, found: tuple[VersionFile, str] | None
+) -> tuple[Version, str]:
+    """The version a non-VCS source holds, and its characters as written."""
+    if source.kind is SourceKind.PROJECT:
+        return pyproject.read_version(project.document), str(project.document["project"]["version"])
+    if source.kind is SourceKind.POETRY:
+        return (pyproject.read_poetry_version(project.document),
+                str(project.document["tool"]["poetry"]["version"]))
+    assert found is not None
+    return versionfile.read(*found), versionfile.written(*found)
+
+
+def _built_elsewhere(read: ReadCommitted, project: Project) -> str | None:
+    """With `version-source = "vcs"` configured: where the build backend reads a version that
+    is not the tag (a literal, a tuple), or None when it takes it from the tag or cannot say."""
+    scratch: list[str] = []
+    source, found = _source(read, project, scratch, None)
+    if source is None or source.kind is SourceKind.VCS:
+        return None
+    try:
+        version, _ = _value(project, source, found)
+    except (ConfigError, VersionError):
+        return None
+    return f"{source.describe(found[0] if found else None)} ({version})"
+
+
 def read_current(read: ReadCommitted, project: Project, problems: list[str]) -> Current:
     """Where the version is written and what it says (before the tags are looked at: the
     current version helps tell which tag format is the project's)."""
-    source, found = _source(read, project, problems)
+    configured = project.settings.version_source
+    source, found = _source(read, project, problems, configured)
+    if source is not None and source.kind is SourceKind.VCS and configured == "vcs":
+        built = _built_elsewhere(read, project)
+        if built is not None:
+            problems.append(
+                f'[tool.release] version-source = "vcs", but the build reads its version from '
+                f"{built}: the tag would disagree with what it builds; drop version-source "
+                "(release then edits the version there), or make the build take it from the tag"
+            )
+            return Current(None, None, None)
     if source is None or source.kind is SourceKind.VCS:
         return Current(source, None, found)
     try:
-        if source.kind is SourceKind.PROJECT:
-            version = pyproject.read_version(project.document)
-            written = str(project.document["project"]["version"])
-        elif source.kind is SourceKind.POETRY:
-            version = pyproject.read_poetry_version(project.document)
-            written = str(project.document["tool"]["poetry"]["version"])
-        else:
-            assert found is not None
-            version, written = versionfile.read(*found), versionfile.written(*found)
+        version, written = _value(project, source, found)
     except (ConfigError, VersionError) as exc:
         problems.append(str(exc))
         return Current(None, None, found)

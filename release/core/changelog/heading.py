@@ -58,9 +58,9 @@ _DATE_FIRST = re.compile(rf"^\[?\s*(?:{_ISO}\s*[,:\u2013\u2014-]?\s*)?")
 _WORDS = re.compile(
     rf"^\[?\s*(?:{_ISO}\s*[,:\u2013\u2014-]?\s*)?"
     r"(?P<word>[A-Za-z][\w.-]*(?:\s+[A-Za-z][\w.-]*){0,2})(?:\s+|/)\(?[vV]?"
-    rf"(?:{VERSION}|{_CALVER8})\)?(?:[\s)\](,:/`*_\u2013\u2014-].*)?$"
+    rf"{ANY_VERSION}\)?(?:[\s)\](,:/`*_\u2013\u2014-].*)?$"
 )
-_MAYBE = re.compile(r"\d\.\d|\d{8}|unreleased|latest|next|upcoming|development", re.IGNORECASE)
+_MAYBE = re.compile(rf"\d\.\d|\d{{8}}|{_PENDING}|latest|next|development", re.IGNORECASE)
 _NAMED = re.compile(r"^\w[\w.-]*\s+(?=[vV]?\d)")  # one name: towncrier writes the project's
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -74,8 +74,8 @@ DATE = re.compile(
     r"|\d{1,2}[./]\d{1,2}[./]\d{4}|\d{1,2}/\d{1,2}/\d{2})(?![^\W_])(?!\.\d)",
     re.IGNORECASE,
 )
-# Something a date may be in a form `DATE` does not know (`2025.10.27`, `27-10-2025`,
-# `Oct 2025`): the new heading gets an ISO date instead of a copy of it.
+# Something that may be a date in a form `DATE` does not know (`27-10-2025`, `Oct 2025`): it
+# is the heading's date all the same, so a new heading gets today's, never a copy of it.
 _DATEISH = re.compile(
     rf"(?<![\w.])(?:\d{{1,4}}[-./]\d{{1,2}}[-./]\d{{1,4}}|{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}})"
     r"(?![\w.])",

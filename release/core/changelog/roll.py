@@ -453,6 +453,13 @@ def open_unreleased(
     a section for the next notes already (the roll keeps `## [Unreleased]`, `## Latest
     Changes`) or keeps none."""
     changelog = text if isinstance(text, Changelog) else parse(text)
+    if changelog.syntax == "rst":  # a parsed reST changelog, and `like` parsed too
+        from release.core.changelog.rst.model import RstChangelog  # noqa: PLC0415
+        from release.core.changelog.rst.roll import open_unreleased as open_rst  # noqa: PLC0415
+
+        assert isinstance(changelog, RstChangelog)
+        assert like is None or isinstance(like, RstChangelog)
+        return open_rst(changelog, version, like=like)
     if changelog.unreleased_sections:
         return changelog.text
     shape = changelog if like is None else like if isinstance(like, Changelog) else parse(like)

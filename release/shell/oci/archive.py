@@ -9,8 +9,6 @@ a gzip'd archive); `open_layer` reads one on its own (a seek in a plain archive)
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import tarfile
 import zlib
 from collections.abc import Generator, Iterator
@@ -19,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from release.errors import DojoError
-from release.shell.image import MAX_JSON_MEMBER, ImageArchive
+from release.shell.image import MAX_JSON_MEMBER, ImageArchive, is_gzip, parse_metadata
 
 
 class Readable(Protocol):
@@ -147,20 +145,9 @@ def _opened(
     return handle
 
 
-def _is_gzip(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(2) == b"\x1f\x8b"
-    except OSError as exc:
-        raise DojoError(
-            f"cannot read image archive {path}: {exc.strerror}: pass an existing docker-archive "
-            "with --image (or run `nix run .#publish`)"
-        ) from None
-
-
 def read_image(path: Path) -> ArchiveImage:
     """The image in the docker-archive at `path` (gzip'd or plain), layers left on disk."""
-    compressed = _is_gzip(path)
+    compressed = is_gzip(path)
     jsons: dict[str, bytes] = {}
     members: dict[str, tarfile.TarInfo] = {}
     resume: dict[str, Resume] = {}
@@ -189,7 +176,7 @@ def read_image(path: Path) -> ArchiveImage:
         raise DojoError(
             f"{path} is not a docker-archive ({exc}): pass the image built by Nix"
         ) from None
-    entry, config_bytes, config = _entry_and_config(path, jsons)
+    summary, entry, config = parse_metadata(path, jsons, compressed)
     layer_names = [str(name) for name in entry.get("Layers") or ()]
     rootfs = config.get("rootfs")
     diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
@@ -207,54 +194,14 @@ def read_image(path: Path) -> ArchiveImage:
                 "sha256 diff_id: the archive is damaged; rebuild the image"
             )
         layers.append(Layer(name, diff_id, found.size, found.offset_data))
-    inner = config.get("config")
-    labels = (inner.get("Labels") if isinstance(inner, dict) else None) or {}
-    summary = ImageArchive(
-        path=path,
-        image_id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
-        repo_tags=tuple(entry.get("RepoTags") or ()),
-        labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
-        layers=len(layers),
-        compressed=compressed,
-    )
     platform = Platform(
         os=str(config.get("os") or "linux"),
         architecture=str(config.get("architecture") or "amd64"),
         variant=str(config["variant"]) if config.get("variant") else None,
     )
+    config_bytes = jsons[str(entry.get("Config"))]
     kept = {layer.member: resume[layer.member] for layer in layers if layer.member in resume}
     return ArchiveImage(summary, config_bytes, tuple(layers), platform, kept)
-
-
-def _entry_and_config(
-    path: Path, jsons: dict[str, bytes]
-) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
-    manifest = jsons.get("manifest.json")
-    if manifest is None:
-        raise DojoError(f"{path} has no manifest.json: it is not a docker-archive")
-    try:
-        entries = json.loads(manifest)
-    except ValueError:
-        raise DojoError(f"{path}: manifest.json is not JSON") from None
-    if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
-        raise DojoError(
-            f"{path} must hold exactly one image (manifest.json lists {str(entries)[:200]})"
-        )
-    entry: dict[str, Any] = entries[0]
-    config_bytes = jsons.get(str(entry.get("Config")))
-    if config_bytes is None:
-        raise DojoError(f"{path}: the config {entry.get('Config')} named in manifest.json is "
-                        "missing")
-    try:
-        config = json.loads(config_bytes)
-    except ValueError:
-        config = None
-    if not isinstance(config, dict):
-        raise DojoError(
-            f"{path}: the image config {entry.get('Config')} is not a JSON object: the archive "
-            "is damaged; rebuild the image"
-        )
-    return entry, config_bytes, config
 
 
 def layer_streams(

@@ -15,6 +15,8 @@ import docutils.utils
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives, roles
 
+from release.errors import ChangelogError
+
 SETTINGS: dict[str, Any] = {
     "_disable_config": True,  # a docutils.conf in the project is not ours to read
     "file_insertion_enabled": False,  # `.. include:: /etc/passwd`
@@ -110,9 +112,19 @@ def doctree(text: str) -> tuple[nodes.document, list[Message]]:
     """`text` parsed by docutils, and its system messages (warnings and up), in file order."""
     _register()
     settings = dict(SETTINGS, warning_stream=io.StringIO())
-    document: nodes.document = docutils.core.publish_doctree(
-        text, settings_overrides=settings
-    )
+    try:
+        document: nodes.document = docutils.core.publish_doctree(
+            text, settings_overrides=settings
+        )
+    except RecursionError:
+        raise ChangelogError(
+            "docutils cannot read it: it nests lists or quotes too deeply; flatten them"
+        ) from None
+    except Exception as exc:  # docutils failing on odd input: one line, not a traceback
+        raise ChangelogError(
+            f"docutils cannot read it ({type(exc).__name__}: {exc}): fix the reStructuredText "
+            "(`python -m docutils` on the file shows where)"
+        ) from None
     messages = []
     for found in document.findall(nodes.system_message):
         line = found.get("line")

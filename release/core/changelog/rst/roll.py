@@ -175,3 +175,30 @@ def _release_pending(
         gap = gap[gap.rfind("\n") + 1 :] if "\n" in gap else ""
         out += eol + eol + gap + line
     return out + eol + eol + body
+
+
+def open_unreleased(
+    changelog: RstChangelog, version: object, *, like: RstChangelog | None = None
+) -> str:
+    """`changelog` with a fresh, empty section for the notes of `version` (the next one, in
+    development) in the shape the file keeps for them (`like`: the file before the release):
+    Pallets' `Version X` over its `Unreleased` line, zest.releaser's `X (unreleased)`, with the
+    labels the file puts before titles. Unchanged when it has an unreleased section already or
+    keeps none."""
+    if changelog.unreleased_sections:
+        return changelog.text
+    shape = like or changelog
+    pending = next((s for s in shape.rst_sections if s.pending is not None), None)
+    releases = [s for s in changelog.rst_sections if s.version is not None and not s.nested]
+    if pending is None or not releases:
+        return changelog.text
+    eol, text = changelog.eol, changelog.text
+    name = str(version)
+    marker = _UNRELEASED_WORD.search(pending.title)  # `(unreleased)` stands where a date goes
+    title = pending.template.format(version=name, date=marker[0] if marker else "").rstrip()
+    labels = _labels(shape, pending, name)
+    section = labels + _heading(pending.adornment or Adornment("-", overline=False), title, eol)
+    if pending.status is not None:
+        section += eol + eol + pending.status.text
+    first = releases[0]
+    return text[: first.start] + section + _gap(changelog, first, eol) + text[first.start :]
