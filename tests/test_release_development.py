@@ -143,10 +143,14 @@ def test_a_failed_push_is_resumed_with_both_commits(
     assert repo.remote_ref("refs/tags/v0.1.1") == repo.git("rev-parse", "HEAD~1")
 
 
+@pytest.mark.parametrize("pallets", [False, True], ids=["keep a changelog", "pallets"])
 def test_a_run_stopped_before_going_back_to_development_is_finished_by_resume(
-    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], pallets: bool
 ) -> None:
-    repo = _developing(tmp_path / "p", SHAPES["zest"][0])
+    files = dict(SHAPES["zest"][0])
+    if pallets:
+        files["CHANGELOG.md"] = PALLETS
+    repo = _developing(tmp_path / "p", files)
     hook = repo.hook("commit-msg", 'grep -q "^Back to development" "$1" && exit 1\nexit 0\n')
     code, _, err = release_in(repo.work, capsys)
     assert code == 1
@@ -161,6 +165,7 @@ def test_a_run_stopped_before_going_back_to_development_is_finished_by_resume(
     assert code == 0, err
     assert repo.git("log", "-1", "--format=%s") == "Back to development: 0.1.2.dev0"
     assert "version = '0.1.2.dev0'" in repo.read("pyproject.toml")
+    assert ("## Version 0.1.2\n\nUnreleased\n" in repo.read("CHANGELOG.md")) is pallets
     assert repo.remote_ref("refs/heads/master") == repo.head()
     assert repo.remote_ref("refs/tags/v0.1.1") == repo.git("rev-parse", "HEAD~1")
 
@@ -185,3 +190,56 @@ def test_what_is_not_a_development_version_is_refused(
     assert code in (1, 2)
     assert any(needle in line for line in problems(err)), err
     assert repo.snapshot() == before
+
+
+PALLETS = """\
+# Changes
+
+## Version 0.1.1
+
+Unreleased
+
+- A frobnicator (#12)
+
+## Version 0.1.0
+
+Released 2026-01-01
+
+- First release
+"""
+ZEST = """\
+# Changelog
+
+## 0.1.1 (unreleased)
+
+- A frobnicator (#12)
+
+## 0.1.0 (2026-01-01)
+
+- First release
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "released", "opened"),
+    [
+        (PALLETS, "## Version 0.1.1\n\nReleased 2026-03-04\n",
+         "## Version 0.1.2\n\nUnreleased\n\n## Version 0.1.1\n"),
+        (ZEST, "## 0.1.1 (2026-03-04)\n", "## 0.1.2 (unreleased)\n\n## 0.1.1 (2026-03-04)\n"),
+    ],
+    ids=["pallets", "zest.releaser"],
+)
+def test_going_back_to_development_opens_the_next_section_in_the_files_shape(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], text: str,
+    released: str, opened: str,
+) -> None:
+    repo = _developing(tmp_path / "p", {
+        "pyproject.toml": PYPROJECT.replace("'0.1.0'", "'0.1.1.dev0'"), "CHANGELOG.md": text})
+    code, _, err = release_in(repo.work, capsys)
+    assert code == 0, err
+    at_tag = repo.git("show", "v0.1.1:CHANGELOG.md")
+    assert released in at_tag
+    assert "0.1.2" not in at_tag
+    assert opened in repo.read("CHANGELOG.md")
+    assert sorted(repo.git("show", "--name-only", "--format=", "HEAD").split()) == [
+        "CHANGELOG.md", "pyproject.toml"]

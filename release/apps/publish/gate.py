@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 
 from release.apps.publish.context import Context
 from release.config import PYPROJECT, Project
-from release.core import pyproject, tag_notes, versionfile
-from release.core.pyproject import SourceKind
-from release.core.version import Version, VersionError, try_parse
-from release.errors import ChangelogError, DojoError, UsageError
+from release.core import tag_notes, versionsource
+from release.core.version import Version, try_parse
+from release.errors import ChangelogError, DojoError
 from release.shell.files import read_changelog, read_text
 from release.shell.image import ImageArchive
 
@@ -67,34 +66,25 @@ def check_consistency(v: Versions) -> None:
 
 
 def project_version(project: Project) -> tuple[str | None, str | None, str | None]:
-    """(where, version as written, problem) of the project's own version: [project] or
-    [tool.poetry] version, the file its backend reads, or (None, None, None) when the tag is
-    the version."""
-    try:
-        source = pyproject.detect(project.document, project.settings.version_source)
-    except DojoError as exc:
-        return PYPROJECT, None, str(exc)
-    if source.kind is SourceKind.VCS:
-        return None, None, None
-    if source.kind is SourceKind.PROJECT:
-        table = project.document.get("project", {})
-        value = table.get("version") if isinstance(table, dict) else None
-        return PYPROJECT, str(value) if value is not None else None, None
-    if source.kind is SourceKind.POETRY:
-        try:
-            return PYPROJECT, str(pyproject.read_poetry_version(project.document)), None
-        except DojoError as exc:
-            return PYPROJECT, None, str(exc)
+    """(where, version as written, problem) of the project's own version, found as `release`
+    finds it (`release.core.versionsource`: pyproject.toml, else setup.cfg or setup.py), in
+    the work tree; (None, None, None) when the tag is the version."""
     root = project.settings.root
-    for spec in source.files:
-        if (root / spec.path).is_file():
-            try:
-                text = read_text(root / spec.path, what=source.via, limit=1024 * 1024)
-                return spec.path, str(versionfile.read(spec, text)), None
-            except (UsageError, VersionError, DojoError) as exc:
-                return spec.path, None, str(exc)
-    names = " or ".join(spec.path for spec in source.files)
-    return PYPROJECT, None, f"{PYPROJECT} ({source.via}) names {names}, which does not exist"
+
+    def read(path: str) -> str | None:
+        file = root / path
+        return read_text(file, what=path, limit=1024 * 1024) if file.is_file() else None
+
+    where = PYPROJECT
+    try:
+        located = versionsource.locate(
+            project.document, project.settings.version_source, read, absent="which does not exist"
+        )
+        where = located.found[0].path if located.found else where
+        found = versionsource.current(project.document, located)
+    except DojoError as exc:
+        return where, None, str(exc)
+    return (None, None, None) if found is None else (where, found[1], None)
 
 
 def tag_notes_for(ctx: Context, project: Project, tag: str) -> tuple[str | None, str | None]:
@@ -168,8 +158,11 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
         )
     )
     assert body is not None
-    if ctx.github_repository is None:
-        raise DojoError("no GitHub repository for the Release: set GITHUB_REPOSITORY=owner/repo")
+    if ctx.github_repository is None and (ctx.github_token or ctx.in_actions):
+        raise DojoError(
+            "no GitHub repository for the Release: pass --github-repository owner/name (or set "
+            "GITHUB_REPOSITORY); nothing was pushed"
+        )
     if ctx.in_actions and not ctx.github_token:
         raise DojoError(
             "GITHUB_TOKEN is not set: pass it to the publish step (`env: GITHUB_TOKEN: "
@@ -179,9 +172,10 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
     # normalised spelling of it, which GitHub would create as a new tag.
     tag = ctx.ref_name or str(ctx.image_tag)
     return ReleaseSpec(
-        repository=ctx.github_repository,
+        repository=ctx.github_repository or "",  # "": no token, the Release is skipped
         tag=tag,
         title=tag,
         body=body,
         prerelease=version.is_prerelease,
+        target=ctx.sha,
     )

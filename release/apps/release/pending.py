@@ -20,6 +20,7 @@ from release import log
 from release.apps.release import checks, versions
 from release.apps.release.edits import (
     DEVELOPMENT_SUBJECT,
+    FileChange,
     FollowUp,
     development_message,
     version_edits,
@@ -174,6 +175,15 @@ def _follow(
         now.source, now.found[0] if now.found else None, texts, extra=tuple(extra),
         old=version, new=spelled[1], locks=tuple(lock for lock, _ in locks),
     )
+    path = project.settings.changelog
+    rolled = committed_text(repo, release.sha, path)
+    like = committed_text(repo, parent.sha, path) if parent is not None else None
+    if rolled is not None and like is not None and not changelog.is_rst(path):
+        try:
+            opened = changelog.open_unreleased(rolled, spelled[0].base, like=like)
+        except ChangelogError:
+            opened = rolled
+        changes.append(FileChange(path, rolled, opened))
     files = tuple(c for c in changes if c.new != c.old)
     return FollowUp(spelled[0], spelled[1], files, development_message(spelled[1]))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from release.apps.release import verify
 from release.apps.release.checks import shorten
 from release.apps.release.edits import FileChange, FollowUp, development_message, version_edits
 from release.apps.release.facts import Facts
@@ -19,7 +20,7 @@ from release.config import PYPROJECT
 from release.core import changelog, commitmsg, notes
 from release.core.notes import Notes, NotesSource
 from release.core.version import Version
-from release.errors import ChecksFailed
+from release.errors import ChangelogError, ChecksFailed
 from release.shell import git
 
 
@@ -90,8 +91,29 @@ def _follow_up(facts: Facts, released: tuple[FileChange, ...]) -> FollowUp | Non
         release.source, spec, texts, extra=extra, old=release.new, new=spelled,
         locks=tuple(lock for lock, _ in facts.files.locks),
     )
-    files = tuple(c for c in changes if c.new != c.old)
+    opened = _open_unreleased(facts, released, version)
+    files = tuple(c for c in [*changes, *opened] if c.new != c.old)
     return FollowUp(version, spelled, files, development_message(spelled))
+
+
+def _open_unreleased(
+    facts: Facts, released: tuple[FileChange, ...], version: Version
+) -> list[FileChange]:
+    """A fresh unreleased section for the next version, in the shape the file keeps for it
+    (`## 1.2.4 (unreleased)`, Pallets' `## Version 8.5.1` + `Unreleased`), when the release
+    consumed it; Markdown changelogs (a fresh `## [Unreleased]` is already in the release)."""
+    files = facts.files
+    path = files.changelog_path
+    rolled = next((c.new for c in released if c.path == path), None)
+    if files.parsed is None or files.news is not None or rolled is None or (
+        changelog.is_rst(path)
+    ):
+        return []
+    try:
+        opened = changelog.open_unreleased(rolled, version.base, like=files.parsed)
+    except ChangelogError:
+        return []
+    return [FileChange(path, rolled, opened)]
 
 
 def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], tuple[str, ...]]:
@@ -124,6 +146,9 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
     version_changes = _version_changes(facts)
     changes = [*version_changes[:1], *changelog_changes, *version_changes[1:]]
     files = tuple(c for c in changes if c.new != c.old)
+    checked = verify.plan_problems(facts, picked.text, files)
+    if checked:
+        raise ChecksFailed(checked)
     follow = _follow_up(facts, files)
     check_written(facts, files)
     summary = notes.summarise(picked.text)
