@@ -60,22 +60,6 @@ class Blobs:
     def _uploads(self) -> str:
         return f"/v2/{self.client.repository}/blobs/uploads/"
 
-    def mount(self, digest: str, source: str) -> bool:
-        """Cross-repository mount of `digest` from `source` on the same registry (no bytes
-        sent); False when the registry opens an upload instead (it has no such blob there, or
-        does not mount)."""
-        what = f"mounting {digest} from {source} into {self.client.reference}"
-        resp = self.client.request(
-            "POST", f"{self._uploads}?mount={digest}&from={source}", what=what, absent_ok=False,
-        )
-        assert resp is not None
-        if resp.status_code == 201:
-            return True
-        location = resp.headers.get("Location")
-        if location:  # an upload session we do not need: give it back
-            self._cancel(urljoin(resp.url, location))
-        return False
-
     def put(self, data: bytes, *, what: str) -> str:
         """Upload a small blob (a config, an SBOM) in one request; its digest."""
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
