@@ -32,6 +32,14 @@ SETUP_CFG = "[metadata]\nname = demo\nversion = {v}\ndescription = A demo\n\n[op
          ["setup.py"]),
         (None, "import six\nsetup(\n    version=six.__version__,\n)\n", "setup.py import",
          ["six/__init__.py", "src/six/__init__.py", "six.py", "src/six.py"]),
+        (None, "VERSION = '7.0.0.dev0'\n\nsetup(\n    version=VERSION,\n)\n",
+         "setup.py variable", ["setup.py"]),
+        ("[metadata]\nname = demo\n", "setup(pbr=True)\n", "pbr", []),
+        (None, "import os, re\nwith open(os.path.join(os.path.dirname(__file__), 'demo', "
+         "'__init__.py')) as f:\n    version = re.search('__version__ = (.*)', f.read())[1]\n"
+         "setup(version=version)\n", "setup.py reads", ["demo/__init__.py"]),
+        (None, 'exec(open("demo/_version.py").read())\nsetup(version=__version__)\n',
+         "setup.py reads", ["demo/_version.py"]),
         (None, "setup(version=get_version())\n", None, []),
         ("[metadata]\nname = demo\n", None, None, []),
     ],
@@ -64,6 +72,21 @@ SHAPES = {
          "    version='0.1.0',\n)\n"},
         "setup.py",
         "    version='0.1.1',\n",
+    ),
+    "setup.py variable": (
+        {"setup.py": "from setuptools import setup\n\nVERSION = '0.1.0'\n\n"
+         "setup(name='demo', version=VERSION)\n"},
+        "setup.py",
+        "VERSION = '0.1.1'\n",
+    ),
+    "setup.py reads the module": (
+        {"setup.py": "import re\nfrom setuptools import setup\n\n"
+         "with open('demo/__init__.py') as f:\n"
+         "    VERSION = re.search(r'__version__ = \"(.*)\"', f.read())[1]\n\n"
+         "setup(name='demo', version=VERSION)\n",
+         "demo/__init__.py": '__version__ = "0.1.0"\n'},
+        "demo/__init__.py",
+        '__version__ = "0.1.1"\n',
     ),
     "setup.py imports the module": (
         {"setup.py": "import demo\nfrom setuptools import setup\n\n"
