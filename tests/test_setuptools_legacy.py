@@ -137,3 +137,21 @@ def test_no_project_files_at_all_is_one_line(
         f"release: no pyproject.toml, setup.cfg or setup.py committed in {repo.work.resolve()}: "
         "release reads the project's version and settings there; run it in the project's root"
     ]
+
+
+def test_a_setup_py_that_computes_the_version_is_named_as_such(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path / "p")
+    repo.commit("build: setup.py", {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n\n'
+                          '[tool.release]\nbranch = "master"\n',
+        "setup.py": "from setuptools import setup\n\nsetup(name='demo', version=compute())\n"})
+    repo.git("push", "--quiet", "origin", "master")
+    code, _, err = release_in(repo.work, capsys, "--bump", "patch", "--dry-run")
+    assert code == 1
+    assert problems(err) == [
+        "release: no version release can read: pyproject.toml names none, and setup.cfg or "
+        "setup.py computes it: write it as `version = X.Y.Z` in setup.cfg's [metadata] (or "
+        '`version="X.Y.Z"` in setup.py), or set [tool.release] version-source'
+    ]
