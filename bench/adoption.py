@@ -327,7 +327,7 @@ def check_release(out: Outcome, work: Path, remote: Path, before: str, *, env: d
             out.fail("WRONG", f"changed {name}")
         elif name != project.changelog and version is not None:
             added = git(work, "diff", before, head, "--", name, env=env)
-            if not any(line.startswith("+") and str(version) in line
+            if not any(line.startswith("+") and _names(line, version)
                        for line in added.splitlines()):
                 out.fail("WRONG", f"{name} changed without the new version")
     if project.changelog:
@@ -351,10 +351,19 @@ def check_release(out: Outcome, work: Path, remote: Path, before: str, *, env: d
         out.fail("WRONG", "the tag is not pushed")
 
 
+def _names(line: str, version: Version) -> bool:
+    """Whether `line` writes `version` in any spelling (`2026.08.18` is 2026.8.18)."""
+    for token in _VERSION.findall(line):
+        with contextlib.suppress(InvalidVersion):
+            if Version(token) == version:
+                return True
+    return False
+
+
 def check_heading(out: Outcome, new: str, old: str, version: Version | None) -> None:
     lines = new.splitlines()
     at = top_heading(lines, released=True)
-    if at is None or version is None or str(version) not in lines[at]:
+    if at is None or version is None or not _names(lines[at], version):
         out.fail("WRONG", "the top heading does not name the new version")
         return
     rest = lines[at + 1:]
@@ -382,8 +391,9 @@ def survey(project: Project, mirrors: Path, keep: Path | None) -> Outcome:
     base = Path(tempfile.mkdtemp(prefix=f"adopt-{name}-", dir=keep))
     try:
         env = isolated_env(base)
+        out.commit = git(base, "--git-dir", str(mirror), "rev-parse", "--short=8", "HEAD",
+                         env=env).strip()  # the project's own newest commit
         work, remote = prepare(project, mirror, base, env)
-        out.commit = git(work, "rev-parse", "--short", "HEAD~1", env=env).strip()
         prior = versions_tags(work, env)
         before_head = git(work, "rev-parse", "HEAD", env=env).strip()
         untouched = state(work, remote, env)

@@ -19,12 +19,16 @@ def register_secret(value: str | None) -> None:
         _SECRETS.add(value)
 
 
-# Credentials inside URLs (`https://user:pass@host/`) and secret-looking query parameters.
+# Credentials inside URLs (`https://user:pass@host/`) and secret query parameters: tokens and
+# passwords, and the credentials of presigned storage URLs that registries redirect blob reads
+# to (S3's X-Amz-Signature/-Credential/-Security-Token, GCS's X-Goog-*, Azure SAS `sig`,
+# CloudFront's Signature and Policy, OSS's and the legacy S3 form's access key ids).
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
-_QUERY_SECRET = re.compile(
-    r"(?i)([?&](?:access_token|token|password|passwd|secret|client_secret|sig|signature)=)"
-    r"[^&#\s]+"
+_CREDENTIAL_PARAMS = (
+    r"[a-z0-9_.-]*(?:signature|credential|token|secret|password|passwd|accesskeyid|accessid)"
+    r"|(?:x-[a-z]+-)?(?:sig|key|apikey|api_key|pwd|policy|auth|authorization|code)"
 )
+_QUERY_SECRET = re.compile(rf"(?i)([?&;](?:{_CREDENTIAL_PARAMS})=)[^&#;\s\"'<>]+")
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> str:

@@ -132,6 +132,9 @@ def _publish(*extra: str, tags: bytes | None = None, content_type: str = "applic
             world.commit_pyproject(pyproject)
         world.env.update({k: v.replace("{proxy}", world.proxy.address)
                           for k, v in (env or {}).items()})
+        if "--version" in extra:  # a tag build publishes the tagged commit
+            tag = extra[extra.index("--version") + 1]
+            return world.publish_argv(*extra, "--sha", world.repo.git("rev-list", "-n1", tag))
         return world.publish_argv(*extra)
     return setup
 

@@ -18,17 +18,19 @@ import requests
 from release.shell.github import (
     Action,
     ExistingRelease,
-    GitHubError,
-    GitHubUnavailable,
-    PermissionDenied,
     ReleaseResult,
     ReleaseSpec,
     ReleaseStatus,
+    decide,
+    upsert_release,
+)
+from release.shell.github_api import (
+    GitHubError,
+    GitHubUnavailable,
+    PermissionDenied,
     RepositoryNotFound,
     RetryPolicy,
     TokenRejected,
-    decide,
-    upsert_release,
 )
 from release.shell.retry import Backoff
 from tests.support import openapi
@@ -333,17 +335,22 @@ def test_bad_token_fails_at_once(github_api: FakeGitHub) -> None:
     assert len(github_api.requests) == 1
 
 
-def test_missing_permission_names_contents_write(github_api: FakeGitHub) -> None:
+@pytest.mark.parametrize("answer_says", [True, False], ids=["permissions", "no-permissions"])
+def test_missing_permission_names_contents_write(github_api: FakeGitHub, answer_says: bool) -> None:
+    """Where GitHub's repository answer carries the token's `permissions`, nothing is written;
+    where it does not (some installation tokens), the 403 on the write says the same."""
     github_api.contents_permission = "read"
+    github_api.permissions_in_answer = answer_says
 
     with pytest.raises(PermissionDenied) as caught:
         upsert(github_api, spec())
 
     message = str(caught.value)
     assert "permissions: contents: write" in message
-    assert "403" in message
+    assert ("permissions.push=false" if answer_says else "403") in message
     assert "\n" not in message
-    assert [c.method for c in github_api.writes] == ["POST"]  # not retried
+    # Not retried; not even tried when the answer says so.
+    assert [c.method for c in github_api.writes] == ([] if answer_says else ["POST"])
     assert github_api.releases == []
 
 
@@ -499,7 +506,8 @@ def test_stderr_carries_only_step_lines(github_api: FakeGitHub) -> None:
     script = textwrap.dedent(
         f"""
         import os
-        from release.shell.github import GitHubError, upsert_release
+        from release.shell.github import upsert_release
+        from release.shell.github_api import GitHubError
         from tests.test_github import FAST, spec
         try:
             upsert_release(spec(), token=os.environ["TOKEN"], api_url={github_api.url!r},

@@ -22,13 +22,8 @@ import requests
 from release import log
 from release.errors import DojoError
 from release.shell import http
-from release.shell.github import (
-    GitHubError,
-    ReleaseResult,
-    ReleaseSpec,
-    RetryPolicy,
-    upsert_release,
-)
+from release.shell.github import ReleaseResult, ReleaseSpec, upsert_release
+from release.shell.github_api import GitHubError, RetryPolicy
 from release.shell.registry import Credentials, RegistryClient
 from release.shell.retry import Backoff, GaveUp
 from tests.support.containers import FaultProxy, Registry, unique_name
@@ -243,6 +238,27 @@ def test_the_registry_client_reports_tls_failures_once_without_retrying(
         ("realm https://auth.example/token?scope=x&access_token=abc123&n=1",
          "realm https://auth.example/token?scope=x&access_token=***&n=1"),
         ("git@github.com:acme/demo.git stays", "git@github.com:acme/demo.git stays"),
+        # Presigned blob redirects (S3, GCS, Azure, CloudFront): what signs the URL is scrubbed,
+        # what only describes it (algorithm, date, expiry, signed headers) stays.
+        ('url="https://b.s3.amazonaws.com/blob?X-Amz-Algorithm=AWS4-HMAC-SHA256'
+         "&X-Amz-Credential=AKIAEXAMPLE%2F20261202%2Fus-east-1%2Fs3%2Faws4_request"
+         "&X-Amz-Date=20261202T000000Z&X-Amz-Expires=1200&X-Amz-Security-Token=IQoJb3Jp"
+         '&X-Amz-SignedHeaders=host&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6"',
+         'url="https://b.s3.amazonaws.com/blob?X-Amz-Algorithm=AWS4-HMAC-SHA256'
+         "&X-Amz-Credential=***&X-Amz-Date=20261202T000000Z&X-Amz-Expires=1200"
+         '&X-Amz-Security-Token=***&X-Amz-SignedHeaders=host&X-Amz-Signature=***"'),
+        ("https://storage.googleapis.com/b/o?x-goog-algorithm=GOOG4-RSA-SHA256"
+         "&x-goog-credential=sa%40p.iam&x-goog-signature=0a1b2c",
+         "https://storage.googleapis.com/b/o?x-goog-algorithm=GOOG4-RSA-SHA256"
+         "&x-goog-credential=***&x-goog-signature=***"),
+        ("https://storage.googleapis.com/b/o?GoogleAccessId=sa&Expires=1&Signature=abc%3D",
+         "https://storage.googleapis.com/b/o?GoogleAccessId=***&Expires=1&Signature=***"),
+        ("https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-12-02&sp=r&sig=Zm9v%3D",
+         "https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-12-02&sp=r&sig=***"),
+        ("https://d1.cloudfront.net/b?Expires=1&Policy=eyJ9&Key-Pair-Id=K2&Signature=x~y",
+         "https://d1.cloudfront.net/b?Expires=1&Policy=***&Key-Pair-Id=K2&Signature=***"),
+        ("https://s3.amazonaws.com/b/k?AWSAccessKeyId=AKIA&Expires=1&Signature=c2ln",
+         "https://s3.amazonaws.com/b/k?AWSAccessKeyId=***&Expires=1&Signature=***"),
     ],
 )
 def test_urls_in_logs_and_errors_are_scrubbed(text: str, expected: str) -> None:

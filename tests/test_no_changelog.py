@@ -142,6 +142,12 @@ def test_init_changelog_starts_one_with_this_release(
     tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = _without_changelog(tmp_path / "p")
+    before = _state(repo)
+    code, out, err = release_in(repo.work, capsys, "--bump", "patch", "--init-changelog",
+                                "--dry-run")
+    assert code == 0, err
+    assert "+## [0.1.1] - 2026-03-04" in out
+    assert _state(repo) == before
     code, _, err = release_in(repo.work, capsys, "--bump", "patch", "--init-changelog")
     assert code == 0, err
     assert sorted(repo.git("show", "--name-only", "--format=", "HEAD").split()) == [

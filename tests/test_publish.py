@@ -32,6 +32,7 @@ from tests.support.containers import (
     tiny_layers,
     unique_name,
 )
+from tests.support.github_fake import FakeGitHub
 from tests.support.tools import require_tool
 
 LABEL = "org.opencontainers.image.version"
@@ -76,7 +77,11 @@ def actions_env(
     ref_type: str,
     ref_name: str,
     repository: str = "Octo-Org/dojo",
+    github: FakeGitHub | None = None,
 ) -> tuple[Path, Path]:
+    """GitHub Actions' variables for a build of `sha`. With `github`, publish asks that fake
+    GitHub (the workflow's token), where a branch build's commit is the branch's tip, as on a
+    push."""
     output, summary = tmp_path / "gh_output", tmp_path / "gh_summary"
     output.touch()
     summary.touch()
@@ -90,7 +95,22 @@ def actions_env(
         "GITHUB_STEP_SUMMARY": str(summary),
     }.items():
         monkeypatch.setenv(key, value)
+    if github is not None:
+        github_env(monkeypatch, github)
+        if ref_type == "branch":
+            github.set_ref(f"heads/{ref_name}", sha)
     return output, summary
+
+
+def github_env(
+    monkeypatch: pytest.MonkeyPatch, github_api: FakeGitHub, repository: str | None = None
+) -> None:
+    """Point publish at the fake GitHub (as the workflow's token and API URL do)."""
+    if repository is not None:
+        github_api.repository = repository
+        monkeypatch.setenv("GITHUB_REPOSITORY", repository)
+    monkeypatch.setenv("GITHUB_TOKEN", github_api.token)
+    monkeypatch.setenv("GITHUB_API_URL", github_api.url)
 
 
 def publish(
@@ -170,6 +190,7 @@ def test_consistency_problems_name_each_value(
 def test_release_branch_pushes_sha_and_staging_then_rerun_changes_nothing(
     docker_env: Daemon,
     oci_registry: Registry,
+    github_api: FakeGitHub,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -182,6 +203,8 @@ def test_release_branch_pushes_sha_and_staging_then_rerun_changes_nothing(
         monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master",
         repository=f"{owner}/Dojo",
     )
+    github_env(monkeypatch, github_api, f"{owner}/Dojo")
+    github_api.set_ref("heads/master", SHA_A)
     argv = ["--image", str(image.path), "--registry", oci_registry.address]
     code, out, err = publish(argv, capsys, root, monkeypatch)
     assert code == 0, err
@@ -222,6 +245,7 @@ def test_release_branch_pushes_sha_and_staging_then_rerun_changes_nothing(
 def test_other_branch_pushes_only_the_sha_tag_and_staging_moves(
     docker_env: Daemon,
     oci_registry: Registry,
+    github_api: FakeGitHub,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -230,17 +254,23 @@ def test_other_branch_pushes_only_the_sha_tag_and_staging_moves(
     first, second = archive(tmp_path, unique_name("a")), archive(tmp_path, unique_name("b"))
     repo = f"{unique_name('owner')}/dojo"
     args = ["--registry", oci_registry.address, "--repository", repo]
-    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="feature/x")
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="feature/x",
+                repository=github_api.repository)
+    github_env(monkeypatch, github_api)
+    github_api.set_ref("heads/master", SHA_A)
     code, _, err = publish(["--image", str(first.path), *args], capsys, root, monkeypatch)
     assert code == 0, err
     assert oci_registry.tags(repo) == [SHA_A[:12]]
 
-    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master")
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master",
+                repository=github_api.repository)
     code, _, err = publish(["--image", str(first.path), *args], capsys, root, monkeypatch)
     assert code == 0, err
     assert oci_registry.config_digest(repo, "staging") == first.image_id
     # A later commit on master moves `staging` (a movable tag).
-    actions_env(monkeypatch, tmp_path, sha=SHA_B, ref_type="branch", ref_name="master")
+    github_api.set_ref("heads/master", SHA_B)
+    actions_env(monkeypatch, tmp_path, sha=SHA_B, ref_type="branch", ref_name="master",
+                repository=github_api.repository)
     code, _, err = publish(["--image", str(second.path), *args], capsys, root, monkeypatch)
     assert code == 0, err
     assert oci_registry.config_digest(repo, "staging") == second.image_id
@@ -248,10 +278,54 @@ def test_other_branch_pushes_only_the_sha_tag_and_staging_moves(
     moved = [p for p in steps(err, "push") if p["tag"] == "staging"]
     assert moved[0]["moved_from"] == oci_registry.digest(repo, SHA_A[:12])
 
+    # Re-running the older master run (its SHA is no longer the tip) leaves `staging` alone.
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master",
+                repository=github_api.repository)
+    code, _, err = publish(["--image", str(first.path), *args], capsys, root, monkeypatch)
+    assert code == 0, err
+    assert oci_registry.config_digest(repo, "staging") == second.image_id
+    assert [p["tag"] for p in steps(err, "push")] == [SHA_A[:12]]
+    [staging] = steps(err, "staging")
+    assert staging["status"] == "stays"
+    assert f"not the tip of master ({SHA_B[:12]} is" in staging["reason"]
+
+
+def test_staging_moves_only_to_the_tip_of_the_clones_remote(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without a token, the tip comes from the clone's remote (git ls-remote), not the clone."""
+    remote = tmp_path / "remote.git"
+    pygit2.init_repository(str(remote), bare=True, initial_head="master")
+    root = write_project(tmp_path / "proj", "1.2.3")
+    clone = pygit2.init_repository(str(root), initial_head="master")
+    clone.remotes.create("origin", str(remote))
+    sig = pygit2.Signature("T", "t@example.com")
+    clone.index.add_all()
+    clone.index.write()
+    old = clone.create_commit("HEAD", sig, sig, "one", clone.index.write_tree(), [])
+    new = clone.create_commit("HEAD", sig, sig, "two", clone.index.write_tree(), [old])
+    subprocess.run(["git", "push", "-q", "origin", "master"], cwd=root, check=True)
+    images = {sha: archive(tmp_path, unique_name("tip")) for sha in (str(old), str(new))}
+    repo = f"{unique_name('me')}/dojo"
+    for sha in (str(new), str(old)):  # the newer build first, then a re-run of the older one
+        code, _out, err = publish(
+            [*local_argv(images[sha], oci_registry, repo), "--sha", sha], capsys, root,
+            monkeypatch,
+        )
+        assert code == 0, err
+    assert oci_registry.config_digest(repo, "staging") == images[str(new)].image_id
+    assert oci_registry.tags(repo) == sorted([str(old)[:12], str(new)[:12], "staging"])
+    assert "the remote origin" in steps(err, "staging")[0]["reason"]
+
 
 def test_dry_run_prints_the_plan_and_changes_nothing(
     docker_env: Daemon,
     oci_registry: Registry,
+    github_api: FakeGitHub,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -259,7 +333,10 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     root = write_project(tmp_path / "proj", "1.2.3")
     image = archive(tmp_path, unique_name("dry"))
     repo = f"{unique_name('owner')}/dojo"
-    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master")
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master",
+                repository=github_api.repository)
+    github_env(monkeypatch, github_api)
+    github_api.set_ref("heads/master", SHA_A)
     code, out, err = publish(
         local_argv(image, oci_registry, repo, "--dry-run"), capsys, root, monkeypatch,
     )
@@ -348,8 +425,8 @@ def test_full_tag_build_with_github_release(
         monkeypatch, tmp_path, sha=SHA_A, ref_type="tag", ref_name="v1.2.3",
         repository=github_api.repository,
     )
-    monkeypatch.setenv("GITHUB_TOKEN", github_api.token)
-    monkeypatch.setenv("GITHUB_API_URL", github_api.url)
+    github_env(monkeypatch, github_api)
+    github_api.set_ref("tags/v1.2.3", SHA_A, annotated=True)  # as `release` tags
     argv = local_argv(image, oci_registry, repo)
     code, out, err = publish(argv, capsys, root, monkeypatch)
     assert code == 0, err
@@ -363,6 +440,7 @@ def test_full_tag_build_with_github_release(
     assert "Feature of 1.2.3." in created["body"]
     assert "1.2.2" not in created["body"]
     assert created["prerelease"] is False
+    assert created["target_commitish"] == SHA_A  # never the default branch's head
     [rel] = steps(err, "release")
     assert rel["status"] == "created"
     assert rel["url"] == created["html_url"]
@@ -571,6 +649,7 @@ def test_token_and_password_never_in_argv_or_output(
     assert auth_registry.user
     assert auth_registry.password
     secrets = [github_api.token, auth_registry.password]
+    github_api.set_ref("tags/v1.2.3", SHA_A)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DOJO_"))}
     env.update(docker_env.env())
     env.update({
@@ -636,8 +715,8 @@ def test_prerelease_gets_a_prerelease_and_leaves_latest(
     repo = f"{unique_name('owner')}/dojo"
     actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="tag", ref_name="v2.0.0-rc.1",
                 repository=github_api.repository)
-    monkeypatch.setenv("GITHUB_TOKEN", github_api.token)
-    monkeypatch.setenv("GITHUB_API_URL", github_api.url)
+    github_env(monkeypatch, github_api)
+    github_api.set_ref("tags/v2.0.0-rc.1", SHA_A)
     code, _out, err = publish(
         local_argv(image, oci_registry, repo), capsys, root, monkeypatch,
     )

@@ -41,6 +41,7 @@ from tests.support.containers import (
     tiny_layers,
     unique_name,
 )
+from tests.support.github_fake import FakeGitHub
 from tests.support.projects import project_at
 from tests.support.tools import require_tool
 from tests.test_publish import (
@@ -119,6 +120,7 @@ def test_pushes_without_a_daemon_and_docker_pulls_the_same_image(
     no_daemon: None,
     dockerd: Daemon,
     oci_registry: Registry,
+    github_api: FakeGitHub,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -127,7 +129,8 @@ def test_pushes_without_a_daemon_and_docker_pulls_the_same_image(
     root = write_project(tmp_path / "proj", "1.2.3")
     image = layered(tmp_path, "img", five_layers(unique_name()), gz=gz)
     repo = f"{unique_name('owner')}/dojo"
-    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master")
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master",
+                github=github_api)
     argv = local_argv(image, oci_registry, repo, *VIA)
     code, out, err = publish(argv, capsys, root, monkeypatch)
     assert code == 0, err
@@ -165,6 +168,7 @@ def test_a_one_layer_change_uploads_one_layer_with_no_local_cache(
     no_daemon: None,
     counting_proxy: FaultProxy,
     oci_registry: Registry,
+    github_api: FakeGitHub,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -176,14 +180,16 @@ def test_a_one_layer_change_uploads_one_layer_with_no_local_cache(
     second = layered(tmp_path, "second", [*base[:3], {"changed": os.urandom(50_000)}, base[4]],
                      gz=gz)
     repo = f"{unique_name('owner')}/dojo"
-    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master")
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master",
+                github=github_api)
     code, _, err = publish(local_argv(first, counting_proxy, repo, *VIA), capsys, root,
                            monkeypatch)
     assert code == 0, err
     assert len(committed_blobs(counting_proxy)) == 6  # five layers and the config
 
     # The next commit, from a fresh process with nothing remembered: one layer, one config.
-    actions_env(monkeypatch, tmp_path, sha=SHA_B, ref_type="branch", ref_name="master")
+    actions_env(monkeypatch, tmp_path, sha=SHA_B, ref_type="branch", ref_name="master",
+                github=github_api)
     seen = len(counting_proxy.requests_seen)
     code, _, err = publish(local_argv(second, counting_proxy, repo, *VIA), capsys, root,
                            monkeypatch)
@@ -207,6 +213,7 @@ def test_layers_pushed_by_other_tools_are_reused(
     dockerd: Daemon,
     counting_proxy: FaultProxy,
     oci_registry: Registry,
+    github_api: FakeGitHub,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -235,7 +242,8 @@ def test_layers_pushed_by_other_tools_are_reused(
         if name.startswith(("GITHUB_", "DOJO_", "DOCKER_")) and name != "DOJO_REQUIRE_TOOLS":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")
-    actions_env(monkeypatch, tmp_path, sha=SHA_B, ref_type="branch", ref_name="master")
+    actions_env(monkeypatch, tmp_path, sha=SHA_B, ref_type="branch", ref_name="master",
+                github=github_api)
     seen = len(counting_proxy.requests_seen)
     code, _, err = publish(local_argv(second, counting_proxy, repo, *VIA), capsys, root,
                            monkeypatch)
@@ -285,6 +293,7 @@ def test_dry_run_uploads_nothing(
     no_daemon: None,
     counting_proxy: FaultProxy,
     oci_registry: Registry,
+    github_api: FakeGitHub,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -292,7 +301,8 @@ def test_dry_run_uploads_nothing(
     root = write_project(tmp_path / "proj", "1.2.3")
     image = archive(tmp_path, unique_name("dry"))
     repo = f"{unique_name('owner')}/dojo"
-    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master")
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master",
+                github=github_api)
     code, out, err = publish(local_argv(image, counting_proxy, repo, *VIA, "--dry-run"), capsys,
                              root, monkeypatch)
     assert code == 0, err

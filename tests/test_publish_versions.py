@@ -160,6 +160,7 @@ def test_pre_and_dev_releases_are_github_prereleases(
     repo = f"{unique_name('owner')}/dojo"
     actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="tag", ref_name=tag,
                 repository=github_api.repository)
+    github_api.set_ref(f"tags/{tag}", SHA_A)
     monkeypatch.setenv("GITHUB_TOKEN", github_api.token)
     monkeypatch.setenv("GITHUB_API_URL", github_api.url)
     code, _out, err = publish(local_argv(image, oci_registry, repo), capsys, root, monkeypatch)

@@ -372,6 +372,16 @@ def ls_remote(root: Path, remote: str, branch: str, tag: str) -> RemoteView:
     )
 
 
+def remote_branch(root: Path, remote: str, branch: str) -> str | None:
+    """The commit `branch` is at on `remote` now (read-only); None when the remote lacks it."""
+    done = _git(root, "ls-remote", "--heads", remote, f"refs/heads/{branch}")
+    for line in done.stdout.splitlines():
+        sha, _, name = line.partition("\t")
+        if name.strip() == f"refs/heads/{branch}":
+            return sha.strip()
+    return None
+
+
 def commit(root: Path, paths: Sequence[str], message: str, *, new: Sequence[str] = ()) -> None:
     """Commit exactly `paths` (other staged changes stay out), `new` among them files git does
     not track yet (unstaged again if the commit fails); no paths: an empty commit (a release

@@ -9,7 +9,7 @@
   timeouts and cut-off bodies are transient.
 
 `PolicyAdapter` is a `requests` transport adapter; `session()` mounts it for the registry client,
-and `release.shell.github` mounts it inside PyGithub's connections.
+and `release.shell.github_api` mounts it inside PyGithub's connections.
 """
 
 from __future__ import annotations

@@ -286,6 +286,11 @@ class FaultProxy:
 
     def stop(self) -> None:
         if self._server is not None:
+            # close() alone leaves the socket listening while the accept thread is blocked in
+            # accept(): the port stays taken by a proxy nobody stops, and a later server bound
+            # to port 0 with SO_REUSEADDR (the fake GitHub) can share it and lose its requests.
+            with contextlib.suppress(OSError):
+                self._server.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 self._server.close()
             self._server = None

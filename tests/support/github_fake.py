@@ -28,9 +28,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+import pygit2
 import pytest
 
 from tests.support.openapi import GitHubOpenAPI, Operation, require_spec
@@ -102,7 +104,13 @@ class FakeGitHub:
     repository: str = REPOSITORY
     # "write" as the workflow needs; "read" makes every write answer 403 like GitHub does.
     contents_permission: str = "write"
+    # Whether the repository answer carries the token's `permissions` (a user's token does).
+    permissions_in_answer: bool = True
     releases: list[dict[str, Any]] = field(default_factory=list)
+    # Git refs as GitHub holds them: "tags/v1.2.3" or "heads/master" -> (object type, sha), and
+    # annotated tag objects by their sha -> (tag name, object type, sha). Seed with `set_ref`.
+    refs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    tag_objects: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     requests: list[Call] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -162,6 +170,34 @@ class FakeGitHub:
             )
             self.releases.append(release)
             return release
+
+    def set_ref(self, ref: str, commit: str, *, annotated: bool = False) -> None:
+        """Point `ref` ("tags/v1.2.3", "heads/master") at `commit` (40 hex digits); an annotated
+        tag gets a tag object of its own that names the commit."""
+        with self.lock:
+            if annotated:
+                tag_sha = secrets.token_hex(20)
+                self.tag_objects[tag_sha] = (ref.removeprefix("tags/"), "commit", commit)
+                self.refs[ref] = ("tag", tag_sha)
+            else:
+                self.refs[ref] = ("commit", commit)
+
+    def mirror(self, git_dir: Path) -> None:
+        """Hold the branches and tags of the repository at `git_dir` (the test's bare remote),
+        as GitHub holds what was pushed to it; annotated tags keep their own objects."""
+        repo = pygit2.Repository(str(git_dir))
+        with self.lock:
+            for name in repo.references:
+                if not name.startswith(("refs/heads/", "refs/tags/")):
+                    continue
+                obj = repo.get(repo.references[name].target)
+                ref = name.removeprefix("refs/")
+                if isinstance(obj, pygit2.Tag):
+                    target = obj.peel(pygit2.Commit)
+                    self.tag_objects[str(obj.id)] = (obj.name, "commit", str(target.id))
+                    self.refs[ref] = ("tag", str(obj.id))
+                elif isinstance(obj, pygit2.Commit):
+                    self.refs[ref] = ("commit", str(obj.id))
 
     def find(self, tag: str) -> list[dict[str, Any]]:
         """Every stored release (drafts too) whose tag is `tag`."""
@@ -284,6 +320,14 @@ class FakeGitHub:
             "language": "Python",
             "size": 108,
             "default_branch": "master",
+            # What the token may do here, as GitHub answers an authenticated GET.
+            **({"permissions": {
+                "admin": False,
+                "maintain": False,
+                "push": self.contents_permission == "write",
+                "triage": False,
+                "pull": True,
+            }} if self.permissions_in_answer else {}),
             **dict.fromkeys(counts, 0),
             "has_issues": True,
             "has_projects": False,
@@ -332,6 +376,10 @@ class FakeGitHub:
                 )
             case "GET", ["releases"]:
                 return self._list(path, query)
+            case "GET", ["git", "ref", *ref] if ref:
+                return self._ref("/".join(ref))
+            case "GET", ["git", "tags", sha]:
+                return self._tag_object(sha)
             case "POST", ["releases"]:
                 return self._create(body)
             case "PATCH", ["releases", rid] if rid.isdigit():
@@ -343,6 +391,38 @@ class FakeGitHub:
                 return 404, {}, _error(404, "Not Found")
         self.violations.append(f"{method} {path}: the fake GitHub API does not implement this")
         return 404, {}, _error(404, "Not Found")
+
+    def _git_url(self, kind: str, sha: str) -> str:
+        return f"{self._repo_api()}/git/{kind}/{sha}"
+
+    def _ref(self, ref: str) -> tuple[int, dict[str, str], Any]:
+        if ref not in self.refs:
+            return 404, {}, _error(404, "Not Found", f"{DOCS}/git/refs#get-a-reference")
+        kind, sha = self.refs[ref]
+        return 200, {}, {
+            "ref": f"refs/{ref}",
+            "node_id": "REF_" + base64.b64encode(ref.encode()).decode().rstrip("="),
+            "url": f"{self._repo_api()}/git/refs/{quote(ref)}",
+            "object": {"type": kind, "sha": sha, "url": self._git_url(f"{kind}s", sha)},
+        }
+
+    def _tag_object(self, sha: str) -> tuple[int, dict[str, str], Any]:
+        if sha not in self.tag_objects:
+            return 404, {}, _error(404, "Not Found", f"{DOCS}/git/tags#get-a-tag")
+        name, kind, target = self.tag_objects[sha]
+        return 200, {}, {
+            "node_id": "TAG_" + base64.b64encode(sha.encode()).decode().rstrip("="),
+            "tag": name,
+            "sha": sha,
+            "url": self._git_url("tags", sha),
+            "message": f"Release {name}\n",
+            "tagger": {"name": "Dojo", "email": "dojo@example.com", "date": _now()},
+            "object": {"type": kind, "sha": target, "url": self._git_url(f"{kind}s", target)},
+            "verification": {
+                "verified": False, "reason": "unsigned", "signature": None, "payload": None,
+                "verified_at": None,
+            },
+        }
 
     def _list(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
         per_page = min(int(query.get("per_page", [str(DEFAULT_PER_PAGE)])[-1]), MAX_PER_PAGE)

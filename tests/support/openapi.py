@@ -75,10 +75,14 @@ class Operation:
     path_params: Mapping[str, str]
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
+def _template_regex(template: str, multi_segment: frozenset[str] = frozenset()) -> re.Pattern[str]:
+    """The paths `template` matches; a parameter GitHub marks `x-multi-segment` (a git ref such
+    as `tags/v1.2.3`) may span several segments."""
     parts = re.split(r"(\{[^/{}]+\})", template)
     pattern = "".join(
-        f"(?P<{part[1:-1].replace('-', '_')}>[^/]+)" if part.startswith("{") else re.escape(part)
+        f"(?P<{part[1:-1].replace('-', '_')}>{'.+' if part[1:-1] in multi_segment else '[^/]+'})"
+        if part.startswith("{")
+        else re.escape(part)
         for part in parts
     )
     return re.compile(f"^{pattern}$")
@@ -95,9 +99,24 @@ class GitHubOpenAPI:
         self._resolver = self._registry.resolver(base_uri=_BASE)
         # Literal segments win over parameters (`/releases/latest` before `/releases/{id}`).
         self._templates = sorted(
-            ((template, _template_regex(template)) for template in document["paths"]),
+            (
+                (template, _template_regex(template, self._multi_segment(template)))
+                for template in document["paths"]
+            ),
             key=lambda item: (item[0].count("{"), -len(item[0])),
         )
+
+    def _multi_segment(self, template: str) -> frozenset[str]:
+        names: set[str] = set()
+        for method, definition in self.document["paths"][template].items():
+            if method not in _METHODS:
+                continue
+            for index in range(len(definition.get("parameters", []))):
+                pointer = f"/paths/{_escape(template)}/{method}/parameters/{index}"
+                _, param = self._follow(pointer)
+                if param.get("in") == "path" and param.get("x-multi-segment"):
+                    names.add(str(param["name"]))
+        return frozenset(names)
 
     def _follow(self, pointer: str) -> tuple[str, Mapping[str, Any]]:
         """The node at `pointer`, following `$ref`s; returns its final pointer too."""

@@ -1,6 +1,6 @@
 """`publish`: push the Nix-built image to the registry and, on a tag, the GitHub Release.
 
-Tags: always the 12-character commit SHA; on the release branch also `staging`; on a tag
+Tags: always the 12-character commit SHA; on the release branch's tip also `staging`; on a tag
 vX.Y.Z also `vX.Y.Z`, and `latest` when it is the highest release in the registry. SHA and
 version tags never move; a re-run changes nothing. Runs from GitHub Actions' environment, or
 locally from the clone and the flags below.
@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release import log
-from release.apps.publish.context import ARCHIVE_ENV, Options, detect
+from release.apps.publish.context import ARCHIVE_ENV, Context, Options, detect
 from release.apps.publish.daemonless import read_images, registry_pusher
-from release.apps.publish.execute import execute, github_release
+from release.apps.publish.execute import Releaser, execute
 from release.apps.publish.gate import gate
-from release.apps.publish.plan import plan_publish, render_plan
+from release.apps.publish.plan import Plan, TagRole, plan_publish, render_plan
 from release.apps.publish.report import write_reports
 from release.apps.publish.sbom import attach_sbom, read_sbom
 from release.cli import ArgumentParser, run_main
@@ -46,14 +46,18 @@ def _parser() -> ArgumentParser:
     )
     parser.add_argument("--sha", help="commit the image was built from (default: GITHUB_SHA "
                         "or HEAD)")
-    parser.add_argument("--version", metavar="vX.Y.Z",
-                        help="publish as this release (a tag build); default: GITHUB_REF_NAME "
+    parser.add_argument("--version", metavar="X.Y.Z",
+                        help="publish as this release (a tag build; its tag is in the "
+                        "project's tag format, as release infers it); default: GITHUB_REF_NAME "
                         "on tag builds")
     parser.add_argument("--registry", metavar="HOST[:PORT]",
                         help="registry host (default: [tool.release] registry, ghcr.io)")
     parser.add_argument("--repository", metavar="OWNER/NAME",
                         help="image repository (default: GITHUB_REPOSITORY's owner + "
                         "[tool.release] image)")
+    parser.add_argument("--github-repository", metavar="OWNER/NAME",
+                        help="GitHub repository of the Release and the release branch "
+                        "(default: GITHUB_REPOSITORY, else the clone's remote)")
     parser.add_argument(
         "--via", choices=("docker", "registry"), default="docker",
         help="who pushes: the Docker daemon (docker load + docker push; the default), or "
@@ -83,7 +87,8 @@ def _main(argv: Sequence[str]) -> int:
         )
     options = Options(
         image=paths[0] if paths else None, sha=args.sha, version=args.version,
-        registry=args.registry, repository=args.repository, dry_run=args.dry_run, force=args.force,
+        registry=args.registry, repository=args.repository,
+        github_repository=args.github_repository, dry_run=args.dry_run, force=args.force,
     )
     root = _root(Path.cwd())
     repo = Repository.find(root)
@@ -110,26 +115,24 @@ def _main(argv: Sequence[str]) -> int:
         log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
         release_spec = gate(ctx, archive, project) if ctx.version else None
         plan = plan_publish(ctx, archive, registry, release_spec)
-        releaser = None
-        if release_spec is not None and ctx.github_token:
-            releaser = github_release(ctx.github_token, ctx.github_api_url,
-                                                 ctx.dry_run)
+        releaser = _releaser(ctx, plan)
         if ctx.dry_run:
             print(render_plan(plan))
-            if releaser is not None and release_spec is not None:
-                result = releaser(release_spec)
-                print(f"release   {release_spec.tag} would be {result.status.value}")
+            if releaser is not None and plan.release is not None:
+                result = releaser.dry_run(plan.release)
+                print(f"release   {plan.release.tag} would be {result.status.value}")
             if sbom is not None:
                 print(f"sbom      {args.sbom} attached to the image")
-            _log_release_skipped(release_spec, releaser)
+            _log_release_skipped(plan.release, releaser)
             log.step("publish", status="dry-run", changed="nothing")
             return 0
         via = registry_pusher(plan, images, registry) if daemonless else None
-        outcome = execute(plan, Engine, registry, releaser, preload, via=via)
+        outcome = execute(plan, Engine, registry, releaser.apply if releaser else None, preload,
+                          via=via)
         preload = None  # consumed (execute closed its engine)
         if sbom is not None:
             attach_sbom(registry, outcome.digest, sbom, args.sbom.name)
-        _log_release_skipped(release_spec, releaser)
+        _log_release_skipped(plan.release, releaser)
     finally:
         registry.close()
         if preload is not None:
@@ -137,6 +140,23 @@ def _main(argv: Sequence[str]) -> int:
     print(f"{ctx.image_reference}@{outcome.digest}")
     write_reports(ctx, outcome)
     return 0
+
+
+def _releaser(ctx: Context, plan: Plan) -> Releaser | None:
+    """The GitHub Release calls of a tag build with a token. Outside a dry run, GitHub is read
+    here, before any tag is pushed: a token that may not write releases, or a tag GitHub lacks
+    or has elsewhere, stops the run while the registry is still as it was."""
+    if plan.staging_reason:
+        log.step("staging", status="moves" if plan.moves(TagRole.STAGING) else "stays",
+                 reason=plan.staging_reason)
+    if plan.release is None or not ctx.github_token:
+        return None
+    releaser = Releaser(ctx.github_token, ctx.github_api_url)
+    if not ctx.dry_run:
+        checked = releaser.check(plan.release)
+        log.step("github", repository=plan.release.repository, tag=plan.release.tag,
+                 status="ok", release=f"to be {checked.status.value}")
+    return releaser
 
 
 def _log_release_skipped(spec: ReleaseSpec | None, releaser: object) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +19,7 @@ from release.core import tagformat
 from release.core.tagformat import TagFormat
 from release.core.version import Version
 from release.errors import DojoError, UsageError
+from release.shell import git
 from release.shell.git import Repository
 from release.shell.registry import Credentials, is_loopback
 
@@ -31,6 +32,7 @@ _HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{
 # What the OCI distribution spec allows as a tag.
 _OCI_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._/-]*$")
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
 
 
 class BuildKind(enum.Enum):
@@ -47,6 +49,7 @@ class Options:
     version: str | None = None
     registry: str | None = None
     repository: str | None = None
+    github_repository: str | None = None
     dry_run: bool = False
     force: bool = False
 
@@ -77,6 +80,7 @@ class Context:
     # v1.3.0rc1, a valid OCI tag).
     tag_format: TagFormat | None = None
     image_tag: str | None = None
+    remote: str = "origin"  # the clone's remote, asked for the release branch's tip
 
     @property
     def short_sha(self) -> str:
@@ -115,12 +119,17 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
             f"commit {sha!r} ({source}) is not a git SHA (12 to 40 hex digits): fix {source}"
         )
 
+    repo = Repository.find(cwd)
     version: Version | None = None
     fmt: TagFormat | None = None
     image_tag: str | None = None
     if kind is BuildKind.TAG:
         assert ref_name is not None
-        version, fmt, ref_name = _release_tag(ref_name, settings, from_flag=bool(options.version))
+        version, fmt, ref_name = _release_tag(
+            ref_name, settings, from_flag=bool(options.version),
+            tag_names=repo.tag_names() if repo is not None else (),
+        )
+        _check_local_tag(repo, ref_name, sha)
         image_tag = fmt.render(version)
         if not _OCI_TAG.match(image_tag):
             source = "--version" if options.version else "the git tag"
@@ -130,7 +139,7 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
                 "to one without `/` or `@`; nothing was pushed"
             )
 
-    github_repository = env.get("GITHUB_REPOSITORY")
+    github_repository = _github_repository(options, env, repo, settings.remote)
     image_path = options.repository or (
         f"{github_repository.split('/')[0]}/{settings.image}" if github_repository else None
     )
@@ -159,7 +168,7 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
         release_branch=settings.branch,
         registry=registry,
         repository=image_path.lower(),
-        github_repository=github_repository or options.repository,
+        github_repository=github_repository,
         credentials=credentials,
         credential_source=credential_source,
         github_token=token,
@@ -175,43 +184,88 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
         force=options.force,
         tag_format=fmt,
         image_tag=image_tag,
+        remote=settings.remote,
     )
 
 
 def _release_tag(
-    ref_name: str, settings: Settings, *, from_flag: bool
+    ref_name: str, settings: Settings, *, from_flag: bool, tag_names: Sequence[str]
 ) -> tuple[Version, TagFormat, str]:
-    """(version, tag format, git tag name) of a release tag: in [tool.release] tag-format when
-    set, else in the format the tag itself shows (`v1.2.3`, `1.2.3`, `name-v1.2.3`). A bare
-    `--version 1.2.3` names the tag in the configured (or default) format."""
+    """(version, tag format, git tag name) of a release tag.
+
+    A git tag (GitHub's ref name) is read in [tool.release] tag-format when set, else in the
+    format the tag itself shows (`v1.2.3`, `1.2.3`, `name-v1.2.3`). `--version` names a version
+    (`2.4.0`, or a tag such as `v2.4.0`): its tag is in the format `release` uses, configured or
+    inferred from the clone's tags (`tagformat.resolve`), spelled as an existing tag spells it.
+    """
     name = ref_name.removeprefix("refs/tags/")
+    source = "--version" if from_flag else "the git tag"
     if "+" in name:
-        source = "--version" if from_flag else "the git tag"
         raise UsageError(
             f"{source} {name} has a local version label (`+...`), which is never released and "
             "cannot be an image tag: release a version without it; nothing was pushed"
         )
+    if from_flag:
+        resolved = tagformat.resolve(settings.tag_format, tag_names)
+        fmt = resolved.format
+        version = fmt.parse(name) or TagFormat(tagformat.PLACEHOLDER).parse(name)
+        if version is None and settings.tag_format is None:
+            version = tagformat.version_in(name)
+        if version is None:
+            raise DojoError(
+                f"--version {name} is not a release tag in the project's format {fmt.pattern} "
+                "nor a version (such as 2.4.0): pass the version to publish"
+            )
+        existing = [tag for tag, found in resolved.tags if found == version]
+        return version, fmt, existing[0] if existing else fmt.render(version)
     configured = tagformat.validate(settings.tag_format) if settings.tag_format else None
-    if from_flag and configured is None and name[:1].isdigit():
-        configured = TagFormat()
     if configured is not None:
         version = configured.parse(name)
-        if version is None and from_flag:
-            version = TagFormat("{version}").parse(name)
         if version is not None:
-            return version, configured, configured.render(version) if from_flag else name
+            return version, configured, name
         raise DojoError(
             f"tag {name!r} is not a release tag in the project's format {configured.pattern} "
             "([tool.release] tag-format): publish runs on release tags only"
         )
-    fmt = tagformat.format_of(name)
-    version = fmt.parse(name) if fmt is not None else None
-    if fmt is None or version is None:
+    found_fmt = tagformat.format_of(name)
+    version = found_fmt.parse(name) if found_fmt is not None else None
+    if found_fmt is None or version is None:
         raise DojoError(
             f"tag {name!r} is not a release tag (such as v1.2.3 or 1.3.0rc1): publish runs on "
             "release tags only"
         )
-    return version, fmt, name
+    return version, found_fmt, name
+
+
+def _check_local_tag(repo: Repository | None, tag: str, sha: str) -> None:
+    """Refuse a build whose release tag, in this clone, names another commit."""
+    if repo is None:
+        return
+    tagged = repo.local_sha(f"refs/tags/{tag}")
+    if tagged is not None and not tagged.startswith(sha.lower()):
+        raise DojoError(
+            f"tag {tag} names commit {tagged[:12]}, but this build is commit {sha[:12]} "
+            "(--sha, GITHUB_SHA or HEAD): publish the image built from the tagged commit; "
+            "nothing was pushed"
+        )
+
+
+def _github_repository(
+    options: Options, env: Mapping[str, str], repo: Repository | None, remote: str
+) -> str | None:
+    """owner/name of the GitHub repository the Release belongs to: --github-repository, else
+    GITHUB_REPOSITORY, else the clone's remote (never the image path, `--repository`)."""
+    if options.github_repository is not None:
+        value, source = options.github_repository, "--github-repository"
+    elif "GITHUB_REPOSITORY" in env:
+        value, source = env["GITHUB_REPOSITORY"], "GITHUB_REPOSITORY"
+    else:
+        web = git.web_url(repo.remote_url(remote)) if repo is not None else None
+        path = urlsplit(web).path.strip("/") if web else ""
+        return path if _GITHUB_REPOSITORY.match(path) else None
+    if not _GITHUB_REPOSITORY.match(value):
+        raise UsageError(f"{source} {value!r} is not owner/name: fix {source}")
+    return value
 
 
 def _where(

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from release import log
-from release.apps.publish.plan import LATEST, Action, Plan, TagRole, TagStep, highest_release
+from release.apps.publish.branch import Tip, branch_tip
+from release.apps.publish.plan import (
+    LATEST,
+    Action,
+    Plan,
+    TagRole,
+    TagStep,
+    highest_release,
+    staging_decision,
+)
 from release.core.tagformat import TagFormat
 from release.errors import DojoError
 from release.shell.image import Engine, ImageArchive, Preload
@@ -80,12 +89,16 @@ def execute(
     preloaded: Preload | None = None,
     *,
     via: Pusher | None = None,
+    tip: Callable[[], Tip] | None = None,
 ) -> Outcome:
     """Load (or upload), push what the plan says, verify every tag, then the GitHub Release.
 
     `via` replaces the Docker daemon as the executor of pushes; everything else is the same.
+    `tip` tells where the release branch is now (default: `branch.branch_tip`), asked again
+    right before `staging` is pushed.
     """
     ctx, archive = plan.context, plan.archive
+    tip = tip or (lambda: branch_tip(ctx))
     pushes: list[PushResult] = []
     if not plan.to_push:
         log.step("load", image=archive.name, id=archive.image_id, status="skipped",
@@ -101,7 +114,7 @@ def execute(
             for step in plan.tags:
                 if step.action is Action.UNCHANGED:
                     continue
-                raced = _recheck(plan, step, registry, pushes)
+                raced = _recheck(plan, step, registry, pushes, tip)
                 if raced is not None:
                     pushes.append(raced)
                     continue
@@ -116,7 +129,7 @@ def execute(
             assert step.current.digest is not None
             results.append(PushResult(step.tag, step.current.digest, "unchanged"))
         elif pushed.status == "left":
-            continue  # `latest` belongs to a release published meanwhile
+            continue  # `latest` or `staging` belongs to a newer build by now
         elif pushed.status != "ok":
             results.append(pushed)  # already right when re-read before pushing
         else:
@@ -139,7 +152,11 @@ def execute(
 
 
 def _recheck(
-    plan: Plan, step: TagStep, registry: RegistryClient, pushed: list[PushResult]
+    plan: Plan,
+    step: TagStep,
+    registry: RegistryClient,
+    pushed: list[PushResult],
+    tip: Callable[[], Tip],
 ) -> PushResult | None:
     """Re-read the registry right before pushing `step`: another run may have pushed meanwhile.
 
@@ -153,6 +170,13 @@ def _recheck(
         highest = highest_release(registry.tags(), ctx.tag_format)
         if highest is not None and highest[0] > ctx.version:
             log.step("latest", status="stays", reason=f"{highest[1]} was published meanwhile")
+            state = registry.tag_state(step.tag)
+            return PushResult(step.tag, state.digest or "", "left")
+        return None
+    if step.role is TagRole.STAGING:
+        moves, reason = staging_decision(ctx, tip())
+        if not moves:  # the branch moved on while this run loaded and pushed
+            log.step("staging", status="stays", reason=reason)
             state = registry.tag_state(step.tag)
             return PushResult(step.tag, state.digest or "", "left")
         return None
@@ -225,14 +249,25 @@ def _verify(registry: RegistryClient, tag: str, digest: str, image_id: str) -> N
         )
 
 
-def github_release(
-    token: str, api_url: str, dry_run: bool
-) -> Callable[[ReleaseSpec], ReleaseResult]:
-    """`upsert_release` bound to the token and API (kept out of the plan and of logs)."""
+@dataclass(frozen=True)
+class Releaser:
+    """The GitHub Release calls, bound to the token and API (kept out of the plan and logs)."""
 
-    from release.shell.github import upsert_release  # noqa: PLC0415 (start-up time, see above)
+    token: str = field(repr=False)
+    api_url: str
 
-    def run(spec: ReleaseSpec) -> ReleaseResult:
-        return upsert_release(spec, token=token, api_url=api_url, dry_run=dry_run)
+    def check(self, spec: ReleaseSpec) -> ReleaseResult:
+        """Read-only, before anything is pushed: permission, tag, release."""
+        from release.shell.github import check_release  # noqa: PLC0415 (start-up, see above)
 
-    return run
+        return check_release(spec, token=self.token, api_url=self.api_url)
+
+    def dry_run(self, spec: ReleaseSpec) -> ReleaseResult:
+        from release.shell.github import upsert_release  # noqa: PLC0415
+
+        return upsert_release(spec, token=self.token, api_url=self.api_url, dry_run=True)
+
+    def apply(self, spec: ReleaseSpec) -> ReleaseResult:
+        from release.shell.github import upsert_release  # noqa: PLC0415
+
+        return upsert_release(spec, token=self.token, api_url=self.api_url)

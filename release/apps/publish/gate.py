@@ -168,8 +168,11 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
         )
     )
     assert body is not None
-    if ctx.github_repository is None:
-        raise DojoError("no GitHub repository for the Release: set GITHUB_REPOSITORY=owner/repo")
+    if ctx.github_repository is None and (ctx.github_token or ctx.in_actions):
+        raise DojoError(
+            "no GitHub repository for the Release: pass --github-repository owner/name (or set "
+            "GITHUB_REPOSITORY); nothing was pushed"
+        )
     if ctx.in_actions and not ctx.github_token:
         raise DojoError(
             "GITHUB_TOKEN is not set: pass it to the publish step (`env: GITHUB_TOKEN: "
@@ -179,9 +182,10 @@ def gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
     # normalised spelling of it, which GitHub would create as a new tag.
     tag = ctx.ref_name or str(ctx.image_tag)
     return ReleaseSpec(
-        repository=ctx.github_repository,
+        repository=ctx.github_repository or "",  # "": no token, the Release is skipped
         tag=tag,
         title=tag,
         body=body,
         prerelease=version.is_prerelease,
+        target=ctx.sha,
     )

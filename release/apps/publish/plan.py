@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from release.apps.publish.branch import Tip, branch_tip
 from release.apps.publish.context import BuildKind, Context
 from release.core.tagformat import TagFormat
 from release.core.version import Version
@@ -61,6 +62,11 @@ class Plan:
     tags: tuple[TagStep, ...]
     latest_reason: str | None  # why `latest` is or is not moved (tag builds)
     release: ReleaseSpec | None
+    staging_reason: str | None = None  # why `staging` is or is not moved (release branch)
+
+    def moves(self, role: TagRole) -> bool:
+        """Whether this build points the movable tag `role` (staging, latest) at its image."""
+        return any(step.role is role for step in self.tags)
 
     @property
     def to_push(self) -> tuple[TagStep, ...]:
@@ -78,15 +84,36 @@ def highest_release(tags: Iterable[str], fmt: TagFormat) -> tuple[Version, str] 
     return max(released, default=None)
 
 
-def wanted_tags(ctx: Context, registry_tags: Callable[[], list[str]]) -> tuple[
-    list[tuple[str, TagRole]], str | None
-]:
-    """The tags this build should point at the image, and why `latest` is (not) among them."""
+def staging_decision(ctx: Context, tip: Tip) -> tuple[bool, str]:
+    """Whether `staging` moves to this build, and why: only the release branch's tip may have
+    it, so a re-run of an older CI run never moves it backwards."""
+    branch = ctx.release_branch
+    if tip.sha is None:
+        return False, (
+            f"cannot tell whether {ctx.short_sha} is the tip of {branch} ({tip.source}); "
+            "set GITHUB_TOKEN, or run from a clone"
+        )
+    if not tip.sha.startswith(ctx.sha):
+        return False, (
+            f"{ctx.short_sha} is not the tip of {branch} ({tip.sha[:12]} is, per "
+            f"{tip.source}); the tip's build moves it"
+        )
+    return True, f"{ctx.short_sha} is the tip of {branch} (per {tip.source})"
+
+
+def wanted_tags(
+    ctx: Context, registry_tags: Callable[[], list[str]], tip: Callable[[], Tip]
+) -> tuple[list[tuple[str, TagRole]], str | None, str | None]:
+    """The tags this build should point at the image, and why `latest` and `staging` are (not)
+    among them."""
     tags = [(ctx.short_sha, TagRole.SHA)]
     if ctx.kind is BuildKind.BRANCH:
-        if ctx.is_release_branch:
+        if not ctx.is_release_branch:
+            return tags, None, None
+        moves, reason = staging_decision(ctx, tip())
+        if moves:
             tags.append((STAGING, TagRole.STAGING))
-        return tags, None
+        return tags, None, reason
     version, image_tag, fmt = ctx.version, ctx.image_tag, ctx.tag_format
     assert version is not None
     assert image_tag is not None
@@ -94,12 +121,12 @@ def wanted_tags(ctx: Context, registry_tags: Callable[[], list[str]]) -> tuple[
     tags.append((image_tag, TagRole.VERSION))
     if version.is_prerelease:
         kind = "development release" if version.dev is not None else "pre-release"
-        return tags, f"{version} is a {kind}"
+        return tags, f"{version} is a {kind}", None
     highest = highest_release(registry_tags(), fmt)
     if highest is not None and highest[0] > version:
-        return tags, f"{highest[1]} is newer"
+        return tags, f"{highest[1]} is newer", None
     tags.append((LATEST, TagRole.LATEST))
-    return tags, f"{image_tag} is the highest release"
+    return tags, f"{image_tag} is the highest release", None
 
 
 def decide(role: TagRole, state: TagState, image_id: str) -> Action:
@@ -112,10 +139,17 @@ def decide(role: TagRole, state: TagState, image_id: str) -> Action:
 
 
 def plan_publish(
-    ctx: Context, archive: ImageArchive, registry: RegistryClient, release: ReleaseSpec | None
+    ctx: Context,
+    archive: ImageArchive,
+    registry: RegistryClient,
+    release: ReleaseSpec | None,
+    tip: Callable[[], Tip] | None = None,
 ) -> Plan:
-    """Read the registry and decide each tag; refuse if an immutable tag names another image."""
-    wanted, latest_reason = wanted_tags(ctx, registry.tags)
+    """Read the registry and decide each tag; refuse if an immutable tag names another image.
+    `tip` tells where the release branch is (default: `branch.branch_tip`)."""
+    wanted, latest_reason, staging_reason = wanted_tags(
+        ctx, registry.tags, tip or (lambda: branch_tip(ctx))
+    )
     steps: list[TagStep] = []
     conflicts: list[str] = []
     for tag, role in wanted:
@@ -135,9 +169,9 @@ def plan_publish(
         )
     if release is not None:
         # GitHub's "Latest release" follows the registry's `latest` (not moved by a backport).
-        moves_latest = any(step.role is TagRole.LATEST for step in steps)
+        moves_latest = any(step.role is TagRole.LATEST for step in steps)  # before the Plan
         release = dataclasses.replace(release, latest=moves_latest)
-    return Plan(ctx, archive, tuple(steps), latest_reason, release)
+    return Plan(ctx, archive, tuple(steps), latest_reason, release, staging_reason)
 
 
 def render_plan(plan: Plan) -> str:
@@ -151,8 +185,12 @@ def render_plan(plan: Plan) -> str:
         current = f" (now {step.current.digest})" if step.current.exists else ""
         lines.append(f"{step.action.value:<9} {step.tag}{current}")
     if plan.latest_reason:
-        moved = any(step.role is TagRole.LATEST for step in plan.tags)
+        moved = plan.moves(TagRole.LATEST)
         lines.append(f"latest    {'moves' if moved else 'stays'}: {plan.latest_reason}")
+    if plan.staging_reason:
+        lines.append(f"staging   {'moves' if plan.moves(TagRole.STAGING) else 'stays'}: "
+                     f"{plan.staging_reason}")
     if plan.release is not None:
-        lines.append(f"release   {plan.release.tag} on {plan.release.repository}")
+        where = plan.release.repository or "GitHub (no token: skipped)"
+        lines.append(f"release   {plan.release.tag} on {where}")
     return "\n".join(lines)

@@ -1,0 +1,196 @@
+"""`publish` and GitHub: the Release's repository, tag and commit, checked before anything is
+pushed. A real registry, real git clones; only GitHub's API is the fake (tests.support.github_fake).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pygit2
+import pytest
+import requests
+
+from tests.support.containers import DOCKER_TOOLS, Daemon, Registry, unique_name
+from tests.support.github_fake import FakeGitHub
+from tests.support.tools import require_tool
+from tests.test_publish import archive, github_env, local_argv, publish, steps, write_project
+
+pytestmark = pytest.mark.docker
+
+MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+@pytest.fixture(autouse=True)
+def _tools() -> None:
+    require_tool(*DOCKER_TOOLS)
+
+
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def clone_with_tags(root: Path, version: str, tags: list[str], remote: str) -> list[str]:
+    """A clone of `write_project(root, version)` with one commit per tag (annotated, as
+    `release` makes them), the last at HEAD; returns the commits."""
+    write_project(root, version, (version,))
+    pygit2.init_repository(str(root), initial_head="master")
+    _git(root, "remote", "add", "origin", remote)
+    commits = []
+    for tag in tags:
+        (root / "notes.txt").write_text(tag)
+        _git(root, "add", "-A")
+        _git(root, "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qm", tag)
+        _git(root, "-c", "user.name=T", "-c", "user.email=t@example.com", "tag", "-am", tag, tag)
+        commits.append(_git(root, "rev-parse", "HEAD"))
+    return commits
+
+
+def copy_tag(registry: Registry, repository: str, source: str, target: str) -> None:
+    base = f"{registry.url()}/v2/{repository}/manifests"
+    got = requests.get(f"{base}/{source}", headers={"Accept": MANIFEST}, timeout=10)
+    got.raise_for_status()
+    put = requests.put(f"{base}/{target}", data=got.content,
+                       headers={"Content-Type": MANIFEST}, timeout=10)
+    put.raise_for_status()
+
+
+def test_a_version_flag_in_a_project_with_plain_tags_publishes_the_plain_tag(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--version 2.4.0` with `2.3.0`-style tags: the image tag, `latest`, the Release's tag and
+    commit all follow the project's own format; the GitHub repository comes from the remote,
+    not from the image path."""
+    root = tmp_path / "proj"
+    old, head = clone_with_tags(root, "2.4.0", ["2.3.0", "2.4.0"],
+                                f"git@github.com:{github_api.repository}.git")
+    for tag, commit in (("2.3.0", old), ("2.4.0", head)):
+        github_api.set_ref(f"tags/{tag}", commit)
+    github_env(monkeypatch, github_api)
+    image = archive(tmp_path, unique_name("plain"), "2.4.0")
+    repo = f"{unique_name('me')}/dojo-image"  # the image path: not the GitHub repository
+    # A stray `v9.0.0` from another era of the registry is no release in this format.
+    code, _out, err = publish([*local_argv(image, oci_registry, repo), "--sha", old], capsys,
+                              root, monkeypatch)
+    assert code == 0, err
+    copy_tag(oci_registry, repo, old[:12], "v9.0.0")
+
+    code, _out, err = publish([*local_argv(image, oci_registry, repo), "--version", "2.4.0"],
+                              capsys, root, monkeypatch)
+    assert code == 0, err
+    assert oci_registry.tags(repo) == sorted([old[:12], head[:12], "2.4.0", "latest", "v9.0.0"])
+    assert oci_registry.config_digest(repo, "latest") == image.image_id
+    [created] = github_api.releases
+    assert created["tag_name"] == "2.4.0"
+    assert created["target_commitish"] == head
+    assert steps(err, "release")[0]["status"] == "created"
+    assert not github_api.find("v2.4.0")
+
+
+@pytest.mark.parametrize("case", ["missing", "elsewhere"])
+def test_a_release_tag_github_lacks_or_that_names_another_commit_stops_before_any_push(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+) -> None:
+    root = tmp_path / "proj"
+    [head] = clone_with_tags(root, "1.2.3", ["v1.2.3"], f"https://github.com/{github_api.repository}")
+    if case == "elsewhere":
+        github_api.set_ref("tags/v1.2.3", "f" * 40, annotated=True)
+    github_env(monkeypatch, github_api)
+    image = archive(tmp_path, unique_name("notag"))
+    repo = f"{unique_name('me')}/dojo"
+    code, out, err = publish([*local_argv(image, oci_registry, repo), "--version", "1.2.3"],
+                             capsys, root, monkeypatch)
+    assert code == 1
+    assert out == ""
+    [line] = [x for x in err.splitlines() if not x.startswith("step=")]
+    if case == "missing":
+        assert "tag v1.2.3 is not in octo-org/dojo on GitHub: push it first" in line
+    else:
+        assert f"names commit ffffffffffff, but this build is commit {head[:12]}" in line
+    assert oci_registry.tags(repo) == []
+    assert github_api.writes == []
+
+
+def test_a_token_that_may_not_write_releases_stops_before_any_push(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`permissions: contents: read`: GitHub's repository answer says so (permissions.push is
+    false), and publish stops before the first image tag, `latest` included, is pushed."""
+    root = tmp_path / "proj"
+    [head] = clone_with_tags(root, "1.2.3", ["v1.2.3"], f"https://github.com/{github_api.repository}")
+    github_api.set_ref("tags/v1.2.3", head)
+    github_api.contents_permission = "read"
+    github_env(monkeypatch, github_api)
+    image = archive(tmp_path, unique_name("perm"))
+    repo = f"{unique_name('me')}/dojo"
+    code, _out, err = publish([*local_argv(image, oci_registry, repo), "--version", "v1.2.3"],
+                              capsys, root, monkeypatch)
+    assert code == 1
+    assert "permissions: contents: write" in err
+    assert steps(err, "push") == []
+    assert oci_registry.tags(repo) == []
+    assert github_api.writes == []
+
+
+def test_a_local_tag_that_names_another_commit_is_refused(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`publish --version 1.2.3` with HEAD past the tag: the image is not the release's."""
+    root = tmp_path / "proj"
+    [tagged] = clone_with_tags(root, "1.2.3", ["v1.2.3"], "https://example.com/o/r.git")
+    (root / "later.txt").write_text("later")
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qm", "later")
+    image = archive(tmp_path, unique_name("later"))
+    repo = f"{unique_name('me')}/dojo"
+    code, _out, err = publish([*local_argv(image, oci_registry, repo), "--version", "1.2.3"],
+                              capsys, root, monkeypatch)
+    assert code == 1
+    assert f"tag v1.2.3 names commit {tagged[:12]}" in err
+    assert oci_registry.tags(repo) == []
+
+
+def test_the_github_repository_has_a_flag_of_its_own(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = tmp_path / "proj"
+    [head] = clone_with_tags(root, "1.2.3", ["v1.2.3"], "https://git.example.com/mirror.git")
+    github_api.set_ref("tags/v1.2.3", head)
+    github_env(monkeypatch, github_api)
+    image = archive(tmp_path, unique_name("flag"))
+    repo = f"{unique_name('me')}/dojo"
+    argv = [*local_argv(image, oci_registry, repo), "--version", "1.2.3"]
+    code, _out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 1  # the remote names no owner/name: the Release has no repository
+    assert "--github-repository" in err
+    assert oci_registry.tags(repo) == []
+    code, _out, err = publish([*argv, "--github-repository", github_api.repository], capsys,
+                              root, monkeypatch)
+    assert code == 0, err
+    assert [r["tag_name"] for r in github_api.releases] == ["v1.2.3"]
