@@ -82,9 +82,12 @@ def run(argv: list[str], env: dict[str, str], side: str) -> float:
     """Wall seconds; the client's own CPU seconds (less noisy) go to CLIENT_CPU[side]."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(argv, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    done = subprocess.run(argv, env=env, check=False, cwd=ROOT, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{side}: {' '.join(argv[:4])} ... failed ({done.returncode}): "
+                         f"{done.stderr.decode(errors='replace')[-1500:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CLIENT_CPU[side] += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall

@@ -62,14 +62,21 @@ def main() -> int:
     cache_bytecode()
     started = time.perf_counter()
     goals: list[Goal] = []
+    failed: list[str] = []
     for name, run in chosen.items():
         print(f"\n== {name} ==", flush=True)
-        goals += run()
+        try:
+            goals += run()
+        except (SystemExit, Exception) as exc:  # one broken bench keeps the others' table
+            failed.append(f"{name}: {exc}")
+            print(f"{name} failed: {exc}", flush=True)
     print(f"\n== summary: {len(goals)} goals, {sum(g.met for g in goals)} met "
           f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}, {time.perf_counter() - started:.0f} s) ==")
     print(table(goals))
-    return 0
+    for line in failed:
+        print(f"not measured, the bench failed: {line.splitlines()[0]}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -200,7 +200,7 @@ def test_publish_takes_the_release_notes_from_the_annotated_tag(
     capsys: pytest.CaptureFixture[str],
     git_env: Path,
 ) -> None:
-    from tests.test_publish import SHA_A, actions_env, archive, local_argv, publish
+    from tests.test_publish import actions_env, archive, github_env, local_argv, publish
 
     upstream = _without_changelog(tmp_path / "p")
     code, _, err = release_in(upstream.work, capsys, "--bump", "patch")
@@ -212,10 +212,10 @@ def test_publish_takes_the_release_notes_from_the_annotated_tag(
     subprocess.run(["git", "-C", str(ci), "tag", "v0.1.1", upstream.head()], check=True)
     image = archive(tmp_path, unique_name("rel"), version="0.1.1")
     repo = f"{unique_name('owner')}/dojo"
-    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="tag", ref_name="v0.1.1",
+    actions_env(monkeypatch, tmp_path, sha=upstream.head(), ref_type="tag", ref_name="v0.1.1",
                 repository=github_api.repository)
-    monkeypatch.setenv("GITHUB_TOKEN", github_api.token)
-    monkeypatch.setenv("GITHUB_API_URL", github_api.url)
+    github_env(monkeypatch, github_api)
+    github_api.set_ref("tags/v0.1.1", upstream.head(), annotated=True)  # as pushed by `release`
     code, _, err = publish(local_argv(image, oci_registry, repo), capsys, ci, monkeypatch)
     assert code == 0, err
     [created] = github_api.releases

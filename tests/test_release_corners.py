@@ -310,3 +310,148 @@ def test_a_spelling_is_kept_only_when_it_names_the_new_version() -> None:
         assert reading(spelled) == parse(new).value, (new, like, spelled)
     assert spell(parse("2026.10.1"), "2026.08.07") == "2026.10.01"
     assert spell(parse("1.3.0b1"), "1.3.0-alpha.2") == "1.3.0-beta.1"
+
+
+# --- the plan checks its own result ------------------------------------------------------------
+
+ROLLED_FROM = CHANGELOG
+
+
+def _rolled(body: str = "- A frobnicator (#12)\n") -> str:
+    return CHANGELOG.replace(
+        "## [Unreleased]\n\n### Added\n\n- A frobnicator (#12)\n\n### Fixed\n\n- Crash on empty "
+        "input\n\n",
+        f"## [Unreleased]\n\n## [0.1.1] - 2026-03-04\n\n{body}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        (_rolled(), None),
+        # the first heading glued onto the title (no final newline before the roll)
+        (CHANGELOG.replace("## [Unreleased]", "## [Unreleased]## [0.1.1] - 2026-03-04"),
+         "does not read back"),
+        # the notes dropped out of the section
+        (_rolled("- something else\n"), "does not hold exactly the notes"),
+        # a released version's section gone
+        (_rolled().replace("## [0.1.0] - 2026-01-01", "0.1.0, 2026-01-01"),
+         "loses the section of 0.1.0"),
+        # the model heading's text copied: the previous version, or its date
+        (_rolled().replace("## [0.1.1] - 2026-03-04", "## [0.1.1] - 0.1.0 - 2026-03-04"),
+         "names the previous version 0.1.0"),
+        (_rolled().replace("## [0.1.1] - 2026-03-04", "## [0.1.1] - 2026-01-01"),
+         "carries the previous release's date 2026-01-01"),
+    ],
+    ids=["good", "glued", "notes", "lost", "previous-version", "previous-date"],
+)
+def test_the_rolled_changelog_is_read_back_before_anything_is_written(
+    new: str, expected: str | None
+) -> None:
+    from release.apps.release import verify
+
+    found = verify.changelog_problems(
+        "CHANGELOG.md", CHANGELOG, new, version=parse("0.1.1"),
+        notes_text="- A frobnicator (#12)\n", date="2026-03-04",
+        previous=verify.Previous("0.1.0", "2026-01-01"),
+    )
+    if expected is None:
+        assert found == []
+    else:
+        assert any(expected in line for line in found), found
+        assert all("a bug in release: nothing was written" in line for line in found)
+
+
+def test_the_version_source_and_version_files_are_read_back() -> None:
+    from release.apps.release import verify
+    from release.core.pyproject import SourceKind, VersionSource
+    from release.core.versionfile import VersionFile
+
+    project = VersionSource(SourceKind.PROJECT, "[project] version")
+    good = '[project]\nname = "d"\nversion = "0.1.1"\n'
+    assert verify.version_source_problems(project, None, {"pyproject.toml": good},
+                                          parse("0.1.1")) == []
+    (line,) = verify.version_source_problems(
+        project, None, {"pyproject.toml": good.replace("0.1.1", "0.1.0")}, parse("0.1.1")
+    )
+    assert "reads back as 0.1.0, not 0.1.1" in line
+    spec = VersionFile("src/d/__init__.py")
+    (line,) = verify.version_source_problems(
+        VersionSource(SourceKind.FILE, "hatch path", (spec,)), spec,
+        {"src/d/__init__.py": "__version__ = get()\n"}, parse("0.1.1"),
+    )
+    assert "does not read back" in line
+    assert verify.version_file_problems(
+        "chart.yaml", "v: 0.1.0\nw: 0.1.0\n", "v: 0.1.1\nw: 0.1.1\n",
+        current=parse("0.1.0"), version=parse("0.1.1"),
+    ) == []
+    (line,) = verify.version_file_problems(
+        "chart.yaml", "v: 0.1.0\nw: 0.1.0\n", "v: 0.1.1\nw: 0.1.0\n",
+        current=parse("0.1.0"), version=parse("0.1.1"),
+    )
+    assert "does not hold 0.1.1 where it held 0.1.0" in line
+
+
+def test_a_plan_that_fails_its_own_check_is_a_preflight_line_and_writes_nothing(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fault injection: a roll that drops every released section (the family of roll bugs).
+    from release.core import changelog
+    from release.core.changelog.model import Rolled
+
+    real = changelog.roll_forward
+
+    def broken(*args: object, **kwargs: object) -> Rolled:
+        rolled = real(*args, **kwargs)  # type: ignore[arg-type]
+        return Rolled(rolled.text.replace("## [0.1.0]", "0.1.0"), rolled.warnings)
+
+    monkeypatch.setattr(changelog, "roll_forward", broken)
+    before, refs = _work_tree(git_repo), _refs(git_repo)
+    for args in (("--dry-run",), ()):
+        code, out, err = _run(git_repo, capsys, "--bump", "patch", *args)
+        assert code == 1
+        assert out == ""
+        found = problems(err)
+        assert any("loses the section of 0.1.0" in line for line in found), err
+        assert _work_tree(git_repo) == before
+        assert _refs(git_repo) == refs
+
+
+# --- item 8: one version-source detection for release and publish -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "where", "written"),
+    [
+        ({"setup.cfg": "[metadata]\nname = legacy\nversion = 1.2.3\n"}, "setup.cfg", "1.2.3"),
+        (
+            {
+                "setup.cfg": "[metadata]\nname = legacy\nversion = attr: legacy.__version__\n"
+                "[options]\npackage_dir =\n    = src\n",
+                "src/legacy/__init__.py": '__version__ = "2026.08.17"\n',
+            },
+            "src/legacy/__init__.py",
+            "2026.08.17",
+        ),
+        ({"setup.py": "from setuptools import setup\nsetup(name='legacy', version='0.4.0')\n"},
+         "setup.py", "0.4.0"),
+    ],
+    ids=["setup.cfg", "setup.cfg-attr", "setup.py"],
+)
+def test_publish_finds_a_setuptools_version_as_release_does(
+    tmp_path: Path, files: dict[str, str], where: str, written: str
+) -> None:
+    from release.apps.publish.gate import project_version
+    from release.apps.release.versions import read_current
+    from release.config import project_in_work_tree
+
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    # No pyproject.toml: publish starts, and its gate reads the version where release does.
+    project = project_in_work_tree(tmp_path, default_branch=lambda _remote: None)
+    assert project_version(project) == (where, written, None)
+    problems: list[str] = []
+    found = read_current(files.get, project, problems)
+    assert problems == []
+    assert found.version == parse(written)

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 
 from release.apps.publish.context import Context
 from release.config import PYPROJECT, Project
-from release.core import pyproject, tag_notes, versionfile
-from release.core.pyproject import SourceKind
-from release.core.version import Version, VersionError, try_parse
-from release.errors import ChangelogError, DojoError, UsageError
+from release.core import tag_notes, versionsource
+from release.core.version import Version, try_parse
+from release.errors import ChangelogError, DojoError
 from release.shell.files import read_changelog, read_text
 from release.shell.image import ImageArchive
 
@@ -67,34 +66,25 @@ def check_consistency(v: Versions) -> None:
 
 
 def project_version(project: Project) -> tuple[str | None, str | None, str | None]:
-    """(where, version as written, problem) of the project's own version: [project] or
-    [tool.poetry] version, the file its backend reads, or (None, None, None) when the tag is
-    the version."""
-    try:
-        source = pyproject.detect(project.document, project.settings.version_source)
-    except DojoError as exc:
-        return PYPROJECT, None, str(exc)
-    if source.kind is SourceKind.VCS:
-        return None, None, None
-    if source.kind is SourceKind.PROJECT:
-        table = project.document.get("project", {})
-        value = table.get("version") if isinstance(table, dict) else None
-        return PYPROJECT, str(value) if value is not None else None, None
-    if source.kind is SourceKind.POETRY:
-        try:
-            return PYPROJECT, str(pyproject.read_poetry_version(project.document)), None
-        except DojoError as exc:
-            return PYPROJECT, None, str(exc)
+    """(where, version as written, problem) of the project's own version, found as `release`
+    finds it (`release.core.versionsource`: pyproject.toml, else setup.cfg or setup.py), in
+    the work tree; (None, None, None) when the tag is the version."""
     root = project.settings.root
-    for spec in source.files:
-        if (root / spec.path).is_file():
-            try:
-                text = read_text(root / spec.path, what=source.via, limit=1024 * 1024)
-                return spec.path, str(versionfile.read(spec, text)), None
-            except (UsageError, VersionError, DojoError) as exc:
-                return spec.path, None, str(exc)
-    names = " or ".join(spec.path for spec in source.files)
-    return PYPROJECT, None, f"{PYPROJECT} ({source.via}) names {names}, which does not exist"
+
+    def read(path: str) -> str | None:
+        file = root / path
+        return read_text(file, what=path, limit=1024 * 1024) if file.is_file() else None
+
+    where = PYPROJECT
+    try:
+        located = versionsource.locate(
+            project.document, project.settings.version_source, read, absent="which does not exist"
+        )
+        where = located.found[0].path if located.found else where
+        found = versionsource.current(project.document, located)
+    except DojoError as exc:
+        return where, None, str(exc)
+    return (None, None, None) if found is None else (where, found[1], None)
 
 
 def tag_notes_for(ctx: Context, project: Project, tag: str) -> tuple[str | None, str | None]:

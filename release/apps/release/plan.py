@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from release.apps.release import verify
 from release.apps.release.checks import shorten
 from release.apps.release.edits import (
     FileChange,
@@ -145,6 +146,9 @@ def make_plan(facts: Facts, picked: Notes) -> Plan:
     version_changes = _version_changes(facts)
     changes = [*version_changes[:1], *changelog_changes, *version_changes[1:]]
     files = tuple(c for c in changes if c.new != c.old)
+    checked = verify.plan_problems(facts, picked.text, files)
+    if checked:
+        raise ChecksFailed(checked)
     follow = _follow_up(facts, files)
     check_written(facts, files)
     summary = notes.summarise(picked.text)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from release import log
-from release.config import PYPROJECT, Project
-from release.core import lockfile, pyproject, versionfile
+from release.config import Project
+from release.core import lockfile, pyproject, versionsource
 from release.core.development import next_development
 from release.core.lockfile import Lock
 from release.core.pyproject import SourceKind, VersionSource
@@ -57,80 +57,31 @@ class Current:
     written: str | None = None  # the version's characters as the source spells them
 
 
-def _source(
-    read: ReadCommitted, project: Project, problems: list[str], configured: str | None
-) -> tuple[VersionSource | None, tuple[VersionFile, str] | None]:
-    try:
-        try:
-            source = pyproject.detect(project.document, configured)
-        except pyproject.NoVersionSource:
-            setup_cfg, setup_py = read("setup.cfg"), read("setup.py")
-            legacy = pyproject.detect_setuptools_legacy(setup_cfg, setup_py)
-            if legacy is None and (setup_cfg or setup_py) and "project" not in project.document:
-                raise ConfigError(
-                    "no version release can read: pyproject.toml names none, and setup.cfg or "
-                    "setup.py computes it: write it as `version = X.Y.Z` in setup.cfg's "
-                    "[metadata] (or `version=\"X.Y.Z\"` in setup.py), or set [tool.release] "
-                    "version-source"
-                ) from None
-            if legacy is None:
-                raise
-            source = legacy
-    except ConfigError as exc:
-        problems.append(str(exc))
-        return None, None
-    if source.kind is not SourceKind.FILE:
-        return source, None
-    for spec in source.files:
-        try:
-            text = read(spec.path)
-        except ConfigError as exc:
-            problems.append(str(exc))
-            return None, None
-        if text is not None:
-            return source, (spec, text)
-    names = " or ".join(spec.path for spec in source.files)
-    where = source.via if source.via.startswith("setup.") else f"{PYPROJECT} ({source.via})"
-    problems.append(
-        f"{where} reads the version from {names}, which is not committed: "
-        "commit it, or set [tool.release] version-source"
-    )
-    return None, None
-
-
-def _value(
-    project: Project, source: VersionSource, found: tuple[VersionFile, str] | None
-) -> tuple[Version, str]:
-    """The version a non-VCS source holds, and its characters as written."""
-    if source.kind is SourceKind.PROJECT:
-        return pyproject.read_version(project.document), str(project.document["project"]["version"])
-    if source.kind is SourceKind.POETRY:
-        return (pyproject.read_poetry_version(project.document),
-                str(project.document["tool"]["poetry"]["version"]))
-    assert found is not None
-    return versionfile.read(*found), versionfile.written(*found)
-
-
 def _built_elsewhere(read: ReadCommitted, project: Project) -> str | None:
     """With `version-source = "vcs"` configured: where the build backend reads a version that
     is not the tag (a literal, a tuple), or None when it takes it from the tag or cannot say."""
-    scratch: list[str] = []
-    source, found = _source(read, project, scratch, None)
-    if source is None or source.kind is SourceKind.VCS:
-        return None
     try:
-        version, _ = _value(project, source, found)
+        located = versionsource.locate(project.document, None, read)
+        found = versionsource.current(project.document, located)
     except (ConfigError, VersionError):
         return None
-    return f"{source.describe(found[0] if found else None)} ({version})"
+    if found is None:
+        return None
+    spec = located.found[0] if located.found else None
+    return f"{located.source.describe(spec)} ({found[0]})"
 
 
 def read_current(read: ReadCommitted, project: Project, problems: list[str]) -> Current:
     """Where the version is written and what it says (before the tags are looked at: the
     current version helps tell which tag format is the project's)."""
     configured = project.settings.version_source
-    source, found = _source(read, project, problems, configured)
-    if source is not None and source.kind is SourceKind.VCS and configured == "vcs":
+    try:
+        located = versionsource.locate(project.document, configured, read)
+    except ConfigError as exc:
+        problems.append(str(exc))
+        return Current(None, None, None)
+    source = located.source
+    if source.kind is SourceKind.VCS and configured == "vcs":
         built = _built_elsewhere(read, project)
         if built is not None:
             problems.append(
@@ -139,14 +90,14 @@ def read_current(read: ReadCommitted, project: Project, problems: list[str]) -> 
                 "(release then edits the version there), or make the build take it from the tag"
             )
             return Current(None, None, None)
-    if source is None or source.kind is SourceKind.VCS:
-        return Current(source, None, found)
     try:
-        version, written = _value(project, source, found)
+        found = versionsource.current(project.document, located)
     except (ConfigError, VersionError) as exc:
         problems.append(str(exc))
-        return Current(None, None, found)
-    return Current(source, version, found, written)
+        return Current(None, None, located.found)
+    if found is None:  # the tag is the version
+        return Current(source, None, located.found)
+    return Current(source, found[0], located.found, found[1])
 
 
 def in_development(current: Version | None, previous: Tag | None) -> bool:
