@@ -6,6 +6,8 @@ repository in the session's registries.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import subprocess
@@ -387,6 +389,43 @@ def test_no_image_is_a_one_line_usage_error(
     assert len(err.strip().splitlines()) == 1
     assert "nix run .#publish" in err
     assert "--image" in err
+
+
+def test_anonymous_pushes_send_no_credentials_from_the_docker_config(
+    docker_env: Daemon,
+    fault_proxy: FaultProxy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`step=credentials source=anonymous` is what the push uses: a `docker login` left in the
+    Docker config is not sent along. The registry asks for Basic auth, so the anonymous push is
+    refused at once, in one line that names the credentials publish does use."""
+    login = base64.b64encode(f"someone:{unique_name('login')}".encode()).decode()
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    auths = {"auths": {fault_proxy.address: {"auth": login}}}
+    (config / "config.json").write_text(json.dumps(auths))
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    fault_proxy.answer_next(
+        401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+        match=r"^GET /v2/ ", headers={"WWW-Authenticate": 'Basic realm="registry"'}, times=50,
+    )
+    root = write_project(tmp_path / "proj", "1.2.3")
+    image = archive(tmp_path, unique_name("anon"))
+    repo = f"{unique_name('me')}/dojo"
+    code, _out, err = publish([*local_argv(image, fault_proxy, repo), "--sha", SHA_A], capsys,
+                              root, monkeypatch)
+    assert code == 1, err
+    assert steps(err, "credentials")[0]["source"] == "anonymous"
+    [line] = [x for x in err.splitlines() if not x.startswith("step=")]
+    assert "no basic auth credentials" in line
+    assert "DOJO_REGISTRY_USER/DOJO_REGISTRY_PASSWORD" in line
+    assert steps(err, "retry") == []  # refused credentials are not a transient fault
+    heads = b"\n".join(fault_proxy.heads_seen).lower()
+    assert b"get /v2/ " in heads  # the daemon did ask this registry
+    assert login.lower().encode() not in heads
+    assert b"authorization:" not in heads
 
 
 # --- tag builds ----------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from tests.support.gitrepo import (
     release_argv,
     release_env,
 )
+from tests.test_release_interrupts import _wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,14 +39,6 @@ def _refs(repo: GitRepo) -> str:
 
 def _work_tree(repo: GitRepo) -> dict[str, bytes]:
     return {k: v for k, v in repo.snapshot().items() if not k.startswith(".git/")}
-
-
-def _wait_for(path: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{path} never appeared")
-        time.sleep(0.05)
 
 
 # --- item 2: --notes-file and [Unreleased] ---------------------------------------------------

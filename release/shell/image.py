@@ -30,7 +30,10 @@ from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
 VERSION_LABEL = "org.opencontainers.image.version"
 MAX_JSON_MEMBER = 16 << 20  # a manifest or config is kilobytes
 # Push errors that no retry can fix: the daemon reports them as text only.
-_PERMANENT = ("unauthorized", "authentication required", "denied", "forbidden", "not found")
+_PERMANENT = (
+    "unauthorized", "authentication required", "no basic auth credentials", "denied",
+    "forbidden", "not found",
+)
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,9 @@ class Engine:
         )
 
     def _push_once(self, repository: str, tag: str, credentials: Credentials | None) -> str:
-        auth = credentials.auth_config() if credentials else None
+        # Always explicit: with no auth the SDK sends whatever `docker login` left in the
+        # Docker config, behind `step=credentials source=anonymous`. `{}` is anonymous.
+        auth = credentials.auth_config() if credentials else {}
         digest: str | None = None
         try:
             # The SDK does not raise on push errors: every streamed line must be checked.
