@@ -562,6 +562,29 @@ def skopeo_inspect(*args: str) -> dict[str, object]:
     return value
 
 
+def check_index(
+    registry: Registry, repo: str, tag: str, images: dict[str, Archive]
+) -> dict[str, str]:
+    """skopeo reads an OCI index under `tag` with the annotations and, per architecture, the
+    archive's own image; returns architecture -> manifest digest."""
+    ref = f"docker://{registry.address}/{repo}:{tag}"
+    index = skopeo_inspect("--raw", ref)
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    assert index["annotations"] == {
+        LABEL: "1.2.3", SOURCE: "https://github.com/octo-org/dojo",
+        "org.opencontainers.image.revision": SHA_A,
+        "org.opencontainers.image.description": "Dojo's release pipeline",
+    }
+    for arch, image in images.items():
+        one = skopeo_inspect("--override-arch", arch, "--override-os", "linux", ref)
+        assert one["Architecture"] == arch
+        config = skopeo_inspect("--config", "--override-arch", arch, "--override-os", "linux",
+                                ref)
+        assert config["rootfs"]["diff_ids"] == list(image.diff_ids)  # type: ignore[index]
+    entries: Any = index["manifests"]
+    return {e["platform"]["architecture"]: e["digest"] for e in entries}
+
+
 def test_two_platforms_make_one_index_with_annotations(
     no_daemon: None,
     oci_registry: Registry,
@@ -580,23 +603,8 @@ def test_two_platforms_make_one_index_with_annotations(
     code, out, err = publish(argv, capsys, root, monkeypatch)
     assert code == 0, err
     assert oci_registry.tags(repo) == sorted([SHA_A[:12], "latest", "v1.2.3"])
-    ref = f"docker://{oci_registry.address}/{repo}:v1.2.3"
-    index = skopeo_inspect("--raw", ref)
-    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
-    entries = index["manifests"]
-    assert isinstance(entries, list)
-    assert sorted(e["platform"]["architecture"] for e in entries) == ["amd64", "arm64"]
-    assert index["annotations"] == {
-        LABEL: "1.2.3", SOURCE: "https://github.com/octo-org/dojo",
-        "org.opencontainers.image.revision": SHA_A,
-        "org.opencontainers.image.description": "Dojo's release pipeline",
-    }
-    for arch, image in (("amd64", amd64), ("arm64", arm64)):
-        one = skopeo_inspect("--override-arch", arch, "--override-os", "linux", ref)
-        assert one["Architecture"] == arch
-        config = skopeo_inspect("--config", "--override-arch", arch, "--override-os", "linux",
-                                ref)
-        assert config["rootfs"]["diff_ids"] == list(image.diff_ids)  # type: ignore[index]
+    entries = check_index(oci_registry, repo, "v1.2.3", {"amd64": amd64, "arm64": arm64})
+    assert sorted(entries) == ["amd64", "arm64"]
     digest = oci_registry.digest(repo, "v1.2.3")
     assert out.strip() == f"{oci_registry.address}/{repo}@{digest}"
     assert {oci_registry.digest(repo, t) for t in (SHA_A[:12], "latest")} == {digest}
@@ -753,20 +761,8 @@ def test_each_platform_pushes_its_own_tag_and_the_last_job_publishes_the_index(
     assert set(oci_registry.tags(repo)) == {
         SHA_A[:12], "v1.2.3", "latest", *(f"{SHA_A[:12]}-linux-{a}" for a in per_platform)
     }
-    ref = f"docker://{oci_registry.address}/{repo}:v1.2.3"
-    index = skopeo_inspect("--raw", ref)
-    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
-    entries: Any = index["manifests"]
-    assert {e["platform"]["architecture"]: e["digest"] for e in entries} == per_platform
-    assert index["annotations"] == {
-        LABEL: "1.2.3", SOURCE: "https://github.com/octo-org/dojo",
-        "org.opencontainers.image.revision": SHA_A,
-        "org.opencontainers.image.description": "Dojo's release pipeline",
-    }
-    for arch, image in (("amd64", amd64), ("arm64", arm64)):
-        config = skopeo_inspect("--config", "--override-arch", arch, "--override-os", "linux",
-                                ref)
-        assert config["rootfs"]["diff_ids"] == list(image.diff_ids)  # type: ignore[index]
+    entries = check_index(oci_registry, repo, "v1.2.3", {"amd64": amd64, "arm64": arm64})
+    assert entries == per_platform  # the index names the per-platform images themselves
     digest = oci_registry.digest(repo, "v1.2.3")
     assert out.strip() == f"{oci_registry.address}/{repo}@{digest}"
     assert {oci_registry.digest(repo, t) for t in (SHA_A[:12], "latest")} == {digest}
