@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.containers import DOCKER_TOOLS, Daemon, Registry, unique_name
 from tests.support.tools import require_tool
-from tests.test_publish import SHA_A, actions_env, archive, local_argv, publish
+from tests.test_publish import SHA_A, actions_env, archive, github_env, local_argv, publish
 
 pytestmark = pytest.mark.docker
 
@@ -55,8 +55,8 @@ def test_tag_build_of_an_rst_project_creates_a_markdown_release(
     repo = f"{unique_name('owner')}/dojo"
     actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="tag", ref_name="v1.2.3",
                 repository=github_api.repository)
-    monkeypatch.setenv("GITHUB_TOKEN", github_api.token)
-    monkeypatch.setenv("GITHUB_API_URL", github_api.url)
+    github_env(monkeypatch, github_api)
+    github_api.set_ref("tags/v1.2.3", SHA_A, annotated=True)  # as `release` tags
     code, _, err = publish(local_argv(image, oci_registry, repo), capsys, root, monkeypatch)
     assert code == 0, err
     [created] = github_api.releases

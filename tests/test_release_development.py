@@ -220,26 +220,50 @@ ZEST = """\
 """
 
 
+PALLETS_RST = """\
+Version 0.1.1
+-------------
+
+Unreleased
+
+-   A frobnicator (#12)
+
+
+Version 0.1.0
+-------------
+
+Released 2026-01-01
+
+-   First release
+"""
+
+
 @pytest.mark.parametrize(
-    ("text", "released", "opened"),
+    ("name", "text", "released", "opened"),
     [
-        (PALLETS, "## Version 0.1.1\n\nReleased 2026-03-04\n",
+        ("CHANGELOG.md", PALLETS, "## Version 0.1.1\n\nReleased 2026-03-04\n",
          "## Version 0.1.2\n\nUnreleased\n\n## Version 0.1.1\n"),
-        (ZEST, "## 0.1.1 (2026-03-04)\n", "## 0.1.2 (unreleased)\n\n## 0.1.1 (2026-03-04)\n"),
+        ("CHANGELOG.md", ZEST, "## 0.1.1 (2026-03-04)\n",
+         "## 0.1.2 (unreleased)\n\n## 0.1.1 (2026-03-04)\n"),
+        ("CHANGES.rst", PALLETS_RST, "Version 0.1.1\n-------------\n\nReleased 2026-03-04\n",
+         "Version 0.1.2\n-------------\n\nUnreleased\n"),
     ],
-    ids=["pallets", "zest.releaser"],
+    ids=["pallets", "zest.releaser", "pallets rst"],
 )
 def test_going_back_to_development_opens_the_next_section_in_the_files_shape(
-    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], text: str,
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str], name: str, text: str,
     released: str, opened: str,
 ) -> None:
-    repo = _developing(tmp_path / "p", {
-        "pyproject.toml": PYPROJECT.replace("'0.1.0'", "'0.1.1.dev0'"), "CHANGELOG.md": text})
+    repo = make_repo(tmp_path / "p")
+    repo.git("rm", "-q", "CHANGELOG.md")
+    repo.commit("Back to development: 0.1.1", {
+        "pyproject.toml": PYPROJECT.replace("'0.1.0'", "'0.1.1.dev0'"), name: text})
+    repo.git("push", "--quiet", "origin", "master")
     code, _, err = release_in(repo.work, capsys)
     assert code == 0, err
-    at_tag = repo.git("show", "v0.1.1:CHANGELOG.md")
+    at_tag = repo.git("show", f"v0.1.1:{name}")
     assert released in at_tag
     assert "0.1.2" not in at_tag
-    assert opened in repo.read("CHANGELOG.md")
-    assert sorted(repo.git("show", "--name-only", "--format=", "HEAD").split()) == [
-        "CHANGELOG.md", "pyproject.toml"]
+    assert opened in repo.read(name)
+    assert sorted(repo.git("show", "--name-only", "--format=", "HEAD").split()) == sorted([
+        name, "pyproject.toml"])

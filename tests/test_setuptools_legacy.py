@@ -32,6 +32,14 @@ SETUP_CFG = "[metadata]\nname = demo\nversion = {v}\ndescription = A demo\n\n[op
          ["setup.py"]),
         (None, "import six\nsetup(\n    version=six.__version__,\n)\n", "setup.py import",
          ["six/__init__.py", "src/six/__init__.py", "six.py", "src/six.py"]),
+        (None, "VERSION = '7.0.0.dev0'\n\nsetup(\n    version=VERSION,\n)\n",
+         "setup.py variable", ["setup.py"]),
+        ("[metadata]\nname = demo\n", "setup(pbr=True)\n", "pbr", []),
+        (None, "import os, re\nwith open(os.path.join(os.path.dirname(__file__), 'demo', "
+         "'__init__.py')) as f:\n    version = re.search('__version__ = (.*)', f.read())[1]\n"
+         "setup(version=version)\n", "setup.py reads", ["demo/__init__.py"]),
+        (None, 'exec(open("demo/_version.py").read())\nsetup(version=__version__)\n',
+         "setup.py reads", ["demo/_version.py"]),
         (None, "setup(version=get_version())\n", None, []),
         ("[metadata]\nname = demo\n", None, None, []),
     ],
@@ -64,6 +72,21 @@ SHAPES = {
          "    version='0.1.0',\n)\n"},
         "setup.py",
         "    version='0.1.1',\n",
+    ),
+    "setup.py variable": (
+        {"setup.py": "from setuptools import setup\n\nVERSION = '0.1.0'\n\n"
+         "setup(name='demo', version=VERSION)\n"},
+        "setup.py",
+        "VERSION = '0.1.1'\n",
+    ),
+    "setup.py reads the module": (
+        {"setup.py": "import re\nfrom setuptools import setup\n\n"
+         "with open('demo/__init__.py') as f:\n"
+         "    VERSION = re.search(r'__version__ = \"(.*)\"', f.read())[1]\n\n"
+         "setup(name='demo', version=VERSION)\n",
+         "demo/__init__.py": '__version__ = "0.1.0"\n'},
+        "demo/__init__.py",
+        '__version__ = "0.1.1"\n',
     ),
     "setup.py imports the module": (
         {"setup.py": "import demo\nfrom setuptools import setup\n\n"
@@ -113,4 +136,22 @@ def test_no_project_files_at_all_is_one_line(
     assert problems(err) == [
         f"release: no pyproject.toml, setup.cfg or setup.py committed in {repo.work.resolve()}: "
         "release reads the project's version and settings there; run it in the project's root"
+    ]
+
+
+def test_a_setup_py_that_computes_the_version_is_named_as_such(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path / "p")
+    repo.commit("build: setup.py", {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n\n'
+                          '[tool.release]\nbranch = "master"\n',
+        "setup.py": "from setuptools import setup\n\nsetup(name='demo', version=compute())\n"})
+    repo.git("push", "--quiet", "origin", "master")
+    code, _, err = release_in(repo.work, capsys, "--bump", "patch", "--dry-run")
+    assert code == 1
+    assert problems(err) == [
+        "release: no version release can read: pyproject.toml names none, and setup.cfg or "
+        "setup.py computes it: write it as `version = X.Y.Z` in setup.cfg's [metadata] (or "
+        '`version="X.Y.Z"` in setup.py), or set [tool.release] version-source'
     ]

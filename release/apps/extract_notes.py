@@ -28,7 +28,8 @@ VERSION is v1.2.3, 1.2.3, refs/tags/v1.2.3 (what CI has in GITHUB_REF), Unreleas
 latest (the topmost final release; with --include-prereleases, the topmost release). Any
 spelling of a version finds its section: 2.0.0rc1 and 2.0.0-rc.1, 2.0 and 2.0.0. The body is
 printed exactly as written, plus the link definitions it uses from the bottom of the file, so it
-renders the same on a GitHub Release.
+renders the same on a GitHub Release. A reStructuredText changelog (CHANGES.rst) prints its
+section as Markdown (converted for a GitHub Release), or as written with --format rst.
 
 --check reports errors (two sections for one version, a section hidden by a code fence that never
 closes, a heading link that points nowhere, a release heading extract-notes would cut wrongly)
@@ -43,6 +44,7 @@ examples:
   extract-notes --check                         # validate the whole changelog
   extract-notes --check --strict --format json  # for tools; warnings fail too
   extract-notes 1.2.3 --changelog docs/CHANGES.md
+  extract-notes 1.2.3 --changelog CHANGES.rst --format rst
 
 exit status: 0 done, 1 failed (one line on stderr says why), 2 bad usage.
 """

@@ -340,7 +340,37 @@ def detect_setuptools_legacy(setup_cfg: str | None, setup_py: str | None) -> Ver
     if module is not None:
         files = _module_files(module["module"], module["var"], "setup.py")
         return VersionSource(SourceKind.FILE, "setup.py import", files)
+    if re.search(r"\bpbr\s*=\s*True\b", setup_py) or (
+        setup_cfg is not None and re.search(r"(?m)^\[pbr\]", setup_cfg)
+    ):
+        return VersionSource(SourceKind.VCS, "pbr")  # pbr versions from the git tags
+    name = _SETUP_PY_NAMED.search(setup_py)
+    if name is not None and re.search(
+        rf"(?m)^{name['var']}[ \t]*=[ \t]*['\"][^'\"\n]+['\"][ \t]*(?:#.*)?$", setup_py
+    ):  # `VERSION = '6.0.1'` at the top of setup.py, then `version=VERSION`
+        spec = VersionFile("setup.py", (name["var"],))
+        return VersionSource(SourceKind.FILE, "setup.py variable", (spec,))
+    read_from = _read_module(setup_py)
+    if name is not None and read_from is not None:  # the `__version__` of a module it reads
+        return VersionSource(SourceKind.FILE, "setup.py reads", (VersionFile(read_from),))
     return None
+
+
+# setup.py's `version=NAME` (a variable it sets, or one a module it reads sets).
+_SETUP_PY_NAMED = re.compile(r"\bversion\s*=\s*(?P<var>[A-Za-z_]\w*)\s*[,)]")
+
+
+def _read_module(setup_py: str) -> str | None:
+    """The one module setup.py opens to find `__version__` in (`open("pkg/__init__.py")`,
+    `os.path.join(here, "pkg", "_version.py")`, `exec(open("pkg/_version.py").read())`)."""
+    if "__version__" not in setup_py:
+        return None
+    paths = set(re.findall(r"""open\(\s*['"]([\w./-]+\.py)['"]""", setup_py))
+    for joined in re.findall(r"os\.path\.join\(([^()]*(?:\([^()]*\)[^()]*)*)\)", setup_py):
+        parts = re.findall(r"""['"]([\w.-]+)['"]""", joined)
+        if parts and parts[-1].endswith(".py"):
+            paths.add("/".join(parts))
+    return paths.pop() if len(paths) == 1 else None
 
 
 _SETUP_PY_NAME = re.compile(

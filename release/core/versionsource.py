@@ -40,7 +40,15 @@ def locate(
     try:
         source = pyproject.detect(document, configured)
     except pyproject.NoVersionSource:
-        legacy = pyproject.detect_setuptools_legacy(read("setup.cfg"), read("setup.py"))
+        setup_cfg, setup_py = read("setup.cfg"), read("setup.py")
+        legacy = pyproject.detect_setuptools_legacy(setup_cfg, setup_py)
+        if legacy is None and (setup_cfg or setup_py) and "project" not in document:
+            raise ConfigError(
+                "no version release can read: pyproject.toml names none, and setup.cfg or "
+                "setup.py computes it: write it as `version = X.Y.Z` in setup.cfg's "
+                '[metadata] (or `version="X.Y.Z"` in setup.py), or set [tool.release] '
+                "version-source"
+            ) from None
         if legacy is None:
             raise
         source = legacy

@@ -52,12 +52,13 @@ class Options:
     github_repository: str | None = None
     dry_run: bool = False
     force: bool = False
+    from_registry: bool = False  # the images are in the registry already (no archive needed)
 
 
 @dataclass(frozen=True)
 class Context:
     root: Path
-    archive: Path
+    archive: Path | None  # None: the images are read from the registry (--from-platform-tags)
     sha: str
     kind: BuildKind
     ref_name: str | None  # the branch (None on a detached HEAD) or the tag
@@ -80,6 +81,8 @@ class Context:
     # v1.3.0rc1, a valid OCI tag).
     tag_format: TagFormat | None = None
     image_tag: str | None = None
+    # --platform-only: the one tag this run pushes (`<sha12>-<os>-<arch>`), nothing else.
+    platform_tag: str | None = None
     remote: str = "origin"  # the clone's remote, asked for the release branch's tip
 
     @property
@@ -101,7 +104,7 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
     env = {k: v for k, v in environ.items() if v}
 
     archive = options.image or (Path(env[ARCHIVE_ENV]) if ARCHIVE_ENV in env else None)
-    if archive is None:
+    if archive is None and not options.from_registry:
         raise UsageError(
             f"no image to publish: run `nix run .#publish` (it sets {ARCHIVE_ENV}) "
             "or pass --image PATH to a docker-archive"

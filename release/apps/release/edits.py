@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import tomlkit
 
 from release.config import PYPROJECT
-from release.core import lockfile, versionfile
+from release.core import changelog, lockfile, versionfile
+from release.core.changelog import Changelog
 from release.core.lockfile import Lock
 from release.core.pyproject import (
     SourceKind,
@@ -21,6 +22,7 @@ from release.core.pyproject import (
 )
 from release.core.version import Version
 from release.core.versionfile import VersionFile
+from release.errors import ChangelogError
 from release.shell import git
 
 
@@ -79,3 +81,21 @@ def version_edits(
 
 def development_message(spelled: str) -> str:
     return f"{DEVELOPMENT_SUBJECT}{spelled}\n"
+
+
+def reopen(path: str, rolled: str, like: Changelog | str, version: Version) -> str:
+    """The rolled changelog `rolled` with the next version's unreleased section opened in the
+    shape the file kept before the release (`like`), Markdown or reStructuredText; unchanged
+    when the file keeps its own `[Unreleased]` or no such section."""
+    before = like if isinstance(like, Changelog) else changelog.read(like, path)
+    try:
+        if changelog.is_rst(path):
+            from release.core.changelog.rst.model import RstChangelog  # noqa: PLC0415
+            from release.core.changelog.rst.parse import parse as parse_rst  # noqa: PLC0415
+            from release.core.changelog.rst.roll import open_unreleased  # noqa: PLC0415
+
+            shape = before if isinstance(before, RstChangelog) else None
+            return open_unreleased(parse_rst(rolled), version.base, like=shape)
+        return changelog.open_unreleased(rolled, version.base, like=before)
+    except ChangelogError:
+        return rolled

@@ -23,6 +23,7 @@ from release.apps.release.edits import (
     FileChange,
     FollowUp,
     development_message,
+    reopen,
     version_edits,
 )
 from release.apps.release.facts import Options
@@ -178,12 +179,8 @@ def _follow(
     path = project.settings.changelog
     rolled = committed_text(repo, release.sha, path)
     like = committed_text(repo, parent.sha, path) if parent is not None else None
-    if rolled is not None and like is not None and not changelog.is_rst(path):
-        try:
-            opened = changelog.open_unreleased(rolled, spelled[0].base, like=like)
-        except ChangelogError:
-            opened = rolled
-        changes.append(FileChange(path, rolled, opened))
+    if rolled is not None and like is not None:
+        changes.append(FileChange(path, rolled, reopen(path, rolled, like, spelled[0])))
     files = tuple(c for c in changes if c.new != c.old)
     return FollowUp(spelled[0], spelled[1], files, development_message(spelled[1]))
 

@@ -13,14 +13,20 @@ from pathlib import Path
 
 from release.apps.release import verify
 from release.apps.release.checks import shorten
-from release.apps.release.edits import FileChange, FollowUp, development_message, version_edits
+from release.apps.release.edits import (
+    FileChange,
+    FollowUp,
+    development_message,
+    reopen,
+    version_edits,
+)
 from release.apps.release.facts import Facts
 from release.apps.release.pending import Pending
 from release.config import PYPROJECT
 from release.core import changelog, commitmsg, notes
 from release.core.notes import Notes, NotesSource
 from release.core.version import Version
-from release.errors import ChangelogError, ChecksFailed
+from release.errors import ChecksFailed
 from release.shell import git
 
 
@@ -100,20 +106,14 @@ def _open_unreleased(
     facts: Facts, released: tuple[FileChange, ...], version: Version
 ) -> list[FileChange]:
     """A fresh unreleased section for the next version, in the shape the file keeps for it
-    (`## 1.2.4 (unreleased)`, Pallets' `## Version 8.5.1` + `Unreleased`), when the release
-    consumed it; Markdown changelogs (a fresh `## [Unreleased]` is already in the release)."""
+    (`1.2.4 (unreleased)`, Pallets' `Version 8.5.1` over `Unreleased`), when the release
+    consumed it (a fresh `## [Unreleased]` is already in the release commit)."""
     files = facts.files
     path = files.changelog_path
     rolled = next((c.new for c in released if c.path == path), None)
-    if files.parsed is None or files.news is not None or rolled is None or (
-        changelog.is_rst(path)
-    ):
+    if files.parsed is None or files.news is not None or rolled is None:
         return []
-    try:
-        opened = changelog.open_unreleased(rolled, version.base, like=files.parsed)
-    except ChangelogError:
-        return []
-    return [FileChange(path, rolled, opened)]
+    return [FileChange(path, rolled, reopen(path, rolled, files.parsed, version))]
 
 
 def _changelog_changes(facts: Facts, picked: Notes) -> tuple[list[FileChange], tuple[str, ...]]:
