@@ -115,14 +115,14 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
         "--registry" if options.registry is not None else "[tool.release] registry",
     )
 
-    sha, kind, ref_name = _where(options, env, cwd)
+    repo = Repository.find(cwd)
+    sha, kind, ref_name = _where(options, env, cwd, repo)
     if not _SHA.match(sha):
         source = "--sha" if options.sha else "GITHUB_SHA" if "GITHUB_SHA" in env else "HEAD"
         raise UsageError(
             f"commit {sha!r} ({source}) is not a git SHA (12 to 40 hex digits): fix {source}"
         )
 
-    repo = Repository.find(cwd)
     version: Version | None = None
     fmt: TagFormat | None = None
     image_tag: str | None = None
@@ -272,11 +272,10 @@ def _github_repository(
 
 
 def _where(
-    options: Options, env: Mapping[str, str], cwd: Path
+    options: Options, env: Mapping[str, str], cwd: Path, repo: Repository | None
 ) -> tuple[str, BuildKind, str | None]:
     """The commit, the kind of build and the branch or tag name. Flags beat the environment."""
     sha = options.sha or env.get("GITHUB_SHA")
-    repo = Repository.find(cwd)
     ref_name: str | None
     if options.version:
         kind, ref_name = BuildKind.TAG, options.version

@@ -172,7 +172,7 @@ def plan_publish(
         )
     if release is not None:
         # GitHub's "Latest release" follows the registry's `latest` (not moved by a backport).
-        moves_latest = any(step.role is TagRole.LATEST for step in steps)  # before the Plan
+        moves_latest = any(step.role is TagRole.LATEST for step in steps)
         release = dataclasses.replace(release, latest=moves_latest)
     return Plan(ctx, archive, tuple(steps), latest_reason, release, staging_reason)
 
