@@ -714,3 +714,146 @@ def test_an_sbom_that_is_not_cyclonedx_is_refused_before_anything_is_pushed(
         [line] = err.strip().splitlines()
         assert "--sbom" in line
     assert oci_registry.tags(repo) == []
+
+
+# --- one runner per platform: --platform-only, then --from-platform-tags -------------------
+
+
+def test_each_platform_pushes_its_own_tag_and_the_last_job_publishes_the_index(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3", ("1.2.3",))
+    seed = unique_name()
+    amd64 = platform_archive(tmp_path, "amd64", seed, gz=False)
+    arm64 = platform_archive(tmp_path, "arm64", seed, gz=True)
+    repo = f"{unique_name('owner')}/dojo"
+    base = ["--registry", oci_registry.address, "--repository", repo, "--sha", SHA_A,
+            "--version", "v1.2.3", *VIA]
+    per_platform = {}
+    for arch, image in (("amd64", amd64), ("arm64", arm64)):
+        code, out, err = publish(["--image", str(image.path), "--platform-only", *base], capsys,
+                                 root, monkeypatch)
+        assert code == 0, err
+        tag = f"{SHA_A[:12]}-linux-{arch}"
+        per_platform[arch] = oci_registry.digest(repo, tag)
+        assert out.strip() == f"{oci_registry.address}/{repo}@{per_platform[arch]}"
+        assert oci_registry.config_digest(repo, tag) == image.image_id
+        assert [p["tag"] for p in steps(err, "push")] == [tag]
+        assert not steps(err, "release")
+    # No release tag, no `latest`, no Release: only the two per-platform tags.
+    assert oci_registry.tags(repo) == sorted(f"{SHA_A[:12]}-linux-{a}" for a in per_platform)
+
+    index_argv = ["--from-platform-tags", "linux/amd64,linux/arm64", *base]
+    code, out, err = publish(index_argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    assert set(oci_registry.tags(repo)) == {
+        SHA_A[:12], "v1.2.3", "latest", *(f"{SHA_A[:12]}-linux-{a}" for a in per_platform)
+    }
+    ref = f"docker://{oci_registry.address}/{repo}:v1.2.3"
+    index = skopeo_inspect("--raw", ref)
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    entries: Any = index["manifests"]
+    assert {e["platform"]["architecture"]: e["digest"] for e in entries} == per_platform
+    assert index["annotations"] == {
+        LABEL: "1.2.3", SOURCE: "https://github.com/octo-org/dojo",
+        "org.opencontainers.image.revision": SHA_A,
+        "org.opencontainers.image.description": "Dojo's release pipeline",
+    }
+    for arch, image in (("amd64", amd64), ("arm64", arm64)):
+        config = skopeo_inspect("--config", "--override-arch", arch, "--override-os", "linux",
+                                ref)
+        assert config["rootfs"]["diff_ids"] == list(image.diff_ids)  # type: ignore[index]
+    digest = oci_registry.digest(repo, "v1.2.3")
+    assert out.strip() == f"{oci_registry.address}/{repo}@{digest}"
+    assert {oci_registry.digest(repo, t) for t in (SHA_A[:12], "latest")} == {digest}
+
+    # The same index as `--image amd64 --image arm64` in one run would give: a re-run of
+    # either path is unchanged, and so is a re-run of every job.
+    code, _out, err = publish(["--image", str(amd64.path), "--image", str(arm64.path), *base],
+                              capsys, root, monkeypatch)
+    assert code == 0, err
+    assert {p["status"] for p in steps(err, "push")} == {"unchanged"}
+    for argv in (["--image", str(arm64.path), "--platform-only", *base], index_argv):
+        code, _out, err = publish(argv, capsys, root, monkeypatch)
+        assert code == 0, err
+        assert {p["status"] for p in steps(err, "push")} == {"unchanged"}
+    assert oci_registry.digest(repo, "v1.2.3") == digest
+
+
+def test_the_index_job_refuses_a_missing_or_foreign_platform_image_and_tags_never_move(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    seed = unique_name()
+    amd64 = platform_archive(tmp_path, "amd64", seed, gz=False)
+    repo = f"{unique_name('owner')}/dojo"
+    base = ["--registry", oci_registry.address, "--repository", repo, "--sha", SHA_A, *VIA]
+    code, _out, err = publish(["--image", str(amd64.path), "--platform-only", *base], capsys,
+                              root, monkeypatch)
+    assert code == 0, err
+    amd64_tag = f"{SHA_A[:12]}-linux-amd64"
+    pushed = oci_registry.digest(repo, amd64_tag)
+
+    def refused(argv: list[str], needle: str, expected: int = 1) -> None:
+        before = {t: oci_registry.digest(repo, t) for t in oci_registry.tags(repo)}
+        code, out, err = publish(argv, capsys, root, monkeypatch)
+        assert (code, out) == (expected, ""), err
+        [line] = [x for x in err.splitlines() if not x.startswith("step=")]
+        assert needle in line
+        assert {t: oci_registry.digest(repo, t) for t in oci_registry.tags(repo)} == before
+
+    index = ["--from-platform-tags", "linux/amd64,linux/arm64", *base]
+    refused(index, f"{repo}:{SHA_A[:12]}-linux-arm64 is missing")
+    # An arm64 image of another commit under this commit's arm64 tag.
+    foreign = make_archive(
+        tmp_path / "foreign.tar", layers=tiny_layers(seed + "foreign"), architecture="arm64",
+        labels={LABEL: "1.2.3", "org.opencontainers.image.revision": SHA_B},
+    )
+    code, _out, err = publish(["--image", str(foreign.path), "--platform-only", *base], capsys,
+                              root, monkeypatch)
+    assert code == 0, err
+    refused(index, f"is an image of revision {SHA_B}, not of this commit {SHA_A}")
+    # A per-platform tag is immutable: another amd64 image for the same commit is refused.
+    other = platform_archive(tmp_path, "amd64", seed + "other", gz=False)
+    refused(["--image", str(other.path), "--platform-only", *base],
+            "refusing to move immutable tags")
+    assert oci_registry.digest(repo, amd64_tag) == pushed
+    assert "latest" not in oci_registry.tags(repo)
+
+
+def test_the_per_platform_flags_refuse_what_makes_no_sense(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    amd64 = platform_archive(tmp_path, "amd64", unique_name(), gz=False)
+    repo = f"{unique_name('owner')}/dojo"
+    base = ["--registry", oci_registry.address, "--repository", repo, "--sha", SHA_A]
+    image = ["--image", str(amd64.path)]
+    both = "linux/amd64,linux/arm64"
+    cases = [
+        ([*image, "--platform-only"], "--platform-only talks to the registry's API"),
+        (["--from-platform-tags", both], "--from-platform-tags talks to the registry's API"),
+        ([*image, "--platform-only", "--from-platform-tags", both, *VIA], "pass one"),
+        ([*image, "--from-platform-tags", both, *VIA], "drop --image"),
+        ([*image, *image, "--platform-only", *VIA], "pushes one archive"),
+        (["--from-platform-tags", "linux", *VIA], "is not a platform"),
+        (["--from-platform-tags", "Linux/AMD64", *VIA], "is not a platform"),
+        (["--from-platform-tags", "linux/amd64,linux/amd64", *VIA], "twice"),
+    ]
+    for argv, needle in cases:
+        code, out, err = publish([*argv, *base], capsys, root, monkeypatch)
+        assert (code, out) == (2, ""), (argv, err)
+        assert needle in err.strip().splitlines()[-1], (argv, err)
+    assert oci_registry.tags(repo) == []

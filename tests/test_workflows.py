@@ -61,6 +61,11 @@ EXPRESSION = re.compile(r"\$\{\{\s*(?P<body>.*?)\s*\}\}", re.DOTALL)
 PER_REF_GROUP = re.compile(r"\$\{\{\s*github\.ref\s*\}\}")
 TOKENS = {"${{ github.token }}", "${{ secrets.GITHUB_TOKEN }}"}
 PUBLISH = "nix run .#publish"
+# Multi-arch: one job per platform on its own runner pushes only its per-platform tag; the last
+# job assembles the index from those tags (images cannot travel between jobs as artifacts).
+RUNNERS = {"ubuntu-24.04": "linux/amd64", "ubuntu-24.04-arm": "linux/arm64"}
+PLATFORM_PUSH = f"{PUBLISH} -- --via registry --platform-only"
+INDEX_PUSH = f"{PUBLISH} -- --via registry --from-platform-tags {','.join(RUNNERS.values())}"
 FLAKE_CHECK = "nix flake check -L"
 # Permission scopes a job may ask for, and the levels it may ask at (which job may ask for
 # which level is checked in `_job_permissions`).
@@ -292,6 +297,33 @@ def _job_shape(jobs: dict[str, Any], name: str, runs: list[str], needs: list[str
     return problems
 
 
+def _platform_jobs(jobs: dict[str, Any], index: str) -> list[Problem]:
+    """`image`: a matrix job, one runner per platform, pushing only its per-platform tag after
+    `check`; `index`: the last job, assembling the index of exactly those platforms."""
+    problems = _job_shape(jobs, "image", [PLATFORM_PUSH], ["check"])
+    problems += _job_shape(jobs, index, [INDEX_PUSH], ["image"])
+    job = jobs.get("image") or {}
+    strategy = job.get("strategy") or {}
+    include = (strategy.get("matrix") or {}).get("include")
+    found = {
+        str(row.get("runner")): str(row.get("platform"))
+        for row in include or [] if isinstance(row, dict)
+    }
+    if found != RUNNERS or len(include or []) != len(RUNNERS):
+        problems.append(
+            Problem("matrix", "jobs.image.strategy.matrix.include", f"must be runner/platform "
+                    f"{RUNNERS}, is {found}")
+        )
+    if job.get("runs-on") != "${{ matrix.runner }}":
+        problems.append(Problem("matrix", "jobs.image.runs-on", "must be ${{ matrix.runner }}"))
+    if strategy.get("fail-fast") is not False:
+        problems.append(
+            Problem("matrix", "jobs.image.strategy.fail-fast", "must be false (one platform's "
+                    "failure never cancels the other's push)")
+        )
+    return problems
+
+
 def check_ci(wf: Workflow, apps: frozenset[str], branch: str) -> list[Problem]:
     """ci.yml: check on pushes to `branch` and on pull requests; publish only on pushes."""
     doc = wf.doc
@@ -305,14 +337,18 @@ def check_ci(wf: Workflow, apps: frozenset[str], branch: str) -> list[Problem]:
         if triggers["pull_request"] not in (None, {}):
             problems.append(Problem("triggers", "on.pull_request", "must run for every PR"))
     jobs = doc.get("jobs") or {}
-    if set(jobs) != {"check", "publish"}:
-        problems.append(Problem("jobs", "jobs", f"{sorted(jobs)}: expected check and publish"))
+    if set(jobs) != {"check", "image", "publish"}:
+        problems.append(
+            Problem("jobs", "jobs", f"{sorted(jobs)}: expected check, image and publish")
+        )
     problems += _job_shape(jobs, "check", [FLAKE_CHECK], [])
-    problems += _job_shape(jobs, "publish", [PUBLISH], ["check"])
-    publish = jobs.get("publish") or {}
+    problems += _platform_jobs(jobs, "publish")
     wanted = {"github.event_name == 'push'", f"github.ref == 'refs/heads/{branch}'"}
-    if _conjuncts(publish.get("if", "")) != wanted:
-        problems.append(Problem("if", "jobs.publish.if", f"must be {' && '.join(sorted(wanted))}"))
+    for name in ("image", "publish"):
+        if _conjuncts((jobs.get(name) or {}).get("if", "")) != wanted:
+            problems.append(
+                Problem("if", f"jobs.{name}.if", f"must be {' && '.join(sorted(wanted))}")
+            )
     if "if" in (jobs.get("check") or {}):
         problems.append(Problem("if", "jobs.check.if", "check runs for every event"))
     return problems + _concurrency(doc, cancel=True)
@@ -328,10 +364,12 @@ def check_release(wf: Workflow, apps: frozenset[str]) -> list[Problem]:
     if doc.get("on") != {"push": {"tags": [glob]}}:
         problems.append(Problem("triggers", "on", f"must be push of tags [{glob!r}] only"))
     jobs = doc.get("jobs") or {}
-    if set(jobs) != {"check", "release"}:
-        problems.append(Problem("jobs", "jobs", f"{sorted(jobs)}: expected check and release"))
+    if set(jobs) != {"check", "image", "release"}:
+        problems.append(
+            Problem("jobs", "jobs", f"{sorted(jobs)}: expected check, image and release")
+        )
     problems += _job_shape(jobs, "check", [FLAKE_CHECK], [])
-    problems += _job_shape(jobs, "release", [PUBLISH], ["check"])
+    problems += _platform_jobs(jobs, "release")
     problems += [
         Problem("if", f"jobs.{name}.if", "a release run never skips a job")
         for name, job in jobs.items()
@@ -456,6 +494,16 @@ MUTATIONS: dict[str, tuple[Path, Mutation, str]] = {
     "release cancelled": (RELEASE, _set("concurrency.cancel-in-progress", True), "concurrency"),
     "one group for all refs": (RELEASE, _set("concurrency.group", "release"), "concurrency"),
     "extra job": (RELEASE, _set("jobs.other", {"name": "o", "runs-on": "x"}), "jobs"),
+    "no arm64 runner": (CI, _delete("jobs.image.strategy.matrix.include.1"), "matrix"),
+    "one runner for all": (RELEASE, _set("jobs.image.runs-on", "ubuntu-24.04"), "matrix"),
+    "fail-fast matrix": (CI, _delete("jobs.image.strategy.fail-fast"), "matrix"),
+    "platform job moves tags": (RELEASE, _set("jobs.image.steps.2.run", PUBLISH), "job-steps"),
+    "index before the images": (CI, _set("jobs.publish.needs", "check"), "needs"),
+    "index of one platform":
+        (RELEASE, _set("jobs.release.steps.2.run",
+                       f"{PUBLISH} -- --via registry --from-platform-tags linux/amd64"),
+         "job-steps"),
+    "images on pull requests": (CI, _delete("jobs.image.if"), "if"),
 }
 # fmt: on
 

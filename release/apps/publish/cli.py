@@ -9,28 +9,35 @@ examples:
   nix run .#publish                                   # in CI
   publish --image result --registry 127.0.0.1:5000 --repository me/dojo --dry-run
   publish --via registry --image result ...           # no Docker daemon needed
+  publish --via registry --platform-only              # one runner per platform, then:
+  publish --via registry --from-platform-tags linux/amd64,linux/arm64
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release import log
 from release.apps.publish.context import ARCHIVE_ENV, Context, Options, detect
-from release.apps.publish.daemonless import read_images, registry_pusher
-from release.apps.publish.execute import Releaser, execute
+from release.apps.publish.daemonless import index_annotations, read_images, registry_pusher
+from release.apps.publish.execute import Pusher, Releaser, execute
 from release.apps.publish.gate import gate
 from release.apps.publish.plan import Plan, TagRole, plan_publish, render_plan
+from release.apps.publish.platforms import parse_platforms, platform_tag, read_platform_images
 from release.apps.publish.report import write_reports
 from release.apps.publish.sbom import attach_sbom, read_sbom
 from release.cli import ArgumentParser, run_main
 from release.config import project_in_work_tree
 from release.errors import UsageError
 from release.shell.git import Repository
-from release.shell.image import Engine, Preload, read_archive
+from release.shell.image import Engine, ImageArchive, Preload, read_archive
+from release.shell.oci.archive import ArchiveImage, Platform
+from release.shell.oci.push import IndexPusher
 from release.shell.registry import RegistryClient
 
 if TYPE_CHECKING:
@@ -69,6 +76,18 @@ def _parser() -> ArgumentParser:
         help="a CycloneDX JSON SBOM (`nix build .#sbom`) to attach to the pushed image as an "
         "OCI artifact referring to it",
     )
+    parser.add_argument(
+        "--platform-only", action="store_true",
+        help="push the archive only under its per-platform tag <sha12>-<os>-<arch> (immutable "
+        "like the SHA tag): no other tag, no GitHub Release; a later --from-platform-tags run "
+        "assembles the index",
+    )
+    parser.add_argument(
+        "--from-platform-tags", metavar="OS/ARCH,...", type=parse_platforms,
+        help="publish the OCI index of the images the platforms' --platform-only runs pushed "
+        "for this commit (refused if one is missing or of another commit), with the usual tags "
+        "and GitHub Release; no --image",
+    )
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan; load, push and release nothing")
     parser.add_argument("--force", action="store_true",
@@ -80,15 +99,13 @@ def _parser() -> ArgumentParser:
 def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     paths: list[Path] = args.image or []
-    if len(paths) > 1 and args.via != "registry":
-        raise UsageError(
-            "several --image archives make a multi-platform image, which only --via registry "
-            "pushes (the Docker daemon pushes one platform): add --via registry"
-        )
+    platforms: tuple[Platform, ...] | None = args.from_platform_tags
+    _check_modes(args, paths, platforms)
     options = Options(
         image=paths[0] if paths else None, sha=args.sha, version=args.version,
         registry=args.registry, repository=args.repository,
         github_repository=args.github_repository, dry_run=args.dry_run, force=args.force,
+        from_registry=platforms is not None,
     )
     root = _root(Path.cwd())
     repo = Repository.find(root)
@@ -102,19 +119,14 @@ def _main(argv: Sequence[str]) -> int:
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
     preload: Preload | None = None
     try:
-        # A SHA tag not in the registry yet means a push is certain: start `docker load`
-        # now, while the archive is read and checked (nothing is pushed before the plan).
-        daemonless = args.via == "registry"
-        if not (ctx.dry_run or daemonless) and not registry.tag_state(ctx.short_sha).exists:
-            preload = Preload(Engine, ctx.archive)
-        if daemonless:
-            images, archive = read_images([ctx.archive, *paths[1:]])
-        else:
-            images, archive = [], read_archive(ctx.archive)
-        log.step("build", derivation=str(ctx.archive), status="ok")
+        ctx, archive, images, via, preload = _read(args, ctx, registry, paths, platforms)
         log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
-        release_spec = gate(ctx, archive, project) if ctx.version else None
+        # --platform-only pushes no release tag: the index's run has the gate and the Release.
+        release_spec = gate(ctx, archive, project) if ctx.version and not ctx.platform_tag \
+            else None
         plan = plan_publish(ctx, archive, registry, release_spec)
+        if images:
+            via = registry_pusher(plan, images, registry)
         releaser = _releaser(ctx, plan)
         if ctx.dry_run:
             print(render_plan(plan))
@@ -126,7 +138,6 @@ def _main(argv: Sequence[str]) -> int:
             _log_release_skipped(plan.release, releaser)
             log.step("publish", status="dry-run", changed="nothing")
             return 0
-        via = registry_pusher(plan, images, registry) if daemonless else None
         outcome = execute(plan, Engine, registry, releaser.apply if releaser else None, preload,
                           via=via)
         preload = None  # consumed (execute closed its engine)
@@ -157,6 +168,68 @@ def _releaser(ctx: Context, plan: Plan) -> Releaser | None:
         log.step("github", repository=plan.release.repository, tag=plan.release.tag,
                  status="ok", release=f"to be {checked.status.value}")
     return releaser
+
+
+def _read(
+    args: argparse.Namespace,
+    ctx: Context,
+    registry: RegistryClient,
+    paths: list[Path],
+    platforms: tuple[Platform, ...] | None,
+) -> tuple[Context, ImageArchive, list[ArchiveImage], Pusher | None, Preload | None]:
+    """The image(s) to publish: from the archives, or (--from-platform-tags) the registry."""
+    if platforms is not None:
+        manifests, archive = read_platform_images(ctx, registry, platforms)
+        log.step("build", source=str(archive.path), platforms=len(platforms), status="ok")
+        return ctx, archive, [], IndexPusher(registry, manifests, index_annotations(archive)), None
+    path = ctx.archive
+    assert path is not None
+    images: list[ArchiveImage] = []
+    preload = None
+    if args.via == "registry":
+        images, archive = read_images([path, *paths[1:]])
+        if args.platform_only:
+            ctx = replace(ctx, platform_tag=platform_tag(ctx.sha, images[0].platform))
+    else:
+        # A SHA tag not in the registry yet means a push is certain: start `docker load`
+        # now, while the archive is read and checked (nothing is pushed before the plan).
+        if not ctx.dry_run and not registry.tag_state(ctx.short_sha).exists:
+            preload = Preload(Engine, path)
+        try:
+            archive = read_archive(path)
+        except BaseException:
+            if preload is not None:
+                preload.discard()
+            raise
+    log.step("build", derivation=str(path), status="ok")
+    return ctx, archive, images, None, preload
+
+
+def _check_modes(
+    args: argparse.Namespace, paths: list[Path], platforms: tuple[Platform, ...] | None
+) -> None:
+    """The combinations of --image, --via and the per-platform modes that make sense."""
+    if (args.platform_only or platforms is not None) and args.via != "registry":
+        flag = "--platform-only" if args.platform_only else "--from-platform-tags"
+        raise UsageError(f"{flag} talks to the registry's API itself: add --via registry")
+    if args.platform_only and platforms is not None:
+        raise UsageError(
+            "--platform-only and --from-platform-tags are the two halves of a multi-runner "
+            "publish: pass one (each platform's job, then the last job)"
+        )
+    if args.platform_only and len(paths) > 1:
+        raise UsageError("--platform-only pushes one archive: pass one --image (or none in CI)")
+    if platforms is not None and paths:
+        raise UsageError(
+            "--from-platform-tags reads the images from the registry: drop --image"
+        )
+    if len(paths) > 1 and args.via != "registry":
+        raise UsageError(
+            "several --image archives make a multi-platform image, which only --via registry "
+            "pushes (the Docker daemon pushes one platform): add --via registry"
+        )
+
+
 
 
 def _log_release_skipped(spec: ReleaseSpec | None, releaser: object) -> None:

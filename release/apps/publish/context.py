@@ -52,12 +52,13 @@ class Options:
     github_repository: str | None = None
     dry_run: bool = False
     force: bool = False
+    from_registry: bool = False  # the images are in the registry already (no archive needed)
 
 
 @dataclass(frozen=True)
 class Context:
     root: Path
-    archive: Path
+    archive: Path | None  # None: the images are read from the registry (--from-platform-tags)
     sha: str
     kind: BuildKind
     ref_name: str | None  # the branch (None on a detached HEAD) or the tag
@@ -80,6 +81,8 @@ class Context:
     # v1.3.0rc1, a valid OCI tag).
     tag_format: TagFormat | None = None
     image_tag: str | None = None
+    # --platform-only: the one tag this run pushes (`<sha12>-<os>-<arch>`), nothing else.
+    platform_tag: str | None = None
     remote: str = "origin"  # the clone's remote, asked for the release branch's tip
 
     @property
@@ -101,7 +104,7 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
     env = {k: v for k, v in environ.items() if v}
 
     archive = options.image or (Path(env[ARCHIVE_ENV]) if ARCHIVE_ENV in env else None)
-    if archive is None:
+    if archive is None and not options.from_registry:
         raise UsageError(
             f"no image to publish: run `nix run .#publish` (it sets {ARCHIVE_ENV}) "
             "or pass --image PATH to a docker-archive"
@@ -112,14 +115,14 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
         "--registry" if options.registry is not None else "[tool.release] registry",
     )
 
-    sha, kind, ref_name = _where(options, env, cwd)
+    repo = Repository.find(cwd)
+    sha, kind, ref_name = _where(options, env, cwd, repo)
     if not _SHA.match(sha):
         source = "--sha" if options.sha else "GITHUB_SHA" if "GITHUB_SHA" in env else "HEAD"
         raise UsageError(
             f"commit {sha!r} ({source}) is not a git SHA (12 to 40 hex digits): fix {source}"
         )
 
-    repo = Repository.find(cwd)
     version: Version | None = None
     fmt: TagFormat | None = None
     image_tag: str | None = None
@@ -269,11 +272,10 @@ def _github_repository(
 
 
 def _where(
-    options: Options, env: Mapping[str, str], cwd: Path
+    options: Options, env: Mapping[str, str], cwd: Path, repo: Repository | None
 ) -> tuple[str, BuildKind, str | None]:
     """The commit, the kind of build and the branch or tag name. Flags beat the environment."""
     sha = options.sha or env.get("GITHUB_SHA")
-    repo = Repository.find(cwd)
     ref_name: str | None
     if options.version:
         kind, ref_name = BuildKind.TAG, options.version

@@ -143,7 +143,8 @@ def execute(
         else:
             log.step("push", registry=ctx.image_reference, tag=step.tag, digest=result.digest,
                      status=result.status)
-    if ctx.version is not None and ctx.tag_format and not ctx.version.is_prerelease:
+    if (ctx.version is not None and ctx.tag_format and not ctx.version.is_prerelease
+            and ctx.platform_tag is None):
         converge_latest(registry, ctx.tag_format)
     outcome_release: ReleaseResult | None = None
     if plan.release is not None and release is not None:

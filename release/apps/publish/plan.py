@@ -34,10 +34,11 @@ class TagRole(enum.Enum):
     VERSION = "version"
     STAGING = "staging"
     LATEST = "latest"
+    PLATFORM = "platform"  # `<sha12>-<os>-<arch>`: one platform's image (--platform-only)
 
     @property
     def immutable(self) -> bool:
-        return self in (TagRole.SHA, TagRole.VERSION)
+        return self in (TagRole.SHA, TagRole.VERSION, TagRole.PLATFORM)
 
 
 class Action(enum.Enum):
@@ -106,6 +107,8 @@ def wanted_tags(
 ) -> tuple[list[tuple[str, TagRole]], str | None, str | None]:
     """The tags this build should point at the image, and why `latest` and `staging` are (not)
     among them."""
+    if ctx.platform_tag is not None:
+        return [(ctx.platform_tag, TagRole.PLATFORM)], None, None
     tags = [(ctx.short_sha, TagRole.SHA)]
     if ctx.kind is BuildKind.BRANCH:
         if not ctx.is_release_branch:
@@ -164,12 +167,12 @@ def plan_publish(
         raise DojoError(
             "refusing to move immutable tags, nothing was pushed: "
             + "; ".join(conflicts)
-            + " (a published SHA or version tag never changes; rebuild from the tagged commit, "
-            "or a human may overwrite with --force)"
+            + " (a published SHA, version or per-platform tag never changes; rebuild from the "
+            "tagged commit, or a human may overwrite with --force)"
         )
     if release is not None:
         # GitHub's "Latest release" follows the registry's `latest` (not moved by a backport).
-        moves_latest = any(step.role is TagRole.LATEST for step in steps)  # before the Plan
+        moves_latest = any(step.role is TagRole.LATEST for step in steps)
         release = dataclasses.replace(release, latest=moves_latest)
     return Plan(ctx, archive, tuple(steps), latest_reason, release, staging_reason)
 

@@ -21,7 +21,14 @@ from typing import Any
 from release import log
 from release.errors import DojoError
 from release.shell import http
-from release.shell.oci.archive import ArchiveImage, Layer, Readable, layer_streams, open_layer
+from release.shell.oci.archive import (
+    ArchiveImage,
+    Layer,
+    Platform,
+    Readable,
+    layer_streams,
+    open_layer,
+)
 from release.shell.oci.blobs import Blobs, Descriptor
 from release.shell.oci.compress import GzipStream
 from release.shell.registry import RegistryClient
@@ -31,6 +38,7 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 # Layer blobs a manifest of ours may reference, by the media type found in the registry.
 _REUSABLE = {
     "application/vnd.docker.image.rootfs.diff.tar.gzip": OCI_LAYER_GZIP,
@@ -67,15 +75,15 @@ def image_manifest(config: Descriptor, layers: Sequence[Descriptor]) -> Manifest
 
 
 def image_index(
-    manifests: Sequence[tuple[Manifest, ArchiveImage]], annotations: Mapping[str, str]
+    manifests: Sequence[tuple[Manifest, Platform]], annotations: Mapping[str, str]
 ) -> Manifest:
     body: dict[str, Any] = {
         "schemaVersion": 2,
         "mediaType": OCI_INDEX,
         "manifests": [
             {"mediaType": m.media_type, "digest": m.digest, "size": len(m.body),
-             "platform": image.platform.descriptor()}
-            for m, image in manifests
+             "platform": platform.descriptor()}
+            for m, platform in manifests
         ],
     }
     if annotations:
@@ -183,7 +191,8 @@ class RegistryPusher:
             return
         for manifest, image in manifests:
             self._put(manifest.digest, manifest, platform=str(image.platform))
-        self._top = image_index(manifests, self.annotations)
+        self._top = image_index([(m, image.platform) for m, image in manifests],
+                                self.annotations)
 
     def push(self, tag: str) -> str:
         """Point `tag` at the manifest (or index); the digest it now names."""
@@ -252,3 +261,28 @@ class RegistryPusher:
 
         done = self.blobs.upload(source, what=what, before_commit=check)
         return Descriptor(OCI_LAYER_GZIP, done.digest, done.size)
+
+
+class IndexPusher:
+    """Points tags at an index of platform manifests already in the repository (pushed by
+    each platform's runner): nothing to upload."""
+
+    def __init__(
+        self,
+        client: RegistryClient,
+        manifests: Sequence[tuple[Manifest, Platform]],
+        annotations: Mapping[str, str],
+    ) -> None:
+        self.client = client
+        self.manifest = image_index(manifests, annotations)
+
+    def prepare(self) -> None:
+        """The platforms' manifests and blobs are in the repository already."""
+
+    def push(self, tag: str) -> str:
+        self.client.put_manifest(tag, self.manifest.body, self.manifest.media_type,
+                                 verb="pushing")
+        return self.manifest.digest
+
+    def close(self) -> None:
+        """Nothing held."""
