@@ -112,10 +112,17 @@ def run(project: Project, mirrors: Path, base: Path) -> list[str]:
     problems = []
     head = _git(work, "rev-parse", "HEAD").strip()
     tagged = _git(work, "rev-parse", f"refs/tags/{tag}^{{commit}}").strip()
+    released = _git(work, "show", f"{tagged}:{project.changelog}")
     if tagged != head:  # a "Back to development" commit may follow the release (X.Y.Z.dev)
-        after_tag = _git(work, "show", "--name-only", "--format=", "HEAD").split()
-        if _git(work, "rev-parse", "HEAD^").strip() != tagged or project.changelog in after_tag:
+        if _git(work, "rev-parse", "HEAD^").strip() != tagged:
             problems.append(f"HEAD is not the release commit {tagged[:12]} or one after it")
+        # ... opening the next pending section, and changing nothing else of the changelog
+        now = changelog.read((work / project.changelog).read_text(encoding="utf-8"),
+                             project.changelog)
+        kept = changelog.read(released, project.changelog)
+        if kept.releases and (not now.unreleased_sections or not now.text.endswith(
+                released[kept.releases[0].start :])):
+            problems.append("the back-to-development commit changed more than a new section")
     if _git(work, "status", "--porcelain").strip():
         problems.append("the tree is not clean")
     on_remote = _git(remote, "rev-parse", f"refs/tags/{tag}^{{commit}}").strip()
@@ -126,7 +133,7 @@ def run(project: Project, mirrors: Path, base: Path) -> list[str]:
     files = _git(work, "show", "--name-only", "--format=", tagged).split()
     if project.changelog not in files:
         problems.append(f"the release commit does not change {project.changelog}")
-    after = (work / project.changelog).read_text(encoding="utf-8")
+    after = released
     new = changelog.read(after, project.changelog)
     assert isinstance(new, RstChangelog)
     version = tag.lstrip("v")
