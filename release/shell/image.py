@@ -130,16 +130,25 @@ def _json_members(path: Path, compressed: bool) -> dict[str, bytes]:
         tarfile.open(fileobj=raw, mode="r:") as tar,
     ):
         for member in tar:
-            if member.isfile() and "/" not in member.name and member.name.endswith(".json"):
-                if member.size > MAX_JSON_MEMBER:
-                    raise DojoError(
-                        f"{path}: {member.name} is {member.size >> 20} MiB, not an image's "
-                        "manifest or config: pass the image built by Nix"
-                    )
-                extracted = tar.extractfile(member)
-                if extracted is not None:
-                    found[member.name] = extracted.read()
+            if member.isfile():
+                read_json_member(path, tar, member, found)
     return found
+
+
+def read_json_member(
+    path: Path, tar: tarfile.TarFile, member: tarfile.TarInfo, found: dict[str, bytes]
+) -> None:
+    """Keep a top-level `.json` member (the manifest or the config) in `found`, size-capped."""
+    if "/" in member.name or not member.name.endswith(".json"):
+        return
+    if member.size > MAX_JSON_MEMBER:
+        raise DojoError(
+            f"{path}: {member.name} is {member.size >> 20} MiB, not an image's "
+            "manifest or config: pass the image built by Nix"
+        )
+    extracted = tar.extractfile(member)
+    if extracted is not None:
+        found[member.name] = extracted.read()
 
 
 class Engine:

@@ -243,7 +243,7 @@ class RegistryClient:
     def put_manifest(self, tag: str, body: bytes, media_type: str, *, verb: str = "moving") -> None:
         """Point `tag` (or a digest) at the manifest `body` (its blobs are already in this
         repository)."""
-        self._request(
+        self.request(
             "PUT",
             f"/v2/{self.repository}/manifests/{tag}",
             headers={"Content-Type": media_type},
@@ -257,24 +257,7 @@ class RegistryClient:
     def _get(
         self, path: str, *, what: str, headers: dict[str, str] | None = None, absent_ok: bool
     ) -> requests.Response | None:
-        return self._request("GET", path, what=what, headers=headers, absent_ok=absent_ok)
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        what: str,
-        headers: dict[str, str] | None = None,
-        data: bytes | None = None,
-        absent_ok: bool,
-    ) -> requests.Response | None:
-        return retrying(
-            lambda: self.send_once(method, path, what=what, headers=headers, data=data,
-                                   absent_ok=absent_ok),
-            what=what,
-            policy=self.policy,
-        )
+        return self.request("GET", path, what=what, headers=headers, absent_ok=absent_ok)
 
     def request(
         self,
@@ -287,8 +270,12 @@ class RegistryClient:
         absent_ok: bool,
     ) -> requests.Response | None:
         """`send_once`, again after a pause on a transient fault (the retry policy)."""
-        return self._request(method, path, what=what, headers=headers, data=data,
-                             absent_ok=absent_ok)
+        return retrying(
+            lambda: self.send_once(method, path, what=what, headers=headers, data=data,
+                                   absent_ok=absent_ok),
+            what=what,
+            policy=self.policy,
+        )
 
     def send_once(
         self,
@@ -315,7 +302,7 @@ class RegistryClient:
 
     def blob_size(self, digest: str) -> int | None:
         """The size of blob `digest` in this repository (HEAD), None if it is not there."""
-        resp = self._request(
+        resp = self.request(
             "HEAD", f"/v2/{self.repository}/blobs/{digest}", absent_ok=True,
             what=f"looking for blob {digest} in {self.reference}",
         )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from release.errors import DojoError
-from release.shell.image import MAX_JSON_MEMBER, ImageArchive, is_gzip, parse_metadata
+from release.shell.image import ImageArchive, is_gzip, parse_metadata, read_json_member
 
 
 class Readable(Protocol):
@@ -163,15 +163,7 @@ def read_image(path: Path) -> ArchiveImage:
                 members[member.name] = member
                 if isinstance(reader, _Inflater) and reader.tell() == member.offset_data:
                     resume[member.name] = reader.checkpoint()
-                if "/" not in member.name and member.name.endswith(".json"):
-                    if member.size > MAX_JSON_MEMBER:
-                        raise DojoError(
-                            f"{path}: {member.name} is {member.size >> 20} MiB, not an image's "
-                            "manifest or config: pass the image built by Nix"
-                        )
-                    extracted = tar.extractfile(member)
-                    if extracted is not None:
-                        jsons[member.name] = extracted.read()
+                read_json_member(path, tar, member, jsons)
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise DojoError(
             f"{path} is not a docker-archive ({exc}): pass the image built by Nix"
