@@ -4,12 +4,19 @@ Only for a tag GitHub has that peels to the commit being published, and with tha
 target. A release is never deleted: an existing one gets at most a PATCH of its title and body,
 and only when they differ, so a re-run sends no write at all. The API client, its retries and
 its errors are `release.shell.github_api`.
+
+With assets (GitHub's immutable releases take assets only before they are published) a new
+release is made as a draft, every asset is uploaded, then the draft is published; a re-run after
+a failure at any step finds the draft, uploads only the assets it lacks (same name and size
+counts as there) and publishes it. A published release gets no assets: the ones it lacks are
+named on the `step=release` line.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from pathlib import Path
 
 from github import GithubException
 from github.GithubObject import NotSet
@@ -35,6 +42,15 @@ class ReleaseStatus(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Asset:
+    """A file to attach to the release under `name`; `size` in bytes, read when planned."""
+
+    path: Path
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
 class ReleaseSpec:
     """What the release for `tag` should look like (`repository` is `owner/name`)."""
 
@@ -50,6 +66,8 @@ class ReleaseSpec:
     # missing tag makes GitHub create that tag on the default branch's head), and a created
     # Release names it as `target_commitish`. None: the tag is not checked.
     target: str | None = None
+    # Release assets: the release is created as a draft, the assets uploaded, then published.
+    assets: tuple[Asset, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,8 @@ class ExistingRelease:
     body: str
     draft: bool
     prerelease: bool
+    # The assets GitHub shows on the release: name -> (size, state).
+    assets: tuple[tuple[str, int, str], ...] = ()
 
 
 class Action(enum.Enum):
@@ -98,6 +118,11 @@ def _existing(release: GitRelease) -> ExistingRelease:
         raise http.BadAnswer(
             "GitHub's answer is not a release (no `id` or `html_url`): check GITHUB_API_URL"
         )
+    assets = tuple(
+        (str(a.get("name")), int(a.get("size") or 0), str(a.get("state") or ""))
+        for a in data.get("assets") or []
+        if isinstance(a, dict) and isinstance(a.get("size") or 0, int)
+    )
     return ExistingRelease(
         id=int(data["id"]),
         url=str(data["html_url"]),
@@ -105,7 +130,26 @@ def _existing(release: GitRelease) -> ExistingRelease:
         body=str(data.get("body") or ""),
         draft=bool(data.get("draft")),
         prerelease=bool(data.get("prerelease")),
+        assets=assets,
     )
+
+
+def missing_assets(existing: ExistingRelease, spec: ReleaseSpec) -> list[Asset]:
+    """The assets of `spec` the release does not have yet (same name and size is there)."""
+    have = {name: (size, state) for name, size, state in existing.assets}
+    missing = []
+    for asset in spec.assets:
+        there = have.get(asset.name)
+        if there == (asset.size, "uploaded"):
+            continue
+        if there is not None:
+            raise GitHubError(
+                f"draft release {spec.tag} in {spec.repository} already has an asset "
+                f"{asset.name} of {there[0]} bytes ({there[1]}), not {asset.size}: delete it on "
+                "the draft's page on GitHub and re-run the job"
+            )
+        missing.append(asset)
+    return missing
 
 
 def _find(repo: Repository, tag: str) -> GitRelease | None:
@@ -269,10 +313,13 @@ def _converge(
                 name=spec.title,
                 message=spec.body,
                 prerelease=spec.prerelease,
-                make_latest="true" if spec.latest and not spec.prerelease else "false",
+                make_latest=_make_latest(spec),
                 target_commitish=target if target is not None else NotSet,
+                draft=bool(spec.assets),
             )
-            return _report(spec, action, _existing(created))
+            if not spec.assets:
+                return _report(spec, action, _existing(created))
+            return _finish_draft(created, _existing(created), spec, doing, resumed=False)
         except GithubException as exc:
             if not _already_exists(exc):
                 raise
@@ -288,6 +335,8 @@ def _converge(
             )
         existing = _existing(found)
         action = decide(existing, spec)
+    if found is not None and existing is not None and existing.draft and spec.assets:
+        return _finish_draft(found, existing, spec, doing, resumed=True)
     if action is Action.UPDATE:
         assert found is not None
         assert existing is not None
@@ -301,6 +350,45 @@ def _converge(
         )
         return _report(spec, action, _existing(updated), raced=raced)
     return _report(spec, action, existing, raced=raced)
+
+
+def _make_latest(spec: ReleaseSpec) -> str:
+    return "true" if spec.latest and not spec.prerelease else "false"
+
+
+def _finish_draft(
+    draft: GitRelease,
+    existing: ExistingRelease,
+    spec: ReleaseSpec,
+    doing: list[str],
+    *,
+    resumed: bool,
+) -> ReleaseResult:
+    """Bring a draft's title and body in line, upload the assets it lacks, publish it."""
+    missing = missing_assets(existing, spec)
+    for asset in missing:
+        doing.append(f"uploading {asset.name} to draft release {spec.tag} in {spec.repository}")
+        draft.upload_asset(
+            str(asset.path), name=asset.name, content_type="application/octet-stream"
+        )
+        log.step("asset", tag=spec.tag, name=asset.name, size=asset.size, status="uploaded")
+        doing.pop()
+    doing.append(f"publishing draft release {spec.tag} in {spec.repository}")
+    published = draft.update_release(
+        name=spec.title,
+        message=spec.body,
+        draft=False,
+        prerelease=existing.prerelease if resumed else spec.prerelease,
+        make_latest=_make_latest(spec),
+    )
+    result = _existing(published)
+    fields: dict[str, object] = {"tag": spec.tag, "url": result.url, "status": "created"}
+    fields["assets"] = len(spec.assets)
+    fields["uploaded"] = len(missing)
+    if resumed:
+        fields["note"] = "published the draft an earlier run left"
+    log.step("release", None, **fields)
+    return ReleaseResult(status=ReleaseStatus.CREATED, url=result.url, id=result.id)
 
 
 _STATUS = {
@@ -338,7 +426,7 @@ def _report(
     if raced:
         notes.append("it existed when created (a parallel run, or a retried create)")
     if release is not None and action is not Action.CREATE:
-        if release.draft:
+        if release.draft and not spec.assets:
             fields["draft"] = True
             notes.append("a draft stays a draft: publish it on GitHub")
         if release.prerelease != spec.prerelease:
@@ -347,6 +435,15 @@ def _report(
                 f"kept prerelease={str(release.prerelease).lower()} although the version says "
                 f"{str(spec.prerelease).lower()}: only the title and body are updated"
             )
+        if spec.assets and not release.draft:
+            have = {name for name, _size, _state in release.assets}
+            lacking = [a.name for a in spec.assets if a.name not in have]
+            if lacking:
+                fields["missing_assets"] = ",".join(lacking)
+                notes.append(
+                    "a published release takes no assets (GitHub's immutable releases): "
+                    "these stay off it"
+                )
     if notes:
         fields["note"] = "; ".join(notes)
     log.step("release", None, **fields)

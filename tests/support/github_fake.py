@@ -18,6 +18,7 @@ hook)` (change the state just before a request, for races).
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import socket
@@ -106,6 +107,8 @@ class FakeGitHub:
     contents_permission: str = "write"
     # Whether the repository answer carries the token's `permissions` (a user's token does).
     permissions_in_answer: bool = True
+    # GitHub's immutable releases (a repository setting): a published release takes no assets.
+    immutable_releases: bool = True
     releases: list[dict[str, Any]] = field(default_factory=list)
     # Git refs as GitHub holds them: "tags/v1.2.3" or "heads/master" -> (object type, sha), and
     # annotated tag objects by their sha -> (tag name, object type, sha). Seed with `set_ref`.
@@ -233,7 +236,7 @@ class FakeGitHub:
             "target_commitish": str(data.get("target_commitish", "master")),
             "name": data.get("name"),
             "draft": draft,
-            "immutable": False,
+            "immutable": not draft and self.immutable_releases,
             "prerelease": bool(data.get("prerelease", False)),
             "created_at": now,
             "updated_at": now,
@@ -349,7 +352,9 @@ class FakeGitHub:
         scheme, _, presented = (auth or "").partition(" ")
         if scheme.lower() not in ("token", "bearer") or presented != self.token:
             return 401, {}, _error(401, "Bad credentials")
-        parts = [unquote(p) for p in path.strip("/").split("/")]
+        # uploads.github.com's paths, served here under /uploads as GitHub Enterprise does.
+        uploading = path.startswith("/uploads/")
+        parts = [unquote(p) for p in path.removeprefix("/uploads").strip("/").split("/")]
         if len(parts) < 3 or parts[0] != "repos":
             return 404, {}, _error(404, "Not Found")
         if f"{parts[1]}/{parts[2]}".lower() != self.repository.lower():
@@ -382,6 +387,8 @@ class FakeGitHub:
                 return self._tag_object(sha)
             case "POST", ["releases"]:
                 return self._create(body)
+            case "POST", ["releases", rid, "assets"] if rid.isdigit() and uploading:
+                return self._upload(int(rid), query, body)
             case "PATCH", ["releases", rid] if rid.isdigit():
                 return self._update(int(rid), body)
             case "GET", ["releases", rid] if rid.isdigit():
@@ -467,6 +474,51 @@ class FakeGitHub:
         self.releases.append(release)
         return 201, {"Location": release["url"]}, release
 
+    def _upload(
+        self, rid: int, query: dict[str, list[str]], body: Any
+    ) -> tuple[int, dict[str, str], Any]:
+        doc = f"{DOCS}/releases/assets#upload-a-release-asset"
+        release = next((r for r in self.releases if r["id"] == rid), None)
+        if release is None:
+            return 404, {}, _error(404, "Not Found", doc)
+        if release["immutable"]:
+            # GitHub's documented rule: assets only before an immutable release is published.
+            return 422, {}, _error(422, "Cannot upload assets to an immutable release.", doc)
+        name = (query.get("name") or [""])[-1]
+        if not name:
+            return 422, {}, _error(422, "Validation Failed", doc)
+        if any(a["name"] == name for a in release["assets"]):
+            return 422, {}, {
+                "message": "Validation Failed",
+                "errors": [{"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}],
+                "documentation_url": doc,
+                "status": "422",
+            }
+        data = body if isinstance(body, bytes) else b""
+        self._next_id += 1
+        now = _now()
+        asset = {
+            "url": f"{self._repo_api()}/releases/assets/{self._next_id}",
+            "browser_download_url": (
+                f"{WEB}/{self.repository}/releases/download/{quote(release['tag_name'])}/"
+                f"{quote(name)}"
+            ),
+            "id": self._next_id,
+            "node_id": "RA_" + base64.b64encode(struct.pack(">Q", self._next_id)).decode(),
+            "name": name,
+            "label": (query.get("label") or [""])[-1],
+            "state": "uploaded",
+            "content_type": "application/octet-stream",
+            "size": len(data),
+            "digest": "sha256:" + hashlib.sha256(data).hexdigest(),
+            "download_count": 0,
+            "created_at": now,
+            "updated_at": now,
+            "uploader": _user(self.url),
+        }
+        release["assets"].append(asset)
+        return 201, {}, asset
+
     def _update(self, rid: int, body: Any) -> tuple[int, dict[str, str], Any]:
         for release in self.releases:
             if release["id"] == rid:
@@ -482,6 +534,7 @@ class FakeGitHub:
                 release["published_at"] = _now()
                 tag = quote(release["tag_name"])
                 release["html_url"] = f"{WEB}/{self.repository}/releases/tag/{tag}"
+                release["immutable"] = self.immutable_releases
             release["draft"] = bool(changes["draft"])
         release["updated_at"] = _now()
         return 200, {}, release
@@ -535,7 +588,10 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             body: Any = None
             bad_json = False
-            if raw:
+            uploading = split.path.startswith("/uploads/")
+            if uploading:
+                body = raw  # an asset's raw bytes, not JSON
+            elif raw:
                 try:
                     body = json.loads(raw)
                 except ValueError:
@@ -551,7 +607,10 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 return
             if fault is not None and fault.kind == "stall":
                 time.sleep(fault.seconds)
-            operation = fake.check_request(self.command, split.path, query, body)
+            operation = fake.check_request(
+                self.command, split.path.removeprefix("/uploads"), query,
+                None if uploading else body,
+            )
             headers: dict[str, str] = {}
             if fault is not None and fault.kind == "status":
                 if fault.after:

@@ -241,6 +241,11 @@ class GitHubOpenAPI:
             )
         pointer, response = self._follow(f"{operation.pointer}/responses/{status}")
         if "application/json" not in response.get("content", {}):
+            if body is not None and status >= 400:
+                # GitHub sends its basic error with every error, documented or not.
+                return self._problems(
+                    f"{where} (basic-error)", "/components/schemas/basic-error", body, reading=True
+                )
             if body is not None:
                 return [f"{where}: documented without a body, but one was sent"]
             return []
