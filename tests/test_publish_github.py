@@ -194,3 +194,67 @@ def test_the_github_repository_has_a_flag_of_its_own(
                               root, monkeypatch)
     assert code == 0, err
     assert [r["tag_name"] for r in github_api.releases] == ["v1.2.3"]
+
+
+def test_release_assets_go_up_through_a_draft_and_a_failed_upload_is_resumed(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--asset` and `--sbom` on a tag build: a draft, every asset uploaded, then published;
+    an upload that fails leaves the draft, and the re-run uploads only what it lacks."""
+    root = tmp_path / "proj"
+    [head] = clone_with_tags(root, "1.2.3", ["v1.2.3"], f"https://github.com/{github_api.repository}")
+    github_api.set_ref("tags/v1.2.3", head)
+    github_env(monkeypatch, github_api)
+    sbom = tmp_path / "sbom.cdx.json"
+    sbom.write_text('{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": []}\n')
+    notes = tmp_path / "checksums.txt"
+    notes.write_text("abc  dojo.tar\n")
+    image = archive(tmp_path, unique_name("assets"))
+    repo = f"{unique_name('me')}/dojo"
+    argv = [*local_argv(image, oci_registry, repo), "--version", "1.2.3",
+            "--asset", str(notes), "--sbom", str(sbom)]
+    # The draft is made, the first upload lands, the second is refused: the run fails there.
+    github_api.before_next("POST", lambda f: f.before_next(
+        "POST", lambda g: g.before_next("POST", lambda h: h.fail_next(422, message="Bad asset"))))
+    code, _out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 1
+    [draft] = github_api.find("v1.2.3")
+    assert draft["draft"] is True
+    assert [a["name"] for a in draft["assets"]] == ["checksums.txt"]
+
+    code, _out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    [release] = github_api.find("v1.2.3")
+    assert release["draft"] is False
+    assert sorted(a["name"] for a in release["assets"]) == ["checksums.txt", "sbom.cdx.json"]
+    uploads = [u for u in github_api.urls if u.startswith("/uploads/")]
+    assert len(uploads) == 3  # checksums, the refused sbom, the sbom again; never checksums twice
+    assert steps(err, "release")[0]["uploaded"] == "1"
+
+
+def test_an_asset_that_is_not_a_file_stops_before_any_push(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = tmp_path / "proj"
+    [head] = clone_with_tags(root, "1.2.3", ["v1.2.3"], f"https://github.com/{github_api.repository}")
+    github_api.set_ref("tags/v1.2.3", head)
+    github_env(monkeypatch, github_api)
+    image = archive(tmp_path, unique_name("noasset"))
+    repo = f"{unique_name('me')}/dojo"
+    code, out, err = publish([*local_argv(image, oci_registry, repo), "--version", "1.2.3",
+                              "--asset", str(tmp_path)], capsys, root, monkeypatch)
+    assert code == 1
+    assert out == ""
+    assert "is not a regular file" in err
+    assert oci_registry.tags(repo) == []
+    assert github_api.writes == []

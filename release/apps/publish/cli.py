@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release import log
+from release.apps.publish.assets import release_assets
 from release.apps.publish.context import ARCHIVE_ENV, Context, Options, detect
 from release.apps.publish.daemonless import index_annotations, read_images, registry_pusher
 from release.apps.publish.execute import Pusher, Releaser, execute
@@ -77,6 +78,12 @@ def _parser() -> ArgumentParser:
         "OCI artifact referring to it",
     )
     parser.add_argument(
+        "--asset", type=Path, metavar="PATH", action="append", default=[],
+        help="a file to attach to the GitHub Release on a tag build (repeatable; the --sbom "
+        "file is attached too): the release is made a draft, the assets uploaded, then "
+        "published, as GitHub's immutable releases require",
+    )
+    parser.add_argument(
         "--platform-only", action="store_true",
         help="push the archive only under its per-platform tag <sha12>-<os>-<arch> (immutable "
         "like the SHA tag): no other tag, no GitHub Release; a later --from-platform-tags run "
@@ -116,6 +123,7 @@ def _main(argv: Sequence[str]) -> int:
     ctx = detect(options, os.environ, root, project.settings)
 
     sbom = read_sbom(args.sbom) if args.sbom else None
+    assets = release_assets(args.asset, args.sbom)
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
     preload: Preload | None = None
     try:
@@ -124,6 +132,8 @@ def _main(argv: Sequence[str]) -> int:
         # --platform-only pushes no release tag: the index's run has the gate and the Release.
         release_spec = gate(ctx, archive, project) if ctx.version and not ctx.platform_tag \
             else None
+        if release_spec is not None and assets:
+            release_spec = replace(release_spec, assets=assets)
         plan = plan_publish(ctx, archive, registry, release_spec)
         if images:
             via = registry_pusher(plan, images, registry)
