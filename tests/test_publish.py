@@ -866,7 +866,7 @@ def test_a_daemon_that_lost_the_layers_it_named_gets_the_whole_archive(
     the whole one loaded, and the push goes on."""
     root = write_project(tmp_path / "proj", "1.2.3")
     _first, second = _sharing_images(tmp_path, gz=True)
-    monkeypatch.setattr(Engine, "layer_chains", lambda self: [second.diff_ids[:3]])
+    monkeypatch.setattr(Engine, "layer_chains", lambda self, repo: [second.diff_ids[:3]])
     repo = f"{unique_name('owner')}/dojo"
     code, _, err = publish([*local_argv(second, oci_registry, repo), "--sha", SHA_B], capsys,
                            root, monkeypatch)

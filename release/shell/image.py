@@ -180,12 +180,20 @@ class Engine:
             raise DojoError(f"docker load of {what} failed: {_first_line(exc)}") from None
         return frozenset(str(image.id) for image in images)
 
-    def layer_chains(self, limit: int = MAX_IMAGES) -> list[tuple[str, ...]]:
-        """The layers (diff_ids, base first) of the daemon's newest images; empty when the
-        daemon cannot say (then nothing is left out of a load)."""
+    def layer_chains(self, repository: str, limit: int = MAX_IMAGES) -> list[tuple[str, ...]]:
+        """The layers (diff_ids, base first) of the daemon's images, those of `repository`
+        (tagged or pushed there: the previous builds) first, at most `limit` images; empty
+        when the daemon cannot say (then nothing is left out of a load). Nix images all say
+        they were created in 1970: the repository, not the date, finds the previous build."""
+
+        def ours(summary: dict[str, Any]) -> bool:
+            names = [*(summary.get("RepoTags") or ()), *(summary.get("RepoDigests") or ())]
+            return any(str(n).rpartition("@")[0] == repository
+                       or str(n).rpartition(":")[0] == repository for n in names)
+
         try:
             summaries = self.client.api.images()
-            newest = sorted(summaries, key=lambda s: s.get("Created") or 0, reverse=True)
+            newest = sorted(summaries, key=lambda s: (not ours(s), -(s.get("Created") or 0)))
             found = []
             for summary in newest[:limit]:
                 rootfs = self.client.images.get(summary["Id"]).attrs.get("RootFS") or {}
@@ -277,8 +285,9 @@ class Preload:
     gets the whole file.
     """
 
-    def __init__(self, engine: Callable[[], Engine], path: Path) -> None:
+    def __init__(self, engine: Callable[[], Engine], path: Path, repository: str) -> None:
         self.path = path
+        self.repository = repository  # where the image goes: the daemon's previous builds
         self._image: Future[ArchiveImage | None] = Future()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docker-load")
         self._engine: Engine | None = None
@@ -292,7 +301,7 @@ class Preload:
 
     def _run(self, engine: Callable[[], Engine]) -> frozenset[str]:
         self._engine = docker = engine()
-        chains = docker.layer_chains()
+        chains = docker.layer_chains(self.repository)
         image = self._image.result()
         if image is None:
             return frozenset()

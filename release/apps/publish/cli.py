@@ -219,7 +219,7 @@ def _read(
         # A SHA tag not in the registry yet means a push is certain: start `docker load`
         # now, while the archive is read and checked (nothing is pushed before the plan).
         if not ctx.dry_run and not registry.tag_state(ctx.short_sha).exists:
-            preload = Preload(Engine, path)
+            preload = Preload(Engine, path, ctx.image_reference)
         try:
             image = read_image(path)
         except BaseException:
