@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 VERSION_LABEL = "org.opencontainers.image.version"
 MAX_JSON_MEMBER = 16 << 20  # a manifest or config is kilobytes
-MAX_IMAGES = 20  # the daemon's newest images asked what layers they are made of
+MAX_IMAGES = 20  # the daemon's images of the repository asked what layers they are made of
 # Push errors that no retry can fix: the daemon reports them as text only.
 _PERMANENT = (
     "unauthorized", "authentication required", "no basic auth credentials", "denied",
@@ -181,9 +181,9 @@ class Engine:
         return frozenset(str(image.id) for image in images)
 
     def layer_chains(self, repository: str, limit: int = MAX_IMAGES) -> list[tuple[str, ...]]:
-        """The layers (diff_ids, base first) of the daemon's images, those of `repository`
-        (tagged or pushed there: the previous builds) first, at most `limit` images; empty
-        when the daemon cannot say (then nothing is left out of a load). Nix images all say
+        """The layers (diff_ids, base first) of the daemon's images of `repository` (tagged
+        or pushed there: the previous builds), at most `limit` of them; empty when there are
+        none or the daemon cannot say (then nothing is left out of a load). Nix images all say
         they were created in 1970: the repository, not the date, finds the previous build."""
 
         def ours(summary: dict[str, Any]) -> bool:
@@ -192,10 +192,8 @@ class Engine:
                        or str(n).rpartition(":")[0] == repository for n in names)
 
         try:
-            summaries = self.client.api.images()
-            newest = sorted(summaries, key=lambda s: (not ours(s), -(s.get("Created") or 0)))
             found = []
-            for summary in newest[:limit]:
+            for summary in [s for s in self.client.api.images() if ours(s)][:limit]:
                 rootfs = self.client.images.get(summary["Id"]).attrs.get("RootFS") or {}
                 found.append(tuple(str(d) for d in rootfs.get("Layers") or ()))
         except (self.errors.DockerException, requests.RequestException, KeyError, TypeError,
@@ -277,12 +275,12 @@ class Preload:
     """`docker load` started in a thread while the archive is read and the plan is made.
 
     Started only when a push is certain (the SHA tag is not in the registry yet), so a
-    re-run that finds every tag up to date never loads anything. While the archive is read
-    (`give` hands it over), the thread asks the daemon which layers its newest images are made
-    of; the layers it has are left out of what is sent (the daemon reuses a layer it stores
-    without opening the file, so a one-layer change loads one layer, not the whole archive).
-    A daemon that has none gets the archive file as it is; one that refuses the short archive
-    gets the whole file.
+    re-run that finds every tag up to date never loads anything. The thread asks the daemon
+    which layers its images of the repository (the previous builds) are made of; with none,
+    the archive file is sent as it is, while it is read here. Else, once the archive is read
+    (`give` hands it over), the layers the daemon has are left out of what is sent (it reuses
+    a layer it stores without opening the file, so a one-layer change loads one layer, not the
+    whole archive); a daemon that refuses the short archive gets the whole file.
     """
 
     def __init__(self, engine: Callable[[], Engine], path: Path, repository: str) -> None:
@@ -302,6 +300,9 @@ class Preload:
     def _run(self, engine: Callable[[], Engine]) -> frozenset[str]:
         self._engine = docker = engine()
         chains = docker.layer_chains(self.repository)
+        if not chains:  # no previous build here: the whole file, at once, while it is read
+            log.step("preload", daemon_has=0, status="ok", reason="no image of the repository")
+            return docker.load(self.path)
         image = self._image.result()
         if image is None:
             return frozenset()
