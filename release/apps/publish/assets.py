@@ -3,11 +3,22 @@ checked before anything is pushed (regular files, one name each)."""
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
 from release.errors import DojoError
 from release.shell.github import Asset
+
+# A Nix store path's name: 32 characters of Nix's base32 (no e, o, u, t), a dash, the name.
+_STORE_NAME = re.compile(r"[0-9a-df-np-sv-z]{32}-(?P<name>.+)")
+
+
+def asset_name(path: Path) -> str:
+    """The name `path` is attached under: its file name, without the hash of a Nix store path
+    (`/nix/store/<hash>-dojo-1.2.3-x86_64-linux.cdx.json` -> `dojo-1.2.3-x86_64-linux.cdx.json`)."""
+    match = _STORE_NAME.fullmatch(path.name)
+    return match["name"] if match and path.parent.name == "store" else path.name
 
 
 def release_assets(paths: list[Path], sbom: Path | None) -> tuple[Asset, ...]:
@@ -21,10 +32,11 @@ def release_assets(paths: list[Path], sbom: Path | None) -> tuple[Asset, ...]:
             ) from None
         if not stat.S_ISREG(info.st_mode):
             raise DojoError(f"--asset {path} is not a regular file: pass a file to attach")
-        if path.name in assets:
+        name = asset_name(path)
+        if name in assets:
             raise DojoError(
-                f"two release assets are named {path.name} ({assets[path.name].path} and "
+                f"two release assets are named {name} ({assets[name].path} and "
                 f"{path}): a release holds one asset per name; rename one"
             )
-        assets[path.name] = Asset(path=path, name=path.name, size=info.st_size)
+        assets[name] = Asset(path=path, name=name, size=info.st_size)
     return tuple(assets.values())
