@@ -1,8 +1,9 @@
 """The GitHub Release for a version tag: created if missing, its title and body kept current.
 
 Only for a tag GitHub has that peels to the commit being published, and with that commit as its
-target. A release is never deleted: an existing one gets at most a PATCH of its title and body,
-and only when they differ, so a re-run sends no write at all. The API client, its retries and
+target. A release is never deleted (only a duplicate draft this run itself just made): an
+existing one gets at most a PATCH of its title and body, and only when they differ, so a re-run
+sends no write at all. The API client, its retries and
 its errors are `release.shell.github_api`.
 
 With assets (GitHub's immutable releases take assets only before they are published) a new
@@ -336,8 +337,9 @@ def upsert_release(
 ) -> ReleaseResult:
     """Create the GitHub Release for `spec.tag`, or bring an existing one's title and body in line.
 
-    Never deletes a release and never changes its draft or prerelease state. `dry_run` only reads:
-    it reports the status the run would have.
+    Never deletes a release (but a duplicate draft it just made) and never changes a published
+    one's draft or prerelease state; with `spec.assets` a draft is finished and published.
+    `dry_run` only reads: it reports the status the run would have, and (`detail`) what else.
     """
     mode = _Mode.DRY_RUN if dry_run else _Mode.APPLY
     return _release_session(spec, token, api_url, policy, mode)
@@ -356,6 +358,12 @@ def _release_session(
         problem = _permission_problem(repo, spec)
         if problem is not None:
             raise PermissionDenied(f"{where_of(api_url)}: {problem}")
+        if mode is not _Mode.APPLY and not isinstance(repo.raw_data.get("permissions"), dict):
+            # The check before any push cannot see a missing write permission: say so once.
+            log.step("github", repository=spec.repository, permissions="unknown",
+                     note="GitHub's repository answer carries no permissions for this token: "
+                     "a missing `contents: write` shows only when the Release is written")
+
         target = _tag_commit(repo, spec, doing)
         return _converge(repo, spec, target, mode=mode, doing=doing, policy=policy)
 
