@@ -202,8 +202,30 @@ def _spellings(text: str, version: str) -> str:
     for field, sep in _SPELLINGS:
         spelled = version.replace(".", sep) if sep else version
         if spelled and spelled in out:
-            out = re.sub(rf"(?<![\d.]){re.escape(spelled)}(?!\.?\d)", "{" + field + "}", out)
+            out = _replace_spelled(out, spelled, "{" + field + "}")
     return out
+
+
+def _replace_spelled(text: str, spelled: str, field: str) -> str:
+    r"""`text` with each `spelled` that no digit or dot precedes and no digit (or dot and
+    digit) follows replaced by `field`: `re.sub(rf"(?<![\d.]){re.escape(spelled)}(?!\.?\d)")`
+    without compiling a pattern per version (a file has thousands)."""
+    out: list[str] = []
+    pos = at = 0
+    while (at := text.find(spelled, at)) >= 0:
+        end = at + len(spelled)
+        before = text[at - 1] if at else ""
+        after = text[end : end + 2]
+        if (before and (before.isdecimal() or before == ".")) or _DIGIT_AFTER.match(after):
+            at += 1
+            continue
+        out += [text[pos:at], field]
+        pos = at = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_DIGIT_AFTER = re.compile(r"\.?\d")
 
 
 def _escape(text: str) -> str:
