@@ -37,10 +37,11 @@ token: Any = markdown.token
 # need (a definition, even in a list item; a setext underline): the region holding one is
 # parsed by mistletoe.
 # Matched after a "\n" rather than at `^`: a literal first character lets `re` skip ahead fast.
+# Possessive quantifiers: nothing after them could match what they gave back (a quarter faster).
 _LINES_OF_NOTE = re.compile(
-    r"\n(?:(?P<candidate> {0,3}#{1,6}(?=[ \t\n]))"
-    r"|(?P<suspicious>[ \t>]*(?:```|~~~|<|\[|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]*\]:)"
-    r"| {0,3}(?:=+|-+)[ \t]*(?=\n)))"
+    r"\n(?:(?P<candidate> {0,3}+#{1,6}+(?=[ \t\n]))"
+    r"|(?P<suspicious>[ \t>]*+(?:```|~~~|<|\[|(?:[-*+]|\d{1,9}+[.)])[ \t]++\[[^\]\n]*+\]:)"
+    r"| {0,3}+(?:=++|-++)[ \t]*+(?=\n)))"
 )
 _OTHER_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
