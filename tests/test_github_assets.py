@@ -65,8 +65,9 @@ def test_assets_make_a_draft_uploaded_to_then_published(
     assert "uploaded=2" in line
 
 
-# Each step of the sequence fails for good (every retry too), then a second run resumes it:
-# after the draft is made, after the first upload, before publishing.
+# Each step of the sequence fails for good (GitHub down from there on, every retry and look-up
+# too), then a second run resumes it: after the draft is made, after the first upload, before
+# publishing.
 @pytest.mark.parametrize("fail_at", [1, 2, 3])
 def test_a_failure_at_any_step_is_resumed_by_the_next_run(
     github_api: FakeGitHub, tmp_path: Path, fail_at: int
@@ -78,13 +79,14 @@ def test_a_failure_at_any_step_is_resumed_by_the_next_run(
         nonlocal writes
         writes += 1
         if writes == fail_at + 1:
-            fake.fail_next(503, times=FAST.backoff.attempts)
+            fake.fail_next(503, times=100)
         else:
             fake.before_next("POST" if writes < 3 else "PATCH", count)
 
     github_api.before_next("POST", count)
     with pytest.raises(GitHubUnavailable):
         run(github_api, spec(files))
+    github_api.clear_faults()
     [draft] = github_api.find("v1.2.3")
     assert draft["draft"] is True
     assert len(draft["assets"]) == fail_at - 1
@@ -153,3 +155,141 @@ def test_the_fake_refuses_an_upload_to_a_published_immutable_release(
     assert answer.status_code == 422
     assert "immutable" in answer.json()["message"]
     assert release["assets"] == []
+
+
+def writes_of(api: FakeGitHub, since: int = 0) -> list[str]:
+    """The write requests from the `since`-th request on, as `METHOD kind` (release, asset)."""
+    kinds = []
+    for call in api.requests[since:]:
+        if call.method not in ("POST", "PATCH", "DELETE"):
+            continue
+        kind = "upload" if call.path.startswith("/uploads/") else (
+            "asset" if "/releases/assets/" in call.path else "release")
+        kinds.append(f"{call.method} {kind}")
+    return kinds
+
+
+@pytest.mark.parametrize("lost", ["502", "reset"])
+def test_a_draft_create_whose_answer_was_lost_leaves_one_draft(
+    github_api: FakeGitHub, tmp_path: Path, lost: str
+) -> None:
+    """The create takes effect at GitHub, the answer never arrives: publish reads GitHub again,
+    finds that draft and carries on with it; no second POST, no second draft."""
+    files = assets(tmp_path)
+    if lost == "502":
+        github_api.before_next("POST", lambda f: f.fail_next(502, after=True))
+    else:
+        github_api.before_next("POST", lambda f: f.reset_next(after=True))
+    assert run(github_api, spec(files)) is ReleaseStatus.CREATED
+    check_published(github_api, files)
+    assert writes_of(github_api) == ["POST release", "POST upload", "POST upload", "PATCH release"]
+
+
+def test_a_draft_that_lands_after_the_create_was_sent_again_is_the_one_kept(
+    github_api: FakeGitHub, tmp_path: Path
+) -> None:
+    """The first create fails, the look-up finds nothing, and the first create's draft shows up
+    only once the second was sent: the draft just made is deleted, the older one published."""
+    files = assets(tmp_path)
+    late: list[int] = []
+
+    def land(fake: FakeGitHub) -> None:
+        late.append(fake.add_release("v1.2.3", body=BODY, draft=True)["id"])
+
+    def fail_then_land(fake: FakeGitHub) -> None:
+        fake.fail_next(503)
+        fake.before_next("POST", land)
+
+    github_api.before_next("POST", fail_then_land)
+    assert run(github_api, spec(files)) is ReleaseStatus.CREATED
+    check_published(github_api, files)
+    assert [r["id"] for r in github_api.find("v1.2.3")] == late
+    assert writes_of(github_api)[:3] == ["POST release", "POST release", "DELETE release"]
+
+
+def test_a_starter_asset_left_by_a_failed_upload_is_replaced_in_the_same_run(
+    github_api: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = assets(tmp_path)
+    # The first upload answers 502 and leaves an empty `starter` asset under its name.
+    github_api.before_next("POST", lambda f: f.before_next(
+        "POST", lambda g: g.fail_next(502, starter=True)))
+    assert run(github_api, spec(files)) is ReleaseStatus.CREATED
+    check_published(github_api, files)
+    [release] = github_api.find("v1.2.3")
+    assert {a["state"] for a in release["assets"]} == {"uploaded"}
+    assert writes_of(github_api) == [
+        "POST release", "POST upload", "DELETE asset", "POST upload", "POST upload",
+        "PATCH release",
+    ]
+    assert "step=asset" in capsys.readouterr().err
+
+
+def leave_a_draft(api: FakeGitHub, files: tuple[Asset, ...], *, starter: bool) -> None:
+    """A first run that dies after the first upload: that upload went up whole, or (`starter`)
+    left an empty starter asset; GitHub is down from there on."""
+    # A hook runs just before the request it is set for: the create, then each upload.
+    if starter:
+        api.before_next("POST", lambda f: f.before_next(
+            "POST", lambda g: g.fail_next(502, starter=True, times=100)))
+    else:
+        api.before_next("POST", lambda f: f.before_next("POST", lambda g: g.before_next(
+            "POST", lambda h: h.fail_next(503, times=100))))
+    with pytest.raises(GitHubError):
+        run(api, spec(files))
+    api.clear_faults()
+
+
+def test_a_starter_asset_a_failed_run_left_is_replaced_by_the_next_run(
+    github_api: FakeGitHub, tmp_path: Path
+) -> None:
+    files = assets(tmp_path)
+    leave_a_draft(github_api, files, starter=True)
+    [draft] = github_api.find("v1.2.3")
+    assert [(a["name"], a["state"], a["size"]) for a in draft["assets"]] == [
+        (files[0].name, "starter", 0)]
+    since = len(github_api.requests)
+    assert run(github_api, spec(files)) is ReleaseStatus.CREATED
+    check_published(github_api, files)
+    assert writes_of(github_api, since) == [
+        "DELETE asset", "POST upload", "POST upload", "PATCH release"]
+
+
+@pytest.mark.parametrize("starter", [False, True])
+def test_a_dry_run_against_a_leftover_draft_says_what_the_run_would_do(
+    github_api: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str], starter: bool
+) -> None:
+    files = assets(tmp_path)
+    leave_a_draft(github_api, files, starter=starter)
+    capsys.readouterr()
+    since = len(github_api.requests)
+    result = upsert_release(spec(files), token=github_api.token, api_url=github_api.url,
+                            dry_run=True, policy=FAST)
+    assert writes_of(github_api, since) == []
+    assert result.status is ReleaseStatus.CREATED
+    upload = ",".join(a.name for a in files) if starter else files[1].name
+    assert result.detail.startswith("publish the draft an earlier run left")
+    assert f"upload {upload}" in result.detail
+    assert ("delete the starter asset(s) sbom.cdx.json first" in result.detail) is starter
+    [line] = [x for x in capsys.readouterr().err.splitlines() if x.startswith("step=release")]
+    assert "dry_run=true" in line
+    assert "draft=publish" in line
+    assert f"upload={upload}" in line
+    assert ("replace=sbom.cdx.json" in line) is starter
+    # What it said is what the run does.
+    assert run(github_api, spec(files)) is ReleaseStatus.CREATED
+    check_published(github_api, files)
+    expected = ["POST upload"] * (2 if starter else 1)
+    assert writes_of(github_api, since) == [
+        *(["DELETE asset"] if starter else []), *expected, "PATCH release"]
+
+
+def test_a_dry_run_with_assets_and_no_release_says_draft_then_publish(
+    github_api: FakeGitHub, tmp_path: Path
+) -> None:
+    files = assets(tmp_path)
+    result = upsert_release(spec(files), token=github_api.token, api_url=github_api.url,
+                            dry_run=True, policy=FAST)
+    assert result.status is ReleaseStatus.CREATED
+    assert result.detail == "as a draft, upload sbom.cdx.json,dojo.tar.gz, then publish it"
+    assert github_api.writes == []

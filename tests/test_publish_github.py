@@ -4,7 +4,11 @@ pushed. A real registry, real git clones; only GitHub's API is the fake (tests.s
 
 from __future__ import annotations
 
+import hashlib
+import os
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pygit2
@@ -258,3 +262,82 @@ def test_an_asset_that_is_not_a_file_stops_before_any_push(
     assert "is not a regular file" in err
     assert oci_registry.tags(repo) == []
     assert github_api.writes == []
+
+
+# -- the draft -> upload -> publish sequence, the real `publish` process killed at each step ------
+
+# (the request held unanswered while the process is killed, the matching requests let through
+# first, whether GitHub made the change before the kill, the draft state GitHub is left in:
+# the number of assets and whether it is published).
+CRASHES = {
+    "while creating the draft, created": ("POST", "/repos/", 0, True, 0, False),
+    "after the draft is made": ("POST", "/uploads/", 0, False, 0, False),
+    "after the first upload": ("POST", "/uploads/", 1, False, 1, False),
+    "with the second upload landed": ("POST", "/uploads/", 1, True, 2, False),
+    "before the publish": ("PATCH", "/repos/", 0, False, 2, False),
+    "after the publish": ("PATCH", "/repos/", 0, True, 2, True),
+}
+
+
+def publish_process(argv: list[str], cwd: Path, api: FakeGitHub) -> subprocess.Popen[str]:
+    """`publish ARGV` as its own process (PYTHONPATH, hence this tree, is inherited)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DOCKER_"))}
+    env |= {"GITHUB_TOKEN": api.token, "GITHUB_API_URL": api.url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "release.apps.publish.cli", *argv], cwd=cwd, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+@pytest.mark.parametrize("crash", sorted(CRASHES))
+def test_publish_killed_at_any_step_of_the_release_assets_is_finished_by_the_rerun(
+    oci_registry: Registry, github_api: FakeGitHub, tmp_path: Path, crash: str
+) -> None:
+    """SIGKILL of the real process while GitHub holds one request of the sequence (answered
+    nothing, the change made or not), then a rerun: one release, published, every asset once
+    with its bytes, the changelog's body, the tag's commit as target."""
+    method, path, skip, effect, assets_left, published = CRASHES[crash]
+    root = tmp_path / "proj"
+    [head] = clone_with_tags(root, "1.2.3", ["v1.2.3"], f"https://github.com/{github_api.repository}")
+    github_api.set_ref("tags/v1.2.3", head)
+    files = {}
+    for name, data in (("checksums.txt", b"abc  dojo.tar\n"), ("dojo.cdx.json", b"{}\n" * 300)):
+        files[name] = tmp_path / name
+        files[name].write_bytes(data)
+    image = archive(tmp_path, unique_name("crash"))
+    repo = f"{unique_name('me')}/dojo"
+    argv = [*local_argv(image, oci_registry, repo), "--via", "registry", "--version", "1.2.3"]
+    for file in files.values():
+        argv += ["--asset", str(file)]
+
+    hold = github_api.hold_next(method, path, effect=effect, skip=skip)
+    first = publish_process(argv, root, github_api)
+    try:
+        arrived = hold.arrived.wait(timeout=90)
+        first.kill()
+        _out, err = first.communicate(timeout=30)
+    finally:
+        hold.release.set()
+    assert arrived, err
+    assert first.returncode == -signal.SIGKILL
+    [left] = github_api.releases
+    assert (len(left["assets"]), left["draft"]) == (assets_left, not published)
+
+    second = publish_process(argv, root, github_api)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert out.strip().startswith(f"{oci_registry.address}/{repo}@sha256:")
+    [release] = github_api.releases
+    [create] = [c for c in github_api.writes if c.method == "POST" and c.path.endswith("/releases")]
+    assert (release["draft"], release["tag_name"], release["name"]) == (False, "v1.2.3", "v1.2.3")
+    assert release["body"] == create.body["body"]
+    assert release["body"].strip()
+    assert release["target_commitish"] == head
+    got = sorted((a["name"], a["state"], a["digest"]) for a in release["assets"])
+    assert got == sorted(
+        (name, "uploaded", "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest())
+        for name, file in files.items()
+    )
+    assert oci_registry.tags(repo) == sorted([head[:12], "v1.2.3", "latest"])
+    [line] = steps(err, "release")
+    assert line["status"] == ("unchanged" if published else "created")

@@ -5,6 +5,7 @@ repositories with a bare remote; the shapes are written here, after real project
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,43 @@ def test_going_back_to_development_opens_the_next_section_in_the_files_shape(
     assert opened in repo.read(name)
     assert sorted(repo.git("show", "--name-only", "--format=", "HEAD").split()) == sorted([
         name, "pyproject.toml"])
+
+
+def _advice(line: str) -> list[str]:
+    """The git commands a refusal advises, in order, as written in its backticks."""
+    return [part for quoted in re.findall(r"`([^`]+)`", line) for part in quoted.split(" && ")
+            if part.startswith("git ")]
+
+
+def test_the_advice_to_drop_a_two_commit_release_drops_both_commits(
+    tmp_path: Path, git_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _developing(tmp_path / "p", SHAPES["pallets"][0])
+    other = repo.other_clone()
+    start = repo.head()
+    # Another maintainer pushes while the release is being made: the push is refused.
+    hook = repo.hook(
+        "pre-commit",
+        f"unset GIT_INDEX_FILE GIT_DIR GIT_WORK_TREE GIT_PREFIX\n"
+        f"test -e {tmp_path}/pushed || {{ touch {tmp_path}/pushed &&\n"
+        f"git -C {other} commit -q --allow-empty -m 'fix: pushed meanwhile' &&\n"
+        f"git -C {other} push -q origin master; }}\n",
+    )
+    code, _, err = release_in(repo.work, capsys)
+    assert code == 1
+    (line,) = problems(err)
+    assert "moved on meanwhile" in line, line
+    assert repo.git("rev-parse", "HEAD~2") == start  # the release and back-to-development commits
+    hook.unlink()
+    # The re-run and other options say the same, and the advice, run as written, drops both.
+    for args in ((), ("--version", "9.0.0")):
+        code, _, err = release_in(repo.work, capsys, *args)
+        assert code == 1
+        (again,) = problems(err)
+        assert "git reset --keep HEAD~2" in again, again
+    commands = _advice(line)
+    assert commands[:2] == ["git tag -d v0.1.1", "git reset --keep HEAD~2"], line
+    for command in commands[:2]:
+        repo.git(*command.split()[1:])
+    assert repo.head() == start
+    assert repo.git("tag", "--list", "v0.1.1") == ""

@@ -8,19 +8,29 @@ its errors are `release.shell.github_api`.
 With assets (GitHub's immutable releases take assets only before they are published) a new
 release is made as a draft, every asset is uploaded, then the draft is published; a re-run after
 a failure at any step finds the draft, uploads only the assets it lacks (same name and size
-counts as there) and publishes it. A published release gets no assets: the ones it lacks are
-named on the `step=release` line.
+counts as there; an empty `starter` asset a failed upload left is deleted and uploaded again)
+and publishes it. A published release gets no assets: the ones it lacks are named on the
+`step=release` line.
+
+A create (a POST: the release, an asset) is never sent again blindly: after a failure or a lost
+answer GitHub is read again first, since the create may have taken effect (GitHub allows any
+number of drafts for one tag). PyGithub retries every other method itself.
 """
 
 from __future__ import annotations
 
 import enum
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import requests
 from github import GithubException
 from github.GithubObject import NotSet
 from github.GitRelease import GitRelease
+from github.GitReleaseAsset import GitReleaseAsset
 from github.Repository import Repository
 
 from release import log
@@ -33,6 +43,8 @@ from release.shell.github_api import (
     session,
     where_of,
 )
+
+_T = TypeVar("_T")
 
 
 class ReleaseStatus(enum.Enum):
@@ -75,6 +87,19 @@ class ReleaseResult:
     status: ReleaseStatus
     url: str  # the release page; "" when a dry run would create it
     id: int | None
+    # What a run does beyond the status, in words (a draft published, the assets uploaded).
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class AssetThere:
+    """An asset GitHub shows on a release; `state` is `uploaded`, `open` (being uploaded) or
+    `starter` (the empty asset a failed upload can leave, as GitHub documents)."""
+
+    id: int
+    name: str
+    size: int
+    state: str
 
 
 @dataclass(frozen=True)
@@ -87,14 +112,22 @@ class ExistingRelease:
     body: str
     draft: bool
     prerelease: bool
-    # The assets GitHub shows on the release: name -> (size, state).
-    assets: tuple[tuple[str, int, str], ...] = ()
+    assets: tuple[AssetThere, ...] = ()
 
 
 class Action(enum.Enum):
     CREATE = "create"
     UPDATE = "update"
+    PUBLISH = "publish"  # a draft an earlier run left: upload what it lacks, then publish it
     NOTHING = "nothing"
+
+
+@dataclass(frozen=True)
+class DraftWork:
+    """What finishing a draft takes: the starter assets to delete, the assets to upload."""
+
+    replace: tuple[AssetThere, ...]
+    upload: tuple[Asset, ...]
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -106,6 +139,8 @@ def decide(existing: ExistingRelease | None, spec: ReleaseSpec) -> Action:
     """What to do so the release matches `spec` (pure: no I/O)."""
     if existing is None:
         return Action.CREATE
+    if existing.draft and spec.assets:
+        return Action.PUBLISH
     if existing.title != spec.title or not _same_text(existing.body, spec.body):
         return Action.UPDATE
     return Action.NOTHING
@@ -118,11 +153,7 @@ def _existing(release: GitRelease) -> ExistingRelease:
         raise http.BadAnswer(
             "GitHub's answer is not a release (no `id` or `html_url`): check GITHUB_API_URL"
         )
-    assets = tuple(
-        (str(a.get("name")), int(a.get("size") or 0), str(a.get("state") or ""))
-        for a in data.get("assets") or []
-        if isinstance(a, dict) and isinstance(a.get("size") or 0, int)
-    )
+    assets = tuple(_asset_there(a) for a in data.get("assets") or [] if isinstance(a, dict))
     return ExistingRelease(
         id=int(data["id"]),
         url=str(data["html_url"]),
@@ -134,22 +165,42 @@ def _existing(release: GitRelease) -> ExistingRelease:
     )
 
 
-def missing_assets(existing: ExistingRelease, spec: ReleaseSpec) -> list[Asset]:
-    """The assets of `spec` the release does not have yet (same name and size is there)."""
-    have = {name: (size, state) for name, size, state in existing.assets}
-    missing = []
+def _asset_there(data: dict[str, object]) -> AssetThere:
+    aid, size = data.get("id"), data.get("size")
+    if not isinstance(aid, int) or not isinstance(size, int):
+        raise http.BadAnswer("GitHub's answer lists an asset without an `id` or `size`")
+    return AssetThere(aid, str(data.get("name") or ""), size, str(data.get("state") or ""))
+
+
+def draft_work(existing: ExistingRelease, spec: ReleaseSpec) -> DraftWork:
+    """What the draft `existing` lacks of `spec`'s assets (pure: no I/O). The same name and
+    size uploaded is there; a `starter` asset is replaced; anything else under the name stops
+    the run with the fix, since it is not ours to delete."""
+    have = {a.name: a for a in existing.assets}
+    replace, upload = [], []
     for asset in spec.assets:
         there = have.get(asset.name)
-        if there == (asset.size, "uploaded"):
-            continue
-        if there is not None:
-            raise GitHubError(
-                f"draft release {spec.tag} in {spec.repository} already has an asset "
-                f"{asset.name} of {there[0]} bytes ({there[1]}), not {asset.size}: delete it on "
-                "the draft's page on GitHub and re-run the job"
-            )
-        missing.append(asset)
-    return missing
+        if there is None:
+            upload.append(asset)
+        elif there.state == "starter":
+            replace.append(there)
+            upload.append(asset)
+        elif (there.state, there.size) != ("uploaded", asset.size):
+            raise _asset_conflict(spec, asset, there)
+    return DraftWork(tuple(replace), tuple(upload))
+
+
+def _asset_conflict(spec: ReleaseSpec, asset: Asset, there: AssetThere) -> GitHubError:
+    if there.state == "open":
+        return GitHubError(
+            f"draft release {spec.tag} in {spec.repository} has an asset {asset.name} being "
+            "uploaded (state open), by another run: re-run the job when that run is done"
+        )
+    return GitHubError(
+        f"draft release {spec.tag} in {spec.repository} already has an asset {asset.name} "
+        f"of {there.size} bytes ({there.state}), not {asset.size}: delete it on the draft's "
+        "page on GitHub and re-run the job"
+    )
 
 
 def _find(repo: Repository, tag: str) -> GitRelease | None:
@@ -159,11 +210,56 @@ def _find(repo: Repository, tag: str) -> GitRelease | None:
         if exc.status != 404:
             raise
     # A draft has no tag yet, so the by-tag endpoint cannot see it; GitHub lists drafts to
-    # anyone who can push. A 404 here means the repository itself is missing.
-    for release in repo.get_releases():
-        if release.tag_name == tag:
-            return release
-    return None
+    # anyone who can push. A 404 here means the repository itself is missing. Of several
+    # drafts for the tag (a human's, an older tool's) the oldest is the one carried on.
+    drafts = _drafts(repo, tag)
+    return drafts[0] if drafts else None
+
+
+def _drafts(repo: Repository, tag: str) -> list[GitRelease]:
+    """The drafts for `tag`, oldest first (by id: GitHub's ids only grow)."""
+    found = [r for r in repo.get_releases() if r.tag_name == tag and r.draft]
+    return sorted(found, key=lambda r: int(r.id))
+
+
+def _transient(exc: Exception) -> bool:
+    """A failure after which the request may or may not have taken effect (not TLS)."""
+    if isinstance(exc, GithubException):
+        return exc.status >= 500 or exc.status == 429
+    return isinstance(exc, requests.RequestException) and http.tls_problem(exc) is None
+
+
+def _created_once(
+    send: Callable[[], _T],
+    look: Callable[[], _T | None],
+    *,
+    policy: RetryPolicy,
+    what: str,
+) -> tuple[_T, bool]:
+    """`send()` a create at most `policy.backoff.attempts` times; after each failure (a 5xx,
+    a reset, a timeout, 422 already_exists) `look()` first, as the create may have taken effect
+    with its answer lost. Returns the object and whether it was found rather than made."""
+    delays = policy.backoff.delays()
+    attempt = 1
+    while True:
+        try:
+            return send(), False
+        except (GithubException, requests.RequestException) as exc:
+            if not (_transient(exc) or (
+                isinstance(exc, GithubException) and _already_exists(exc)
+            )):
+                raise
+            failure = exc
+        found = look()
+        if found is not None:
+            return found, True
+        delay = next(delays, None)
+        if delay is None:
+            raise failure
+        reason = failure.status if isinstance(failure, GithubException) else type(failure).__name__
+        log.step("github", retry=attempt, what=what, reason=reason, wait=f"{delay:g}s")
+        time.sleep(delay)
+        attempt += 1
 
 
 def _already_exists(exc: GithubException) -> bool:
@@ -261,7 +357,7 @@ def _release_session(
         if problem is not None:
             raise PermissionDenied(f"{where_of(api_url)}: {problem}")
         target = _tag_commit(repo, spec, doing)
-        return _converge(repo, spec, target, mode, doing)
+        return _converge(repo, spec, target, mode=mode, doing=doing, policy=policy)
 
     return session(
         spec.repository, work, f"looking up release {spec.tag} in {spec.repository}",
@@ -295,51 +391,40 @@ def branch_tip(
 
 
 def _converge(
-    repo: Repository, spec: ReleaseSpec, target: str | None, mode: _Mode, doing: list[str]
+    repo: Repository,
+    spec: ReleaseSpec,
+    target: str | None,
+    *,
+    mode: _Mode,
+    doing: list[str],
+    policy: RetryPolicy,
 ) -> ReleaseResult:
     found = _find(repo, spec.tag)
     existing = _existing(found) if found else None
     action = decide(existing, spec)
+    work = draft_work(existing, spec) if existing and action is Action.PUBLISH else None
     if mode is _Mode.CHECK:
-        return _result(action, existing)
+        return _result(action, existing, work, spec)
     if mode is _Mode.DRY_RUN:
-        return _report(spec, action, existing, dry_run=True)
+        return _report(spec, action, existing, work, dry_run=True)
     raced = False
     if action is Action.CREATE:
         doing.append(f"creating release {spec.tag} in {spec.repository}")
-        try:
-            created = repo.create_git_release(
-                spec.tag,
-                name=spec.title,
-                message=spec.body,
-                prerelease=spec.prerelease,
-                make_latest=_make_latest(spec),
-                target_commitish=target if target is not None else NotSet,
-                draft=bool(spec.assets),
-            )
-            if not spec.assets:
-                return _report(spec, action, _existing(created))
-            return _finish_draft(created, _existing(created), spec, doing, resumed=False)
-        except GithubException as exc:
-            if not _already_exists(exc):
-                raise
-        raced = True
-        # Someone (a parallel job, or our own create whose answer was lost and retried)
-        # made it meanwhile: carry on with that one.
-        doing.append(f"looking up release {spec.tag} in {spec.repository}")
-        found = _find(repo, spec.tag)
-        if found is None:
-            raise GitHubError(
-                f"GitHub says release {spec.tag} already exists in {spec.repository} but "
-                "does not show it; re-run the job"
-            )
+        found, raced = _create(repo, spec, target, policy)
+        doing.pop()
         existing = _existing(found)
+        if not raced:
+            if not spec.assets:
+                return _report(spec, action, existing, None)
+            return _finish_draft(found, existing, spec, doing, policy, resumed=False)
+        # Someone (a parallel job, or our own create whose answer was lost) made it: carry on
+        # with that one.
         action = decide(existing, spec)
-    if found is not None and existing is not None and existing.draft and spec.assets:
-        return _finish_draft(found, existing, spec, doing, resumed=True)
+    assert found is not None
+    assert existing is not None
+    if action is Action.PUBLISH:
+        return _finish_draft(found, existing, spec, doing, policy, resumed=True)
     if action is Action.UPDATE:
-        assert found is not None
-        assert existing is not None
         doing.append(f"updating release {spec.tag} in {spec.repository}")
         # PyGithub sends draft and prerelease too: send what is there, so nothing else moves.
         updated = found.update_release(
@@ -348,12 +433,88 @@ def _converge(
             draft=existing.draft,
             prerelease=existing.prerelease,
         )
-        return _report(spec, action, _existing(updated), raced=raced)
-    return _report(spec, action, existing, raced=raced)
+        return _report(spec, action, _existing(updated), None, raced=raced)
+    return _report(spec, action, existing, None, raced=raced)
+
+
+def _create(
+    repo: Repository, spec: ReleaseSpec, target: str | None, policy: RetryPolicy
+) -> tuple[GitRelease, bool]:
+    """The release (a draft when there are assets), made once: (it, whether it was found)."""
+
+    def send() -> GitRelease:
+        return repo.create_git_release(
+            spec.tag,
+            name=spec.title,
+            message=spec.body,
+            prerelease=spec.prerelease,
+            make_latest=_make_latest(spec),
+            target_commitish=target if target is not None else NotSet,
+            draft=bool(spec.assets),
+        )
+
+    made, found = _created_once(
+        send, lambda: _find(repo, spec.tag), policy=policy, what=f"release {spec.tag}"
+    )
+    if not found and made.draft:
+        # A create sent again can still meet the first one landing late: of two drafts for the
+        # tag the older is kept and the one just made (ours, without assets) deleted.
+        drafts = _drafts(repo, spec.tag)
+        if drafts and int(drafts[0].id) != int(made.id):
+            made.delete_release()
+            return drafts[0], True
+    return made, found
 
 
 def _make_latest(spec: ReleaseSpec) -> str:
     return "true" if spec.latest and not spec.prerelease else "false"
+
+
+def _asset_named(draft: GitRelease, name: str) -> tuple[GitReleaseAsset, AssetThere] | None:
+    for asset in draft.get_assets():
+        if asset.name == name:
+            # Its attributes, not `raw_data`: that would GET the asset once more.
+            there = AssetThere(int(asset.id), str(asset.name), int(asset.size), str(asset.state))
+            return asset, there
+    return None
+
+
+def _delete_asset(draft: GitRelease, there: AssetThere) -> None:
+    found = _asset_named(draft, there.name)
+    if found is None:
+        return  # gone already (a DELETE whose answer was lost and was retried)
+    asset, _ = found
+    try:
+        asset.delete_asset()
+    except GithubException as exc:
+        if exc.status != 404:
+            raise
+
+
+def _upload(draft: GitRelease, asset: Asset, spec: ReleaseSpec, policy: RetryPolicy) -> str:
+    """Upload `asset` to the draft once; "uploaded", or "there" when a lost answer's upload
+    is found on the draft. A starter asset the failed attempt left is deleted first."""
+
+    def send() -> str:
+        draft.upload_asset(
+            str(asset.path), name=asset.name, content_type="application/octet-stream"
+        )
+        return "uploaded"
+
+    def look() -> str | None:
+        found = _asset_named(draft, asset.name)
+        if found is None:
+            return None
+        _, there = found
+        if (there.state, there.size) == ("uploaded", asset.size):
+            return "there"
+        if there.state != "starter":
+            raise _asset_conflict(spec, asset, there)
+        _delete_asset(draft, there)
+        return None
+
+    status, _found = _created_once(send, look, policy=policy, what=f"asset {asset.name}")
+    return status
 
 
 def _finish_draft(
@@ -361,19 +522,25 @@ def _finish_draft(
     existing: ExistingRelease,
     spec: ReleaseSpec,
     doing: list[str],
+    policy: RetryPolicy,
     *,
     resumed: bool,
 ) -> ReleaseResult:
     """Bring a draft's title and body in line, upload the assets it lacks, publish it."""
-    missing = missing_assets(existing, spec)
-    for asset in missing:
-        doing.append(f"uploading {asset.name} to draft release {spec.tag} in {spec.repository}")
-        draft.upload_asset(
-            str(asset.path), name=asset.name, content_type="application/octet-stream"
-        )
-        log.step("asset", tag=spec.tag, name=asset.name, size=asset.size, status="uploaded")
+    work = draft_work(existing, spec)
+    where = f"draft release {spec.tag} in {spec.repository}"
+    for there in work.replace:
+        doing.append(f"deleting the starter asset {there.name} of {where}")
+        _delete_asset(draft, there)
+        log.step("asset", tag=spec.tag, name=there.name, status="deleted",
+                 reason="starter (left by a failed upload)")
         doing.pop()
-    doing.append(f"publishing draft release {spec.tag} in {spec.repository}")
+    for asset in work.upload:
+        doing.append(f"uploading {asset.name} to {where}")
+        status = _upload(draft, asset, spec, policy)
+        log.step("asset", tag=spec.tag, name=asset.name, size=asset.size, status=status)
+        doing.pop()
+    doing.append(f"publishing {where}")
     published = draft.update_release(
         name=spec.title,
         message=spec.body,
@@ -384,7 +551,7 @@ def _finish_draft(
     result = _existing(published)
     fields: dict[str, object] = {"tag": spec.tag, "url": result.url, "status": "created"}
     fields["assets"] = len(spec.assets)
-    fields["uploaded"] = len(missing)
+    fields["uploaded"] = len(work.upload)
     if resumed:
         fields["note"] = "published the draft an earlier run left"
     log.step("release", None, **fields)
@@ -394,26 +561,51 @@ def _finish_draft(
 _STATUS = {
     Action.CREATE: ReleaseStatus.CREATED,
     Action.UPDATE: ReleaseStatus.UPDATED,
+    Action.PUBLISH: ReleaseStatus.CREATED,
     Action.NOTHING: ReleaseStatus.UNCHANGED,
 }
 
 
+def _names(assets: tuple[Asset, ...] | tuple[AssetThere, ...]) -> str:
+    return ",".join(a.name for a in assets)
+
+
+def _detail(action: Action, work: DraftWork | None, spec: ReleaseSpec) -> str:
+    """What a run would do beyond the status, in words (for the dry run and the check)."""
+    if action is Action.CREATE and spec.assets:
+        return f"as a draft, upload {_names(spec.assets)}, then publish it"
+    if action is Action.PUBLISH and work is not None:
+        parts = ["publish the draft an earlier run left"]
+        if work.replace:
+            parts.append(f"delete the starter asset(s) {_names(work.replace)} first")
+        parts.append(f"upload {_names(work.upload)}" if work.upload else "upload nothing")
+        return "; ".join(parts)
+    return ""
+
+
 def _result(
-    action: Action, release: ExistingRelease | None, *, dry_run: bool = False
+    action: Action,
+    release: ExistingRelease | None,
+    work: DraftWork | None,
+    spec: ReleaseSpec,
+    *,
+    dry_run: bool = False,
 ) -> ReleaseResult:
     url = release.url if release and not (dry_run and action is Action.CREATE) else ""
-    return ReleaseResult(status=_STATUS[action], url=url, id=release.id if release else None)
+    return ReleaseResult(status=_STATUS[action], url=url, id=release.id if release else None,
+                         detail=_detail(action, work, spec))
 
 
 def _report(
     spec: ReleaseSpec,
     action: Action,
     release: ExistingRelease | None,
+    work: DraftWork | None,
     *,
     dry_run: bool = False,
     raced: bool = False,
 ) -> ReleaseResult:
-    result = _result(action, release, dry_run=dry_run)
+    result = _result(action, release, work, spec, dry_run=dry_run)
     url = result.url
     # One `step=release` line per run; what was deliberately left alone rides on it.
     fields: dict[str, object] = {"tag": spec.tag}
@@ -422,10 +614,20 @@ def _report(
     fields["status"] = result.status.value
     if dry_run:
         fields["dry_run"] = True
+        if action is Action.CREATE and spec.assets:
+            fields["draft"] = "create"
+            fields["upload"] = _names(spec.assets)
+        if action is Action.PUBLISH and work is not None:
+            fields["draft"] = "publish"
+            fields["upload"] = _names(work.upload)
+            if work.replace:
+                fields["replace"] = _names(work.replace)
     notes = []
     if raced:
         notes.append("it existed when created (a parallel run, or a retried create)")
-    if release is not None and action is not Action.CREATE:
+    if dry_run and result.detail:
+        notes.append(f"would {result.detail}")
+    if release is not None and action not in (Action.CREATE, Action.PUBLISH):
         if release.draft and not spec.assets:
             fields["draft"] = True
             notes.append("a draft stays a draft: publish it on GitHub")
@@ -436,7 +638,7 @@ def _report(
                 f"{str(spec.prerelease).lower()}: only the title and body are updated"
             )
         if spec.assets and not release.draft:
-            have = {name for name, _size, _state in release.assets}
+            have = {a.name for a in release.assets}
             lacking = [a.name for a in spec.assets if a.name not in have]
             if lacking:
                 fields["missing_assets"] = ",".join(lacking)

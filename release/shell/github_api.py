@@ -2,7 +2,8 @@
 retries, and every failure turned into one `GitHubError` that says what to do.
 
 Transient faults (5xx, 429, connection resets, timeouts) are retried by PyGithub's `GithubRetry`
-(urllib3's `Retry`) with bounded attempts and waits.
+(urllib3's `Retry`) with bounded attempts and waits; creates (POST) by `release.shell.github`,
+which looks first whether the failed one took effect.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import urllib3
 from github import Auth, Github, GithubException, GithubRetry
 from github.Repository import Repository
 from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
+from urllib3.util.retry import Retry
 
 from release import log
 from release.errors import DojoError
@@ -154,6 +156,10 @@ def client(token: str, api_url: str, policy: RetryPolicy) -> Github:
         raise_on_status=False,
         # TLS failures (urllib3 counts them as "other" errors) are not retried: they persist.
         other=0,
+        # Not POST (GithubRetry's default adds it): a POST creates, and one whose answer was
+        # lost may have taken effect, so `release.shell.github` looks before sending it again.
+        # PATCH (a release's title, body, draft state) sends the same values again: retried.
+        allowed_methods=(Retry.DEFAULT_ALLOWED_METHODS - {"POST"}) | {"PATCH"},
     )
     # PyGithub picks its connection classes when the client is made; put them back at once so
     # nothing else in the process is affected.

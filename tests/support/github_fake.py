@@ -9,10 +9,15 @@ accessible by integration` when the token only has `contents: read`.
 
 Every request (path, method, parameters, JSON body) and every response body is checked against
 `@octokit/openapi` (see `tests.support.openapi`); a mismatch fails the test that caused it, at
-teardown. Faults are injected with `fail_next(status, times, message, after=)` (`after`: the
-request takes effect but its answer is lost), `reset_next(times)` (connection reset),
-`stall_next(seconds, times)` (an answer slower than the client's timeout) and `before_next(method,
-hook)` (change the state just before a request, for races).
+teardown. Faults are injected with `fail_next(status, times, message, after=, starter=)`
+(`after`: the request takes effect but its answer is lost; `starter`: an upload leaves the empty
+asset in state `starter` GitHub documents for a failed upload), `reset_next(times, after=)`
+(connection reset), `stall_next(seconds, times)` (an answer slower than the client's timeout),
+`before_next(method, hook)` (change the state just before a request, for races) and
+`hold_next(method, path)` (keep a request unanswered until the test, say, kills the client).
+
+Release assets: upload (`POST /uploads/.../assets?name=`), list (`GET .../releases/{id}/assets`),
+delete (`DELETE .../releases/assets/{id}`); drafts are deleted with `DELETE .../releases/{id}`.
 """
 
 from __future__ import annotations
@@ -61,6 +66,27 @@ class _Fault:
     seconds: float = 0.0
     message: str | None = None
     after: bool = False
+    starter: bool = False
+
+
+@dataclass
+class Hold:
+    """A request kept unanswered: `arrived` is set once it is received (and, with `effect`,
+    handled); the handler then waits for `release` and closes the connection, answering
+    nothing."""
+
+    method: str
+    path: str  # a prefix of the request's path
+    effect: bool
+    skip: int = 0  # matching requests let through first
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+# GitHub's prose documents a state its schema's enum (`uploaded`, `open`) lacks: "When an upstream
+# failure occurs, you will receive a `502 Bad Gateway` status. This may leave an empty asset with
+# a state of `starter`" (upload-a-release-asset). Answers are checked with it read as `open`.
+STARTER = "starter"
 
 
 def _now() -> str:
@@ -120,31 +146,54 @@ class FakeGitHub:
     spec: GitHubOpenAPI | None = None
     _faults: list[_Fault] = field(default_factory=list)
     _hooks: list[tuple[str, Callable[[FakeGitHub], object]]] = field(default_factory=list)
+    _holds: list[Hold] = field(default_factory=list)
     _next_id: int = 1000
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- controls for tests --------------------------------------------------------------------
     def fail_next(
-        self, status: int, times: int = 1, message: str | None = None, *, after: bool = False
+        self,
+        status: int,
+        times: int = 1,
+        message: str | None = None,
+        *,
+        after: bool = False,
+        starter: bool = False,
     ) -> None:
         """Answer the next `times` requests with `status` and a GitHub error body (`message`).
 
         `after=True` handles the request first (a create still creates): a lost answer.
+        `starter=True` (an upload) leaves the empty `starter` asset of a failed upload.
         """
         with self.lock:
             self._faults += [
-                _Fault("status", status, message=message, after=after) for _ in range(times)
+                _Fault("status", status, message=message, after=after, starter=starter)
+                for _ in range(times)
             ]
 
-    def reset_next(self, times: int = 1) -> None:
-        """Reset the connection (TCP RST, no response) on the next `times` requests."""
+    def reset_next(self, times: int = 1, *, after: bool = False) -> None:
+        """Reset the connection (TCP RST, no response) on the next `times` requests; `after`:
+        once the request took effect."""
         with self.lock:
-            self._faults += [_Fault("reset") for _ in range(times)]
+            self._faults += [_Fault("reset", after=after) for _ in range(times)]
+
+    def hold_next(self, method: str, path: str, *, effect: bool = False, skip: int = 0) -> Hold:
+        """Keep the next `method` request whose path starts with `path` (after `skip` such) from
+        being answered; `effect=True` handles it first (the change is made, the answer lost)."""
+        hold = Hold(method.upper(), path, effect, skip)
+        with self.lock:
+            self._holds.append(hold)
+        return hold
 
     def stall_next(self, seconds: float, times: int = 1) -> None:
         """Wait `seconds` before answering the next `times` requests (client timeouts)."""
         with self.lock:
             self._faults += [_Fault("stall", seconds=seconds) for _ in range(times)]
+
+    def clear_faults(self) -> None:
+        """Drop the faults not yet used (GitHub is back)."""
+        with self.lock:
+            self._faults.clear()
 
     def before_next(self, method: str, hook: Callable[[FakeGitHub], object]) -> None:
         """Run `hook(self)` just before handling the next `method` request (races)."""
@@ -389,6 +438,19 @@ class FakeGitHub:
                 return self._create(body)
             case "POST", ["releases", rid, "assets"] if rid.isdigit() and uploading:
                 return self._upload(int(rid), query, body)
+            case "GET", ["releases", rid, "assets"] if rid.isdigit():
+                release = self._release(int(rid))
+                if release is None:
+                    return 404, {}, _error(404, "Not Found")
+                return self._page(path, query, release["assets"])
+            case "DELETE", ["releases", "assets", aid] if aid.isdigit():
+                return self._delete_asset(int(aid))
+            case "DELETE", ["releases", rid] if rid.isdigit():
+                release = self._release(int(rid))
+                if release is None:
+                    return 404, {}, _error(404, "Not Found")
+                self.releases.remove(release)
+                return 204, {}, None
             case "PATCH", ["releases", rid] if rid.isdigit():
                 return self._update(int(rid), body)
             case "GET", ["releases", rid] if rid.isdigit():
@@ -431,10 +493,30 @@ class FakeGitHub:
             },
         }
 
+    def _release(self, rid: int) -> dict[str, Any] | None:
+        return next((r for r in self.releases if r["id"] == rid), None)
+
+    def _delete_asset(self, aid: int) -> tuple[int, dict[str, str], Any]:
+        doc = f"{DOCS}/releases/assets#delete-a-release-asset"
+        for release in self.releases:
+            for asset in release["assets"]:
+                if asset["id"] == aid:
+                    if release["immutable"]:
+                        return 422, {}, _error(422, "Cannot modify an immutable release.", doc)
+                    release["assets"].remove(asset)
+                    return 204, {}, None
+        return 404, {}, _error(404, "Not Found", doc)
+
     def _list(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
+        return self._page(path, query, list(reversed(self.releases)))
+
+    def _page(
+        self, path: str, query: dict[str, list[str]], everything: list[dict[str, Any]]
+    ) -> tuple[int, dict[str, str], Any]:
+        """One page of `everything`, with GitHub's `Link` header."""
         per_page = min(int(query.get("per_page", [str(DEFAULT_PER_PAGE)])[-1]), MAX_PER_PAGE)
         page = max(int(query.get("page", ["1"])[-1]), 1)
-        newest_first = list(reversed(self.releases))
+        newest_first = everything
         last = max((len(newest_first) + per_page - 1) // per_page, 1)
         items = newest_first[(page - 1) * per_page : page * per_page]
         kept = [(k, v[-1]) for k, v in query.items() if k != "page"]
@@ -475,7 +557,7 @@ class FakeGitHub:
         return 201, {"Location": release["url"]}, release
 
     def _upload(
-        self, rid: int, query: dict[str, list[str]], body: Any
+        self, rid: int, query: dict[str, list[str]], body: Any, *, starter: bool = False
     ) -> tuple[int, dict[str, str], Any]:
         doc = f"{DOCS}/releases/assets#upload-a-release-asset"
         release = next((r for r in self.releases if r["id"] == rid), None)
@@ -494,7 +576,7 @@ class FakeGitHub:
                 "documentation_url": doc,
                 "status": "422",
             }
-        data = body if isinstance(body, bytes) else b""
+        data = body if isinstance(body, bytes) and not starter else b""
         self._next_id += 1
         now = _now()
         asset = {
@@ -507,7 +589,7 @@ class FakeGitHub:
             "node_id": "RA_" + base64.b64encode(struct.pack(">Q", self._next_id)).decode(),
             "name": name,
             "label": (query.get("label") or [""])[-1],
-            "state": "uploaded",
+            "state": STARTER if starter else "uploaded",
             "content_type": "application/octet-stream",
             "size": len(data),
             "digest": "sha256:" + hashlib.sha256(data).hexdigest(),
@@ -518,6 +600,14 @@ class FakeGitHub:
         }
         release["assets"].append(asset)
         return 201, {}, asset
+
+    def starter_upload(self, path: str, query: dict[str, list[str]]) -> None:
+        """What a failed upload can leave: the asset, empty, in state `starter`."""
+        parts = path.strip("/").split("/")
+        if "releases" in parts and parts[-1] == "assets":
+            rid = parts[parts.index("releases") + 1]
+            if rid.isdigit():
+                self._upload(int(rid), query, b"", starter=True)
 
     def _update(self, rid: int, body: Any) -> tuple[int, dict[str, str], Any]:
         for release in self.releases:
@@ -540,6 +630,17 @@ class FakeGitHub:
         return 200, {}, release
 
     # -- plumbing ----------------------------------------------------------------------------------
+    def take_hold(self, method: str, path: str) -> Hold | None:
+        with self.lock:
+            for hold in self._holds:
+                if hold.method == method and path.startswith(hold.path):
+                    if hold.skip:
+                        hold.skip -= 1
+                        return None
+                    self._holds.remove(hold)
+                    return hold
+            return None
+
     def take_fault(self, method: str) -> _Fault | None:
         with self.lock:
             for index, (hook_method, hook) in enumerate(self._hooks):
@@ -567,9 +668,20 @@ class FakeGitHub:
     def check_response(self, operation: Operation | None, status: int, body: Any) -> None:
         if self.spec is None or operation is None:
             return
-        problems = self.spec.check_response(operation, status, body)
+        problems = self.spec.check_response(operation, status, _documented(body))
         with self.lock:
             self.violations += problems
+
+
+def _documented(body: Any) -> Any:
+    """`body` with the `starter` asset state read as `open` (see STARTER) for the schema check."""
+    if isinstance(body, list):
+        return [_documented(item) for item in body]
+    if isinstance(body, dict):
+        if body.get("state") == STARTER and "browser_download_url" in body:
+            return {**body, "state": "open"}
+        return {key: _documented(value) for key, value in body.items()}
+    return body
 
 
 def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
@@ -597,8 +709,24 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 except ValueError:
                     bad_json = True
             fake.record(self.command, split.path, split.query, body)
+            hold = fake.take_hold(self.command, split.path)
+            if hold is not None:
+                if hold.effect:
+                    with fake.lock:
+                        fake.handle(
+                            self.command, split.path, query, body, self.headers.get("Authorization")
+                        )
+                hold.arrived.set()
+                hold.release.wait(timeout=120)
+                self.close_connection = True
+                return
             fault = fake.take_fault(self.command)
             if fault is not None and fault.kind == "reset":
+                if fault.after:
+                    with fake.lock:
+                        fake.handle(
+                            self.command, split.path, query, body, self.headers.get("Authorization")
+                        )
                 # SO_LINGER 0: close() sends a TCP RST instead of a FIN.
                 linger = struct.pack("ii", 1, 0)
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
@@ -613,7 +741,10 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             )
             headers: dict[str, str] = {}
             if fault is not None and fault.kind == "status":
-                if fault.after:
+                if fault.starter and uploading:
+                    with fake.lock:
+                        fake.starter_upload(split.path, query)
+                elif fault.after:
                     with fake.lock:
                         fake.handle(
                             self.command, split.path, query, body, self.headers.get("Authorization")
@@ -639,9 +770,10 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     )
                     answer = json.loads(json.dumps(answer))  # a snapshot, not live state
             fake.check_response(operation, status, answer)
-            payload = json.dumps(answer).encode()
+            payload = b"" if status == 204 else json.dumps(answer).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            if payload:
+                self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
             for key, value in headers.items():

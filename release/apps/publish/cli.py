@@ -142,7 +142,8 @@ def _main(argv: Sequence[str]) -> int:
             print(render_plan(plan))
             if releaser is not None and plan.release is not None:
                 result = releaser.dry_run(plan.release)
-                print(f"release   {plan.release.tag} would be {result.status.value}")
+                detail = f" ({result.detail})" if result.detail else ""
+                print(f"release   {plan.release.tag} would be {result.status.value}{detail}")
             if sbom is not None:
                 print(f"sbom      {args.sbom} attached to the image")
             _log_release_skipped(plan.release, releaser)

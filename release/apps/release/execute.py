@@ -146,8 +146,8 @@ def _push(plan: Plan) -> None:
         )
         advice = (
             f"{remote}/{branch} moved on meanwhile: drop the local release (`git tag -d {tag} "
-            f"&& git reset --keep HEAD~1`), `git pull --ff-only {remote} {branch}`, then run "
-            "release again"
+            f"&& git reset --keep HEAD~{plan.commits}`), `git pull --ff-only {remote} {branch}`, "
+            "then run release again"
             if moved
             else "fix the cause, then run `release --resume` to push them"
         )

@@ -102,7 +102,7 @@ def observe(repo: Repository, project: Project, opts: Options) -> Pending | None
     ):
         raise DojoError(
             f"{remote}/{branch} moved on since the release commit: drop the local release "
-            f"(`git tag -d {tag}` if it exists, `git reset --keep HEAD~{2 if developed else 1}`),"
+            f"(`git tag -d {tag}` if it exists, `git reset --keep HEAD~{1 + developed}`),"
             f" `git pull --ff-only {remote} {branch}`, then run release again"
         )
     follow = None if developed or published else _follow(repo, project, head, version, opts)
@@ -249,5 +249,5 @@ def require_asked(repo: Repository, pending: Pending, opts: Options) -> None:
     raise DojoError(
         f"HEAD is the unpushed release commit of {pending.tag}, and {wanted}: finish "
         f"{pending.tag} first (`release --resume`), or drop it (`git tag -d {pending.tag}` if "
-        "it exists, `git reset --keep HEAD~1`) and run again"
+        f"it exists, `git reset --keep HEAD~{1 + pending.developed}`) and run again"
     )

@@ -57,6 +57,12 @@ class Plan:
     def skipped(self, step: str) -> str | None:
         return dict(self.skip).get(step)
 
+    @property
+    def commits(self) -> int:
+        """The commits the release puts on the branch: the release commit, then the
+        back-to-development one when there is one (what `git reset --keep HEAD~N` drops)."""
+        return 2 if self.follow is not None or self.skipped("develop") else 1
+
 
 def tag_message(tag: str, text: str) -> str:
     return f"{tag}\n\n{text}"
