@@ -41,6 +41,14 @@ def test_commands_do_not_load_what_they_do_not_use(module: str) -> None:
     assert sorted(loaded & set(HEAVY)) == []
 
 
+def test_publish_loads_neither_the_docker_sdk_nor_pygithub_at_start_up() -> None:
+    """The Docker SDK is for the Docker path's pushes, PyGithub for a tag build's Release:
+    `--via registry`, a branch build and a re-run with nothing to push load neither."""
+    loaded = _loaded("release.apps.publish.cli")
+    assert "release" in loaded
+    assert sorted(loaded & {"docker", "github", "towncrier", "yaml", "mistletoe"}) == []
+
+
 def test_extract_notes_does_not_load_git() -> None:
     assert "pygit2" not in _loaded("release.apps.extract_notes")
 
