@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from release.shell.github import Asset, ReleaseSpec, ReleaseStatus, check_release, upsert_release
+from release.shell.github import ReleaseSpec, ReleaseStatus, check_release, upsert_release
 from release.shell.github_api import GitHubError, GitHubUnavailable
+from release.shell.github_assets import Asset
 from tests.support.github_fake import REPOSITORY, FakeGitHub
 from tests.test_github import BODY, FAST
 

@@ -12,6 +12,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -348,3 +349,36 @@ def test_https_answers_are_read_whole_through_the_deadline_sockets(tmp_path: Pat
         server.server_close()
     assert [len(a.json()["tags"]) for a in answers] == [20000] * 3
     assert isinstance(http.classify(caught.value, "GET", "127.0.0.1"), http.TLSError)
+
+
+def test_a_connection_close_answer_whose_body_comes_after_its_headers_is_read_whole() -> None:
+    """http.client closes a `Connection: close` connection once it has the headers; the body
+    still arriving must be read, not cut off (the registry behind a proxy answers so)."""
+    body = json.dumps({"tags": ["v1.0.0"] * 500}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(0.2)  # the headers in one packet, the body in a later one
+            self.wfile.write(body)
+            self.close_connection = True
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = http.session(deadline=10)
+        url = f"http://127.0.0.1:{server.server_address[1]}/v2/x/tags/list"
+        answers = [session.get(url, timeout=10) for _ in range(3)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [len(a.json()["tags"]) for a in answers] == [500] * 3

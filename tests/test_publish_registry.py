@@ -853,3 +853,160 @@ def test_the_per_platform_flags_refuse_what_makes_no_sense(
         assert (code, out) == (2, ""), (argv, err)
         assert needle in err.strip().splitlines()[-1], (argv, err)
     assert oci_registry.tags(repo) == []
+
+
+# --- cross-repository mounts (--mount-from) ------------------------------------------------
+
+
+def _mount_requests(proxy: FaultProxy, since: int) -> list[str]:
+    return [line for line in proxy.requests_seen[since:]
+            if line.startswith("POST ") and "mount=" in line]
+
+
+def _patches(proxy: FaultProxy, since: int) -> int:
+    return sum(line.startswith("PATCH ") for line in proxy.requests_seen[since:])
+
+
+def _base_image(
+    proxy: FaultProxy, root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], github_api: FakeGitHub,
+) -> tuple[str, Archive, Archive]:
+    """A base image published to its own repository, and an app image sharing four of its
+    five layers (a changed top layer): (base repository, base, app)."""
+    layers = five_layers(unique_name())
+    base = layered(tmp_path, "base", layers, gz=False)
+    app = layered(tmp_path, "app", [*layers[:4], {"app": os.urandom(60_000)}], gz=True)
+    base_repo = f"{unique_name('owner')}/base"
+    actions_env(monkeypatch, tmp_path, sha=SHA_A, ref_type="branch", ref_name="master",
+                github=github_api)
+    code, _, err = publish(local_argv(base, proxy, base_repo, *VIA), capsys, root, monkeypatch)
+    assert code == 0, err
+    actions_env(monkeypatch, tmp_path, sha=SHA_B, ref_type="branch", ref_name="master",
+                github=github_api)
+    return base_repo, base, app
+
+
+def _pulls_whole(registry: Registry, repo: str, ref: str, diff_ids: tuple[str, ...]) -> None:
+    """Every layer blob of `repo:ref` is in `repo` and inflates to its diff_id."""
+    layers = manifest_of(registry, repo, ref)["layers"]
+    assert isinstance(layers, list)
+    for layer, diff_id in zip(layers, diff_ids, strict=True):
+        blob = requests.get(f"{registry.url()}/v2/{repo}/blobs/{layer['digest']}", timeout=10)
+        assert blob.status_code == 200
+        assert "sha256:" + hashlib.sha256(gzip.decompress(blob.content)).hexdigest() == diff_id
+
+
+def test_layers_of_another_repository_are_mounted_and_send_no_bytes(
+    no_daemon: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    base_repo, base, app = _base_image(counting_proxy, root, tmp_path, monkeypatch, capsys,
+                                       github_api)
+    # Without --mount-from, a new repository gets every layer uploaded.
+    seen = len(counting_proxy.requests_seen)
+    code, _, err = publish(local_argv(app, counting_proxy, f"{unique_name('owner')}/app", *VIA),
+                           capsys, root, monkeypatch)
+    assert code == 0, err
+    assert (len(_mount_requests(counting_proxy, seen)), _patches(counting_proxy, seen)) == (0, 5)
+
+    app_repo = f"{unique_name('owner')}/app"
+    seen, before = len(counting_proxy.requests_seen), counting_proxy.bytes_up
+    missing = f"{unique_name()}/none"  # no such repository: nothing to mount from it
+    code, _, err = publish(
+        local_argv(app, counting_proxy, app_repo, *VIA, "--mount-from", missing,
+                   "--mount-from", base_repo.upper()),
+        capsys, root, monkeypatch,
+    )
+    assert code == 0, err
+    mounts = _mount_requests(counting_proxy, seen)
+    assert len(mounts) == 4
+    assert all(f"from={base_repo}" in line for line in mounts)
+    assert _patches(counting_proxy, seen) == 1  # only the layer the base image lacks
+    [blobs] = steps(err, "blobs")
+    assert (blobs["reused"], blobs["mounted"], blobs["uploaded"]) == ("4", "4", "1")
+    [nothing, mounted] = steps(err, "mount")
+    assert (nothing["source"], nothing["found"], nothing["mounted"]) == (
+        f"{counting_proxy.address}/{missing}", "0", "0")
+    assert (mounted["source"], mounted["mounted"]) == (f"{counting_proxy.address}/{base_repo}",
+                                                       "4")
+    # What went up: one layer, the config, the manifest and small requests; no mounted byte.
+    assert counting_proxy.bytes_up - before < int(blobs["bytes"]) + 60_000
+    _pulls_whole(oci_registry, app_repo, SHA_B[:12], app.diff_ids)
+    base_layers = manifest_of(oci_registry, base_repo, SHA_A[:12])["layers"]
+    app_layers = manifest_of(oci_registry, app_repo, SHA_B[:12])["layers"]
+    assert isinstance(base_layers, list)
+    assert isinstance(app_layers, list)
+    assert [x["digest"] for x in app_layers[:4]] == [x["digest"] for x in base_layers[:4]]
+    assert base.diff_ids[:4] == app.diff_ids[:4]
+
+
+@pytest.mark.parametrize("answer", ["201-another-digest", "202-declined", "404"])
+def test_a_refused_or_lying_mount_falls_back_to_uploading_that_layer(
+    no_daemon: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    answer: str,
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    base_repo, _base, app = _base_image(counting_proxy, root, tmp_path, monkeypatch, capsys,
+                                        github_api)
+    mount = r"^POST \S*/blobs/uploads/\?mount="
+    if answer == "201-another-digest":
+        counting_proxy.answer_next(201, b"", match=mount, headers={
+            "Docker-Content-Digest": "sha256:" + "0" * 64, "Location": "/v2/x/blobs/y"})
+    elif answer == "202-declined":
+        counting_proxy.answer_next(202, b"", match=mount, headers={
+            "Location": "/v2/x/blobs/uploads/gone"})
+    else:
+        counting_proxy.fail_next(404, match=mount)
+    app_repo = f"{unique_name('owner')}/app"
+    seen = len(counting_proxy.requests_seen)
+    code, _, err = publish(
+        local_argv(app, counting_proxy, app_repo, *VIA, "--mount-from", base_repo),
+        capsys, root, monkeypatch,
+    )
+    assert code == 0, err
+    assert counting_proxy.pending_faults() == 0
+    assert _patches(counting_proxy, seen) == 2  # the refused layer, and the new one
+    [blobs] = steps(err, "blobs")
+    assert (blobs["reused"], blobs["mounted"], blobs["uploaded"]) == ("3", "3", "2")
+    [refused] = [s for s in steps(err, "mount") if s["status"] == "refused"]
+    assert refused["then"] == "uploaded"
+    _pulls_whole(oci_registry, app_repo, SHA_B[:12], app.diff_ids)
+
+
+def test_mount_sources_that_make_no_sense_are_refused(
+    no_daemon: None,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    image = layered(tmp_path, "img", five_layers(unique_name()), gz=False)
+    repo = f"{unique_name('owner')}/dojo"
+    base = ["--registry", oci_registry.address, "--repository", repo, "--sha", SHA_A]
+    given = ["--image", str(image.path)]
+    cases = [
+        ([*given, "--mount-from", "owner/base"], "add --via registry"),
+        (["--mount-from", "owner/base", "--from-platform-tags", "linux/amd64", *VIA],
+         "--mount-from is for the layers"),
+        ([*given, "--mount-from", "base", *VIA], "is not a repository of the registry"),
+        ([*given, "--mount-from", "ghcr.io:443/o/x", *VIA], "is not a repository of the"),
+        ([*given, "--mount-from", repo.upper(), *VIA], "is the repository being published to"),
+    ]
+    for argv, needle in cases:
+        code, out, err = publish([*base, *argv], capsys, root, monkeypatch)
+        assert (code, out) == (2, ""), (argv, err)
+        assert needle in err.strip().splitlines()[-1], (argv, err)
+    assert oci_registry.tags(repo) == []

@@ -41,8 +41,39 @@ def test_commands_do_not_load_what_they_do_not_use(module: str) -> None:
     assert sorted(loaded & set(HEAVY)) == []
 
 
+def test_publish_loads_neither_the_docker_sdk_nor_pygithub_at_start_up() -> None:
+    """The Docker SDK is for the Docker path's pushes, PyGithub for a tag build's Release:
+    `--via registry`, a branch build and a re-run with nothing to push load neither."""
+    loaded = _loaded("release.apps.publish.cli")
+    assert "release" in loaded
+    assert sorted(loaded & {"docker", "github", "towncrier", "yaml", "mistletoe"}) == []
+
+
 def test_extract_notes_does_not_load_git() -> None:
     assert "pygit2" not in _loaded("release.apps.extract_notes")
+
+
+def test_extract_notes_loads_the_config_reader_and_roll_forward_only_when_used() -> None:
+    """Given its changelog (as CI and the bench give it), extract-notes reads no pyproject.toml
+    and rolls nothing forward."""
+    code = (
+        "import sys, json, release.apps.extract_notes; "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert "release.apps.extract_notes" in loaded  # the probe works
+    unused = {"tomlkit", "release.config", "release.core.changelog.roll"}
+    assert sorted(loaded & unused) == []
+
+
+def test_the_pyproject_name_is_the_configs() -> None:
+    from release import config
+    from release.apps import extract_notes
+
+    assert extract_notes.PYPROJECT == config.PYPROJECT
 
 
 def test_only_the_fast_import_imports_mistletoe() -> None:

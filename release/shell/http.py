@@ -102,8 +102,20 @@ class _DeadlineSocket:
         makefile: Any = socket.socket.makefile
         return makefile(self, *args, **kwargs)
 
+    # As socket.socket does: close() while a reader made by makefile() is open only marks the
+    # socket closed, the descriptor goes with the last reader. http.client closes the
+    # connection as soon as it has the headers of a `Connection: close` answer, before the body
+    # is read; closing the descriptor then cut the body off (EBADF) whenever it came in a later
+    # packet than the headers.
+    def close(self) -> None:
+        self._closed = True
+        if self._io_refs <= 0:
+            self._sock.close()
+
     def _decref_socketios(self) -> None:
         self._io_refs = max(0, self._io_refs - 1)
+        if self._closed and self._io_refs == 0:
+            self._sock.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)

@@ -9,7 +9,6 @@ header, never in argv or on disk.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import json
 import tarfile
@@ -17,15 +16,16 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
-import docker.errors
 import requests
 
 from release.errors import DojoError
 from release.shell.registry import Credentials, credential_hint
 from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
+
+if TYPE_CHECKING:
+    import docker
 
 VERSION_LABEL = "org.opencontainers.image.version"
 MAX_JSON_MEMBER = 16 << 20  # a manifest or config is kilobytes
@@ -52,14 +52,10 @@ class ImageArchive:
 
 def read_archive(path: Path) -> ImageArchive:
     """Read the image ID, tags and labels of the docker-archive at `path` (one image)."""
-    compressed = is_gzip(path)
-    try:
-        members = _json_members(path, compressed)
-    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DojoError(
-            f"{path} is not a docker-archive ({exc}): pass the image built by Nix"
-        ) from None
-    return parse_metadata(path, members, compressed)[0]
+    from release.shell.oci.archive import scan  # noqa: PLC0415 (it builds on this module)
+
+    found = scan(path)
+    return parse_metadata(path, found.jsons, found.compressed)[0]
 
 
 def is_gzip(path: Path) -> bool:
@@ -118,23 +114,6 @@ def parse_metadata(
     return summary, entry, config
 
 
-def _json_members(path: Path, compressed: bool) -> dict[str, bytes]:
-    """The archive's top-level JSON files (manifest and config); layers are skipped."""
-    found: dict[str, bytes] = {}
-    # buildLayeredImage writes the config and manifest last, so the whole archive is read:
-    # tarfile seeks over the layers, which GzipFile turns into fast buffered inflation
-    # (about twice as fast as tarfile's own "r|gz" stream).
-    with (
-        path.open("rb") as handle,
-        gzip.GzipFile(fileobj=handle) if compressed else contextlib.nullcontext(handle) as raw,
-        tarfile.open(fileobj=raw, mode="r:") as tar,
-    ):
-        for member in tar:
-            if member.isfile():
-                read_json_member(path, tar, member, found)
-    return found
-
-
 def read_json_member(
     path: Path, tar: tarfile.TarFile, member: tarfile.TarInfo, found: dict[str, bytes]
 ) -> None:
@@ -155,11 +134,16 @@ class Engine:
     """The Docker daemon named by `DOCKER_HOST` (or the default socket)."""
 
     def __init__(self, *, timeout: float = 600, policy: Backoff = DEFAULT) -> None:
+        # The Docker SDK only where the daemon is used: `--via registry` and re-runs that
+        # push nothing never load it.
+        import docker  # noqa: PLC0415
+
         self.policy = policy
+        self.errors = docker.errors
         try:
-            self.client = docker.from_env(timeout=int(timeout))
+            self.client: docker.DockerClient = docker.from_env(timeout=int(timeout))
             self.client.ping()
-        except (docker.errors.DockerException, requests.RequestException) as exc:
+        except (self.errors.DockerException, requests.RequestException) as exc:
             raise DojoError(
                 f"cannot reach the Docker daemon ({_first_line(exc)}): start it or set DOCKER_HOST"
             ) from None
@@ -170,7 +154,7 @@ class Engine:
     def has_image(self, image_id: str) -> bool:
         try:
             self.client.images.get(image_id)
-        except docker.errors.ImageNotFound:
+        except self.errors.ImageNotFound:
             return False
         return True
 
@@ -179,7 +163,7 @@ class Engine:
         try:
             with path.open("rb") as data:
                 images = self.client.images.load(data)
-        except (docker.errors.DockerException, requests.RequestException) as exc:
+        except (self.errors.DockerException, requests.RequestException) as exc:
             raise DojoError(f"docker load of {path} failed: {_first_line(exc)}") from None
         return frozenset(str(image.id) for image in images)
 
@@ -190,7 +174,7 @@ class Engine:
         the manifest digest the registry accepted."""
         try:
             self.client.images.get(image_id).tag(repository, tag)
-        except docker.errors.DockerException as exc:
+        except self.errors.DockerException as exc:
             raise DojoError(f"docker tag {repository}:{tag} failed: {_first_line(exc)}") from None
         return retrying(
             lambda: self._push_once(repository, tag, credentials),
@@ -215,7 +199,7 @@ class Engine:
                 aux = line.get("aux")
                 if isinstance(aux, dict) and aux.get("Tag") == tag and aux.get("Digest"):
                     digest = str(aux["Digest"])
-        except docker.errors.APIError as exc:
+        except self.errors.APIError as exc:
             _raise_push_error(repository, tag, _first_line(exc))
         except requests.RequestException as exc:
             raise TransientError(

@@ -3,22 +3,12 @@ checked before anything is pushed (regular files, one name each)."""
 
 from __future__ import annotations
 
-import re
 import stat
 from pathlib import Path
 
+from release.apps.publish.sbom import asset_name
 from release.errors import DojoError
-from release.shell.github import Asset
-
-# A Nix store path's name: 32 characters of Nix's base32 (no e, o, u, t), a dash, the name.
-_STORE_NAME = re.compile(r"[0-9a-df-np-sv-z]{32}-(?P<name>.+)")
-
-
-def asset_name(path: Path) -> str:
-    """The name `path` is attached under: its file name, without the hash of a Nix store path
-    (`/nix/store/<hash>-dojo-1.2.3-x86_64-linux.cdx.json` -> `dojo-1.2.3-x86_64-linux.cdx.json`)."""
-    match = _STORE_NAME.fullmatch(path.name)
-    return match["name"] if match and path.parent.name == "store" else path.name
+from release.shell.github_assets import Asset
 
 
 def release_assets(paths: list[Path], sbom: Path | None) -> tuple[Asset, ...]:

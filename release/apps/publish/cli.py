@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release import log
-from release.apps.publish.assets import release_assets
 from release.apps.publish.context import ARCHIVE_ENV, Context, Options, detect
 from release.apps.publish.daemonless import index_annotations, read_images, registry_pusher
 from release.apps.publish.execute import Pusher, Releaser, execute
@@ -43,6 +42,7 @@ from release.shell.registry import RegistryClient
 
 if TYPE_CHECKING:
     from release.shell.github import ReleaseSpec
+    from release.shell.github_assets import Asset
 
 
 def _parser() -> ArgumentParser:
@@ -71,6 +71,12 @@ def _parser() -> ArgumentParser:
         help="who pushes: the Docker daemon (docker load + docker push; the default), or "
         "publish itself through the registry's API, no daemon needed, layers the registry "
         "already has never uploaded again",
+    )
+    parser.add_argument(
+        "--mount-from", metavar="OWNER/NAME", action="append", default=[],
+        help="with --via registry: another repository of the same registry (a base image, a "
+        "sibling project) whose recent images' layers are mounted into this one instead of "
+        "uploaded (repeatable, tried in order)",
     )
     parser.add_argument(
         "--sbom", type=Path, metavar="PATH", nargs="?", const=FROM_APP,
@@ -113,7 +119,7 @@ def _main(argv: Sequence[str]) -> int:
         image=paths[0] if paths else None, sha=args.sha, version=args.version,
         registry=args.registry, repository=args.repository,
         github_repository=args.github_repository, dry_run=args.dry_run, force=args.force,
-        from_registry=platforms is not None,
+        from_registry=platforms is not None, mount_from=tuple(args.mount_from),
     )
     root = _root(Path.cwd())
     repo = Repository.find(root)
@@ -125,7 +131,7 @@ def _main(argv: Sequence[str]) -> int:
 
     sbom_file = sbom_path(args.sbom, os.environ)
     sbom = read_sbom(sbom_file) if sbom_file else None
-    assets = release_assets(args.asset, sbom_file)
+    assets = _assets(args.asset, sbom_file)
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
     preload: Preload | None = None
     try:
@@ -164,6 +170,15 @@ def _main(argv: Sequence[str]) -> int:
     print(f"{ctx.image_reference}@{outcome.digest}")
     write_reports(ctx, outcome)
     return 0
+
+
+def _assets(paths: list[Path], sbom: Path | None) -> tuple[Asset, ...]:
+    if not paths and sbom is None:
+        return ()
+    # PyGithub costs ~0.5 s of start-up: only a run with release assets loads it this early.
+    from release.apps.publish.assets import release_assets  # noqa: PLC0415
+
+    return release_assets(paths, sbom)
 
 
 def _releaser(ctx: Context, plan: Plan) -> Releaser | None:
@@ -235,6 +250,11 @@ def _check_modes(
     if platforms is not None and paths:
         raise UsageError(
             "--from-platform-tags reads the images from the registry: drop --image"
+        )
+    if args.mount_from and (args.via != "registry" or platforms is not None):
+        raise UsageError(
+            "--mount-from is for the layers --via registry uploads itself (docker push mounts "
+            "on its own; --from-platform-tags uploads none): add --via registry, or drop it"
         )
     if len(paths) > 1 and args.via != "registry":
         raise UsageError(

@@ -53,6 +53,7 @@ class Options:
     dry_run: bool = False
     force: bool = False
     from_registry: bool = False  # the images are in the registry already (no archive needed)
+    mount_from: tuple[str, ...] = ()  # other repositories of the registry to mount layers from
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Context:
     # --platform-only: the one tag this run pushes (`<sha12>-<os>-<arch>`), nothing else.
     platform_tag: str | None = None
     remote: str = "origin"  # the clone's remote, asked for the release branch's tip
+    # --mount-from: repositories of the same registry whose layers are mounted, not uploaded.
+    mount_from: tuple[str, ...] = ()
 
     @property
     def short_sha(self) -> str:
@@ -158,6 +161,7 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
             "pass --repository owner/name"
         )
 
+    mount_from = _mount_sources(options.mount_from, image_path.lower())
     credentials, credential_source = registry_credentials(env, registry)
     token = env.get("GITHUB_TOKEN")
     log.register_secret(token)
@@ -188,7 +192,28 @@ def detect(options: Options, environ: Mapping[str, str], cwd: Path, settings: Se
         tag_format=fmt,
         image_tag=image_tag,
         remote=settings.remote,
+        mount_from=mount_from,
     )
+
+
+def _mount_sources(values: Sequence[str], repository: str) -> tuple[str, ...]:
+    """--mount-from values as repository paths of the registry (lower-cased, each once)."""
+    found: list[str] = []
+    for value in values:
+        name = value.strip().lower()
+        if not _REPOSITORY.match(name):
+            raise UsageError(
+                f"--mount-from {value!r} is not a repository of the registry: give owner/name "
+                "(the registry host is --registry's)"
+            )
+        if name == repository:
+            raise UsageError(
+                f"--mount-from {value} is the repository being published to: name another "
+                "repository of the same registry (a base image, a sibling project)"
+            )
+        if name not in found:
+            found.append(name)
+    return tuple(found)
 
 
 def _release_tag(

@@ -90,13 +90,12 @@ def read_images(paths: Sequence[Path]) -> tuple[list[ArchiveImage], ImageArchive
 def registry_pusher(
     plan: Plan, images: Sequence[ArchiveImage], registry: RegistryClient
 ) -> RegistryPusher:
+    ctx = plan.context
     return RegistryPusher(
         registry,
         images,
         candidates=lambda: reuse_candidates(plan, registry.tags()),
         annotations=index_annotations(plan.archive) if len(images) > 1 else None,
+        mount_from=[RegistryClient(ctx.registry, repository, ctx.credentials)
+                    for repository in ctx.mount_from],
     )
-
-
-
-

@@ -7,17 +7,29 @@ executor of pushes (the artifact goes through the registry's API, `release.shell
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from release import log
-from release.apps.publish.assets import asset_name
 from release.errors import UsageError
 from release.shell.files import read_text
 from release.shell.oci.referrers import CYCLONEDX, attach
 from release.shell.registry import RegistryClient
 
 MAX_SBOM = 64 << 20
+
+# A Nix store path's name: 32 characters of Nix's base32 (no e, o, u, t), a dash, the name.
+_STORE_NAME = re.compile(r"[0-9a-df-np-sv-z]{32}-(?P<name>.+)")
+
+
+def asset_name(path: Path) -> str:
+    """The name `path` is attached under: its file name, without the hash of a Nix store path
+    (`/nix/store/<hash>-dojo-1.2.3-x86_64-linux.cdx.json` -> `dojo-1.2.3-x86_64-linux.cdx.json`)."""
+    match = _STORE_NAME.fullmatch(path.name)
+    return match["name"] if match and path.parent.name == "store" else path.name
+
+
 # Set by the flake's publish apps to `packages.<system>.sbom`; `--sbom` with no path reads it.
 SBOM_ENV = "DOJO_SBOM"
 

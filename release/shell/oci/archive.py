@@ -69,7 +69,7 @@ class ArchiveImage:
         return self.summary.image_id
 
 
-RAW = 1 << 16  # compressed bytes read at a time
+RAW = 1 << 18  # compressed bytes read at a time
 OUT = 1 << 20  # inflated bytes produced at a time (bounded: a run of zeros inflates 1000-fold)
 
 
@@ -85,8 +85,9 @@ class Resume:
 
 class _Inflater:
     """A gzip'd file read forward, with `checkpoint()`s to start again from without inflating
-    what comes before. Forward `seek` skips in large reads; several gzip members are one
-    stream, as gzip reads them."""
+    what comes before. Forward `seek` inflates and drops what it skips, without buffering it;
+    several gzip members are one stream, as gzip reads them. No CRC is computed: every layer's
+    bytes are checked against their digest where they are used (the daemon's load, our upload)."""
 
     def __init__(self, raw: IO[bytes], resume: Resume | None = None) -> None:
         self._raw = raw
@@ -98,25 +99,36 @@ class _Inflater:
             self._engine = resume.engine.copy()
             self._buf, self._pos = resume.pending, resume.position
 
-    def _fill(self, want: int) -> None:
-        while len(self._buf) < want:
+    def _inflate(self, limit: int) -> bytes:
+        """The next inflated bytes, at most `limit` of them; b"" at the end of the file."""
+        while True:
             engine = self._engine
             if engine.eof:
                 data = engine.unused_data or self._raw.read(RAW)
                 if not data:
-                    return  # the end
+                    return b""  # the end
                 self._engine = engine = zlib.decompressobj(31)
             else:
                 data = engine.unconsumed_tail or self._raw.read(RAW)
                 if not data:
                     raise EOFError("the gzip stream is cut off")
-            self._buf += engine.decompress(data, max(OUT, want - len(self._buf)))
+            out: bytes = engine.decompress(data, limit)
+            if out:
+                return out
 
     def read(self, n: int = -1, /) -> bytes:
+        """`n` bytes (fewer only at the end; all that is left if `n` < 0)."""
         if n < 0:
             n = 1 << 62
-        self._fill(min(n, OUT))
-        data, self._buf = self._buf[:n], self._buf[n:]
+        pieces = []
+        if self._buf:
+            pieces.append(self._buf[:n])
+            self._buf = self._buf[n:]
+        left = n - len(pieces[0]) if pieces else n
+        while left > 0 and (more := self._inflate(min(left, OUT))):
+            pieces.append(more)
+            left -= len(more)
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         self._pos += len(data)
         return data
 
@@ -127,9 +139,12 @@ class _Inflater:
         target = offset if whence == 0 else self._pos + offset
         if whence not in (0, 1) or target < self._pos:
             raise OSError("a gzip'd archive is read forward only")
-        while self._pos < target:
-            if not self.read(min(OUT, target - self._pos)):
-                break
+        if self._buf:
+            dropped = self._buf[: target - self._pos]
+            self._buf = self._buf[len(dropped):]
+            self._pos += len(dropped)
+        while self._pos < target and (skipped := len(self._inflate(min(OUT, target - self._pos)))):
+            self._pos += skipped
         return self._pos
 
     def checkpoint(self) -> Resume:
@@ -145,16 +160,26 @@ def _opened(
     return handle
 
 
-def read_image(path: Path) -> ArchiveImage:
-    """The image in the docker-archive at `path` (gzip'd or plain), layers left on disk."""
+@dataclass(frozen=True)
+class Scan:
+    """What one pass over a docker-archive found: its top-level JSON files, its members and
+    (gzip'd) where each member's bytes can be inflated from."""
+
+    compressed: bool
+    jsons: dict[str, bytes]
+    members: dict[str, tarfile.TarInfo]
+    resume: dict[str, Resume]
+
+
+def scan(path: Path) -> Scan:
+    """One pass over the docker-archive at `path` (gzip'd or plain): layers are seeked past in
+    a plain file, inflated and dropped in a gzip'd one, never kept."""
     compressed = is_gzip(path)
     jsons: dict[str, bytes] = {}
     members: dict[str, tarfile.TarInfo] = {}
     resume: dict[str, Resume] = {}
     try:
         with contextlib.ExitStack() as stack:
-            # Random access: over a plain file the layers are seeked past; over gzip they are
-            # inflated and dropped, never kept.
             reader = _opened(path, compressed, stack)
             tar = stack.enter_context(tarfile.open(fileobj=reader, mode="r:"))
             for member in tar:
@@ -168,6 +193,13 @@ def read_image(path: Path) -> ArchiveImage:
         raise DojoError(
             f"{path} is not a docker-archive ({exc}): pass the image built by Nix"
         ) from None
+    return Scan(compressed, jsons, members, resume)
+
+
+def read_image(path: Path) -> ArchiveImage:
+    """The image in the docker-archive at `path` (gzip'd or plain), layers left on disk."""
+    scanned = scan(path)
+    compressed, jsons, members = scanned.compressed, scanned.jsons, scanned.members
     summary, entry, config = parse_metadata(path, jsons, compressed)
     layer_names = [str(name) for name in entry.get("Layers") or ()]
     rootfs = config.get("rootfs")
@@ -192,6 +224,7 @@ def read_image(path: Path) -> ArchiveImage:
         variant=str(config["variant"]) if config.get("variant") else None,
     )
     config_bytes = jsons[str(entry.get("Config"))]
+    resume = scanned.resume
     kept = {layer.member: resume[layer.member] for layer in layers if layer.member in resume}
     return ArchiveImage(summary, config_bytes, tuple(layers), platform, kept)
 

@@ -22,7 +22,7 @@ import requests
 
 from release import log
 from release.errors import DojoError
-from release.shell.registry import RegistryClient
+from release.shell.registry import RegistryAuthError, RegistryClient
 from release.shell.retry import GaveUp, TransientError, retrying
 
 CHUNK = 8 << 20  # bytes per PATCH: well inside the request deadline on a slow link
@@ -73,6 +73,31 @@ class Blobs:
         retrying(once, what=what, policy=self.client.policy)
         self.bytes_sent += len(data)
         return digest
+
+    def mount(self, digest: str, source: str) -> str | None:
+        """Mount blob `digest` from repository `source` of the same registry (no bytes sent).
+        None: mounted; else why not (the caller uploads it instead). A 201 is believed only for
+        the digest asked: naming another (or none), the blob must be seen here (HEAD)."""
+        what = f"mounting blob {digest} from {source}"
+        try:
+            resp = self.client.request(
+                "POST", f"{self._uploads}?mount={digest}&from={source}", what=what,
+                absent_ok=True,
+            )
+        except RegistryAuthError as exc:
+            return f"not allowed ({exc})"
+        if resp is None:
+            return "the registry answered HTTP 404"
+        if resp.status_code == 201:
+            accepted = resp.headers.get("Docker-Content-Digest")
+            if accepted == digest or self.client.blob_size(digest) is not None:
+                return None
+            return f"the registry answered 201 for {accepted or 'no digest'}, and has no {digest}"
+        if resp.status_code == 202 and resp.headers.get("Location"):
+            # Declined (the source lacks it, or the registry does not mount): the session it
+            # opened instead is given back; the layer is uploaded as any other.
+            self._cancel(urljoin(resp.url, resp.headers["Location"]))
+        return f"the registry declined (HTTP {resp.status_code})"
 
     def upload(
         self,

@@ -106,6 +106,15 @@ def reusable_layers(
     return {diff_id: found[diff_id] for diff_id in wanted if diff_id in found}
 
 
+def recent_tags(tags: Iterable[str]) -> list[str]:
+    """Another repository's tags, likeliest to hold its current layers first: `latest`,
+    `staging`, then the rest in reverse order (newer versions and dates sort later), without
+    the OCI referrers fallback tags (`sha256-<hex>`, artifacts)."""
+    present = [t for t in tags if not t.startswith("sha256-")]
+    first = [t for t in ("latest", "staging") if t in present]
+    return first + sorted((t for t in present if t not in first), reverse=True)
+
+
 def _image_manifests(
     client: RegistryClient, ref: str, seen: set[str], limit: int
 ) -> Iterator[dict[str, Any]]:
@@ -167,13 +176,16 @@ class RegistryPusher:
         candidates: Callable[[], Sequence[str]],
         annotations: Mapping[str, str] | None = None,
         concurrency: int = CONCURRENCY,
+        mount_from: Sequence[RegistryClient] = (),
     ) -> None:
         self.client = client
         self.images = tuple(images)
         self.candidates = candidates
         self.annotations = dict(annotations or {})
         self.concurrency = concurrency
+        self.mount_from = tuple(mount_from)
         self.blobs = Blobs(client)
+        self.mounted: set[str] = set()  # diff_ids mounted from another repository
         self._top: Manifest | None = None
 
     @property
@@ -185,6 +197,10 @@ class RegistryPusher:
         wanted = {layer.diff_id for image in self.images for layer in image.layers}
         known = reusable_layers(self.client, self.candidates(), wanted)
         present = self._present(known)
+        for source in self.mount_from:
+            if wanted <= present.keys():
+                break
+            present |= self._mount(source, wanted - present.keys())
         manifests = [(self._image(image, present), image) for image in self.images]
         if len(manifests) == 1:
             self._top = manifests[0][0]
@@ -200,7 +216,9 @@ class RegistryPusher:
         return self.manifest.digest
 
     def close(self) -> None:
-        """Nothing held between runs (the client belongs to the caller)."""
+        """Close the mount sources' clients (the repository's own belongs to the caller)."""
+        for source in self.mount_from:
+            source.close()
 
     def _put(self, ref: str, manifest: Manifest, platform: str | None = None) -> None:
         self.client.put_manifest(ref, manifest.body, manifest.media_type, verb="pushing")
@@ -213,6 +231,29 @@ class RegistryPusher:
             sizes = dict(zip(known, pool.map(lambda d: self.client.blob_size(d.digest),
                                              known.values()), strict=True))
         return {diff_id: d for diff_id, d in known.items() if sizes[diff_id] is not None}
+
+    def _mount(self, source: RegistryClient, wanted: set[str]) -> dict[str, Descriptor]:
+        """The `wanted` layers found in `source`'s recent images, mounted into ours (several
+        at once); a source we cannot read, or a mount refused, leaves the layer to upload."""
+        try:
+            found = reusable_layers(source, recent_tags(source.tags()), wanted)
+        except DojoError as exc:
+            log.step("mount", source=source.reference, status="skipped", reason=str(exc))
+            return {}
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="mount") as pool:
+            refused = list(pool.map(
+                lambda d: self.blobs.mount(d.digest, source.repository), found.values()))
+        mounted = {}
+        for (diff_id, desc), reason in zip(found.items(), refused, strict=True):
+            if reason is None:
+                mounted[diff_id] = desc
+            else:
+                log.step("mount", source=source.reference, blob=desc.digest, status="refused",
+                         reason=reason, then="uploaded")
+        self.mounted |= mounted.keys()
+        log.step("mount", source=source.reference, found=len(found), mounted=len(mounted),
+                 status="ok")
+        return mounted
 
     def _image(self, image: ArchiveImage, present: dict[str, Descriptor]) -> Manifest:
         missing = [layer for layer in image.layers if layer.diff_id not in present]
@@ -235,6 +276,7 @@ class RegistryPusher:
         layers = [present.get(layer.diff_id) or uploaded[layer.diff_id] for layer in image.layers]
         log.step("blobs", platform=str(image.platform), image=image.image_id,
                  layers=len(image.layers), reused=len(image.layers) - len(missing),
+                 mounted=sum(layer.diff_id in self.mounted for layer in image.layers),
                  uploaded=len(todo), bytes=self.blobs.bytes_sent - sent_before, status="ok")
         return image_manifest(config, layers)
 
