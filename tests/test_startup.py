@@ -53,6 +53,29 @@ def test_extract_notes_does_not_load_git() -> None:
     assert "pygit2" not in _loaded("release.apps.extract_notes")
 
 
+def test_extract_notes_loads_the_config_reader_and_roll_forward_only_when_used() -> None:
+    """Given its changelog (as CI and the bench give it), extract-notes reads no pyproject.toml
+    and rolls nothing forward."""
+    code = (
+        "import sys, json, release.apps.extract_notes; "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert "release.apps.extract_notes" in loaded  # the probe works
+    unused = {"tomlkit", "release.config", "release.core.changelog.roll"}
+    assert sorted(loaded & unused) == []
+
+
+def test_the_pyproject_name_is_the_configs() -> None:
+    from release import config
+    from release.apps import extract_notes
+
+    assert extract_notes.PYPROJECT == config.PYPROJECT
+
+
 def test_only_the_fast_import_imports_mistletoe() -> None:
     """Every module that uses mistletoe goes through release/core/markdown.py, so the first
     import of mistletoe in a process is the fast one."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 import os
 import re
 import sys
@@ -13,15 +12,14 @@ from pathlib import Path
 
 from release import log
 from release.cli import ArgumentParser, run_main
-from release.config import PYPROJECT, project_in_work_tree
-from release.core import changelog, tag_notes
-from release.core.changelog.markup import not_markdown
-from release.core.changelog_discovery import CHANGELOG_NAMES
-from release.core.tagformat import version_in
+from release.core import changelog
 from release.errors import ChangelogError, ChecksFailed, UsageError
 from release.shell.files import read_changelog, safe_write
 
 PROG = "extract-notes"
+# What a run that is given its changelog never needs is imported where it is used: most of an
+# extract-notes run on a small changelog is start-up (tests/test_startup.py).
+PYPROJECT = "pyproject.toml"  # release.config.PYPROJECT, without loading tomlkit
 
 EPILOG = """\
 VERSION is v1.2.3, 1.2.3, refs/tags/v1.2.3 (what CI has in GITHUB_REF), Unreleased, or
@@ -121,6 +119,9 @@ def changelog_path(given: Path | None, cwd: Path) -> tuple[Path, str, bool]:
     the project keeps one (False: none is named and none exists; the tags hold the notes)."""
     if given is not None:
         return given, "pass the right one with --changelog PATH", True
+    from release.config import project_in_work_tree  # noqa: PLC0415
+    from release.core.changelog_discovery import CHANGELOG_NAMES  # noqa: PLC0415
+
     hint = "point at another file with --changelog PATH"
     if (cwd / PYPROJECT).is_file():
         # The release branch plays no part in reading notes.
@@ -138,6 +139,8 @@ def notes_in_tag(
 ) -> changelog.Extracted | None:
     """The notes of the release `query` names, from its annotated tag: a project that keeps no
     changelog file keeps them there (`release` writes them). None outside a git repository."""
+    from release.core import tag_notes  # noqa: PLC0415
+    from release.core.tagformat import version_in  # noqa: PLC0415
     from release.shell.git import Repository  # noqa: PLC0415 (pygit2: only this path needs it)
 
     repo = Repository.find(cwd)
@@ -166,6 +169,8 @@ def notes_in_tag(
 
 def render(extracted: changelog.Extracted, fmt: Format) -> str:
     if fmt is Format.JSON:
+        import json  # noqa: PLC0415
+
         return json.dumps(asdict(extracted), ensure_ascii=False, indent=2) + "\n"
     eol = "\r\n" if "\r\n" in extracted.body else "\n"  # the file's own line ending
     return extracted.body + eol if extracted.body else ""
@@ -176,6 +181,8 @@ def report(path: Path, problems: list[changelog.Problem], options: Options) -> N
     errors = sum(p.severity is changelog.Severity.ERROR for p in problems)
     failing = errors or (options.strict and problems)
     if options.format is Format.JSON:
+        import json  # noqa: PLC0415
+
         data = {
             "changelog": str(path), "ok": not failing, "errors": errors,
             "warnings": len(problems) - errors,
@@ -219,6 +226,7 @@ def repository_url(cwd: Path) -> str | None:
             continue
         if found := _ISSUES_PATH.search(text):
             return f"https://github.com/{found[1]}"
+    from release.config import project_in_work_tree  # noqa: PLC0415
     from release.shell import git  # noqa: PLC0415 (pygit2 only for reST roles without a URL)
 
     repo = git.Repository.find(cwd)
@@ -265,6 +273,8 @@ def _main(argv: Sequence[str]) -> int:
             repository=repository_url(Path.cwd()) if rst else None,
         )
     except ChangelogError as exc:
+        from release.core.changelog.markup import not_markdown  # noqa: PLC0415
+
         mentioned = not rst and options.version.lstrip("v") in text
         markup = not_markdown(text) if mentioned else None
         if markup is not None:

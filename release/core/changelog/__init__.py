@@ -13,6 +13,8 @@ values and text out. The public API, re-exported from the modules that hold it:
   rst.parse (sections), rst.markdown (a section as Markdown), rst.roll, rst.check
 """
 
+from typing import TYPE_CHECKING, Any
+
 from release.core.changelog.check import Problem, Severity, check, missing_sections
 from release.core.changelog.extract import extract, notes
 from release.core.changelog.model import (
@@ -24,8 +26,20 @@ from release.core.changelog.model import (
     Section,
 )
 from release.core.changelog.parse import parse, require_markdown
-from release.core.changelog.roll import open_unreleased, roll_forward
 from release.errors import ChangelogError
+
+if TYPE_CHECKING:
+    from release.core.changelog.roll import open_unreleased, roll_forward
+
+
+def __getattr__(name: str) -> Any:
+    # Rolling forward is for `release` alone: `extract-notes` starts without loading it.
+    if name in ("open_unreleased", "roll_forward"):
+        from release.core.changelog import roll  # noqa: PLC0415
+
+        return getattr(roll, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 RST_SUFFIXES = (".rst", ".rest")
 

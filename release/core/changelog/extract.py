@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from release.core.changelog.model import Changelog, Extracted, Section, normalize_label
+from release.core.changelog.parse import parse_one
 from release.core.changelog.scan import Root, block_token, span_token, using_mistletoe
 from release.errors import ChangelogError
 
@@ -116,11 +117,16 @@ def extract(
     """The section `query` names (see `Changelog.find`), with its notes as the body. A
     changelog whose file `name` is reStructuredText gives its body as written, or with
     `markdown` as Markdown (`:issue:` roles linking into `repository`, a web URL)."""
-    from release.core.changelog import read  # noqa: PLC0415 (the package's front door)
+    from release.core.changelog import is_rst, read  # noqa: PLC0415 (the package's front door)
 
-    changelog = read(text, name)
-    find = getattr(changelog, "find_any", changelog.find)  # reST: a pending version too
-    section = find(query, include_prereleases=include_prereleases)
+    # Markdown: only the section asked for is built, when the headings alone tell which.
+    one = None if is_rst(name) else parse_one(text, query, include_prereleases=include_prereleases)
+    if one is not None:
+        changelog, section = one
+    else:
+        changelog = read(text, name)
+        find = getattr(changelog, "find_any", changelog.find)  # reST: a pending version too
+        section = find(query, include_prereleases=include_prereleases)
     if not section.body.strip() and not allow_empty:
         raise ChangelogError(
             f"the changelog section for {section.name} (line {section.line}) is empty: "

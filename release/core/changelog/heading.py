@@ -125,15 +125,29 @@ def product_prefix(titles: Iterable[str]) -> str | None:
     return None
 
 
-def read_title(title: str, style: TitleStyle | str | None = None) -> Title | None:
-    """The heading's version and how it is written; None when it names no version. Pure, over
-    the heading's text alone (no `#`s, no underline), so any markup's titles can use it;
-    `style` is what the file's headings share (`learn_style`), or its product name."""
+def read_version(
+    title: str, style: TitleStyle | str | None = None
+) -> tuple[str | None, tuple[str, ...]] | None:
+    """What `read_title(title, style)` says of the version, at a fraction of its cost: the
+    version (None for [Unreleased]) and the more versions it names; None when it names none."""
+    found = _locate(title, style)
+    if found is None:
+        return None
+    if isinstance(found, bool):
+        return None, ()
+    match, skipped = found
+    end = match.end("ver") + skipped
+    return title[match.start("ver") + skipped : end], tuple(m["ver"] for m in _more(title, end))
+
+
+def _locate(title: str, style: TitleStyle | str | None) -> tuple[re.Match[str], int] | bool | None:
+    """Where the title's version is (its `_HEAD` match, and how much of the title is before the
+    text matched); True for an [Unreleased] heading; None when it names no version."""
     product = style.product if isinstance(style, TitleStyle) else style
     if not _MAYBE.search(title):  # `Added`, `Bug Fixes`: most headings, skipped fast
         return None
     if UNRELEASED.match(title):
-        return Title(None, None, _inline_url(title), None, _escape(title))
+        return True
     text = title
     skipped = 0
     if product:
@@ -153,13 +167,32 @@ def read_title(title: str, style: TitleStyle | str | None = None) -> Title | Non
             skipped, text = named.end(), rest
         else:
             found = None
-    if found is None:
+    return None if found is None else (found, skipped)
+
+
+def _more(title: str, end: int) -> list[re.Match[str]]:
+    """The more versions after the one ending at `end` (`3.9.1 and 3.9.2`)."""
+    found: list[re.Match[str]] = []
+    while (more := _ALSO.match(title, found[-1].end() if found else end)) is not None:
+        found.append(more)
+    return found
+
+
+def read_title(title: str, style: TitleStyle | str | None = None) -> Title | None:
+    """The heading's version and how it is written; None when it names no version. Pure, over
+    the heading's text alone (no `#`s, no underline), so any markup's titles can use it;
+    `style` is what the file's headings share (`learn_style`), or its product name."""
+    located = _locate(title, style)
+    if located is None:
         return None
+    if isinstance(located, bool):
+        return Title(None, None, _inline_url(title), None, _escape(title))
+    found, skipped = located
     start, end = found.start("ver") + skipped, found.end("ver") + skipped
     version = title[start:end]
     parts: list[tuple[int, int, str]] = [(start, end, "{version}")]
     also: list[str] = []
-    while (more := _ALSO.match(title, end if not also else parts[-1][1])) is not None:
+    for more in _more(title, end):
         also.append(more["ver"])
         parts.append((more.start(), more.end(), ""))
     after = parts[-1][1]
@@ -202,8 +235,30 @@ def _spellings(text: str, version: str) -> str:
     for field, sep in _SPELLINGS:
         spelled = version.replace(".", sep) if sep else version
         if spelled and spelled in out:
-            out = re.sub(rf"(?<![\d.]){re.escape(spelled)}(?!\.?\d)", "{" + field + "}", out)
+            out = _replace_spelled(out, spelled, "{" + field + "}")
     return out
+
+
+def _replace_spelled(text: str, spelled: str, field: str) -> str:
+    r"""`text` with each `spelled` that no digit or dot precedes and no digit (or dot and
+    digit) follows replaced by `field`: `re.sub(rf"(?<![\d.]){re.escape(spelled)}(?!\.?\d)")`
+    without compiling a pattern per version (a file has thousands)."""
+    out: list[str] = []
+    pos = at = 0
+    while (at := text.find(spelled, at)) >= 0:
+        end = at + len(spelled)
+        before = text[at - 1] if at else ""
+        after = text[end : end + 2]
+        if (before and (before.isdecimal() or before == ".")) or _DIGIT_AFTER.match(after):
+            at += 1
+            continue
+        out += [text[pos:at], field]
+        pos = at = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_DIGIT_AFTER = re.compile(r"\.?\d")
 
 
 def _escape(text: str) -> str:

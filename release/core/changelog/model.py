@@ -10,7 +10,6 @@ from typing import ClassVar
 from release.core.changelog import versions
 from release.core.changelog.heading import ANY_VERSION, UNRELEASED, UNRELEASED_ONLY
 from release.core.markdown import core_tokens
-from release.core.tagformat import format_of
 from release.errors import ChangelogError
 
 
@@ -172,9 +171,12 @@ class Changelog:
             name = "[Unreleased]"
         else:
             written = wanted[1:] if wanted[:1] in "vV" else wanted
-            fmt = format_of(wanted)  # a tag in the project's format: `kite-v2.0.0`
-            if VERSION_QUERY.fullmatch(written) is None and fmt is not None:
-                written = wanted[len(fmt.prefix) :]
+            if VERSION_QUERY.fullmatch(written) is None:  # a tag in the project's format?
+                from release.core.tagformat import format_of  # noqa: PLC0415
+
+                fmt = format_of(wanted)  # `kite-v2.0.0`
+                if fmt is not None:
+                    written = wanted[len(fmt.prefix) :]
             if VERSION_QUERY.fullmatch(written) is None:
                 raise ChangelogError(
                     f"{query!r} is not a version: ask for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, "

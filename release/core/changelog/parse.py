@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import collections
+import functools
 import re
 from dataclasses import dataclass
 
 from release.core.changelog import versions
-from release.core.changelog.heading import Title, TitleStyle, learn_style, read_title
+from release.core.changelog.heading import (
+    UNRELEASED,
+    Title,
+    TitleStyle,
+    learn_style,
+    read_title,
+    read_version,
+)
 from release.core.changelog.model import (
+    VERSION_QUERY,
     Changelog,
     HeadingStyle,
     LinkRef,
@@ -65,15 +74,66 @@ def parse(text: str) -> Changelog:
     root = Root()
     with using_mistletoe(root):
         scan = scan_lines(lines)
-        refs = _link_refs(lines, scan, root)
-        by_key: dict[str, LinkRef] = {}
-        for ref in refs:
-            by_key.setdefault(ref.key, ref)
+        refs, by_key = _refs(lines, scan, root)
         sections, others = _sections(lines, scan, by_key)
     return Changelog(
         text, tuple(sections), tuple(refs), lines.eol, by_key, tuple(others),
         _unclosed(lines, scan.unclosed),
     )
+
+
+def parse_one(
+    text: str, query: str, *, include_prereleases: bool = False
+) -> tuple[Changelog, Section] | None:
+    """The section `parse(text).find(query, ...)` gives, and a changelog holding only it (and
+    every link definition), for its notes; None when it takes the whole model to tell (no
+    section or more than one has the version as asked, `Unreleased`, a query that is no
+    version), and `parse` and `find` should answer.
+
+    Every heading is still read (which are releases, and at which level most are, decides where
+    a section ends) but only the version of its title, and only the one section is built."""
+    lines = Lines.split(text)
+    root = Root()
+    with using_mistletoe(root):
+        scan = scan_lines(lines)
+        skeleton = _skeleton(lines, scan)
+        n = _wanted(skeleton, query, include_prereleases)
+        if n is None:
+            return None
+        refs, by_key = _refs(lines, scan, root)
+        section = _section(skeleton, n, lines, scan, by_key)
+    changelog = Changelog(text, (section,), tuple(refs), lines.eol, by_key)
+    return changelog, section
+
+
+def _wanted(skeleton: _Skeleton, query: str, include_prereleases: bool) -> int | None:
+    """The release `Changelog.find` picks for `query` when it is the one release with the
+    version as asked (or the topmost for `latest`); None when `find` must decide."""
+    releases = [(n, r) for n, r in skeleton.found.items() if r.version is not None]
+    wanted = query.strip().removeprefix("refs/tags/")
+    if wanted.lower() == "latest":
+        return next(
+            (n for n, r in releases
+             if include_prereleases or not versions.is_prerelease(r.version or "")),
+            None,
+        )
+    written = wanted[1:] if wanted[:1] in "vV" else wanted
+    if UNRELEASED.match(wanted) or not VERSION_QUERY.fullmatch(written):  # or a tag prefix
+        return None
+    key = written.lower()
+    found = [
+        n for n, r in releases if key in ((r.version or "").lower(), *(a.lower() for a in r.also))
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _refs(lines: Lines, scan: Scan, root: Root) -> tuple[list[LinkRef], dict[str, LinkRef]]:
+    """The link definitions in file order, and by label (the first one wins)."""
+    refs = _link_refs(lines, scan, root)
+    by_key: dict[str, LinkRef] = {}
+    for ref in refs:
+        by_key.setdefault(ref.key, ref)
+    return refs, by_key
 
 
 _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -150,9 +210,18 @@ class _Release:
     """A heading that names a version (or is [Unreleased]), and where its section stops."""
 
     head: HeadingLine
-    title: Title
+    version: str | None  # read_title's, without the cost of the rest of the title
+    also: tuple[str, ...]
+    style: TitleStyle
     nested: bool = False
     under: bool = False  # inside a release (or [Unreleased]) heading of a lower level
+
+    @functools.cached_property
+    def title(self) -> Title:
+        """The whole title, read when a section is built (extract-notes builds one)."""
+        title = read_title(self.head.content, self.style)
+        assert title is not None  # read_version said it names a version
+        return title
 
 
 def _releases(
@@ -172,18 +241,19 @@ def _releases(
             above.pop()
         parent = found.get(above[-1]) if above else None
         above.append(n)
-        title = read_title(head.content, style) if head.level <= 3 else None
-        if title is None:
+        read = read_version(head.content, style) if head.level <= 3 else None
+        if read is None:
             others.append((head.index + 1, head.level, head.content))
             continue
+        version, also = read
         nested = False
-        if title.version is not None and parent is not None and parent.title.version:
-            if title.version.lower() == parent.title.version.lower():
+        if version is not None and parent is not None and parent.version:
+            if version.lower() == parent.version.lower():
                 continue
-            mine = versions.release_numbers(title.version)
-            theirs = versions.release_numbers(parent.title.version)
+            mine = versions.release_numbers(version)
+            theirs = versions.release_numbers(parent.version)
             nested = mine[: len(theirs)] == theirs
-        found[n] = _Release(head, title, nested, parent is not None)
+        found[n] = _Release(head, version, also, style, nested, parent is not None)
     return found, others
 
 
@@ -198,8 +268,10 @@ def _subheadings(
     subheadings of a release (`### 2.0 upgrade guide` under `## [Unreleased]`): words, not a
     date, follow the version. They stay in their section's body."""
     for n, release in list(found.items()):
+        if release.head.level <= usual or release.nested or not release.under:
+            continue
         title = release.title
-        if release.head.level <= usual or release.nested or not release.under or title.date:
+        if title.date:
             continue
         after = title.template.partition("{version}")[2]
         if any(w.lower() not in _NOT_WORDS for w in _WORDS_AFTER.findall(after)):
@@ -217,7 +289,7 @@ def _second_titles(
     seconds: dict[int, int] = {}
     for n in sorted(found):
         release = found.get(n)
-        if release is None or release.title.version is None or n + 1 >= len(heads):
+        if release is None or release.version is None or n + 1 >= len(heads):
             continue
         after = heads[n + 1]
         first = release.head.index + release.head.lines
@@ -225,8 +297,8 @@ def _second_titles(
             lines.plines[i].strip() for i in range(first, after.index)
         ):
             continue
-        title = found[n + 1].title if n + 1 in found else read_title(after.content, style)
-        if title is not None and (title.version or "").lower() == release.title.version.lower():
+        read = (found[n + 1].version,) if n + 1 in found else read_version(after.content, style)
+        if read is not None and (read[0] or "").lower() == release.version.lower():
             seconds[n] = n + 1
             found.pop(n + 1, None)
     return seconds
@@ -274,64 +346,84 @@ def _stop(
     return pending if pending is not None else len(heads)
 
 
-def _sections(
-    lines: Lines, scan: Scan, refs: dict[str, LinkRef]
-) -> tuple[list[Section], list[tuple[int, int, str]]]:
+@dataclass(frozen=True)
+class _Skeleton:
+    """The file's release headings, before any section is built from them."""
+
+    heads: list[HeadingLine]
+    found: dict[int, _Release]  # position in `heads` -> its release, in file order
+    others: list[tuple[int, int, str]]  # (line, level, text) of the headings that are none
+    usual: int  # the level most releases are at
+    seconds: dict[int, int]  # release -> the heading right after it that titles it again
+
+
+def _skeleton(lines: Lines, scan: Scan) -> _Skeleton:
     heads = scan.headings
     style = learn_style(h.content for h in heads if h.level <= 3)
     found, others = _releases(heads, style)
     levels = collections.Counter(
-        r.head.level for r in found.values() if not r.nested and r.title.version is not None
+        r.head.level for r in found.values() if not r.nested and r.version is not None
     )
     usual = min((lv for lv, c in levels.items() if c == max(levels.values())), default=2)
     _subheadings(found, usual, others)
     seconds = _second_titles(heads, found, lines, style)
-    sections: list[Section] = []
-    for n, release in found.items():
-        head, title = release.head, release.title
-        titled = seconds.get(n, n)
-        m = _stop(heads, found, n, usual, titled)
-        stop = heads[m].index if m < len(heads) else len(lines)
-        top = min(heads[titled].index + heads[titled].lines, stop)
-        cut = _region_end(lines, scan, top, stop)
-        first = top
+    return _Skeleton(heads, found, others, usual, seconds)
+
+
+def _sections(
+    lines: Lines, scan: Scan, refs: dict[str, LinkRef]
+) -> tuple[list[Section], list[tuple[int, int, str]]]:
+    skeleton = _skeleton(lines, scan)
+    sections = [_section(skeleton, n, lines, scan, refs) for n in skeleton.found]
+    return sections, skeleton.others
+
+
+def _section(
+    skeleton: _Skeleton, n: int, lines: Lines, scan: Scan, refs: dict[str, LinkRef]
+) -> Section:
+    heads, found, usual = skeleton.heads, skeleton.found, skeleton.usual
+    release = found[n]
+    head, title = release.head, release.title
+    titled = skeleton.seconds.get(n, n)
+    m = _stop(heads, found, n, usual, titled)
+    stop = heads[m].index if m < len(heads) else len(lines)
+    top = min(heads[titled].index + heads[titled].lines, stop)
+    cut = _region_end(lines, scan, top, stop)
+    first = top
+    while first < cut and not lines.plines[first].strip():
+        first += 1
+    pending, marker = title.pending, title.marker
+    if title.version is not None and not (title.date or pending) and first < cut and (
+        PENDING_LINE.match(lines.plines[first])
+    ):  # the marker line is no part of the notes
+        pending, marker = True, lines.plines[first].strip()
+        first += 1
         while first < cut and not lines.plines[first].strip():
             first += 1
-        pending, marker = title.pending, title.marker
-        if title.version is not None and not (title.date or pending) and first < cut and (
-            PENDING_LINE.match(lines.plines[first])
-        ):  # the marker line is no part of the notes
-            pending, marker = True, lines.plines[first].strip()
-            first += 1
-            while first < cut and not lines.plines[first].strip():
-                first += 1
-        last = cut
-        while last > first and not lines.plines[last - 1].strip():
-            last -= 1
-        body_start = lines.offsets[first]
-        body_end = lines.content_end(last - 1) if last > first else body_start
-        underline = lines.plines[head.index + head.lines - 1].strip() if head.setext else ""
-        sections.append(
-            Section(
-                version=title.version,
-                date=title.date,
-                title=head.content,
-                body=lines.text[body_start:body_end],
-                url=title.url or _heading_url(head.content, refs, title.label),
-                line=head.index + 1,
-                start=lines.offsets[head.index],
-                heading_end=lines.offsets[top],
-                body_start=body_start,
-                body_end=body_end,
-                end=lines.offsets[cut],
-                style=HeadingStyle(head.level, title.template, underline),
-                label=title.label,
-                level=head.level,
-                setext=head.setext,
-                nested=release.nested,
-                also=title.also,
-                marked_unreleased=pending,
-                marker=marker,
-            )
-        )
-    return sections, others
+    last = cut
+    while last > first and not lines.plines[last - 1].strip():
+        last -= 1
+    body_start = lines.offsets[first]
+    body_end = lines.content_end(last - 1) if last > first else body_start
+    underline = lines.plines[head.index + head.lines - 1].strip() if head.setext else ""
+    return Section(
+        version=title.version,
+        date=title.date,
+        title=head.content,
+        body=lines.text[body_start:body_end],
+        url=title.url or _heading_url(head.content, refs, title.label),
+        line=head.index + 1,
+        start=lines.offsets[head.index],
+        heading_end=lines.offsets[top],
+        body_start=body_start,
+        body_end=body_end,
+        end=lines.offsets[cut],
+        style=HeadingStyle(head.level, title.template, underline),
+        label=title.label,
+        level=head.level,
+        setext=head.setext,
+        nested=release.nested,
+        also=title.also,
+        marked_unreleased=pending,
+        marker=marker,
+    )

@@ -15,7 +15,6 @@ and wrapping stay exactly as written.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 import re
@@ -38,10 +37,11 @@ token: Any = markdown.token
 # need (a definition, even in a list item; a setext underline): the region holding one is
 # parsed by mistletoe.
 # Matched after a "\n" rather than at `^`: a literal first character lets `re` skip ahead fast.
+# Possessive quantifiers: nothing after them could match what they gave back (a quarter faster).
 _LINES_OF_NOTE = re.compile(
-    r"\n(?:(?P<candidate> {0,3}#{1,6}(?=[ \t\n]))"
-    r"|(?P<suspicious>[ \t>]*(?:```|~~~|<|\[|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]*\]:)"
-    r"| {0,3}(?:=+|-+)[ \t]*(?=\n)))"
+    r"\n(?:(?P<candidate> {0,3}+#{1,6}+(?=[ \t\n]))"
+    r"|(?P<suspicious>[ \t>]*+(?:```|~~~|<|\[|(?:[-*+]|\d{1,9}+[.)])[ \t]++\[[^\]\n]*+\]:)"
+    r"| {0,3}+(?:=++|-++)[ \t]*+(?=\n)))"
 )
 _OTHER_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
@@ -82,9 +82,6 @@ class Lines:
 
     def __len__(self) -> int:
         return len(self.plines)
-
-    def line_of(self, poffset: int) -> int:
-        return bisect.bisect_right(self.poffsets, poffset) - 1
 
     def content_end(self, index: int) -> int:
         """Offset in `text` of the end of line `index`, before its line ending."""
@@ -177,7 +174,7 @@ def using_mistletoe(root: Root) -> Iterator[None]:
         span_token._token_types[:] = spans
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HeadingLine:
     index: int  # 0-based line of the heading (the underline's text line for setext)
     level: int
@@ -255,10 +252,38 @@ def _spans(index: int, matches: Sequence[Any], lines: Lines, scan: Scan) -> None
 
 
 def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
-    buffer: list[tuple[Any, Any, int]] = block_tokenizer.tokenize_block(
-        lines.plines[lo:hi], block_token._token_types, start_line=lo + 1
-    )
+    """mistletoe's parse buffer of lines [lo, hi), read as a document of their own."""
+    buffer: list[tuple[Any, Any, int]] = []
+    plines = lines.plines
+    while lo < hi and (run := _plain_run(plines, lo, hi)):
+        buffer.append((_Definitions, _Matches(run, len(run)), lo + 1))
+        footnotes = token._root_node.footnotes  # what mistletoe's append_footnotes does to
+        for label, dest, *_ in run:  # a plain one: nothing to unescape or strip
+            footnotes.setdefault(markdown.core_tokens.normalize_label(label), (dest, ""))
+        lo += len(run)
+        while lo < hi and not plines[lo].strip():
+            lo += 1
+    if lo < hi:
+        buffer += block_tokenizer.tokenize_block(
+            plines[lo:hi], block_token._token_types, start_line=lo + 1
+        )
     return buffer
+
+
+def _plain_run(plines: list[str], lo: int, hi: int) -> list[Any]:
+    """The definitions of a block of plain one-line definitions at `lo` that ends with a blank
+    line (or at `hi`), as mistletoe's reader finds them ([] for any other block): a changelog's
+    bottom holds thousands, and mistletoe reads each one a character at a time."""
+    run: list[Any] = []
+    for index in range(lo, hi):
+        line = plines[index]
+        if not line.strip():
+            break
+        plain = _PLAIN_DEFINITION.fullmatch(line)
+        if plain is None or "|" in line:  # `|`: the line may open a table
+            return []
+        run.append((plain["label"], plain["dest"], "", "uri", None))
+    return run
 
 
 def _read_one(lines: Lines, index: int) -> int:
@@ -292,31 +317,50 @@ def _restart(lines: Lines, fresh: int, upto: int) -> int:
     return fresh
 
 
+def _atx(line: str) -> tuple[int, str] | None:
+    """The level and text of the ATX heading `line` is, by mistletoe's `Heading.start`."""
+    found = _HEADING.match(line)
+    if found is None:
+        return None
+    content = (found[2] or "").strip()
+    return len(found[1]), "" if content and not content.strip("#") else content
+
+
+_HEADING = block_token.Heading.pattern
+
+
 def scan_lines(lines: Lines) -> Scan:
     scan = Scan()
     candidates: list[int] = []
     suspicious: list[int] = []
-    for match in _LINES_OF_NOTE.finditer("\n" + lines.ptext):  # match.start(): a line's offset
-        found = candidates if match.lastgroup == "candidate" else suspicious
-        found.append(lines.line_of(match.start()))
+    ptext, line, at = lines.ptext, 0, 0
+    for match in _LINES_OF_NOTE.finditer("\n" + ptext):  # match.start(): a line's offset
+        start = match.start()
+        line += ptext.count("\n", at, start)
+        at = start
+        (candidates if match.lastgroup == "candidate" else suspicious).append(line)
+    suspicious.append(len(lines))  # a sentinel: no line of note from here on
     fresh = 0  # a line where no block is open
+    doubt = 0  # suspicious[doubt]: the first suspicious line at or after `fresh`
+    plines, headings = lines.plines, scan.headings
     i = 0
     while i < len(candidates):
         cand = candidates[i]
         if cand < fresh:
             i += 1
             continue
-        line = lines.plines[cand]
-        clean = bisect.bisect_left(suspicious, fresh) == bisect.bisect_left(suspicious, cand)
-        if line[0] == "#" and clean and block_token.Heading.start(line):
+        while suspicious[doubt] < fresh:
+            doubt += 1
+        clean = suspicious[doubt] >= cand
+        text = plines[cand]
+        if clean and text[0] == "#" and (atx := _atx(text)) is not None:
             # Nothing in [fresh, cand) can hold a column-0 line open: it is a heading.
-            heading = block_token.Heading
-            scan.headings.append(HeadingLine(cand, heading.level, heading.content))
+            headings.append(HeadingLine(cand, *atx))
             fresh = cand + 1
             i += 1
             continue
-        first = suspicious[bisect.bisect_left(suspicious, fresh)] if not clean else cand
-        buffer = _parse_block(lines, _restart(lines, fresh, min(first, cand)), cand + 1)
+        first = cand if clean else suspicious[doubt]
+        buffer = _parse_block(lines, _restart(lines, fresh, first), cand + 1)
         last = buffer[-1] if buffer else None
         if last is not None and last[0] is block_token.Heading and last[2] == cand + 1:
             _collect(buffer, lines, scan, len(lines))
@@ -328,13 +372,14 @@ def scan_lines(lines: Lines) -> Scan:
         opened = last[2] - 1 if last is not None else fresh
         _collect(buffer, lines, scan, opened)
         fresh = _read_one(lines, opened)
-        if fresh >= len(lines) and lines.plines[opened].lstrip()[:1] in ("`", "~", "<"):
+        if fresh >= len(lines) and plines[opened].lstrip()[:1] in ("`", "~", "<"):
             scan.unclosed = opened
-    rest = bisect.bisect_left(suspicious, fresh)
-    if fresh < len(lines) and rest < len(suspicious):
-        start = _restart(lines, fresh, suspicious[rest])
+    while suspicious[doubt] < fresh:
+        doubt += 1
+    if fresh < len(lines) and suspicious[doubt] < len(lines):
+        start = _restart(lines, fresh, suspicious[doubt])
         _collect(_parse_block(lines, start, len(lines)), lines, scan, len(lines))
-    scan.headings.sort(key=lambda h: h.index)
+    headings.sort(key=lambda h: h.index)
     return scan
 
 
