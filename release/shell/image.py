@@ -289,6 +289,7 @@ class Preload:
         self._image: Future[ArchiveImage | None] = Future()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docker-load")
         self._engine: Engine | None = None
+        self._logged: list[dict[str, object]] = []  # what the load did, logged when it is used
         self._future: Future[frozenset[str]] = self._pool.submit(self._run, engine)
         self._pool.shutdown(wait=False)
 
@@ -301,7 +302,8 @@ class Preload:
         self._engine = docker = engine()
         chains = docker.layer_chains(self.repository)
         if not chains:  # no previous build here: the whole file, at once, while it is read
-            log.step("preload", daemon_has=0, status="ok", reason="no image of the repository")
+            self._logged.append({"daemon_has": 0, "status": "ok",
+                                 "reason": "no image of the repository"})
             return docker.load(self.path)
         image = self._image.result()
         if image is None:
@@ -316,20 +318,22 @@ class Preload:
                     docker_archive(image, known), what=f"{total - known} layers of {self.path}"
                 )
             except DojoError as exc:
-                log.step("preload", layers=total, daemon_has=known, status="refused",
-                         reason=str(exc), then="loading the whole archive")
+                self._logged.append({"layers": total, "daemon_has": known, "status": "refused",
+                                     "reason": str(exc), "then": "loading the whole archive"})
             else:
                 if image.image_id in loaded:
-                    log.step("preload", layers=total, daemon_has=known, sent=total - known,
-                             status="ok")
+                    self._logged.append({"layers": total, "daemon_has": known,
+                                         "sent": total - known, "status": "ok"})
                     return loaded
-        log.step("preload", layers=total, daemon_has=0, sent=total, status="ok")
+        self._logged.append({"layers": total, "daemon_has": 0, "sent": total, "status": "ok"})
         return docker.load(self.path)
 
     def result(self) -> tuple[Engine, frozenset[str]]:
         """Wait for the load: the engine it used and the image IDs it loaded."""
         ids = self._future.result()
         assert self._engine is not None
+        while self._logged:
+            log.step("preload", None, **self._logged.pop(0))
         return self._engine, ids
 
     def discard(self) -> None:
