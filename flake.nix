@@ -30,7 +30,10 @@
             revision = self.rev or "dirty";
           };
           # The CycloneDX SBOM of the image's runtime closure (`publish --sbom` attaches it).
-          sbom = pkgs.callPackage ./nix/sbom.nix { inherit dojo; };
+          sbom = pkgs.callPackage ./nix/sbom.nix {
+            inherit dojo;
+            inherit (pkgs.stdenv.hostPlatform) system;
+          };
         }
       );
 
@@ -39,6 +42,7 @@
         pkgs.callPackage ./nix/apps.nix {
           dojo = self.packages.${system}.default;
           image = self.packages.${system}.docker or null;
+          sbom = self.packages.${system}.sbom or null;
         }
       );
 

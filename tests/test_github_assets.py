@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from release.shell.github import Asset, ReleaseSpec, ReleaseStatus, upsert_release
+from release.shell.github import ReleaseSpec, ReleaseStatus, check_release, upsert_release
 from release.shell.github_api import GitHubError, GitHubUnavailable
+from release.shell.github_assets import Asset
 from tests.support.github_fake import REPOSITORY, FakeGitHub
 from tests.test_github import BODY, FAST
 
@@ -292,4 +293,19 @@ def test_a_dry_run_with_assets_and_no_release_says_draft_then_publish(
                             dry_run=True, policy=FAST)
     assert result.status is ReleaseStatus.CREATED
     assert result.detail == "as a draft, upload sbom.cdx.json,dojo.tar.gz, then publish it"
+    assert github_api.writes == []
+
+
+@pytest.mark.parametrize("carried", [True, False])
+def test_a_repository_answer_without_permissions_is_said_in_one_line(
+    github_api: FakeGitHub, capsys: pytest.CaptureFixture[str], carried: bool
+) -> None:
+    """GitHub may leave `permissions` out of the repository answer: the check before any push
+    then cannot see a missing write permission, and says so rather than passing silently."""
+    github_api.permissions_in_answer = carried
+    wanted = spec(())
+    result = check_release(wanted, token=github_api.token, api_url=github_api.url, policy=FAST)
+    assert result.status is ReleaseStatus.CREATED
+    lines = [x for x in capsys.readouterr().err.splitlines() if "permissions=unknown" in x]
+    assert len(lines) == (0 if carried else 1)
     assert github_api.writes == []

@@ -45,8 +45,10 @@ def _pyproject(root: Path = ROOT) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
-# One app per console script: release, publish, extract-notes.
-APPS = tuple(sorted(_pyproject()["project"]["scripts"]))
+# One app per console script (release, publish, extract-notes, closure-sbom), and apps that run
+# a script under another name: app -> the script it runs.
+OTHER_APPS = {"publish-index": "publish"}
+APPS = tuple(sorted([*_pyproject()["project"]["scripts"], *OTHER_APPS]))
 
 
 def _present_files() -> list[str]:
@@ -258,7 +260,7 @@ def test_apps_run_pyproject_scripts(flake: Flake) -> None:
             assert program.parts[:3] == ("/", "nix", "store"), app["program"]
             assert program.parent.name == "bin"
             assert program.name in scripts, (system, name, program.name)
-            assert program.name == name
+            assert program.name == OTHER_APPS.get(name, name)
 
 
 def test_package_is_the_python_application(flake: Flake) -> None:
@@ -341,26 +343,63 @@ def test_image_of_a_clean_tree_names_its_commit(fresh_flake: Flake) -> None:
 PATHS = "d: { drv = d.drvPath; out = d.outPath; }"
 
 
-def test_publish_app_carries_the_image(flake: Flake) -> None:
+def _wrapper(flake: Flake, app: str, system: str) -> tuple[str, dict[str, Any]]:
+    """The publish wrapper's .drv path and derivation behind `apps.<system>.<app>`."""
+    program = flake.eval(
+        f"apps.{system}.{app}", "a: builtins.attrNames (builtins.getContext a.program)"
+    )
+    assert len(program) == 1, program
+    return program[0], flake.derivation(program[0])
+
+
+def _closure(flake: Flake, drv: str) -> set[str]:
+    """Every derivation `drv` needs built, itself included."""
+    done = flake.nix("show-derivation", "--recursive", drv)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout))
+
+
+def test_publish_app_carries_the_image_and_its_sbom(flake: Flake) -> None:
     for system in SYSTEMS:
-        program = flake.eval(
-            f"apps.{system}.publish",
-            "a: builtins.attrNames (builtins.getContext a.program)",
-        )
-        assert len(program) == 1, program
-        wrapper = flake.derivation(program[0])
+        _drv, wrapper = _wrapper(flake, "publish", system)
         command = wrapper["env"]["buildCommand"]
         package = flake.eval(f"packages.{system}.default", PATHS)
         assert f"{package['out']}/bin/publish" in command
         assert package["drv"] in wrapper["inputDrvs"]
         if system in LINUX:
             image = flake.eval(f"packages.{system}.docker", PATHS)
+            sbom = flake.eval(f"packages.{system}.sbom", PATHS)
             # The image is an input of the wrapper, so `nix run .#publish` builds it; the wrapper
-            # hands its path over as a default the caller (or --image) can override.
+            # hands its path over as a default the caller (or --image) can override. The SBOM
+            # likewise, for `--sbom` with no path.
             assert image["drv"] in wrapper["inputDrvs"]
             assert f"--set-default DOJO_IMAGE_ARCHIVE {image['out']}" in command
+            assert sbom["drv"] in wrapper["inputDrvs"]
+            assert f"--set-default DOJO_SBOM {sbom['out']}" in command
+            assert sbom["out"].endswith(f"-dojo-{_pyproject()['project']['version']}-{system}"
+                                        ".cdx.json")
         else:
             assert "DOJO_IMAGE_ARCHIVE" not in command
+            assert "DOJO_SBOM" not in command
+
+
+def test_the_index_app_builds_no_image(flake: Flake) -> None:
+    """`publish-index` (the job that assembles the index from the registry): the same program,
+    the SBOM in its closure, no image anywhere in it, so `nix run` builds none."""
+    for system in LINUX:
+        image = flake.eval(f"packages.{system}.docker", PATHS)
+        sbom = flake.eval(f"packages.{system}.sbom", PATHS)
+        package = flake.eval(f"packages.{system}.default", PATHS)
+        drv, wrapper = _wrapper(flake, "publish-index", system)
+        command = wrapper["env"]["buildCommand"]
+        assert f"{package['out']}/bin/publish" in command
+        assert "DOJO_IMAGE_ARCHIVE" not in command
+        assert f"--set-default DOJO_SBOM {sbom['out']}" in command
+        needed = _closure(flake, drv)
+        assert sbom["drv"] in needed
+        assert image["drv"] not in needed
+        # The check can fail: the image is in the publish app's closure.
+        assert image["drv"] in _closure(flake, _wrapper(flake, "publish", system)[0])
 
 
 def test_checks_cover_package_lint_workflows_and_shell(flake: Flake) -> None:

@@ -341,3 +341,43 @@ def test_publish_killed_at_any_step_of_the_release_assets_is_finished_by_the_rer
     assert oci_registry.tags(repo) == sorted([head[:12], "v1.2.3", "latest"])
     [line] = steps(err, "release")
     assert line["status"] == ("unchanged" if published else "created")
+
+
+def test_sbom_alone_attaches_the_flake_apps_sbom_to_the_image_and_the_release(
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--sbom` with no path (as the release workflow passes it) reads DOJO_SBOM, which the
+    flake's publish apps set to `packages.<system>.sbom`: a store path, attached under its name
+    without the store hash. Without DOJO_SBOM it is a usage error before anything is pushed."""
+    root = tmp_path / "proj"
+    [head] = clone_with_tags(root, "1.2.3", ["v1.2.3"], f"https://github.com/{github_api.repository}")
+    github_api.set_ref("tags/v1.2.3", head)
+    github_env(monkeypatch, github_api)
+    image = archive(tmp_path, unique_name("sbomenv"))
+    repo = f"{unique_name('me')}/dojo"
+    argv = [*local_argv(image, oci_registry, repo), "--via", "registry", "--version", "1.2.3",
+            "--sbom"]
+    monkeypatch.delenv("DOJO_SBOM", raising=False)
+    code, out, err = publish(argv, capsys, root, monkeypatch)
+    assert (code, out) == (2, "")
+    assert "DOJO_SBOM" in err
+    assert "--sbom PATH" in err
+    assert oci_registry.tags(repo) == []
+    assert github_api.writes == []
+
+    store = tmp_path / "nix" / "store"
+    store.mkdir(parents=True)
+    sbom = store / "0c6kzph7sbvbq9yxlbqfhrlpz4d4vn2a-dojo-1.2.3-x86_64-linux.cdx.json"
+    sbom.write_text('{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}\n')
+    monkeypatch.setenv("DOJO_SBOM", str(sbom))
+    code, _out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    [attached] = steps(err, "sbom")
+    assert attached["status"] == "ok"
+    [release] = github_api.find("v1.2.3")
+    assert [(a["name"], a["size"]) for a in release["assets"]] == [
+        ("dojo-1.2.3-x86_64-linux.cdx.json", sbom.stat().st_size)]

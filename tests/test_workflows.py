@@ -28,6 +28,7 @@ import yaml
 from release.core.tagformat import TagFormat, validate
 from tests.support.projects import project_at
 from tests.support.tools import require_tool
+from tests.test_nix import OTHER_APPS
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -61,11 +62,17 @@ EXPRESSION = re.compile(r"\$\{\{\s*(?P<body>.*?)\s*\}\}", re.DOTALL)
 PER_REF_GROUP = re.compile(r"\$\{\{\s*github\.ref\s*\}\}")
 TOKENS = {"${{ github.token }}", "${{ secrets.GITHUB_TOKEN }}"}
 PUBLISH = "nix run .#publish"
+# publish without the image in its closure, for the job that builds none.
+PUBLISH_INDEX = "nix run .#publish-index"
+PUBLISH_APPS = frozenset({"publish", "publish-index"})
 # Multi-arch: one job per platform on its own runner pushes only its per-platform tag; the last
-# job assembles the index from those tags (images cannot travel between jobs as artifacts).
+# job assembles the index from those tags (images cannot travel between jobs as artifacts), with
+# the app that carries no image. On a tag build each image gets its SBOM, the index and the
+# Release the last job's (`--sbom` alone: the SBOM the flake app names).
 RUNNERS = {"ubuntu-24.04": "linux/amd64", "ubuntu-24.04-arm": "linux/arm64"}
 PLATFORM_PUSH = f"{PUBLISH} -- --via registry --platform-only"
-INDEX_PUSH = f"{PUBLISH} -- --via registry --from-platform-tags {','.join(RUNNERS.values())}"
+INDEX_PUSH = f"{PUBLISH_INDEX} -- --via registry --from-platform-tags {','.join(RUNNERS.values())}"
+SBOM = " --sbom"
 FLAKE_CHECK = "nix flake check -L"
 # Permission scopes a job may ask for, and the levels it may ask at (which job may ask for
 # which level is checked in `_job_permissions`).
@@ -100,10 +107,11 @@ def load(path: Path) -> Workflow:
 
 
 def flake_apps() -> frozenset[str]:
-    """The flake's apps: one per console script in pyproject.toml."""
+    """The flake's apps: one per console script in pyproject.toml, and those running a script
+    under another name (tests/test_nix.py checks the flake has exactly these)."""
     with (ROOT / "pyproject.toml").open("rb") as handle:
         scripts = tomllib.load(handle)["project"]["scripts"]
-    return frozenset(scripts)
+    return frozenset([*scripts, *OTHER_APPS])
 
 
 def release_tag_glob() -> str:
@@ -128,7 +136,10 @@ def _action(step: dict[str, Any]) -> str | None:
 
 
 def _pushes(job: dict[str, Any]) -> bool:
-    return any(RUN_LINE.fullmatch(run) and run.split()[2] == ".#publish" for run in _runs(job))
+    return any(
+        RUN_LINE.fullmatch(run) and run.split()[2].removeprefix(".#") in PUBLISH_APPS
+        for run in _runs(job)
+    )
 
 
 def _run_step(where: str, step: dict[str, Any], apps: frozenset[str]) -> list[Problem]:
@@ -152,7 +163,7 @@ def _run_step(where: str, step: dict[str, Any], apps: frozenset[str]) -> list[Pr
         problems.append(
             Problem("unknown-app", where, f"{match['app']!r} is not a flake app ({sorted(apps)})")
         )
-    if line == PUBLISH or line.startswith(PUBLISH + " "):
+    if match is not None and match["app"] in PUBLISH_APPS:
         token = (step.get("env") or {}).get("GITHUB_TOKEN")
         if token not in TOKENS:
             problems.append(
@@ -297,11 +308,13 @@ def _job_shape(jobs: dict[str, Any], name: str, runs: list[str], needs: list[str
     return problems
 
 
-def _platform_jobs(jobs: dict[str, Any], index: str) -> list[Problem]:
+def _platform_jobs(jobs: dict[str, Any], index: str, *, sbom: bool) -> list[Problem]:
     """`image`: a matrix job, one runner per platform, pushing only its per-platform tag after
-    `check`; `index`: the last job, assembling the index of exactly those platforms."""
-    problems = _job_shape(jobs, "image", [PLATFORM_PUSH], ["check"])
-    problems += _job_shape(jobs, index, [INDEX_PUSH], ["image"])
+    `check`; `index`: the last job, assembling the index of exactly those platforms; `sbom`:
+    both attach the SBOM the flake app names."""
+    tail = SBOM if sbom else ""
+    problems = _job_shape(jobs, "image", [PLATFORM_PUSH + tail], ["check"])
+    problems += _job_shape(jobs, index, [INDEX_PUSH + tail], ["image"])
     job = jobs.get("image") or {}
     strategy = job.get("strategy") or {}
     include = (strategy.get("matrix") or {}).get("include")
@@ -342,7 +355,7 @@ def check_ci(wf: Workflow, apps: frozenset[str], branch: str) -> list[Problem]:
             Problem("jobs", "jobs", f"{sorted(jobs)}: expected check, image and publish")
         )
     problems += _job_shape(jobs, "check", [FLAKE_CHECK], [])
-    problems += _platform_jobs(jobs, "publish")
+    problems += _platform_jobs(jobs, "publish", sbom=False)
     wanted = {"github.event_name == 'push'", f"github.ref == 'refs/heads/{branch}'"}
     for name in ("image", "publish"):
         if _conjuncts((jobs.get(name) or {}).get("if", "")) != wanted:
@@ -369,7 +382,7 @@ def check_release(wf: Workflow, apps: frozenset[str]) -> list[Problem]:
             Problem("jobs", "jobs", f"{sorted(jobs)}: expected check, image and release")
         )
     problems += _job_shape(jobs, "check", [FLAKE_CHECK], [])
-    problems += _platform_jobs(jobs, "release")
+    problems += _platform_jobs(jobs, "release", sbom=True)
     problems += [
         Problem("if", f"jobs.{name}.if", "a release run never skips a job")
         for name, job in jobs.items()
@@ -411,7 +424,7 @@ def test_the_apps_the_workflows_run_exist(apps: frozenset[str]) -> None:
         for run in _runs(job)
         if (match := RUN_LINE.fullmatch(run)) and match["app"]
     }
-    assert used == {"publish"}
+    assert used == {"publish", "publish-index"}
     assert used <= apps
 
 
@@ -498,6 +511,15 @@ MUTATIONS: dict[str, tuple[Path, Mutation, str]] = {
     "one runner for all": (RELEASE, _set("jobs.image.runs-on", "ubuntu-24.04"), "matrix"),
     "fail-fast matrix": (CI, _delete("jobs.image.strategy.fail-fast"), "matrix"),
     "platform job moves tags": (RELEASE, _set("jobs.image.steps.2.run", PUBLISH), "job-steps"),
+    "index job builds the image":
+        (CI, _set(f"{PUBLISH_STEP}.run", INDEX_PUSH.replace(PUBLISH_INDEX, PUBLISH)), "job-steps"),
+    "release without the SBOM":
+        (RELEASE, _set("jobs.release.steps.2.run", INDEX_PUSH), "job-steps"),
+    "images without their SBOM":
+        (RELEASE, _set("jobs.image.steps.2.run", PLATFORM_PUSH), "job-steps"),
+    "index app without token": (RELEASE, _delete("jobs.release.steps.2.env"), "token-env"),
+    "index app, no packages write":
+        (RELEASE, _delete("jobs.release.permissions.packages"), PERMS),
     "index before the images": (CI, _set("jobs.publish.needs", "check"), "needs"),
     "index of one platform":
         (RELEASE, _set("jobs.release.steps.2.run",

@@ -1,8 +1,9 @@
 """The GitHub Release for a version tag: created if missing, its title and body kept current.
 
 Only for a tag GitHub has that peels to the commit being published, and with that commit as its
-target. A release is never deleted: an existing one gets at most a PATCH of its title and body,
-and only when they differ, so a re-run sends no write at all. The API client, its retries and
+target. A release is never deleted (only a duplicate draft this run itself just made): an
+existing one gets at most a PATCH of its title and body, and only when they differ, so a re-run
+sends no write at all. The API client, its retries and
 its errors are `release.shell.github_api`.
 
 With assets (GitHub's immutable releases take assets only before they are published) a new
@@ -20,46 +21,39 @@ number of drafts for one tag). PyGithub retries every other method itself.
 from __future__ import annotations
 
 import enum
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TypeVar
 
-import requests
 from github import GithubException
 from github.GithubObject import NotSet
 from github.GitRelease import GitRelease
-from github.GitReleaseAsset import GitReleaseAsset
 from github.Repository import Repository
 
 from release import log
 from release.shell import http
 from release.shell.github_api import (
     DEFAULT_POLICY,
-    GitHubError,
     PermissionDenied,
     RetryPolicy,
+    created_once,
     session,
     where_of,
 )
-
-_T = TypeVar("_T")
+from release.shell.github_assets import (
+    Asset,
+    AssetThere,
+    DraftWork,
+    asset_there,
+    delete_asset,
+    draft_work,
+    upload,
+)
+from release.shell.github_refs import tag_commit
 
 
 class ReleaseStatus(enum.Enum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
-
-
-@dataclass(frozen=True)
-class Asset:
-    """A file to attach to the release under `name`; `size` in bytes, read when planned."""
-
-    path: Path
-    name: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -92,17 +86,6 @@ class ReleaseResult:
 
 
 @dataclass(frozen=True)
-class AssetThere:
-    """An asset GitHub shows on a release; `state` is `uploaded`, `open` (being uploaded) or
-    `starter` (the empty asset a failed upload can leave, as GitHub documents)."""
-
-    id: int
-    name: str
-    size: int
-    state: str
-
-
-@dataclass(frozen=True)
 class ExistingRelease:
     """The parts of a release on GitHub that `upsert_release` compares and keeps."""
 
@@ -120,14 +103,6 @@ class Action(enum.Enum):
     UPDATE = "update"
     PUBLISH = "publish"  # a draft an earlier run left: upload what it lacks, then publish it
     NOTHING = "nothing"
-
-
-@dataclass(frozen=True)
-class DraftWork:
-    """What finishing a draft takes: the starter assets to delete, the assets to upload."""
-
-    replace: tuple[AssetThere, ...]
-    upload: tuple[Asset, ...]
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -153,7 +128,7 @@ def _existing(release: GitRelease) -> ExistingRelease:
         raise http.BadAnswer(
             "GitHub's answer is not a release (no `id` or `html_url`): check GITHUB_API_URL"
         )
-    assets = tuple(_asset_there(a) for a in data.get("assets") or [] if isinstance(a, dict))
+    assets = tuple(asset_there(a) for a in data.get("assets") or [] if isinstance(a, dict))
     return ExistingRelease(
         id=int(data["id"]),
         url=str(data["html_url"]),
@@ -162,44 +137,6 @@ def _existing(release: GitRelease) -> ExistingRelease:
         draft=bool(data.get("draft")),
         prerelease=bool(data.get("prerelease")),
         assets=assets,
-    )
-
-
-def _asset_there(data: dict[str, object]) -> AssetThere:
-    aid, size = data.get("id"), data.get("size")
-    if not isinstance(aid, int) or not isinstance(size, int):
-        raise http.BadAnswer("GitHub's answer lists an asset without an `id` or `size`")
-    return AssetThere(aid, str(data.get("name") or ""), size, str(data.get("state") or ""))
-
-
-def draft_work(existing: ExistingRelease, spec: ReleaseSpec) -> DraftWork:
-    """What the draft `existing` lacks of `spec`'s assets (pure: no I/O). The same name and
-    size uploaded is there; a `starter` asset is replaced; anything else under the name stops
-    the run with the fix, since it is not ours to delete."""
-    have = {a.name: a for a in existing.assets}
-    replace, upload = [], []
-    for asset in spec.assets:
-        there = have.get(asset.name)
-        if there is None:
-            upload.append(asset)
-        elif there.state == "starter":
-            replace.append(there)
-            upload.append(asset)
-        elif (there.state, there.size) != ("uploaded", asset.size):
-            raise _asset_conflict(spec, asset, there)
-    return DraftWork(tuple(replace), tuple(upload))
-
-
-def _asset_conflict(spec: ReleaseSpec, asset: Asset, there: AssetThere) -> GitHubError:
-    if there.state == "open":
-        return GitHubError(
-            f"draft release {spec.tag} in {spec.repository} has an asset {asset.name} being "
-            "uploaded (state open), by another run: re-run the job when that run is done"
-        )
-    return GitHubError(
-        f"draft release {spec.tag} in {spec.repository} already has an asset {asset.name} "
-        f"of {there.size} bytes ({there.state}), not {asset.size}: delete it on the draft's "
-        "page on GitHub and re-run the job"
     )
 
 
@@ -222,54 +159,6 @@ def _drafts(repo: Repository, tag: str) -> list[GitRelease]:
     return sorted(found, key=lambda r: int(r.id))
 
 
-def _transient(exc: Exception) -> bool:
-    """A failure after which the request may or may not have taken effect (not TLS)."""
-    if isinstance(exc, GithubException):
-        return exc.status >= 500 or exc.status == 429
-    return isinstance(exc, requests.RequestException) and http.tls_problem(exc) is None
-
-
-def _created_once(
-    send: Callable[[], _T],
-    look: Callable[[], _T | None],
-    *,
-    policy: RetryPolicy,
-    what: str,
-) -> tuple[_T, bool]:
-    """`send()` a create at most `policy.backoff.attempts` times; after each failure (a 5xx,
-    a reset, a timeout, 422 already_exists) `look()` first, as the create may have taken effect
-    with its answer lost. Returns the object and whether it was found rather than made."""
-    delays = policy.backoff.delays()
-    attempt = 1
-    while True:
-        try:
-            return send(), False
-        except (GithubException, requests.RequestException) as exc:
-            if not (_transient(exc) or (
-                isinstance(exc, GithubException) and _already_exists(exc)
-            )):
-                raise
-            failure = exc
-        found = look()
-        if found is not None:
-            return found, True
-        delay = next(delays, None)
-        if delay is None:
-            raise failure
-        reason = failure.status if isinstance(failure, GithubException) else type(failure).__name__
-        log.step("github", retry=attempt, what=what, reason=reason, wait=f"{delay:g}s")
-        time.sleep(delay)
-        attempt += 1
-
-
-def _already_exists(exc: GithubException) -> bool:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    errors = data.get("errors") or []
-    return exc.status == 422 and any(
-        isinstance(e, dict) and e.get("code") == "already_exists" for e in errors
-    )
-
-
 def _permission_problem(repo: Repository, spec: ReleaseSpec) -> str | None:
     """Why the token cannot write releases, when GitHub's repository answer says so."""
     permissions = repo.raw_data.get("permissions")
@@ -280,41 +169,6 @@ def _permission_problem(repo: Repository, spec: ReleaseSpec) -> str | None:
             "that runs publish, or use a token that can push"
         )
     return None
-
-
-def _tag_commit(repo: Repository, spec: ReleaseSpec, doing: list[str]) -> str | None:
-    """The commit `spec.tag` peels to on GitHub (annotated tags followed), checked against
-    `spec.target`; None when `spec.target` is None (no check asked)."""
-    if spec.target is None:
-        return None
-    doing.append(f"looking up tag {spec.tag} in {spec.repository}")
-    try:
-        obj = repo.get_git_ref(f"tags/{spec.tag}").object
-    except GithubException as exc:
-        if exc.status != 404:
-            raise
-        raise GitHubError(
-            f"tag {spec.tag} is not in {spec.repository} on GitHub: push it first (`git push "
-            f"origin {spec.tag}`); a Release for a missing tag would make GitHub create the tag "
-            "on the default branch's head"
-        ) from None
-    for _ in range(8):  # a tag of a tag of ...: git allows it, GitHub peels one level a call
-        if obj.type != "tag":
-            break
-        obj = repo.get_git_tag(obj.sha).object
-    if obj.type != "commit":
-        raise GitHubError(
-            f"tag {spec.tag} in {spec.repository} names a {obj.type}, not a commit: move the "
-            "tag to the release commit"
-        )
-    sha = str(obj.sha)
-    if not sha.startswith(spec.target.lower()):
-        raise GitHubError(
-            f"tag {spec.tag} in {spec.repository} names commit {sha[:12]}, but this build is "
-            f"commit {spec.target[:12]}: publish the image built from the tagged commit"
-        )
-    doing.pop()
-    return sha
 
 
 def check_release(
@@ -336,8 +190,9 @@ def upsert_release(
 ) -> ReleaseResult:
     """Create the GitHub Release for `spec.tag`, or bring an existing one's title and body in line.
 
-    Never deletes a release and never changes its draft or prerelease state. `dry_run` only reads:
-    it reports the status the run would have.
+    Never deletes a release (but a duplicate draft it just made) and never changes a published
+    one's draft or prerelease state; with `spec.assets` a draft is finished and published.
+    `dry_run` only reads: it reports the status the run would have, and (`detail`) what else.
     """
     mode = _Mode.DRY_RUN if dry_run else _Mode.APPLY
     return _release_session(spec, token, api_url, policy, mode)
@@ -356,36 +211,17 @@ def _release_session(
         problem = _permission_problem(repo, spec)
         if problem is not None:
             raise PermissionDenied(f"{where_of(api_url)}: {problem}")
-        target = _tag_commit(repo, spec, doing)
+        if mode is not _Mode.APPLY and not isinstance(repo.raw_data.get("permissions"), dict):
+            # The check before any push cannot see a missing write permission: say so once.
+            log.step("github", repository=spec.repository, permissions="unknown",
+                     note="GitHub's repository answer carries no permissions for this token: "
+                     "a missing `contents: write` shows only when the Release is written")
+
+        target = tag_commit(repo, spec.repository, spec.tag, spec.target, doing)
         return _converge(repo, spec, target, mode=mode, doing=doing, policy=policy)
 
     return session(
         spec.repository, work, f"looking up release {spec.tag} in {spec.repository}",
-        token=token, api_url=api_url, policy=policy,
-    )
-
-
-def branch_tip(
-    repository: str,
-    branch: str,
-    *,
-    token: str,
-    api_url: str,
-    policy: RetryPolicy = DEFAULT_POLICY,
-) -> str | None:
-    """The commit `branch` is at on GitHub now; None when GitHub has no such branch."""
-
-    def work(repo: Repository, doing: list[str]) -> str | None:
-        try:
-            obj = repo.get_git_ref(f"heads/{branch}").object
-        except GithubException as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return str(obj.sha) if obj.type == "commit" else None
-
-    return session(
-        repository, work, f"looking up branch {branch} in {repository}",
         token=token, api_url=api_url, policy=policy,
     )
 
@@ -402,7 +238,7 @@ def _converge(
     found = _find(repo, spec.tag)
     existing = _existing(found) if found else None
     action = decide(existing, spec)
-    work = draft_work(existing, spec) if existing and action is Action.PUBLISH else None
+    work = _draft_work(existing, spec) if existing and action is Action.PUBLISH else None
     if mode is _Mode.CHECK:
         return _result(action, existing, work, spec)
     if mode is _Mode.DRY_RUN:
@@ -453,7 +289,7 @@ def _create(
             draft=bool(spec.assets),
         )
 
-    made, found = _created_once(
+    made, found = created_once(
         send, lambda: _find(repo, spec.tag), policy=policy, what=f"release {spec.tag}"
     )
     if not found and made.draft:
@@ -466,55 +302,16 @@ def _create(
     return made, found
 
 
+def _where(spec: ReleaseSpec) -> str:
+    return f"draft release {spec.tag} in {spec.repository}"
+
+
+def _draft_work(existing: ExistingRelease, spec: ReleaseSpec) -> DraftWork:
+    return draft_work(existing.assets, spec.assets, _where(spec))
+
+
 def _make_latest(spec: ReleaseSpec) -> str:
     return "true" if spec.latest and not spec.prerelease else "false"
-
-
-def _asset_named(draft: GitRelease, name: str) -> tuple[GitReleaseAsset, AssetThere] | None:
-    for asset in draft.get_assets():
-        if asset.name == name:
-            # Its attributes, not `raw_data`: that would GET the asset once more.
-            there = AssetThere(int(asset.id), str(asset.name), int(asset.size), str(asset.state))
-            return asset, there
-    return None
-
-
-def _delete_asset(draft: GitRelease, there: AssetThere) -> None:
-    found = _asset_named(draft, there.name)
-    if found is None:
-        return  # gone already (a DELETE whose answer was lost and was retried)
-    asset, _ = found
-    try:
-        asset.delete_asset()
-    except GithubException as exc:
-        if exc.status != 404:
-            raise
-
-
-def _upload(draft: GitRelease, asset: Asset, spec: ReleaseSpec, policy: RetryPolicy) -> str:
-    """Upload `asset` to the draft once; "uploaded", or "there" when a lost answer's upload
-    is found on the draft. A starter asset the failed attempt left is deleted first."""
-
-    def send() -> str:
-        draft.upload_asset(
-            str(asset.path), name=asset.name, content_type="application/octet-stream"
-        )
-        return "uploaded"
-
-    def look() -> str | None:
-        found = _asset_named(draft, asset.name)
-        if found is None:
-            return None
-        _, there = found
-        if (there.state, there.size) == ("uploaded", asset.size):
-            return "there"
-        if there.state != "starter":
-            raise _asset_conflict(spec, asset, there)
-        _delete_asset(draft, there)
-        return None
-
-    status, _found = _created_once(send, look, policy=policy, what=f"asset {asset.name}")
-    return status
 
 
 def _finish_draft(
@@ -527,17 +324,17 @@ def _finish_draft(
     resumed: bool,
 ) -> ReleaseResult:
     """Bring a draft's title and body in line, upload the assets it lacks, publish it."""
-    work = draft_work(existing, spec)
-    where = f"draft release {spec.tag} in {spec.repository}"
+    work = _draft_work(existing, spec)
+    where = _where(spec)
     for there in work.replace:
         doing.append(f"deleting the starter asset {there.name} of {where}")
-        _delete_asset(draft, there)
+        delete_asset(draft, there)
         log.step("asset", tag=spec.tag, name=there.name, status="deleted",
                  reason="starter (left by a failed upload)")
         doing.pop()
     for asset in work.upload:
         doing.append(f"uploading {asset.name} to {where}")
-        status = _upload(draft, asset, spec, policy)
+        status = upload(draft, asset, where, policy)
         log.step("asset", tag=spec.tag, name=asset.name, size=asset.size, status=status)
         doing.pop()
     doing.append(f"publishing {where}")

@@ -249,6 +249,55 @@ def translate(
     return GitHubError(f"{where} answered {answer} while {doing}; see the message for the fix")
 
 
+def transient(exc: Exception) -> bool:
+    """A failure after which the request may or may not have taken effect (not TLS)."""
+    if isinstance(exc, GithubException):
+        return exc.status >= 500 or exc.status == 429
+    return isinstance(exc, requests.RequestException) and http.tls_problem(exc) is None
+
+
+def created_once(
+    send: Callable[[], _T],
+    look: Callable[[], _T | None],
+    *,
+    policy: RetryPolicy,
+    what: str,
+) -> tuple[_T, bool]:
+    """`send()` a create at most `policy.backoff.attempts` times; after each failure (a 5xx,
+    a reset, a timeout, 422 already_exists) `look()` first, as the create may have taken effect
+    with its answer lost. Returns the object and whether it was found rather than made."""
+    delays = policy.backoff.delays()
+    attempt = 1
+    while True:
+        try:
+            return send(), False
+        except (GithubException, requests.RequestException) as exc:
+            if not (transient(exc) or (
+                isinstance(exc, GithubException) and already_exists(exc)
+            )):
+                raise
+            failure = exc
+        found = look()
+        if found is not None:
+            return found, True
+        delay = next(delays, None)
+        if delay is None:
+            raise failure
+        reason = failure.status if isinstance(failure, GithubException) else type(failure).__name__
+        log.step("github", retry=attempt, what=what, reason=reason, wait=f"{delay:g}s")
+        time.sleep(delay)
+        attempt += 1
+
+
+def already_exists(exc: GithubException) -> bool:
+    """GitHub's 422 `already_exists` (a release for the tag, an asset of the name)."""
+    data = exc.data if isinstance(exc.data, dict) else {}
+    errors = data.get("errors") or []
+    return exc.status == 422 and any(
+        isinstance(e, dict) and e.get("code") == "already_exists" for e in errors
+    )
+
+
 def where_of(api_url: str) -> str:
     return f"GitHub ({api_url})"
 

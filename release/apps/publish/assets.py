@@ -6,8 +6,9 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from release.apps.publish.sbom import asset_name
 from release.errors import DojoError
-from release.shell.github import Asset
+from release.shell.github_assets import Asset
 
 
 def release_assets(paths: list[Path], sbom: Path | None) -> tuple[Asset, ...]:
@@ -21,10 +22,11 @@ def release_assets(paths: list[Path], sbom: Path | None) -> tuple[Asset, ...]:
             ) from None
         if not stat.S_ISREG(info.st_mode):
             raise DojoError(f"--asset {path} is not a regular file: pass a file to attach")
-        if path.name in assets:
+        name = asset_name(path)
+        if name in assets:
             raise DojoError(
-                f"two release assets are named {path.name} ({assets[path.name].path} and "
+                f"two release assets are named {name} ({assets[name].path} and "
                 f"{path}): a release holds one asset per name; rename one"
             )
-        assets[path.name] = Asset(path=path, name=path.name, size=info.st_size)
+        assets[name] = Asset(path=path, name=name, size=info.st_size)
     return tuple(assets.values())

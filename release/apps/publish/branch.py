@@ -27,7 +27,7 @@ def branch_tip(ctx: Context) -> Tip:
     branch = ctx.release_branch
     try:
         if ctx.github_token and ctx.github_repository:
-            from release.shell.github import branch_tip as github_tip  # noqa: PLC0415 (start-up)
+            from release.shell.github_refs import branch_tip as github_tip  # noqa: PLC0415 (start-up)
 
             sha = github_tip(
                 ctx.github_repository, branch, token=ctx.github_token, api_url=ctx.github_api_url

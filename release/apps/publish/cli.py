@@ -30,7 +30,7 @@ from release.apps.publish.gate import gate
 from release.apps.publish.plan import Plan, TagRole, plan_publish, render_plan
 from release.apps.publish.platforms import parse_platforms, platform_tag, read_platform_images
 from release.apps.publish.report import write_reports
-from release.apps.publish.sbom import attach_sbom, read_sbom
+from release.apps.publish.sbom import FROM_APP, SBOM_ENV, attach_sbom, read_sbom, sbom_path
 from release.cli import ArgumentParser, run_main
 from release.config import project_in_work_tree
 from release.errors import UsageError
@@ -41,7 +41,8 @@ from release.shell.oci.push import IndexPusher
 from release.shell.registry import RegistryClient
 
 if TYPE_CHECKING:
-    from release.shell.github import Asset, ReleaseSpec
+    from release.shell.github import ReleaseSpec
+    from release.shell.github_assets import Asset
 
 
 def _parser() -> ArgumentParser:
@@ -78,8 +79,9 @@ def _parser() -> ArgumentParser:
         "uploaded (repeatable, tried in order)",
     )
     parser.add_argument(
-        "--sbom", type=Path, metavar="PATH",
-        help="a CycloneDX JSON SBOM (`nix build .#sbom`) to attach to the pushed image as an "
+        "--sbom", type=Path, metavar="PATH", nargs="?", const=FROM_APP,
+        help=f"a CycloneDX JSON SBOM (`nix build .#sbom`; with no PATH, ${SBOM_ENV}, set by "
+        "`nix run .#publish` to the image's) to attach to the pushed image as an "
         "OCI artifact referring to it",
     )
     parser.add_argument(
@@ -127,8 +129,9 @@ def _main(argv: Sequence[str]) -> int:
     )
     ctx = detect(options, os.environ, root, project.settings)
 
-    sbom = read_sbom(args.sbom) if args.sbom else None
-    assets = _assets(args.asset, args.sbom)
+    sbom_file = sbom_path(args.sbom, os.environ)
+    sbom = read_sbom(sbom_file) if sbom_file else None
+    assets = _assets(args.asset, sbom_file)
     registry = RegistryClient(ctx.registry, ctx.repository, ctx.credentials)
     preload: Preload | None = None
     try:
@@ -150,15 +153,15 @@ def _main(argv: Sequence[str]) -> int:
                 detail = f" ({result.detail})" if result.detail else ""
                 print(f"release   {plan.release.tag} would be {result.status.value}{detail}")
             if sbom is not None:
-                print(f"sbom      {args.sbom} attached to the image")
+                print(f"sbom      {sbom_file} attached to the image")
             _log_release_skipped(plan.release, releaser)
             log.step("publish", status="dry-run", changed="nothing")
             return 0
         outcome = execute(plan, Engine, registry, releaser.apply if releaser else None, preload,
                           via=via)
         preload = None  # consumed (execute closed its engine)
-        if sbom is not None:
-            attach_sbom(registry, outcome.digest, sbom, args.sbom.name)
+        if sbom is not None and sbom_file is not None:
+            attach_sbom(registry, outcome.digest, sbom, sbom_file)
         _log_release_skipped(plan.release, releaser)
     finally:
         registry.close()
