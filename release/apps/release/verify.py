@@ -58,14 +58,15 @@ def _whole(word: str) -> re.Pattern[str]:
 
 def changelog_problems(
     name: str, old: str, new: str, *, version: Version, notes_text: str, date: str,
-    previous: Previous | None,
+    previous: Previous | None, before: changelog.Changelog | None = None,
 ) -> list[str]:
-    """What is wrong with the rolled changelog `new` (from `old`) for `version`."""
+    """What is wrong with the rolled changelog `new` (from `old`, read as `before` when the
+    caller has read it already) for `version`."""
     try:
-        before = changelog.read(old, name)
+        before = changelog.read(old, name) if before is None else before
         after = changelog.read(new, name)
-        section = changelog.extract(new, str(version), allow_empty=True,
-                                    include_prereleases=True, name=name)
+        section = changelog.extract_read(after, str(version), allow_empty=True,
+                                         include_prereleases=True)
     except ChangelogError as exc:
         return [f"the rolled {name} does not read back ({exc}): {_BUG}"]
     problems: list[str] = []
@@ -165,6 +166,7 @@ def plan_problems(facts: Facts, notes_text: str, files: tuple[FileChange, ...]) 
             previous=previous_heading(
                 kept.parsed, release.previous.version if release.previous else None
             ),
+            before=kept.parsed,
         )
     spec = release.version_file[0] if release.version_file else None
     problems += version_source_problems(release.source, spec, texts, release.new)

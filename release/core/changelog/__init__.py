@@ -16,7 +16,7 @@ values and text out. The public API, re-exported from the modules that hold it:
 from typing import TYPE_CHECKING, Any
 
 from release.core.changelog.check import Problem, Severity, check, missing_sections
-from release.core.changelog.extract import extract, notes
+from release.core.changelog.extract import extract, extract_read, notes
 from release.core.changelog.model import (
     Changelog,
     Extracted,
@@ -69,6 +69,7 @@ __all__ = [
     "Severity",
     "check",
     "extract",
+    "extract_read",
     "is_rst",
     "missing_sections",
     "notes",

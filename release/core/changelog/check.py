@@ -70,10 +70,11 @@ def missing_sections(changelog: Changelog, released: Iterable[str]) -> list[str]
     missing = []
     for version in released:
         try:
-            changelog.find(version)
-        except ChangelogError as exc:
-            if "sections for" not in str(exc):  # two sections is not a missing one
-                missing.append(version)
+            found, _name = changelog.matches(version)  # two sections is not a missing one
+        except ChangelogError:
+            found = []
+        if not found:
+            missing.append(version)
     return missing
 
 

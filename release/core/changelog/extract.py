@@ -125,8 +125,29 @@ def extract(
         changelog, section = one
     else:
         changelog = read(text, name)
-        find = getattr(changelog, "find_any", changelog.find)  # reST: a pending version too
-        section = find(query, include_prereleases=include_prereleases)
+        section = _find(changelog, query, include_prereleases)
+    return _extracted(changelog, section, allow_empty, markdown, repository)
+
+
+def extract_read(
+    changelog: Changelog, query: str, *, allow_empty: bool = False,
+    include_prereleases: bool = False,
+) -> Extracted:
+    """What `extract(changelog.text, query, ...)` gives, from the changelog as read already."""
+    section = _find(changelog, query, include_prereleases)
+    return _extracted(changelog, section, allow_empty, False, None)
+
+
+def _find(changelog: Changelog, query: str, include_prereleases: bool) -> Section:
+    find = getattr(changelog, "find_any", changelog.find)  # reST: a pending version too
+    section: Section = find(query, include_prereleases=include_prereleases)
+    return section
+
+
+def _extracted(
+    changelog: Changelog, section: Section, allow_empty: bool, markdown: bool,
+    repository: str | None,
+) -> Extracted:
     if not section.body.strip() and not allow_empty:
         raise ChangelogError(
             f"the changelog section for {section.name} (line {section.line}) is empty: "

@@ -10,6 +10,7 @@ date before it. What follows may hold a date (in any common format), `[YANKED]`,
 from __future__ import annotations
 
 import collections
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -125,6 +126,9 @@ def product_prefix(titles: Iterable[str]) -> str | None:
     return None
 
 
+# Titles are read again and again: `release` reads the changelog before and after the roll,
+# whose headings are the same but one. Title values are frozen, so they can be shared.
+@functools.lru_cache(maxsize=1 << 14)
 def read_version(
     title: str, style: TitleStyle | str | None = None
 ) -> tuple[str | None, tuple[str, ...]] | None:
@@ -178,6 +182,7 @@ def _more(title: str, end: int) -> list[re.Match[str]]:
     return found
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def read_title(title: str, style: TitleStyle | str | None = None) -> Title | None:
     """The heading's version and how it is written; None when it names no version. Pure, over
     the heading's text alone (no `#`s, no underline), so any markup's titles can use it;

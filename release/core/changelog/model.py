@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
+
+from packaging.version import Version as Pep440
 
 from release.core.changelog import versions
 from release.core.changelog.heading import ANY_VERSION, UNRELEASED, UNRELEASED_ONLY
@@ -156,6 +159,25 @@ class Changelog:
         topmost final release; with `include_prereleases`, the topmost release). A version is
         found in any spelling of it (`2.0` by `2.0.0`, `1.2.0rc1` by `1.2.0-rc.1`) when only one
         section has it."""
+        found, name = self.matches(query, include_prereleases=include_prereleases)
+        if not found:
+            raise ChangelogError(f"no section for {name}; {self._known()}")
+        if len(found) > 1:
+            if len({s.name for s in found}) == 1:
+                lines = "lines " + ", ".join(str(s.line) for s in found)
+            else:
+                lines = ", ".join(f"{s.name} on line {s.line}" for s in found)
+            raise ChangelogError(
+                f"the changelog has {len(found)} sections for {name} ({lines}): "
+                "merge them into one"
+            )
+        return found[0]
+
+    def matches(
+        self, query: str, *, include_prereleases: bool = False
+    ) -> tuple[list[Section], str]:
+        """The sections `find` chooses from for `query` (for `latest`, its one section), and the
+        name it asked for; ChangelogError for a query that names nothing to look for."""
         wanted = query.strip().removeprefix("refs/tags/")
         if wanted.lower() == "latest":
             found = [s for s in self.releases if include_prereleases or not s.prerelease]
@@ -165,7 +187,7 @@ class Changelog:
                     f"the changelog has no {kind} yet ({self._known()}): "
                     "ask for Unreleased or a version, or release first"
                 )
-            return found[0]
+            return found[:1], "latest"
         if UNRELEASED.match(wanted):
             found = self.unreleased_sections
             name = "[Unreleased]"
@@ -183,28 +205,22 @@ class Changelog:
                     "Unreleased or latest"
                 )
             name = written
-            found = [
-                s for s in self.releases
-                if written.lower() in ((s.version or "").lower(), *(a.lower() for a in s.also))
-            ]
+            found = self._as_written.get(written.lower(), [])
             if not found:
-                wanted_key = versions.key(written)
-                found = [
-                    s for s in self.releases
-                    if wanted_key in (versions.key(v) for v in (s.version or "", *s.also))
-                ]
-        if not found:
-            raise ChangelogError(f"no section for {name}; {self._known()}")
-        if len(found) > 1:
-            if len({s.name for s in found}) == 1:
-                lines = "lines " + ", ".join(str(s.line) for s in found)
-            else:
-                lines = ", ".join(f"{s.name} on line {s.line}" for s in found)
-            raise ChangelogError(
-                f"the changelog has {len(found)} sections for {name} ({lines}): "
-                "merge them into one"
-            )
-        return found[0]
+                found = self._by_key.get(versions.key(written), [])
+        return list(found), name
+
+    # What `find` looks a version up in, built once: `release` asks for every version the file
+    # holds (no section lost in the roll), which was quadratic in the number of sections.
+    @functools.cached_property
+    def _as_written(self) -> dict[str, list[Section]]:
+        """Releases by each version their heading names, lowercased, in file order."""
+        return _index(self.releases, lambda v: v.lower())
+
+    @functools.cached_property
+    def _by_key(self) -> dict[Pep440 | str, list[Section]]:
+        """Releases by what each spelling of their versions shares (`versions.key`)."""
+        return _index(self.releases, versions.key)
 
     def _known(self, limit: int = 10) -> str:
         names = [s.name for s in self.sections]
@@ -213,6 +229,17 @@ class Changelog:
         shown = ", ".join(names[:limit])
         more = f", ... ({len(names)} sections in all)" if len(names) > limit else ""
         return f"sections that exist: {shown}{more}"
+
+
+_Key = TypeVar("_Key", bound=Hashable)
+
+
+def _index(releases: Iterable[Section], key: Callable[[str], _Key]) -> dict[_Key, list[Section]]:
+    index: dict[_Key, list[Section]] = {}
+    for section in releases:
+        for found in dict.fromkeys(key(v) for v in (section.version or "", *section.also)):
+            index.setdefault(found, []).append(section)
+    return index
 
 
 @dataclass(frozen=True)
