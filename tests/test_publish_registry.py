@@ -1010,3 +1010,39 @@ def test_mount_sources_that_make_no_sense_are_refused(
         assert (code, out) == (2, ""), (argv, err)
         assert needle in err.strip().splitlines()[-1], (argv, err)
     assert oci_registry.tags(repo) == []
+
+
+@pytest.mark.parametrize("times", [1, 16], ids=["once", "persistently"])
+def test_a_mount_answered_5xx_is_retried_and_an_outage_of_it_uploads(
+    no_daemon: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    times: int,
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    base_repo, _base, app = _base_image(counting_proxy, root, tmp_path, monkeypatch, capsys,
+                                        github_api)
+    counting_proxy.fail_next(503, times=times, match=r"^POST \S*/blobs/uploads/\?mount=")
+    app_repo = f"{unique_name('owner')}/app"
+    seen = len(counting_proxy.requests_seen)
+    code, _, err = publish(
+        local_argv(app, counting_proxy, app_repo, *VIA, "--mount-from", base_repo),
+        capsys, root, monkeypatch,
+    )
+    assert code == 0, err
+    assert counting_proxy.pending_faults() == 0
+    [blobs] = steps(err, "blobs")
+    if times == 1:
+        assert steps(err, "retry")
+        assert (blobs["mounted"], blobs["uploaded"], _patches(counting_proxy, seen)) == (
+            "4", "1", 1)
+    else:  # every mount gave up: the layers are uploaded as without --mount-from
+        assert (blobs["mounted"], blobs["uploaded"], _patches(counting_proxy, seen)) == (
+            "0", "5", 5)
+        assert all("failed 4 times" in s["reason"] for s in steps(err, "mount")
+                   if s["status"] == "refused")
+    _pulls_whole(oci_registry, app_repo, SHA_B[:12], app.diff_ids)

@@ -86,6 +86,8 @@ class Blobs:
             )
         except RegistryAuthError as exc:
             return f"not allowed ({exc})"
+        except DojoError as exc:  # a mount is a shortcut: an outage of it leaves the upload
+            return str(exc)
         if resp is None:
             return "the registry answered HTTP 404"
         if resp.status_code == 201:
