@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from release.apps.publish.assets import release_assets
+from release.errors import DojoError
 from release.shell.github import ReleaseSpec, ReleaseStatus, check_release, upsert_release
 from release.shell.github_api import GitHubError, GitHubUnavailable
 from release.shell.github_assets import Asset
@@ -309,3 +311,24 @@ def test_a_repository_answer_without_permissions_is_said_in_one_line(
     lines = [x for x in capsys.readouterr().err.splitlines() if "permissions=unknown" in x]
     assert len(lines) == (0 if carried else 1)
     assert github_api.writes == []
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [("dojo-1.2.3.tar.gz", True), ("SHA256SUMS", True), ("dojo_1.2.3-x86_64-linux.cdx.json", True),
+     ("dojo 1.2.3.zip", False), (".hidden", False), ("notes.", False), ("naïve.txt", False),
+     ("a+b.txt", False)],
+)
+def test_an_asset_name_github_would_rename_is_refused(
+    tmp_path: Path, name: str, kept: bool
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"x")
+    if kept:
+        [asset] = release_assets([path], None)
+        assert (asset.name, asset.size) == (name, 1)
+        return
+    with pytest.raises(DojoError) as caught:
+        release_assets([path], None)
+    assert "GitHub renames" in str(caught.value)
+    assert "rename the file" in str(caught.value)
