@@ -24,6 +24,7 @@ import pytest
 from release.apps.publish.cli import main
 from release.apps.publish.gate import Versions, consistency_problems
 from release.core.version import parse
+from release.shell.image import Engine
 from tests.support.containers import (
     DOCKER_TOOLS,
     Archive,
@@ -808,3 +809,70 @@ def test_a_file_that_is_not_a_docker_archive_is_refused(
     [line] = err.strip().splitlines()
     assert "not a docker-archive" in line
     assert str(bogus) in line
+
+
+def _sharing_images(tmp_path: Path, gz: bool) -> tuple[Archive, Archive]:
+    """Two images of four layers, the second's top layer changed."""
+    seed = unique_name("seed")
+    base = [{f"l{i}/data": f"{seed} layer {i}\n".encode() * 200} for i in range(4)]
+    suffix = ".tar.gz" if gz else ".tar"
+    labels = {LABEL: "1.2.3"}
+    first = make_archive(tmp_path / f"first{suffix}", layers=base, labels=labels, compress=gz)
+    second = make_archive(tmp_path / f"second{suffix}", layers=[*base[:3], {"top": seed.encode()}],
+                          labels=labels, compress=gz)
+    return first, second
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_the_daemon_is_sent_only_the_layers_it_lacks(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    gz: bool,
+) -> None:
+    root = write_project(tmp_path / "proj", "1.2.3")
+    first, second = _sharing_images(tmp_path, gz)
+    repo = f"{unique_name('owner')}/dojo"
+    code, _, err = publish([*local_argv(first, oci_registry, repo), "--sha", SHA_A], capsys,
+                           root, monkeypatch)
+    assert code == 0, err
+    [preload] = steps(err, "preload")  # no image of the repository: the file, while it is read
+    assert (preload["daemon_has"], preload["reason"]) == ("0", "no image of the repository")
+    code, _, err = publish([*local_argv(second, oci_registry, repo), "--sha", SHA_B], capsys,
+                           root, monkeypatch)
+    assert code == 0, err
+    [preload] = steps(err, "preload")
+    assert (preload["daemon_has"], preload["sent"], preload["status"]) == ("3", "1", "ok")
+    assert oci_registry.config_digest(repo, SHA_B[:12]) == second.image_id
+    # The daemon holds the whole image: the three layers it had, and the one it was sent.
+    client = docker.DockerClient(base_url=docker_env.host)
+    try:
+        assert client.images.get(second.image_id).attrs["RootFS"]["Layers"] == list(
+            second.diff_ids)
+    finally:
+        client.close()
+
+
+def test_a_daemon_that_lost_the_layers_it_named_gets_the_whole_archive(
+    docker_env: Daemon,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An image pruned between the daemon's answer and the load: the short archive is refused,
+    the whole one loaded, and the push goes on."""
+    root = write_project(tmp_path / "proj", "1.2.3")
+    _first, second = _sharing_images(tmp_path, gz=True)
+    monkeypatch.setattr(Engine, "layer_chains", lambda self, repo: [second.diff_ids[:3]])
+    repo = f"{unique_name('owner')}/dojo"
+    code, _, err = publish([*local_argv(second, oci_registry, repo), "--sha", SHA_B], capsys,
+                           root, monkeypatch)
+    assert code == 0, err
+    refused, whole = steps(err, "preload")
+    assert (refused["daemon_has"], refused["status"]) == ("3", "refused")
+    assert refused["then"] == "loading the whole archive"
+    assert (whole["sent"], whole["status"]) == ("4", "ok")
+    assert oci_registry.config_digest(repo, SHA_B[:12]) == second.image_id

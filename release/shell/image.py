@@ -12,14 +12,15 @@ import contextlib
 import hashlib
 import json
 import tarfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import requests
 
+from release import log
 from release.errors import DojoError
 from release.shell.registry import Credentials, credential_hint
 from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
@@ -27,8 +28,11 @@ from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
 if TYPE_CHECKING:
     import docker
 
+    from release.shell.oci.archive import ArchiveImage
+
 VERSION_LABEL = "org.opencontainers.image.version"
 MAX_JSON_MEMBER = 16 << 20  # a manifest or config is kilobytes
+MAX_IMAGES = 20  # the daemon's images of the repository asked what layers they are made of
 # Push errors that no retry can fix: the daemon reports them as text only.
 _PERMANENT = (
     "unauthorized", "authentication required", "no basic auth credentials", "denied",
@@ -167,6 +171,36 @@ class Engine:
             raise DojoError(f"docker load of {path} failed: {_first_line(exc)}") from None
         return frozenset(str(image.id) for image in images)
 
+    def load_stream(self, chunks: Iterable[bytes], *, what: str) -> frozenset[str]:
+        """`docker load` of a docker-archive sent as `chunks`; the loaded image IDs."""
+        try:
+            # The SDK hands the body to requests, which streams an iterable (chunked).
+            images = self.client.images.load(cast(Any, chunks))
+        except (self.errors.DockerException, requests.RequestException) as exc:
+            raise DojoError(f"docker load of {what} failed: {_first_line(exc)}") from None
+        return frozenset(str(image.id) for image in images)
+
+    def layer_chains(self, repository: str, limit: int = MAX_IMAGES) -> list[tuple[str, ...]]:
+        """The layers (diff_ids, base first) of the daemon's images of `repository` (tagged
+        or pushed there: the previous builds), at most `limit` of them; empty when there are
+        none or the daemon cannot say (then nothing is left out of a load). Nix images all say
+        they were created in 1970: the repository, not the date, finds the previous build."""
+
+        def ours(summary: dict[str, Any]) -> bool:
+            names = [*(summary.get("RepoTags") or ()), *(summary.get("RepoDigests") or ())]
+            return any(str(n).rpartition("@")[0] == repository
+                       or str(n).rpartition(":")[0] == repository for n in names)
+
+        try:
+            found = []
+            for summary in [s for s in self.client.api.images() if ours(s)][:limit]:
+                rootfs = self.client.images.get(summary["Id"]).attrs.get("RootFS") or {}
+                found.append(tuple(str(d) for d in rootfs.get("Layers") or ()))
+        except (self.errors.DockerException, requests.RequestException, KeyError, TypeError,
+                AttributeError):
+            return []
+        return found
+
     def push(
         self, image_id: str, repository: str, tag: str, credentials: Credentials | None
     ) -> str:
@@ -223,33 +257,88 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def known_prefix(diff_ids: Sequence[str], chains: Iterable[Sequence[str]]) -> int:
+    """How many of an image's first layers (`diff_ids`, base first) the daemon has as a chain:
+    a layer is stored under its whole chain below it, so only a shared prefix is reusable."""
+    best = 0
+    for chain in chains:
+        shared = 0
+        for ours, theirs in zip(diff_ids, chain, strict=False):
+            if ours != theirs:
+                break
+            shared += 1
+        best = max(best, shared)
+    return best
+
+
 class Preload:
     """`docker load` started in a thread while the archive is read and the plan is made.
 
     Started only when a push is certain (the SHA tag is not in the registry yet), so a
-    re-run that finds every tag up to date never loads anything. The daemon decompresses
-    the archive while `read_archive` does the same on the other core.
+    re-run that finds every tag up to date never loads anything. The thread asks the daemon
+    which layers its images of the repository (the previous builds) are made of; with none,
+    the archive file is sent as it is, while it is read here. Else, once the archive is read
+    (`give` hands it over), the layers the daemon has are left out of what is sent (it reuses
+    a layer it stores without opening the file, so a one-layer change loads one layer, not the
+    whole archive); a daemon that refuses the short archive gets the whole file.
     """
 
-    def __init__(self, engine: Callable[[], Engine], path: Path) -> None:
+    def __init__(self, engine: Callable[[], Engine], path: Path, repository: str) -> None:
         self.path = path
+        self.repository = repository  # where the image goes: the daemon's previous builds
+        self._image: Future[ArchiveImage | None] = Future()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docker-load")
         self._engine: Engine | None = None
+        self._logged: list[dict[str, object]] = []  # what the load did, logged when it is used
         self._future: Future[frozenset[str]] = self._pool.submit(self._run, engine)
         self._pool.shutdown(wait=False)
 
+    def give(self, image: ArchiveImage | None) -> None:
+        """The archive's image, read meanwhile (None: load nothing after all)."""
+        if not self._image.done():
+            self._image.set_result(image)
+
     def _run(self, engine: Callable[[], Engine]) -> frozenset[str]:
-        self._engine = engine()
-        return self._engine.load(self.path)
+        self._engine = docker = engine()
+        chains = docker.layer_chains(self.repository)
+        if not chains:  # no previous build here: the whole file, at once, while it is read
+            self._logged.append({"daemon_has": 0, "status": "ok",
+                                 "reason": "no image of the repository"})
+            return docker.load(self.path)
+        image = self._image.result()
+        if image is None:
+            return frozenset()
+        total = len(image.layers)
+        known = known_prefix([layer.diff_id for layer in image.layers], chains)
+        if known:
+            from release.shell.oci.archive import docker_archive  # noqa: PLC0415 (builds on us)
+
+            try:
+                loaded = docker.load_stream(
+                    docker_archive(image, known), what=f"{total - known} layers of {self.path}"
+                )
+            except DojoError as exc:
+                self._logged.append({"layers": total, "daemon_has": known, "status": "refused",
+                                     "reason": str(exc), "then": "loading the whole archive"})
+            else:
+                if image.image_id in loaded:
+                    self._logged.append({"layers": total, "daemon_has": known,
+                                         "sent": total - known, "status": "ok"})
+                    return loaded
+        self._logged.append({"layers": total, "daemon_has": 0, "sent": total, "status": "ok"})
+        return docker.load(self.path)
 
     def result(self) -> tuple[Engine, frozenset[str]]:
         """Wait for the load: the engine it used and the image IDs it loaded."""
         ids = self._future.result()
         assert self._engine is not None
+        while self._logged:
+            log.step("preload", None, **self._logged.pop(0))
         return self._engine, ids
 
     def discard(self) -> None:
         """Wait for an unused load to end (its errors no longer matter) and close."""
+        self.give(None)
         with contextlib.suppress(Exception):
             self._future.result()
         if self._engine is not None:

@@ -35,8 +35,8 @@ from release.cli import ArgumentParser, run_main
 from release.config import project_in_work_tree
 from release.errors import UsageError
 from release.shell.git import Repository
-from release.shell.image import Engine, ImageArchive, Preload, read_archive
-from release.shell.oci.archive import ArchiveImage, Platform
+from release.shell.image import Engine, ImageArchive, Preload
+from release.shell.oci.archive import ArchiveImage, Platform, read_image
 from release.shell.oci.push import IndexPusher
 from release.shell.registry import RegistryClient
 
@@ -222,13 +222,16 @@ def _read(
         # A SHA tag not in the registry yet means a push is certain: start `docker load`
         # now, while the archive is read and checked (nothing is pushed before the plan).
         if not ctx.dry_run and not registry.tag_state(ctx.short_sha).exists:
-            preload = Preload(Engine, path)
+            preload = Preload(Engine, path, ctx.image_reference)
         try:
-            archive = read_archive(path)
+            image = read_image(path)
         except BaseException:
             if preload is not None:
                 preload.discard()
             raise
+        if preload is not None:
+            preload.give(image)
+        archive = image.summary
     log.step("build", derivation=str(path), status="ok")
     return ctx, archive, images, None, preload
 

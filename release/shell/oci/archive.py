@@ -9,6 +9,7 @@ a gzip'd archive); `open_layer` reads one on its own (a seek in a plain archive)
 from __future__ import annotations
 
 import contextlib
+import json
 import tarfile
 import zlib
 from collections.abc import Generator, Iterator
@@ -283,3 +284,36 @@ class _Bounded:
         data = self._handle.read(n)
         self.left -= len(data)
         return data
+
+
+def docker_archive(image: ArchiveImage, skip: int) -> Iterator[bytes]:
+    """A plain docker-archive of `image` whose first `skip` layers are named in its manifest
+    but left out (the daemon loading it has them), as a stream: the config, manifest.json and
+    the other layers, read from the archive at their resume points."""
+    config_name = image.image_id.removeprefix("sha256:") + ".json"
+    manifest = json.dumps([{
+        "Config": config_name,
+        "RepoTags": list(image.summary.repo_tags),
+        "Layers": [layer.member for layer in image.layers],
+    }]).encode()
+    yield _tar_header(config_name, len(image.config)) + image.config + _padding(len(image.config))
+    yield _tar_header("manifest.json", len(manifest)) + manifest + _padding(len(manifest))
+    for layer, stream in layer_streams(image, {layer.member for layer in image.layers[skip:]}):
+        yield _tar_header(layer.member, layer.size)
+        while data := stream.read(SEND):
+            yield data
+        yield _padding(layer.size)
+    yield bytes(2 * tarfile.BLOCKSIZE)  # the end of the archive
+
+
+SEND = 1 << 20  # bytes of a layer sent to the daemon at a time
+
+
+def _tar_header(name: str, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = size, 0o444
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+
+def _padding(size: int) -> bytes:
+    return bytes(-size % tarfile.BLOCKSIZE)

@@ -47,6 +47,7 @@ _REUSABLE = {
     "application/vnd.oci.image.layer.v1.tar": "application/vnd.oci.image.layer.v1.tar",
 }
 CONCURRENCY = 4  # layers uploaded at once from a plain archive
+SMALL_AT_ONCE = 8  # HEADs and mounts in flight at once: small requests, one round trip each
 MAX_LOOKUPS = 10  # manifests read to find reusable layers
 
 
@@ -227,7 +228,7 @@ class RegistryPusher:
 
     def _present(self, known: dict[str, Descriptor]) -> dict[str, Descriptor]:
         """The known blobs that are really in the repository (HEAD each, several at once)."""
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="head") as pool:
+        with ThreadPoolExecutor(SMALL_AT_ONCE, thread_name_prefix="head") as pool:
             sizes = dict(zip(known, pool.map(lambda d: self.client.blob_size(d.digest),
                                              known.values()), strict=True))
         return {diff_id: d for diff_id, d in known.items() if sizes[diff_id] is not None}
@@ -240,7 +241,7 @@ class RegistryPusher:
         except DojoError as exc:
             log.step("mount", source=source.reference, status="skipped", reason=str(exc))
             return {}
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="mount") as pool:
+        with ThreadPoolExecutor(SMALL_AT_ONCE, thread_name_prefix="mount") as pool:
             refused = list(pool.map(
                 lambda d: self.blobs.mount(d.digest, source.repository), found.values()))
         mounted = {}
