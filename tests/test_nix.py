@@ -450,6 +450,12 @@ MISSPELLINGS = (
         "apps.x86_64-linux.publish.program",
     ),
     ("nix/checks.nix", "fileset = lib.", "files = lib.", "checks.x86_64-linux.ruff.drvPath"),
+    (
+        "nix/sbom.nix",
+        "preferLocalBuild = ",
+        "preferLocalbuild = ",
+        "packages.x86_64-linux.sbom.drvPath",
+    ),
 )
 
 

@@ -381,3 +381,47 @@ def test_sbom_alone_attaches_the_flake_apps_sbom_to_the_image_and_the_release(
     [release] = github_api.find("v1.2.3")
     assert [(a["name"], a["size"]) for a in release["assets"]] == [
         ("dojo-1.2.3-x86_64-linux.cdx.json", sbom.stat().st_size)]
+
+
+def test_a_dry_run_against_a_leftover_draft_prints_what_the_run_would_do(
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A draft an earlier run left with one of two assets: `--dry-run` says it would publish
+    that draft and upload the other asset, and changes nothing; the run then does exactly so."""
+    root = tmp_path / "proj"
+    [head] = clone_with_tags(root, "1.2.3", ["v1.2.3"], f"https://github.com/{github_api.repository}")
+    github_api.set_ref("tags/v1.2.3", head)
+    github_env(monkeypatch, github_api)
+    notes, sums = tmp_path / "notes.txt", tmp_path / "SHA256SUMS"
+    notes.write_text("notes\n")
+    sums.write_text("abc  dojo.tar\n")
+    draft = github_api.add_release("v1.2.3", draft=True, body="old")
+    upload = draft["upload_url"].split("{")[0]
+    requests.post(upload, params={"name": notes.name}, data=notes.read_bytes(), timeout=10,
+                  headers={"Authorization": f"token {github_api.token}",
+                           "Content-Type": "application/octet-stream"}).raise_for_status()
+    before = len(github_api.writes)
+    image = archive(tmp_path, unique_name("drydraft"))
+    repo = f"{unique_name('me')}/dojo"
+    argv = [*local_argv(image, oci_registry, repo), "--via", "registry", "--version", "1.2.3",
+            "--asset", str(notes), "--asset", str(sums)]
+    code, out, err = publish([*argv, "--dry-run"], capsys, root, monkeypatch)
+    assert code == 0, err
+    assert ("release   v1.2.3 would be created (publish the draft an earlier run left with "
+            "this title and body; upload SHA256SUMS)") in out
+    assert len(github_api.writes) == before
+    assert oci_registry.tags(repo) == []
+
+    code, _out, err = publish(argv, capsys, root, monkeypatch)
+    assert code == 0, err
+    [release] = github_api.find("v1.2.3")
+    assert release["id"] == draft["id"]
+    assert release["draft"] is False
+    assert release["body"] != "old"
+    assert sorted(a["name"] for a in release["assets"]) == ["SHA256SUMS", "notes.txt"]
+    uploads = [c for c in github_api.writes[before:] if c.path.startswith("/uploads/")]
+    assert len(uploads) == 1

@@ -367,12 +367,16 @@ def _names(assets: tuple[Asset, ...] | tuple[AssetThere, ...]) -> str:
     return ",".join(a.name for a in assets)
 
 
-def _detail(action: Action, work: DraftWork | None, spec: ReleaseSpec) -> str:
+def _detail(
+    action: Action, release: ExistingRelease | None, work: DraftWork | None, spec: ReleaseSpec
+) -> str:
     """What a run would do beyond the status, in words (for the dry run and the check)."""
     if action is Action.CREATE and spec.assets:
         return f"as a draft, upload {_names(spec.assets)}, then publish it"
-    if action is Action.PUBLISH and work is not None:
+    if action is Action.PUBLISH and work is not None and release is not None:
         parts = ["publish the draft an earlier run left"]
+        if release.title != spec.title or not _same_text(release.body, spec.body):
+            parts[0] += " with this title and body"
         if work.replace:
             parts.append(f"delete the starter asset(s) {_names(work.replace)} first")
         parts.append(f"upload {_names(work.upload)}" if work.upload else "upload nothing")
@@ -390,7 +394,7 @@ def _result(
 ) -> ReleaseResult:
     url = release.url if release and not (dry_run and action is Action.CREATE) else ""
     return ReleaseResult(status=_STATUS[action], url=url, id=release.id if release else None,
-                         detail=_detail(action, work, spec))
+                         detail=_detail(action, release, work, spec))
 
 
 def _report(

@@ -180,8 +180,9 @@ def _link_refs(lines: Lines, scan: Scan, root: Root) -> list[LinkRef]:
         start = lines.offsets[first]
         end = lines.offsets[min(last, len(lines))]
         dest, title = _unescape(dest.strip()), _unescape(title)
-        refs.append(LinkRef(label, dest, title, first + 1, start, end))
-        placed.add(normalize_label(label))
+        ref = LinkRef(label, dest, title, first + 1, start, end)
+        refs.append(ref)
+        placed.add(ref.key)
     for key, (dest, title) in root.footnotes.items():
         if key not in placed:  # defined inside a list item or a quote
             refs.append(LinkRef(key, dest, title))
@@ -219,7 +220,7 @@ class _Release:
     @functools.cached_property
     def title(self) -> Title:
         """The whole title, read when a section is built (extract-notes builds one)."""
-        title = read_title(self.head.content, self.style)
+        title = read_title(self.head.content, self.style.product)  # a str: a cheap cache key
         assert title is not None  # read_version said it names a version
         return title
 
@@ -241,7 +242,7 @@ def _releases(
             above.pop()
         parent = found.get(above[-1]) if above else None
         above.append(n)
-        read = read_version(head.content, style) if head.level <= 3 else None
+        read = read_version(head.content, style.product) if head.level <= 3 else None
         if read is None:
             others.append((head.index + 1, head.level, head.content))
             continue
@@ -297,7 +298,10 @@ def _second_titles(
             lines.plines[i].strip() for i in range(first, after.index)
         ):
             continue
-        read = (found[n + 1].version,) if n + 1 in found else read_version(after.content, style)
+        read = (
+            (found[n + 1].version,) if n + 1 in found
+            else read_version(after.content, style.product)
+        )
         if read is not None and (read[0] or "").lower() == release.version.lower():
             seconds[n] = n + 1
             found.pop(n + 1, None)
