@@ -3,8 +3,8 @@
 Only for a tag GitHub has that peels to the commit being published, and with that commit as its
 target. A release is never deleted (only a duplicate draft this run itself just made): an
 existing one gets at most a PATCH of its title and body, and only when they differ, so a re-run
-sends no write at all. The API client, its retries and
-its errors are `release.shell.github_api`.
+sends no write at all. The API client, its retries and its errors are `release.shell.github_api`;
+the assets `release.shell.github_assets`; the tag and branch look-ups `release.shell.github_refs`.
 
 With assets (GitHub's immutable releases take assets only before they are published) a new
 release is made as a draft, every asset is uploaded, then the draft is published; a re-run after
