@@ -38,7 +38,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller inputs, same goals")
     parser.add_argument("--skip", nargs="+", choices=BENCHES, default=[])
     parser.add_argument("--publish-sides", nargs="+", choices=bench_publish.SIDES,
-                        default=["raw", "publish", "registry"])
+                        default=["raw", "publish", "registry", "skopeo"])
     args = parser.parse_args()
     quick = args.quick
     chosen: dict[str, Callable[[], list[Goal]]] = {

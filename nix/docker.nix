@@ -1,6 +1,6 @@
 # The image `dojo:latest` that `publish` ships: the three commands on PATH, `release --help` by
-# default, and OCI labels that tie it to its version and commit. Output: a gzip'd docker-archive
-# (`docker load -i`), reproducible (fixed creation date).
+# default, and OCI labels that tie it to its version and commit. Output: a plain docker-archive
+# `dojo.tar` (`docker load -i`), reproducible (fixed creation date).
 {
   lib,
   dockerTools,
@@ -20,6 +20,10 @@ dockerTools.buildLayeredImage {
   name = "dojo";
   tag = "latest";
   contents = [ dojo ];
+  # Uncompressed: `publish` reads the config by seeking past the layers instead of inflating the
+  # whole archive, `--via registry` compresses only the layers the registry lacks, and `docker
+  # load` has nothing to inflate. A binary cache compresses the store path itself.
+  compressor = "none";
   # Programs that write temporary files (git, Python's tempfile) need a writable /tmp.
   extraCommands = ''
     mkdir -m 1777 tmp
