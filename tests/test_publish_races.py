@@ -14,7 +14,8 @@ from release.apps.publish.context import Options, detect, registry_credentials
 from release.apps.publish.execute import execute
 from release.apps.publish.plan import plan_publish
 from release.errors import DojoError
-from release.shell.image import Engine, read_archive
+from release.shell.image import Engine
+from release.shell.oci.archive import read_archive
 from release.shell.registry import Credentials, RegistryClient
 from tests.support.containers import Daemon, FaultProxy, Registry, unique_name
 from tests.support.projects import project_at

@@ -1,4 +1,5 @@
-"""The image: read a docker-archive's metadata, load it into Docker, tag it, push it.
+"""The image through the Docker daemon: load the docker-archive (`oci.archive` reads it), tag it,
+push it.
 
 The archive is what `dockerTools.buildLayeredImage` writes (gzip'd or not): layer tars, the
 config `<sha256>.json` and `manifest.json`. Loading, tagging and pushing go through the Docker
@@ -9,12 +10,8 @@ header, never in argv or on disk.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
-import tarfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,116 +19,20 @@ import requests
 
 from release import log
 from release.errors import DojoError
+from release.shell.oci.archive import ArchiveImage, docker_archive
 from release.shell.registry import Credentials, credential_hint
 from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
 
 if TYPE_CHECKING:
     import docker
 
-    from release.shell.oci.archive import ArchiveImage
-
 VERSION_LABEL = "org.opencontainers.image.version"
-MAX_JSON_MEMBER = 16 << 20  # a manifest or config is kilobytes
 MAX_IMAGES = 20  # the daemon's images of the repository asked what layers they are made of
 # Push errors that no retry can fix: the daemon reports them as text only.
 _PERMANENT = (
     "unauthorized", "authentication required", "no basic auth credentials", "denied",
     "forbidden", "not found",
 )
-
-
-@dataclass(frozen=True)
-class ImageArchive:
-    path: Path
-    image_id: str  # sha256:<digest of the config JSON>, what `docker load` reports as the ID
-    repo_tags: tuple[str, ...]
-    labels: Mapping[str, str] = field(default_factory=dict)
-    layers: int = 0
-    compressed: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.repo_tags[0] if self.repo_tags else self.image_id
-
-
-def read_archive(path: Path) -> ImageArchive:
-    """Read the image ID, tags and labels of the docker-archive at `path` (one image)."""
-    from release.shell.oci.archive import scan  # noqa: PLC0415 (it builds on this module)
-
-    found = scan(path)
-    return parse_metadata(path, found.jsons, found.compressed)[0]
-
-
-def is_gzip(path: Path) -> bool:
-    """Whether the archive at `path` is gzip'd (a one-line error when it cannot be read)."""
-    try:
-        with path.open("rb") as handle:
-            return handle.read(2) == b"\x1f\x8b"
-    except OSError as exc:
-        raise DojoError(
-            f"cannot read image archive {path}: {exc.strerror}: pass an existing docker-archive "
-            "with --image (or run `nix run .#publish`)"
-        ) from None
-
-
-def parse_metadata(
-    path: Path, members: Mapping[str, bytes], compressed: bool
-) -> tuple[ImageArchive, dict[str, Any], dict[str, Any]]:
-    """The image of an archive whose top-level JSON files are `members`, its manifest.json
-    entry and its config."""
-    manifest = members.get("manifest.json")
-    if not isinstance(manifest, bytes):
-        raise DojoError(f"{path} has no manifest.json: it is not a docker-archive")
-    try:
-        entries = json.loads(manifest)
-    except ValueError:
-        raise DojoError(f"{path}: manifest.json is not JSON") from None
-    if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
-        raise DojoError(
-            f"{path} must hold exactly one image (manifest.json lists {str(entries)[:200]})"
-        )
-    entry: dict[str, Any] = entries[0]
-    config_bytes = members.get(str(entry.get("Config")))
-    if config_bytes is None:
-        raise DojoError(
-            f"{path}: the config {entry.get('Config')} named in manifest.json is missing"
-        )
-    try:
-        config = json.loads(config_bytes)
-    except ValueError:
-        config = None
-    inner = config.get("config") if isinstance(config, dict) else None
-    labels = (inner.get("Labels") if isinstance(inner, dict) else None) or {}
-    if not isinstance(config, dict) or not isinstance(labels, dict):
-        raise DojoError(
-            f"{path}: the image config {entry.get('Config')} is not a JSON object with "
-            "config.Labels: the archive is damaged; rebuild the image"
-        )
-    summary = ImageArchive(
-        path=path,
-        image_id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
-        repo_tags=tuple(entry.get("RepoTags") or ()),
-        labels={str(k): str(v) for k, v in labels.items()},
-        layers=len(entry.get("Layers") or ()),
-        compressed=compressed,
-    )
-    return summary, entry, config
-
-
-def read_json_member(
-    path: Path, tar: tarfile.TarFile, member: tarfile.TarInfo, found: dict[str, bytes]
-) -> None:
-    """Keep a top-level `.json` member (the manifest or the config) in `found`, size-capped."""
-    if "/" in member.name or not member.name.endswith(".json"):
-        return
-    if member.size > MAX_JSON_MEMBER:
-        raise DojoError(
-            f"{path}: {member.name} is {member.size >> 20} MiB, not an image's "
-            "manifest or config: pass the image built by Nix"
-        )
-    extracted = tar.extractfile(member)
-    if extracted is not None:
-        found[member.name] = extracted.read()
 
 
 class Engine:
@@ -311,8 +212,6 @@ class Preload:
         total = len(image.layers)
         known = known_prefix([layer.diff_id for layer in image.layers], chains)
         if known:
-            from release.shell.oci.archive import docker_archive  # noqa: PLC0415 (builds on us)
-
             try:
                 loaded = docker.load_stream(
                     docker_archive(image, known), what=f"{total - known} layers of {self.path}"

@@ -35,8 +35,8 @@ from release.cli import ArgumentParser, run_main
 from release.config import project_in_work_tree
 from release.errors import UsageError
 from release.shell.git import Repository
-from release.shell.image import Engine, ImageArchive, Preload
-from release.shell.oci.archive import ArchiveImage, Platform, read_image
+from release.shell.image import Engine, Preload
+from release.shell.oci.archive import ArchiveImage, ImageArchive, Platform, read_image
 from release.shell.oci.push import IndexPusher
 from release.shell.registry import RegistryClient
 

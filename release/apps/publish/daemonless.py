@@ -14,8 +14,8 @@ from pathlib import Path
 from release.apps.publish.plan import LATEST, STAGING, Plan
 from release.core.tagformat import TagFormat
 from release.errors import DojoError, UsageError
-from release.shell.image import VERSION_LABEL, ImageArchive
-from release.shell.oci.archive import ArchiveImage, read_image
+from release.shell.image import VERSION_LABEL
+from release.shell.oci.archive import ArchiveImage, ImageArchive, read_image
 from release.shell.oci.push import RegistryPusher
 from release.shell.registry import RegistryClient, index_identity
 

@@ -19,7 +19,8 @@ from release.apps.publish.plan import (
 )
 from release.core.tagformat import TagFormat
 from release.errors import DojoError
-from release.shell.image import Engine, ImageArchive, Preload
+from release.shell.image import Engine, Preload
+from release.shell.oci.archive import ImageArchive
 from release.shell.registry import RegistryClient
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from release.core import tag_notes, versionsource
 from release.core.version import Version, try_parse
 from release.errors import ChangelogError, DojoError
 from release.shell.files import read_changelog, read_text
-from release.shell.image import ImageArchive
+from release.shell.oci.archive import ImageArchive
 
 if TYPE_CHECKING:
     from release.shell.github import ReleaseSpec

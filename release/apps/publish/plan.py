@@ -18,7 +18,7 @@ from release.apps.publish.context import BuildKind, Context
 from release.core.tagformat import TagFormat
 from release.core.version import Version
 from release.errors import DojoError
-from release.shell.image import ImageArchive
+from release.shell.oci.archive import ImageArchive
 from release.shell.registry import RegistryClient, TagState
 
 if TYPE_CHECKING:

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from release.apps.publish.context import Context
 from release.errors import DojoError, UsageError
-from release.shell.image import ImageArchive
-from release.shell.oci.archive import Platform
+from release.shell.oci.archive import ImageArchive, Platform
 from release.shell.oci.push import DOCKER_MANIFEST, OCI_MANIFEST, Manifest
 from release.shell.registry import RegistryClient, index_identity
 

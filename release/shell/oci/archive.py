@@ -1,5 +1,7 @@
 """A docker-archive read as an OCI image, by streaming: its config, its layers, its platform.
 
+`read_archive` is what both paths' plan reads (ID, tags, labels).
+
 `read_image` makes one pass over the archive (layers are skipped, never read into memory) and
 keeps the config, the layers' `rootfs.diff_ids` and, in a plain archive, where each layer's
 bytes start. `layer_streams` then reads the chosen layers in archive order (one pass, also over
@@ -9,16 +11,110 @@ a gzip'd archive); `open_layer` reads one on its own (a seek in a plain archive)
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import tarfile
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from release.errors import DojoError
-from release.shell.image import ImageArchive, is_gzip, parse_metadata, read_json_member
+
+MAX_JSON_MEMBER = 16 << 20  # a manifest or config is kilobytes
+
+
+@dataclass(frozen=True)
+class ImageArchive:
+    path: Path
+    image_id: str  # sha256:<digest of the config JSON>, what `docker load` reports as the ID
+    repo_tags: tuple[str, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    layers: int = 0
+    compressed: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.repo_tags[0] if self.repo_tags else self.image_id
+
+
+def read_archive(path: Path) -> ImageArchive:
+    """Read the image ID, tags and labels of the docker-archive at `path` (one image)."""
+    found = scan(path)
+    return parse_metadata(path, found.jsons, found.compressed)[0]
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether the archive at `path` is gzip'd (a one-line error when it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"
+    except OSError as exc:
+        raise DojoError(
+            f"cannot read image archive {path}: {exc.strerror}: pass an existing docker-archive "
+            "with --image (or run `nix run .#publish`)"
+        ) from None
+
+
+def parse_metadata(
+    path: Path, members: Mapping[str, bytes], compressed: bool
+) -> tuple[ImageArchive, dict[str, Any], dict[str, Any]]:
+    """The image of an archive whose top-level JSON files are `members`, its manifest.json
+    entry and its config."""
+    manifest = members.get("manifest.json")
+    if not isinstance(manifest, bytes):
+        raise DojoError(f"{path} has no manifest.json: it is not a docker-archive")
+    try:
+        entries = json.loads(manifest)
+    except ValueError:
+        raise DojoError(f"{path}: manifest.json is not JSON") from None
+    if not isinstance(entries, list) or len(entries) != 1 or not isinstance(entries[0], dict):
+        raise DojoError(
+            f"{path} must hold exactly one image (manifest.json lists {str(entries)[:200]})"
+        )
+    entry: dict[str, Any] = entries[0]
+    config_bytes = members.get(str(entry.get("Config")))
+    if config_bytes is None:
+        raise DojoError(
+            f"{path}: the config {entry.get('Config')} named in manifest.json is missing"
+        )
+    try:
+        config = json.loads(config_bytes)
+    except ValueError:
+        config = None
+    inner = config.get("config") if isinstance(config, dict) else None
+    labels = (inner.get("Labels") if isinstance(inner, dict) else None) or {}
+    if not isinstance(config, dict) or not isinstance(labels, dict):
+        raise DojoError(
+            f"{path}: the image config {entry.get('Config')} is not a JSON object with "
+            "config.Labels: the archive is damaged; rebuild the image"
+        )
+    summary = ImageArchive(
+        path=path,
+        image_id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
+        repo_tags=tuple(entry.get("RepoTags") or ()),
+        labels={str(k): str(v) for k, v in labels.items()},
+        layers=len(entry.get("Layers") or ()),
+        compressed=compressed,
+    )
+    return summary, entry, config
+
+
+def read_json_member(
+    path: Path, tar: tarfile.TarFile, member: tarfile.TarInfo, found: dict[str, bytes]
+) -> None:
+    """Keep a top-level `.json` member (the manifest or the config) in `found`, size-capped."""
+    if "/" in member.name or not member.name.endswith(".json"):
+        return
+    if member.size > MAX_JSON_MEMBER:
+        raise DojoError(
+            f"{path}: {member.name} is {member.size >> 20} MiB, not an image's "
+            "manifest or config: pass the image built by Nix"
+        )
+    extracted = tar.extractfile(member)
+    if extracted is not None:
+        found[member.name] = extracted.read()
 
 
 class Readable(Protocol):
@@ -296,8 +392,8 @@ def docker_archive(image: ArchiveImage, skip: int) -> Iterator[bytes]:
         "RepoTags": list(image.summary.repo_tags),
         "Layers": [layer.member for layer in image.layers],
     }]).encode()
-    yield _tar_header(config_name, len(image.config)) + image.config + _padding(len(image.config))
-    yield _tar_header("manifest.json", len(manifest)) + manifest + _padding(len(manifest))
+    for name, data in ((config_name, image.config), ("manifest.json", manifest)):
+        yield _tar_header(name, len(data)) + data + _padding(len(data))
     for layer, stream in layer_streams(image, {layer.member for layer in image.layers[skip:]}):
         yield _tar_header(layer.member, layer.size)
         while data := stream.read(SEND):
