@@ -5,10 +5,11 @@ leave them out. Pure."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 _VERSION = r"v?\d+(?:[.\-]\d+)+[\w.+-]*"
-_NOISE = re.compile(
+_PATTERNS = (
     "|".join(
         rf"(?:{pattern})"
         for pattern in (
@@ -40,11 +41,16 @@ _NOISE = re.compile(
             r"^Bump \S+ from \S+ to \S+",
             r"^(?:Update|Pin) (?:dependency \S+|\S+ (?:action|digest)) to \S+",
         )
-    ),
-    re.IGNORECASE,
+    )
 )
+
+
+@functools.cache
+def _noise() -> re.Pattern[str]:
+    # Compiled on first use: a release whose notes come from the changelog never asks.
+    return re.compile(_PATTERNS, re.IGNORECASE)
 
 
 def is_noise(subject: str) -> bool:
     """Whether a commit with this subject stays out of the notes."""
-    return _NOISE.search(subject.strip()) is not None
+    return _noise().search(subject.strip()) is not None

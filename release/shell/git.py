@@ -55,6 +55,8 @@ class Repository:
 
     def __init__(self, raw: pygit2.Repository) -> None:
         self._repo = raw
+        # A commit's files never change: each is read once (discovery, pre-flight, the plan).
+        self._blobs: dict[tuple[str, str], bytes | None] = {}
         self.root = Path(raw.workdir).resolve() if raw.workdir else Path(raw.path).resolve()
 
     @classmethod
@@ -278,6 +280,11 @@ class Repository:
         """The bytes of `path` in `commit_sha`'s tree, or None when it is not there; a file
         committed as a symbolic link is a `ConfigError` (its blob is the link's target, and
         writing it would write wherever the link points)."""
+        if (commit_sha, path) not in self._blobs:
+            self._blobs[commit_sha, path] = self._read_blob(commit_sha, path)
+        return self._blobs[commit_sha, path]
+
+    def _read_blob(self, commit_sha: str, path: str) -> bytes | None:
         obj = self._repo.get(commit_sha)
         if obj is None:
             return None
@@ -467,10 +474,8 @@ def describe_error(exc: CommandError) -> str:
     lock = _STALE_LOCK.search(exc.stderr)
     if lock:
         path = lock["path"]
-        return (
-            f"{path} exists, left by an interrupted git: if no git process is running, remove "
-            f"it (`rm {shlex.quote(path)}`)"
-        )
+        return (f"{path} exists, left by an interrupted git: if no git process is running, "
+                f"remove it (`rm {shlex.quote(path)}`)")
     lines = [line.strip() for line in exc.stderr.splitlines() if line.strip()]
     said = [line.removeprefix("remote:").strip() for line in lines if line.startswith("remote:")]
     said += [f"{m['ref']}: {m['why']}" for line in lines if (m := _REJECTED.match(line))]

@@ -27,7 +27,6 @@ from pathlib import Path
 
 from release import log
 from release.apps.release import pending as pending_release
-from release.apps.release.execute import execute
 from release.apps.release.facts import Options
 from release.apps.release.notes_source import gather_notes
 from release.apps.release.plan import Plan, make_plan, plan_pending, render
@@ -141,6 +140,8 @@ def _main(argv: Sequence[str]) -> int:
         print(render(_plan(repo, project, opts)), end="")
         log.step("dry-run", status="ok", written="nothing")
         return 0
+    from release.apps.release.execute import execute  # noqa: PLC0415 (a dry run never loads it)
+
     # Two runs in one repository exclude each other, from the first read to the push.
     with lock.exclusive(repo.git_dir / "dojo-release.lock", "release"):
         plan = _plan(repo, project, opts)
