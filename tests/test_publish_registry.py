@@ -1046,3 +1046,117 @@ def test_a_mount_answered_5xx_is_retried_and_an_outage_of_it_uploads(
         assert all("failed 4 times" in s["reason"] for s in steps(err, "mount")
                    if s["status"] == "refused")
     _pulls_whole(oci_registry, app_repo, SHA_B[:12], app.diff_ids)
+
+
+# --- concurrency: what several requests in flight must not change ---------------------------
+
+
+def test_a_layer_in_an_older_tag_only_is_found_and_a_layer_two_platforms_share_is_sent_once(
+    no_daemon: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The first candidate tag is read alone, the others several at once: a layer only an older
+    image has is still reused. Two platforms' images with a layer in common upload it once."""
+    root = write_project(tmp_path / "proj", "1.2.3")
+    repo = f"{unique_name('owner')}/dojo"
+    old, shared = {"old/f": os.urandom(60_000)}, {"shared/f": os.urandom(60_000)}
+    images = [layered(tmp_path, f"v{n}", [{f"n{n}/f": os.urandom(60_000)}, *extra], gz=False)
+              for n, extra in enumerate([[old], [], []])]
+    for n, image in enumerate(images):
+        code, _, err = publish(local_argv(image, counting_proxy, repo, "--sha", f"{n}" * 40,
+                                          *VIA), capsys, root, monkeypatch)
+        assert code == 0, err
+    amd64, arm64 = (
+        make_archive(tmp_path / f"{arch}.tar", layers=[{"a": arch.encode() * 999}, old, shared],
+                     architecture=arch, labels={LABEL: "1.2.3"})
+        for arch in ("amd64", "arm64")
+    )
+    seen = len(counting_proxy.requests_seen)
+    code, _, err = publish(["--image", str(amd64.path), "--image", str(arm64.path),
+                            "--registry", counting_proxy.address, "--repository", repo,
+                            "--sha", SHA_B, *VIA], capsys, root, monkeypatch)
+    assert code == 0, err
+    committed = committed_blobs(counting_proxy, seen)
+    # Each platform's own layer and config, and the shared layer once; `old` is reused.
+    assert len(committed) == len(set(committed)) == 5
+    by_arch = {b["platform"]: b for b in steps(err, "blobs")}
+    assert [(by_arch[p]["reused"], by_arch[p]["uploaded"]) for p in sorted(by_arch)] == [
+        ("1", "2"), ("1", "1")]
+    index = manifest_of(oci_registry, repo, SHA_B[:12])
+    entries: Any = index["manifests"]
+    for entry in entries:
+        layers: Any = manifest_of(oci_registry, repo, entry["digest"])["layers"]
+        assert len(layers) == 3
+        for layer in layers:
+            blob = requests.get(f"{oci_registry.url()}/v2/{repo}/blobs/{layer['digest']}",
+                                timeout=10)
+            assert blob.status_code == 200
+
+
+def test_concurrent_first_requests_share_one_answer_to_the_challenge(
+    auth_registry: Registry,
+) -> None:
+    """Requests sent at once before any is authorised: each 401 is answered once, and those
+    sent before the answer are sent again with it (none taken for refused credentials)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from release.shell.registry import Credentials
+
+    assert auth_registry.user
+    assert auth_registry.password
+    client = RegistryClient(auth_registry.address, f"{unique_name('owner')}/dojo",
+                            Credentials(auth_registry.user, auth_registry.password))
+    try:
+        digests = [f"sha256:{n:064x}" for n in range(16)]
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(client.blob_size, digests)) == [None] * 16
+    finally:
+        client.close()
+
+
+def test_chunks_are_cut_whole_and_a_read_error_reaches_the_sender() -> None:
+    """The upload's reader runs a chunk ahead in its own thread: the chunks are the bytes in
+    order, cut at the chunk size; what goes wrong while reading is raised to the sender; a
+    sender that stops early stops the reader (and its generator's cleanup runs)."""
+    from release.shell.oci.blobs import _Chunks
+
+    pieces = [bytes([n]) * size for n, size in enumerate([3, 5, 1, 9, 2, 7])]
+    chunks = _Chunks(iter(pieces), 4)
+    got = []
+    for chunk in chunks:
+        got.append(chunk)
+        chunks.sent()
+    chunks.close()
+    assert b"".join(got) == b"".join(pieces)
+    assert [len(c) for c in got] == [4, 4, 4, 4, 4, 4, 3]
+
+    def failing() -> Iterator[bytes]:
+        yield b"x" * 10
+        raise OSError("the archive went away")
+
+    broken = _Chunks(failing(), 4)
+    read = iter(broken)
+    assert [next(read), next(read)] == [b"xxxx", b"xxxx"]
+    broken.sent()
+    with pytest.raises(OSError, match="went away"):
+        next(read)
+    broken.close()
+
+    closed: list[bool] = []
+
+    def endless() -> Iterator[bytes]:
+        try:
+            while True:
+                yield b"y" * 3
+        finally:
+            closed.append(True)
+
+    early = _Chunks(endless(), 4)
+    assert next(iter(early)) == b"yyyy"
+    early.close()
+    assert closed == [True]

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import ipaddress
 import json
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +130,9 @@ class RegistryClient:
         self.base_url = f"{'http' if is_loopback(host) else 'https'}://{host}"
         self.session = http.session(deadline, {"User-Agent": "dojo-publish"})
         self._authorization: str | None = None
+        # Requests go out from several threads at once: one answers a challenge at a time,
+        # and a 401 to a request sent before another thread's answer is sent again with it.
+        self._auth_lock = threading.Lock()
 
     @property
     def reference(self) -> str:
@@ -295,9 +299,14 @@ class RegistryClient:
                 f"{what}: the registry sent us to another host ({url}): refusing to follow it "
                 "(credentials stay with the registry); check the registry's address"
             )
-        resp = self._send(method, url, headers or {}, data)
-        if resp.status_code == 401 and self._answer_challenge(resp):
-            resp = self._send(method, url, headers or {}, data)
+        for _ in range(3):
+            authorization = self._authorization
+            resp = self._send(method, url, headers or {}, data, authorization)
+            if resp.status_code != 401:
+                break
+            with self._auth_lock:
+                if authorization == self._authorization and not self._answer_challenge(resp):
+                    break
         return self._check(resp, what=what, absent_ok=absent_ok)
 
     def blob_size(self, digest: str) -> int | None:
@@ -325,11 +334,16 @@ class RegistryClient:
         return resp.content
 
     def _send(
-        self, method: str, url: str, headers: dict[str, str], data: bytes | None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        data: bytes | None,
+        authorization: str | None,
     ) -> requests.Response:
         sent = dict(headers)
-        if self._authorization:
-            sent["Authorization"] = self._authorization
+        if authorization:
+            sent["Authorization"] = authorization
         return _transient(
             lambda: self.session.request(
                 method, url, headers=sent, data=data, timeout=self.timeout

@@ -26,7 +26,6 @@ from release import log
 from release.apps.publish.context import ARCHIVE_ENV, Context, Options, detect
 from release.apps.publish.daemonless import index_annotations, read_images, registry_pusher
 from release.apps.publish.execute import Pusher, Releaser, execute
-from release.apps.publish.gate import gate
 from release.apps.publish.plan import Plan, TagRole, plan_publish, render_plan
 from release.apps.publish.platforms import parse_platforms, platform_tag, read_platform_images
 from release.apps.publish.report import write_reports
@@ -41,6 +40,7 @@ from release.shell.oci.push import IndexPusher
 from release.shell.registry import RegistryClient
 
 if TYPE_CHECKING:
+    from release.config import Project
     from release.shell.github import ReleaseSpec
     from release.shell.github_assets import Asset
 
@@ -138,7 +138,7 @@ def _main(argv: Sequence[str]) -> int:
         ctx, archive, images, via, preload = _read(args, ctx, registry, paths, platforms)
         log.step("credentials", registry=ctx.registry, source=ctx.credential_source)
         # --platform-only pushes no release tag: the index's run has the gate and the Release.
-        release_spec = gate(ctx, archive, project) if ctx.version and not ctx.platform_tag \
+        release_spec = _gate(ctx, archive, project) if ctx.version and not ctx.platform_tag \
             else None
         if release_spec is not None and assets:
             release_spec = replace(release_spec, assets=assets)
@@ -170,6 +170,13 @@ def _main(argv: Sequence[str]) -> int:
     print(f"{ctx.image_reference}@{outcome.digest}")
     write_reports(ctx, outcome)
     return 0
+
+
+def _gate(ctx: Context, archive: ImageArchive, project: Project) -> ReleaseSpec:
+    # The gate reads the project's version and changelog: only a tag build loads it.
+    from release.apps.publish.gate import gate  # noqa: PLC0415
+
+    return gate(ctx, archive, project)
 
 
 def _assets(paths: list[Path], sbom: Path | None) -> tuple[Asset, ...]:

@@ -94,7 +94,9 @@ def registry_pusher(
     return RegistryPusher(
         registry,
         images,
-        candidates=lambda: reuse_candidates(plan, registry.tags()),
+        candidates=lambda: reuse_candidates(
+            plan, list(plan.registry_tags) if plan.registry_tags is not None else registry.tags()
+        ),
         annotations=index_annotations(plan.archive) if len(images) > 1 else None,
         mount_from=[RegistryClient(ctx.registry, repository, ctx.credentials)
                     for repository in ctx.mount_from],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,7 +22,7 @@ from release.core.tagformat import TagFormat
 from release.errors import DojoError
 from release.shell.image import Engine, Preload
 from release.shell.oci.archive import ImageArchive
-from release.shell.registry import RegistryClient
+from release.shell.registry import RegistryClient, TagState
 
 if TYPE_CHECKING:
     # PyGithub costs ~0.5 s of start-up: imported only when a tag build needs a Release.
@@ -123,6 +124,8 @@ def execute(
         finally:
             pusher.close()
     by_tag = {p.tag: p for p in pushes}
+    # The read-back of every pushed tag, all at once (each a round trip, or more for an index).
+    read_back = _tag_states(registry, [p.tag for p in pushes if p.status == "ok"])
     results: list[PushResult] = []
     for step in plan.tags:
         pushed = by_tag.get(step.tag)
@@ -134,7 +137,7 @@ def execute(
         elif pushed.status != "ok":
             results.append(pushed)  # already right when re-read before pushing
         else:
-            _verify(registry, step.tag, pushed.digest, archive.image_id)
+            _verify(registry, read_back[step.tag], pushed.digest, archive.image_id)
             results.append(pushed)
         result = results[-1]
         if step.action in (Action.MOVE, Action.FORCE):
@@ -241,8 +244,15 @@ def _check_loaded(archive: ImageArchive, loaded: frozenset[str]) -> None:
         )
 
 
-def _verify(registry: RegistryClient, tag: str, digest: str, image_id: str) -> None:
-    state = registry.tag_state(tag)
+def _tag_states(registry: RegistryClient, tags: list[str]) -> dict[str, TagState]:
+    if len(tags) <= 1:
+        return {tag: registry.tag_state(tag) for tag in tags}
+    with ThreadPoolExecutor(len(tags), thread_name_prefix="read-back") as pool:
+        return dict(zip(tags, pool.map(registry.tag_state, tags), strict=True))
+
+
+def _verify(registry: RegistryClient, state: TagState, digest: str, image_id: str) -> None:
+    tag = state.tag
     if state.digest != digest or state.image_id != image_id:
         raise DojoError(
             f"after pushing, {registry.reference}:{tag} resolves to {state.digest} (image "

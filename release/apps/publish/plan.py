@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,9 @@ class Plan:
     latest_reason: str | None  # why `latest` is or is not moved (tag builds)
     release: ReleaseSpec | None
     staging_reason: str | None = None  # why `staging` is or is not moved (release branch)
+    # The registry's tags as planning read them (tag builds; None: not read), for what only
+    # guesses from them (which images' layers to reuse); the checks before pushing read again.
+    registry_tags: tuple[str, ...] | None = None
 
     def moves(self, role: TagRole) -> bool:
         """Whether this build points the movable tag `role` (staging, latest) at its image."""
@@ -150,13 +154,20 @@ def plan_publish(
 ) -> Plan:
     """Read the registry and decide each tag; refuse if an immutable tag names another image.
     `tip` tells where the release branch is (default: `branch.branch_tip`)."""
+    read: list[tuple[str, ...]] = []
+
+    def registry_tags() -> list[str]:
+        if not read:
+            read.append(tuple(registry.tags()))
+        return list(read[0])
+
     wanted, latest_reason, staging_reason = wanted_tags(
-        ctx, registry.tags, tip or (lambda: branch_tip(ctx))
+        ctx, registry_tags, tip or (lambda: branch_tip(ctx))
     )
     steps: list[TagStep] = []
     conflicts: list[str] = []
-    for tag, role in wanted:
-        state = registry.tag_state(tag)
+    for (tag, role), state in zip(wanted, _tag_states(registry, [t for t, _ in wanted]),
+                                  strict=True):
         if role.immutable and state.exists and state.image_id != archive.image_id:
             conflicts.append(
                 f"{registry.reference}:{tag} already points to {state.digest} (image "
@@ -174,7 +185,16 @@ def plan_publish(
         # GitHub's "Latest release" follows the registry's `latest` (not moved by a backport).
         moves_latest = any(step.role is TagRole.LATEST for step in steps)
         release = dataclasses.replace(release, latest=moves_latest)
-    return Plan(ctx, archive, tuple(steps), latest_reason, release, staging_reason)
+    return Plan(ctx, archive, tuple(steps), latest_reason, release, staging_reason,
+                read[0] if read else None)
+
+
+def _tag_states(registry: RegistryClient, tags: list[str]) -> list[TagState]:
+    """What each tag points to now, read at once (a tag build has up to three)."""
+    if len(tags) == 1:
+        return [registry.tag_state(tags[0])]
+    with ThreadPoolExecutor(len(tags) or 1, thread_name_prefix="tag") as pool:
+        return list(pool.map(registry.tag_state, tags))
 
 
 def render_plan(plan: Plan) -> str:

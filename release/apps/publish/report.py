@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 from release.apps.publish.context import Context
 from release.apps.publish.execute import Outcome
@@ -55,7 +55,7 @@ def write_reports(ctx: Context, outcome: Outcome) -> None:
     published = f"published {ctx.image_reference}@{outcome.digest}"
     try:
         if ctx.output_file is not None:
-            delimiter = f"EOF_{uuid.uuid4().hex}"
+            delimiter = f"EOF_{os.urandom(16).hex()}"  # what uuid4 is made of
             append_text(ctx.output_file, render_outputs(outcome, delimiter), label="GITHUB_OUTPUT")
         if ctx.summary_file is not None:
             append_text(ctx.summary_file, render_summary(outcome), label="GITHUB_STEP_SUMMARY")

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -42,10 +44,11 @@ class Descriptor:
         return {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Uploaded:
     digest: str
     size: int
+    sent: int = 0  # bytes over the wire for it, resends included (0: the registry had it)
 
 
 class Blobs:
@@ -55,6 +58,7 @@ class Blobs:
         self.client = client
         self.chunk = chunk or CHUNK
         self.bytes_sent = 0  # over the wire, resends included
+        self._lock = threading.Lock()
 
     @property
     def _uploads(self) -> str:
@@ -62,17 +66,25 @@ class Blobs:
 
     def put(self, data: bytes, *, what: str) -> str:
         """Upload a small blob (a config, an SBOM) in one request; its digest."""
+        return self.put_counted(data, what=what).digest
+
+    def put_counted(self, data: bytes, *, what: str) -> Uploaded:
+        """`put`, saying how many bytes it sent (none when the registry has the blob)."""
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         if self.client.blob_size(digest) is not None:
-            return digest
+            return Uploaded(digest, len(data))
 
         def once() -> None:
             location = self._start(what)
             self._commit(location, digest, data, what)
 
         retrying(once, what=what, policy=self.client.policy)
-        self.bytes_sent += len(data)
-        return digest
+        self._count(len(data))
+        return Uploaded(digest, len(data), len(data))
+
+    def _count(self, sent: int) -> None:
+        with self._lock:  # uploads run in several threads
+            self.bytes_sent += sent
 
     def mount(self, digest: str, source: str) -> str | None:
         """Mount blob `digest` from repository `source` of the same registry (no bytes sent).
@@ -129,26 +141,23 @@ class Blobs:
     ) -> Uploaded:
         location = self._start(what)
         sha = hashlib.sha256()
-        offset = 0
-        pending = bytearray()
+        offset = sent = 0
+        # The next chunk is read (and compressed) while this one is on the wire.
+        chunks = _Chunks(pieces, self.chunk)
         try:
-            for piece in pieces:
-                pending += piece
-                while len(pending) >= self.chunk:
-                    data = bytes(pending[: self.chunk])
-                    del pending[: self.chunk]
-                    location = self._patch(location, data, offset, what)
-                    sha.update(data)
-                    offset += len(data)
-            if pending:
-                data = bytes(pending)
-                location = self._patch(location, data, offset, what)
+            for data in chunks:
+                location, wire = self._patch(location, data, offset, what)
+                chunks.sent()
                 sha.update(data)
                 offset += len(data)
+                sent += wire
             before_commit()
         except DojoError:
+            chunks.close()  # before the session goes: nothing sends to it any more
             self._cancel(location)
             raise
+        finally:
+            chunks.close()
         digest = "sha256:" + sha.hexdigest()
         try:
             self._commit(location, digest, b"", what)
@@ -156,7 +165,7 @@ class Blobs:
             # The commit may have landed with its answer lost: the registry says.
             if self.client.blob_size(digest) != offset:
                 raise Restart(f"{what}: committing the upload failed ({exc})") from None
-        return Uploaded(digest, offset)
+        return Uploaded(digest, offset, sent)
 
     def _start(self, what: str) -> str:
         resp = self.client.request("POST", self._uploads, what=what, absent_ok=False)
@@ -172,10 +181,11 @@ class Blobs:
             )
         return urljoin(resp.url, location)
 
-    def _patch(self, location: str, data: bytes, offset: int, what: str) -> str:
+    def _patch(self, location: str, data: bytes, offset: int, what: str) -> tuple[str, int]:
         """Send `data` at `offset`; after a transient fault, resume where the registry's
-        session says it stopped. The session's next location."""
-        sent = 0
+        session says it stopped. The session's next location, and the bytes sent (resends
+        included)."""
+        sent = wire = 0
         delays = self.client.policy.delays()
         while True:
             part = data[sent:]
@@ -191,12 +201,14 @@ class Blobs:
                 )
                 if resp is None:
                     raise Restart(f"{what}: the upload session is gone (HTTP 404)")
-                self.bytes_sent += len(part)
-                return self._location(resp, what)
+                self._count(len(part))
+                return self._location(resp, what), wire + len(part)
             except Restart:
                 raise
             except TransientError as exc:
-                self.bytes_sent += len(part)  # an upper bound: some of it may not have arrived
+                # An upper bound: some of it may not have arrived.
+                self._count(len(part))
+                wire += len(part)
                 delay = next(delays, None)
                 if delay is None:
                     raise Restart(str(exc)) from None
@@ -242,3 +254,78 @@ class Blobs:
         with contextlib.suppress(DojoError):
             self.client.send_once("DELETE", location, what="cancelling an upload",
                                   absent_ok=True)
+
+
+_END = object()
+
+
+class _Chunks:
+    """The bytes of `pieces` cut into chunks of `size` (the last one shorter), read in a thread
+    of their own one chunk ahead of the sender: reading and compressing the next chunk overlaps
+    sending this one. At most two chunks are held (the one on the wire and the next); `sent()`
+    says the one taken last is done with. An exception while reading is raised to the reader."""
+
+    def __init__(self, pieces: Iterable[bytes], size: int) -> None:
+        self._pieces = pieces
+        self._size = size
+        self._ready: queue.Queue[object] = queue.Queue()
+        self._slots = threading.Semaphore(2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="chunks", daemon=True)
+        self._thread.start()
+
+    def _take_slot(self) -> bool:
+        while not self._slots.acquire(timeout=0.1):
+            if self._stop.is_set():
+                return False
+        return not self._stop.is_set()
+
+    def _read(self) -> None:
+        pieces = iter(self._pieces)
+        try:
+            held: list[bytes] = []
+            length = 0
+            if not self._take_slot():
+                return
+            for piece in pieces:
+                if self._stop.is_set():
+                    return
+                held.append(piece)
+                length += len(piece)
+                while length >= self._size:
+                    # Copied once: the pieces before the last whole, the last one's head.
+                    last = held.pop()
+                    need = self._size - (length - len(last))
+                    self._ready.put(b"".join([*held, last[:need]]))
+                    rest = last[need:]
+                    held, length = ([rest] if rest else []), len(rest)
+                    if not self._take_slot():
+                        return
+            if length:
+                self._ready.put(b"".join(held))
+            self._ready.put(_END)
+        except BaseException as exc:  # raised again in the reader's thread
+            self._ready.put(exc)
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()  # a generator's cleanup (the archive's file) runs in its own thread
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            item = self._ready.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, bytes)
+            yield item
+
+    def sent(self) -> None:
+        self._slots.release()
+
+    def close(self) -> None:
+        """Stop reading and wait for the reading thread to end (it holds the archive)."""
+        self._stop.set()
+        self._slots.release()
+        self._thread.join()

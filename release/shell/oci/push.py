@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from release.shell.oci.archive import (
     layer_streams,
     open_layer,
 )
-from release.shell.oci.blobs import Blobs, Descriptor
+from release.shell.oci.blobs import Blobs, Descriptor, Uploaded
 from release.shell.oci.compress import GzipStream
 from release.shell.registry import RegistryClient
 
@@ -95,15 +95,24 @@ def image_index(
 def reusable_layers(
     client: RegistryClient, tags: Iterable[str], wanted: set[str], *, limit: int = MAX_LOOKUPS
 ) -> dict[str, Descriptor]:
-    """diff_id -> the registry's blob of that layer, read from the images under `tags` (in
-    that order, at most `limit` manifests), until every `wanted` diff_id is found."""
+    """diff_id -> the registry's blob of that layer, read from the images under `tags` (the
+    earlier a tag, the more it counts; at most `limit` manifests), until every `wanted`
+    diff_id is found.
+
+    The first tag is read alone: it is usually the previous build, holding nearly every layer.
+    If layers are still missing (a changed layer is in none of them), the other tags' manifests,
+    then their configs, are read several at once: a round trip each, not one per tag."""
     found: dict[str, Descriptor] = {}
     seen: set[str] = set()
-    for tag in tags:
-        if wanted <= found.keys() or len(seen) >= limit:
-            break
-        for manifest in _image_manifests(client, tag, seen, limit):
-            _pair(client, manifest, found)
+    refs = list(tags)
+    with ThreadPoolExecutor(SMALL_AT_ONCE, thread_name_prefix="lookup") as pool:
+        for batch in (refs[:1], refs[1:]):
+            if wanted <= found.keys() or len(seen) >= limit:
+                break
+            manifests = _image_manifests(client, batch, seen, limit, pool)
+            configs = list(pool.map(lambda m: _config_of(client, m), manifests))
+            for manifest, config in zip(manifests, configs, strict=True):
+                _pair(manifest, config, found)
     return {diff_id: found[diff_id] for diff_id in wanted if diff_id in found}
 
 
@@ -117,37 +126,48 @@ def recent_tags(tags: Iterable[str]) -> list[str]:
 
 
 def _image_manifests(
-    client: RegistryClient, ref: str, seen: set[str], limit: int
-) -> Iterator[dict[str, Any]]:
-    """The image manifests under `ref`: itself, or an index's entries."""
-    got = client.manifest(ref)
-    if got is None:
-        return
-    body, _ = got
-    digest = "sha256:" + hashlib.sha256(body).hexdigest()
-    if digest in seen:
-        return
-    seen.add(digest)
-    try:
-        value = http.json_object(body, what=f"reading {client.reference}:{ref}")
-    except http.BadAnswer:
-        return  # not ours to judge here: nothing reusable in it
-    if value.get("mediaType") in (OCI_INDEX, DOCKER_LIST) or "manifests" in value:
-        for entry in value.get("manifests") or []:
-            child = entry.get("digest") if isinstance(entry, dict) else None
-            if isinstance(child, str) and child not in seen and len(seen) < limit:
-                yield from _image_manifests(client, child, seen, limit)
-    elif isinstance(value.get("config"), dict):
-        yield value
+    client: RegistryClient, refs: Sequence[str], seen: set[str], limit: int,
+    pool: ThreadPoolExecutor,
+) -> list[dict[str, Any]]:
+    """The image manifests under `refs`, in their order: each itself, or an index's entries
+    (read a level at a time, several at once; at most `limit` manifests in `seen`)."""
+    found: list[dict[str, Any]] = []
+    level = list(refs)
+    while level and len(seen) < limit:
+        got = list(pool.map(client.manifest, level[: limit - len(seen)]))
+        children: list[str] = []
+        for ref, item in zip(level, got, strict=False):
+            if item is None or len(seen) >= limit:
+                continue
+            body = item[0]
+            digest = "sha256:" + hashlib.sha256(body).hexdigest()
+            if digest in seen:
+                continue
+            seen.add(digest)
+            try:
+                value = http.json_object(body, what=f"reading {client.reference}:{ref}")
+            except http.BadAnswer:
+                continue  # not ours to judge here: nothing reusable in it
+            if value.get("mediaType") in (OCI_INDEX, DOCKER_LIST) or "manifests" in value:
+                for entry in value.get("manifests") or []:
+                    child = entry.get("digest") if isinstance(entry, dict) else None
+                    if isinstance(child, str) and child not in seen:
+                        children.append(child)
+            elif isinstance(value.get("config"), dict):
+                found.append(value)
+        level = list(dict.fromkeys(children))
+    return found
 
 
-def _pair(client: RegistryClient, manifest: dict[str, Any], found: dict[str, Descriptor]) -> None:
-    config_digest = manifest["config"].get("digest")
+def _config_of(client: RegistryClient, manifest: dict[str, Any]) -> bytes | None:
+    digest = manifest["config"].get("digest")
+    return client.blob(digest) if isinstance(digest, str) else None
+
+
+def _pair(manifest: dict[str, Any], config_bytes: bytes | None,
+          found: dict[str, Descriptor]) -> None:
     layers = manifest.get("layers")
-    if not isinstance(config_digest, str) or not isinstance(layers, list):
-        return
-    config_bytes = client.blob(config_digest)
-    if config_bytes is None:
+    if config_bytes is None or not isinstance(layers, list):
         return
     try:
         config = json.loads(config_bytes)
@@ -197,12 +217,33 @@ class RegistryPusher:
     def prepare(self) -> None:
         wanted = {layer.diff_id for image in self.images for layer in image.layers}
         known = reusable_layers(self.client, self.candidates(), wanted)
-        present = self._present(known)
-        for source in self.mount_from:
-            if wanted <= present.keys():
-                break
-            present |= self._mount(source, wanted - present.keys())
-        manifests = [(self._image(image, present), image) for image in self.images]
+        with ThreadPoolExecutor(SMALL_AT_ONCE, thread_name_prefix="small") as small, \
+                ThreadPoolExecutor(self.concurrency, thread_name_prefix="upload") as pool:
+            # At once: the configs, the HEADs of the known layers and (no mount source to ask
+            # first) the uploads of the layers no image in the registry has.
+            configs = [small.submit(self._config, image) for image in self.images]
+            heads = {diff_id: small.submit(self.client.blob_size, desc.digest)
+                     for diff_id, desc in known.items()}
+            uploads: dict[str, tuple[Future[Uploaded], str]] = {}  # diff_id -> (upload, image)
+            try:
+                if not self.mount_from:
+                    self._start(known.keys(), uploads, pool)
+                present = {diff_id: desc for diff_id, desc in known.items()
+                           if heads[diff_id].result() is not None}
+                for source in self.mount_from:
+                    if wanted <= present.keys():
+                        break
+                    present |= self._mount(source, wanted - present.keys(), small)
+                self._start(present.keys(), uploads, pool)
+                manifests = [
+                    (self._image(image, present, uploads, config.result()), image)
+                    for image, config in zip(self.images, configs, strict=True)
+                ]
+            except BaseException:
+                pending: list[Future[Any]] = [*configs, *heads.values()]
+                for future in [*pending, *(upload for upload, _ in uploads.values())]:
+                    future.cancel()  # what has not started yet; the rest ends before we do
+                raise
         if len(manifests) == 1:
             self._top = manifests[0][0]
             return
@@ -226,14 +267,9 @@ class RegistryPusher:
         if platform is not None:  # a tag's own push is logged by the caller (`step=push`)
             log.step("manifest", platform=platform, digest=manifest.digest, status="ok")
 
-    def _present(self, known: dict[str, Descriptor]) -> dict[str, Descriptor]:
-        """The known blobs that are really in the repository (HEAD each, several at once)."""
-        with ThreadPoolExecutor(SMALL_AT_ONCE, thread_name_prefix="head") as pool:
-            sizes = dict(zip(known, pool.map(lambda d: self.client.blob_size(d.digest),
-                                             known.values()), strict=True))
-        return {diff_id: d for diff_id, d in known.items() if sizes[diff_id] is not None}
-
-    def _mount(self, source: RegistryClient, wanted: set[str]) -> dict[str, Descriptor]:
+    def _mount(
+        self, source: RegistryClient, wanted: set[str], pool: ThreadPoolExecutor
+    ) -> dict[str, Descriptor]:
         """The `wanted` layers found in `source`'s recent images, mounted into ours (several
         at once); a source we cannot read, or a mount refused, leaves the layer to upload."""
         try:
@@ -241,9 +277,8 @@ class RegistryPusher:
         except DojoError as exc:
             log.step("mount", source=source.reference, status="skipped", reason=str(exc))
             return {}
-        with ThreadPoolExecutor(SMALL_AT_ONCE, thread_name_prefix="mount") as pool:
-            refused = list(pool.map(
-                lambda d: self.blobs.mount(d.digest, source.repository), found.values()))
+        refused = list(pool.map(
+            lambda d: self.blobs.mount(d.digest, source.repository), found.values()))
         mounted = {}
         for (diff_id, desc), reason in zip(found.items(), refused, strict=True):
             if reason is None:
@@ -256,32 +291,68 @@ class RegistryPusher:
                  status="ok")
         return mounted
 
-    def _image(self, image: ArchiveImage, present: dict[str, Descriptor]) -> Manifest:
+    def _config(self, image: ArchiveImage) -> tuple[Descriptor, int]:
+        """The image's config in the repository, and the bytes that took."""
+        done = self.blobs.put_counted(image.config, what="uploading the config")
+        return Descriptor(OCI_CONFIG, done.digest, done.size), done.sent
+
+    def _start(
+        self,
+        skip: Iterable[str],
+        uploads: dict[str, tuple[Future[Uploaded], str]],
+        pool: ThreadPoolExecutor,
+    ) -> None:
+        """Start uploading every layer not in `skip` nor started yet, each from the first image
+        that has it. A gzip'd archive some of whose layers can only be reached by inflating it
+        from the start is read in one pass instead (`_one_pass`), all its layers at once."""
+        skipped = set(skip)
+        for image in self.images:
+            todo: dict[str, Layer] = {}
+            for layer in image.layers:
+                if layer.diff_id not in skipped and layer.diff_id not in uploads:
+                    todo.setdefault(layer.diff_id, layer)
+            if not todo:
+                continue
+            members = {layer.member for layer in todo.values()}
+            if image.summary.compressed and not members <= image.resume.keys():
+                whole = pool.submit(self._one_pass, image, list(todo.values()))
+                for diff_id in todo:
+                    uploads[diff_id] = (_part(whole, diff_id), image.image_id)
+                continue
+            for diff_id, layer in todo.items():
+                uploads[diff_id] = (pool.submit(self._upload, image, layer, None), image.image_id)
+
+    def _one_pass(self, image: ArchiveImage, layers: list[Layer]) -> dict[str, Uploaded]:
+        # One pass over the gzip'd archive; the deflate of each layer runs on every core.
+        done = {}
+        for layer, stream in layer_streams(image, {layer.member for layer in layers}):
+            done[layer.diff_id] = self._upload(image, layer, stream)
+        return done
+
+    def _image(
+        self,
+        image: ArchiveImage,
+        present: dict[str, Descriptor],
+        uploads: dict[str, tuple[Future[Uploaded], str]],
+        config: tuple[Descriptor, int],
+    ) -> Manifest:
         missing = [layer for layer in image.layers if layer.diff_id not in present]
-        todo = {layer.member: layer for layer in missing}  # one upload per distinct layer
-        sent_before = self.blobs.bytes_sent
-        uploaded: dict[str, Descriptor] = {}
-        if image.summary.compressed and not set(todo) <= image.resume.keys():
-            # One pass over the gzip'd archive; the deflate of each layer runs on every core.
-            for layer, stream in layer_streams(image, set(todo)):
-                uploaded[layer.diff_id] = self._upload(image, layer, stream)
-        else:
-            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="upload") as pool:
-                for desc, layer in zip(
-                    pool.map(lambda layer: self._upload(image, layer, None), todo.values()),
-                    todo.values(), strict=True,
-                ):
-                    uploaded[layer.diff_id] = desc
-        config = Descriptor(OCI_CONFIG, self.blobs.put(image.config, what="uploading the config"),
-                            len(image.config))
-        layers = [present.get(layer.diff_id) or uploaded[layer.diff_id] for layer in image.layers]
+        uploaded = {layer.diff_id: uploads[layer.diff_id][0].result() for layer in missing}
+        layers = [present.get(layer.diff_id)
+                  or Descriptor(OCI_LAYER_GZIP, uploaded[layer.diff_id].digest,
+                                uploaded[layer.diff_id].size)
+                  for layer in image.layers]
+        # The uploads this image started (a layer another platform's image has too is sent
+        # once, counted with the first).
+        own = [done for diff_id, done in uploaded.items() if uploads[diff_id][1] == image.image_id]
         log.step("blobs", platform=str(image.platform), image=image.image_id,
                  layers=len(image.layers), reused=len(image.layers) - len(missing),
                  mounted=sum(layer.diff_id in self.mounted for layer in image.layers),
-                 uploaded=len(todo), bytes=self.blobs.bytes_sent - sent_before, status="ok")
-        return image_manifest(config, layers)
+                 uploaded=len(own), bytes=sum(done.sent for done in own) + config[1],
+                 status="ok")
+        return image_manifest(config[0], layers)
 
-    def _upload(self, image: ArchiveImage, layer: Layer, first: Readable | None) -> Descriptor:
+    def _upload(self, image: ArchiveImage, layer: Layer, first: Readable | None) -> Uploaded:
         what = f"uploading layer {layer.diff_id}"
         current: list[GzipStream] = []
 
@@ -302,8 +373,24 @@ class RegistryPusher:
                     "publishing (or is damaged); rebuild it and run again"
                 )
 
-        done = self.blobs.upload(source, what=what, before_commit=check)
-        return Descriptor(OCI_LAYER_GZIP, done.digest, done.size)
+        return self.blobs.upload(source, what=what, before_commit=check)
+
+
+def _part(whole: Future[dict[str, Uploaded]], diff_id: str) -> Future[Uploaded]:
+    """The upload of one layer of a one-pass read (`_one_pass`), as a future of its own."""
+    part: Future[Uploaded] = Future()
+
+    def done(future: Future[dict[str, Uploaded]]) -> None:
+        if part.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            part.set_exception(exc)
+        else:
+            part.set_result(future.result()[diff_id])
+
+    whole.add_done_callback(done)
+    return part
 
 
 class IndexPusher:
