@@ -261,6 +261,9 @@ class Changelog:
     def reaches(self, query: str) -> bool:
         """Whether `matches(query)` finds a section (two is not none), without building any;
         False for a query that names nothing to look for."""
+        wanted = query.strip().removeprefix("refs/tags/")
+        if (wanted[1:] if wanted[:1] in "vV" else wanted).lower() in self._as_written:
+            return True  # a heading names it as written: `release` asks this of every version
         try:
             found, _name = self._positions(query, False)
         except ChangelogError:
