@@ -3,7 +3,8 @@ values and text out. The public API, re-exported from the modules that hold it:
 
 - model: the values (Changelog, Section, LinkRef, HeadingStyle, Extracted, Rolled)
 - scan: the fast scan of headings and link definitions (mistletoe where needed)
-- parse: sections and link definitions from text
+- parse: sections and link definitions from text (each section built when first asked for)
+- refs: the link definitions, each made a LinkRef when asked for
 - extract: a section's notes
 - check: `--check`'s problems
 - roll: roll [Unreleased] forward; open a fresh unreleased section (back to development)

@@ -20,7 +20,7 @@ from release.core.changelog import versions
 from release.core.changelog.extract import definitions, prose, tokenize
 from release.core.changelog.heading import UNRELEASED_ONLY, read_title
 from release.core.changelog.model import Changelog, Section
-from release.errors import ChangelogError
+from release.core.changelog.scan import without_gc
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FULL_REF = re.compile(r"\[(?P<text>[^\[\]]+)\]\[(?P<label>[^\[\]]+)\]")
@@ -44,6 +44,7 @@ class Problem:
         return f"{self.severity.value}: {where}{self.message}"
 
 
+@without_gc
 def check(changelog: Changelog) -> list[Problem]:
     """Every problem in the changelog, errors and warnings, in the order of the file."""
     if changelog.syntax == "rst":
@@ -67,15 +68,7 @@ def check(changelog: Changelog) -> list[Problem]:
 def missing_sections(changelog: Changelog, released: Iterable[str]) -> list[str]:
     """The versions in `released` (tags such as `v1.2.3` or versions) that have no section
     `extract-notes` can reach, in the order given."""
-    missing = []
-    for version in released:
-        try:
-            found, _name = changelog.matches(version)  # two sections is not a missing one
-        except ChangelogError:
-            found = []
-        if not found:
-            missing.append(version)
-    return missing
+    return [version for version in released if not changelog.reaches(version)]
 
 
 def _error(line: int | None, message: str) -> Problem:

@@ -7,7 +7,14 @@ from typing import Any
 
 from release.core.changelog.model import Changelog, Extracted, Section, normalize_label
 from release.core.changelog.parse import parse_one
-from release.core.changelog.scan import Root, block_token, span_token, using_mistletoe
+from release.core.changelog.refs import Refs
+from release.core.changelog.scan import (
+    Root,
+    block_token,
+    span_token,
+    using_mistletoe,
+    without_gc,
+)
 from release.errors import ChangelogError
 
 _CODE = (
@@ -33,7 +40,10 @@ def _plain(item: Any) -> str:
 
 def definitions(changelog: Changelog) -> dict[str, tuple[str, str]]:
     """The file's link definitions as mistletoe holds them, for `tokenize`."""
-    return {key: (ref.dest, ref.title) for key, ref in changelog._refs.items()}
+    refs = changelog._refs
+    if isinstance(refs, Refs):  # without making a LinkRef of each
+        return refs.definitions()
+    return {key: (ref.dest, ref.title) for key, ref in refs.items()}
 
 
 def tokenize(body: str, defined: dict[str, tuple[str, str]]) -> list[Any]:
@@ -63,11 +73,10 @@ def prose(tokens: Sequence[Any]) -> Iterator[str]:
 
 def _used(body: str, changelog: Changelog) -> list[str]:
     """Keys of the definitions that reference links in `body` resolve to."""
-    tokens = tokenize(body, definitions(changelog))
+    defined = definitions(changelog)
+    tokens = tokenize(body, defined)
     keys: list[str] = []
     by_target: dict[tuple[str, str], list[str]] = {}
-    for key, ref in changelog._refs.items():
-        by_target.setdefault((ref.dest, ref.title), []).append(key)
     for item in _walk(tokens):
         kind = getattr(item, "dest_type", None)
         if not isinstance(item, span_token.Link | span_token.Image) or kind not in (
@@ -79,6 +88,9 @@ def _used(body: str, changelog: Changelog) -> list[str]:
         if key in changelog._refs:
             keys.append(key)
         else:  # link text with markup: fall back to the definition it resolved to
+            if not by_target:
+                for found, ref in changelog._refs.items():
+                    by_target.setdefault((ref.dest, ref.title), []).append(found)
             target = str(getattr(item, "target", None) or getattr(item, "src", ""))
             keys.extend(by_target.get((target, str(item.title)), []))
     return keys
@@ -94,9 +106,13 @@ def notes(changelog: Changelog, section: Section) -> str:
         return body
     wanted = set(_used(body, changelog))
     extra: list[str] = []
-    for ref in changelog.link_refs:
-        if ref.key not in wanted or changelog._refs.get(ref.key) is not ref:
-            continue
+    refs = changelog._refs
+    if isinstance(refs, Refs):  # the few it uses, in file order, not every definition
+        at = {key: refs.position(key) for key in wanted if key in refs}
+        used = [refs[key] for key in sorted(at, key=lambda k: at[k] or 0)]
+    else:
+        used = [r for r in changelog.link_refs if r.key in wanted and refs.get(r.key) is r]
+    for ref in used:
         if ref.line is not None and section.body_start <= ref.start < section.body_end:
             continue  # defined in the body itself
         if ref.line is not None:
@@ -110,6 +126,7 @@ def notes(changelog: Changelog, section: Section) -> str:
     return body + eol + eol + eol.join(extra)
 
 
+@without_gc
 def extract(
     text: str, query: str, *, allow_empty: bool = False, include_prereleases: bool = False,
     name: str = "CHANGELOG.md", markdown: bool = False, repository: str | None = None,

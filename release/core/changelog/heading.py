@@ -119,7 +119,11 @@ def learn_style(titles: Iterable[str]) -> TitleStyle:
 def product_prefix(titles: Iterable[str]) -> str | None:
     """The product name the file puts before its versions (`Apollo Client`), if it does so at
     least twice."""
-    words = collections.Counter(m["word"] for t in titles if (m := _WORDS.match(t)))
+    # Each distinct title matched once: `Added` and `Fixed` head thousands of sections.
+    words: collections.Counter[str] = collections.Counter()
+    for title, count in collections.Counter(titles).items():
+        if found := _WORDS.match(title):
+            words[found["word"]] += count
     for word, count in words.most_common(1):
         if count >= 2 and not _HEAD.match(word + " 1.0"):  # `Version`, `Release`: a lead
             return str(word)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import ClassVar, TypeVar, overload
 
 from packaging.version import Version as Pep440
 
@@ -16,6 +16,9 @@ from release.core.markdown import core_tokens
 from release.errors import ChangelogError
 
 
+# Each label is folded twice (as the scan hands it to mistletoe, and as its definition is
+# indexed): a changelog's bottom holds thousands.
+@functools.lru_cache(maxsize=1 << 15)
 def normalize_label(label: str) -> str:
     """A link label as CommonMark compares them (case and inner whitespace folded)."""
     return str(core_tokens.normalize_label(label))
@@ -106,14 +109,85 @@ class LinkRef:
         return normalize_label(self.label)
 
 
+_Item = TypeVar("_Item")
+
+
+class Lazy(Sequence[_Item]):
+    """A tuple whose items are built the first time each one is asked for: `release` asks a
+    2 MB changelog for its [Unreleased] section and whether every version still has one, and
+    building all 4,000 sections (and 7,000 link definitions) for that was most of its time.
+    Compares and hashes as the tuple of its items."""
+
+    def __init__(self, build: Callable[[int], _Item], count: int) -> None:
+        self._build = build
+        self._items: list[_Item | None] = [None] * count
+        self._all: tuple[_Item, ...] | None = None  # once every item is built
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> _Item: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[_Item, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> _Item | tuple[_Item, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self._items))))
+        item = self._items[index]
+        if item is None:
+            item = self._items[index] = self._build(index % len(self._items))
+        return item
+
+    def __iter__(self) -> Iterator[_Item]:
+        if self._all is not None:
+            return iter(self._all)
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[_Item]:
+        for index in range(len(self._items)):
+            yield self[index]
+        self._all = tuple(self._items)  # type: ignore[arg-type]  # every one built now
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+class Sections(Lazy[Section]):
+    """A parsed changelog's sections, built when asked for; what every heading says of its
+    versions and where it is are known without building any (`Changelog.find`'s indexes)."""
+
+    def __init__(
+        self, build: Callable[[int], Section],
+        heads: Sequence[tuple[str | None, tuple[str, ...], int]],
+    ) -> None:
+        super().__init__(build, len(heads))
+        self.heads = heads  # (version, also, line) of each section, as its Section will say
+
+
+def _heads(sections: Sequence[Section]) -> Sequence[tuple[str | None, tuple[str, ...], int]]:
+    if isinstance(sections, Sections):
+        return sections.heads
+    return [(s.version, s.also, s.line) for s in sections]
+
+
 @dataclass(frozen=True)
 class Changelog:
     syntax: ClassVar[str] = "markdown"  # "rst" for rst.model.RstChangelog
     text: str
-    sections: tuple[Section, ...]
-    link_refs: tuple[LinkRef, ...]
+    sections: Sequence[Section]  # a tuple, or (parse) one built as asked: `Sections`
+    link_refs: Sequence[LinkRef]
     eol: str = "\n"
-    _refs: dict[str, LinkRef] = field(default_factory=dict, repr=False, compare=False)
+    _refs: Mapping[str, LinkRef] = field(default_factory=dict, repr=False, compare=False)
     # (line, level, text) of the headings that are no release heading
     _others: tuple[tuple[int, int, str], ...] = field(default=(), repr=False, compare=False)
     # A code fence or HTML block that never closes, and the release-like headings it hides
@@ -127,7 +201,8 @@ class Changelog:
     def unreleased_sections(self) -> list[Section]:
         """The [Unreleased] sections; a heading that is just the marker wins over history's
         `Unreleased changes in ...`."""
-        found = [s for s in self.sections if s.version is None]
+        sections = self.sections
+        found = [sections[n] for n, head in enumerate(_heads(sections)) if head[0] is None]
         marked = [s for s in found if UNRELEASED_ONLY.match(s.title)]
         found = marked if len(found) > 1 and marked else found
         return found + self.marked_unreleased
@@ -178,52 +253,73 @@ class Changelog:
     ) -> tuple[list[Section], str]:
         """The sections `find` chooses from for `query` (for `latest`, its one section), and the
         name it asked for; ChangelogError for a query that names nothing to look for."""
+        found, name = self._positions(query, include_prereleases)
+        if found is None:
+            return self.unreleased_sections, name
+        return [self.sections[n] for n in found], name
+
+    def reaches(self, query: str) -> bool:
+        """Whether `matches(query)` finds a section (two is not none), without building any;
+        False for a query that names nothing to look for."""
+        wanted = query.strip().removeprefix("refs/tags/")
+        if (wanted[1:] if wanted[:1] in "vV" else wanted).lower() in self._as_written:
+            return True  # a heading names it as written: `release` asks this of every version
+        try:
+            found, _name = self._positions(query, False)
+        except ChangelogError:
+            return False
+        return bool(self.unreleased_sections) if found is None else bool(found)
+
+    def _positions(self, query: str, include_prereleases: bool) -> tuple[list[int] | None, str]:
+        """What `matches` finds, as positions in `sections` (None: the [Unreleased] ones)."""
         wanted = query.strip().removeprefix("refs/tags/")
         if wanted.lower() == "latest":
-            found = [s for s in self.releases if include_prereleases or not s.prerelease]
-            if not found:
+            top = next((
+                n for n, (version, _also, _line) in enumerate(_heads(self.sections))
+                if version is not None
+                and (include_prereleases or not versions.is_prerelease(version))
+            ), None)
+            if top is None:
                 kind = "released version" if include_prereleases else "final release"
                 raise ChangelogError(
                     f"the changelog has no {kind} yet ({self._known()}): "
                     "ask for Unreleased or a version, or release first"
                 )
-            return found[:1], "latest"
+            return [top], "latest"
         if UNRELEASED.match(wanted):
-            found = self.unreleased_sections
-            name = "[Unreleased]"
-        else:
-            written = wanted[1:] if wanted[:1] in "vV" else wanted
-            if VERSION_QUERY.fullmatch(written) is None:  # a tag in the project's format?
-                from release.core.tagformat import format_of  # noqa: PLC0415
+            return None, "[Unreleased]"
+        written = wanted[1:] if wanted[:1] in "vV" else wanted
+        if VERSION_QUERY.fullmatch(written) is None:  # a tag in the project's format?
+            from release.core.tagformat import format_of  # noqa: PLC0415
 
-                fmt = format_of(wanted)  # `kite-v2.0.0`
-                if fmt is not None:
-                    written = wanted[len(fmt.prefix) :]
-            if VERSION_QUERY.fullmatch(written) is None:
-                raise ChangelogError(
-                    f"{query!r} is not a version: ask for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, "
-                    "Unreleased or latest"
-                )
-            name = written
-            found = self._as_written.get(written.lower(), [])
-            if not found:
-                found = self._by_key.get(versions.key(written), [])
-        return list(found), name
+            fmt = format_of(wanted)  # `kite-v2.0.0`
+            if fmt is not None:
+                written = wanted[len(fmt.prefix) :]
+        if VERSION_QUERY.fullmatch(written) is None:
+            raise ChangelogError(
+                f"{query!r} is not a version: ask for vX.Y.Z, X.Y.Z, refs/tags/vX.Y.Z, "
+                "Unreleased or latest"
+            )
+        found = self._as_written.get(written.lower())
+        if not found:
+            found = self._by_key.get(versions.key(written), [])
+        return found, written
 
     # What `find` looks a version up in, built once: `release` asks for every version the file
-    # holds (no section lost in the roll), which was quadratic in the number of sections.
+    # holds (no section lost in the roll), which was quadratic in the number of sections. The
+    # indexes hold positions in `sections`, read from the headings alone (no section is built).
     @functools.cached_property
-    def _as_written(self) -> dict[str, list[Section]]:
+    def _as_written(self) -> dict[str, list[int]]:
         """Releases by each version their heading names, lowercased, in file order."""
-        return _index(self.releases, lambda v: v.lower())
+        return _index(_heads(self.sections), lambda v: v.lower())
 
     @functools.cached_property
-    def _by_key(self) -> dict[Pep440 | str, list[Section]]:
+    def _by_key(self) -> dict[Pep440 | str, list[int]]:
         """Releases by what each spelling of their versions shares (`versions.key`)."""
-        return _index(self.releases, versions.key)
+        return _index(_heads(self.sections), versions.key)
 
     def _known(self, limit: int = 10) -> str:
-        names = [s.name for s in self.sections]
+        names = ["Unreleased" if v is None else v for v, _also, _line in _heads(self.sections)]
         if not names:
             return "it has no version sections (`## [X.Y.Z] - YYYY-MM-DD`) at all"
         shown = ", ".join(names[:limit])
@@ -234,11 +330,15 @@ class Changelog:
 _Key = TypeVar("_Key", bound=Hashable)
 
 
-def _index(releases: Iterable[Section], key: Callable[[str], _Key]) -> dict[_Key, list[Section]]:
-    index: dict[_Key, list[Section]] = {}
-    for section in releases:
-        for found in dict.fromkeys(key(v) for v in (section.version or "", *section.also)):
-            index.setdefault(found, []).append(section)
+def _index(
+    heads: Sequence[tuple[str | None, tuple[str, ...], int]], key: Callable[[str], _Key]
+) -> dict[_Key, list[int]]:
+    index: dict[_Key, list[int]] = {}
+    for n, (version, also, _line) in enumerate(heads):
+        if version is None:
+            continue
+        for found in dict.fromkeys(key(v) for v in (version, *also)):
+            index.setdefault(found, []).append(n)
     return index
 
 

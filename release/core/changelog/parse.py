@@ -20,10 +20,11 @@ from release.core.changelog.model import (
     VERSION_QUERY,
     Changelog,
     HeadingStyle,
-    LinkRef,
     Section,
+    Sections,
     normalize_label,
 )
+from release.core.changelog.refs import Refs
 from release.core.changelog.scan import (
     HeadingLine,
     Lines,
@@ -32,13 +33,16 @@ from release.core.changelog.scan import (
     scan_lines,
     span_token,
     using_mistletoe,
+    without_gc,
 )
 from release.errors import ChangelogError
 
 
-def _heading_url(content: str, refs: dict[str, LinkRef], label: str | None) -> str | None:
+def _heading_url(content: str, refs: Refs, label: str | None) -> str | None:
     if "](" in content or "][" in content:
-        for child in span_token.tokenize_inner(content):
+        with using_mistletoe(refs.root):  # a section may be built after the parse: its own state
+            children = list(span_token.tokenize_inner(content))
+        for child in children:
             if isinstance(child, span_token.Link):
                 return str(child.target)
     if label:
@@ -68,20 +72,29 @@ def require_markdown(
         )
 
 
+@without_gc
 def parse(text: str) -> Changelog:
     """The changelog's version sections and link definitions, in file order."""
     lines = Lines.split(text)
     root = Root()
     with using_mistletoe(root):
         scan = scan_lines(lines)
-        refs, by_key = _refs(lines, scan, root)
-        sections, others = _sections(lines, scan, by_key)
+    refs = Refs(lines, scan, root)
+    skeleton = _skeleton(lines, scan)
+    order = list(skeleton.found)
+
+    @without_gc
+    def build(position: int) -> Section:
+        return _section(skeleton, order[position], lines, scan, refs)
+
+    heads = [(r.version, r.also, r.head.index + 1) for r in skeleton.found.values()]
     return Changelog(
-        text, tuple(sections), tuple(refs), lines.eol, by_key, tuple(others),
+        text, Sections(build, heads), refs.link_refs, lines.eol, refs, tuple(skeleton.others),
         _unclosed(lines, scan.unclosed),
     )
 
 
+@without_gc
 def parse_one(
     text: str, query: str, *, include_prereleases: bool = False
 ) -> tuple[Changelog, Section] | None:
@@ -100,9 +113,9 @@ def parse_one(
         n = _wanted(skeleton, query, include_prereleases)
         if n is None:
             return None
-        refs, by_key = _refs(lines, scan, root)
-        section = _section(skeleton, n, lines, scan, by_key)
-    changelog = Changelog(text, (section,), tuple(refs), lines.eol, by_key)
+    refs = Refs(lines, scan, root)
+    section = _section(skeleton, n, lines, scan, refs)
+    changelog = Changelog(text, (section,), refs.link_refs, lines.eol, refs)
     return changelog, section
 
 
@@ -125,15 +138,6 @@ def _wanted(skeleton: _Skeleton, query: str, include_prereleases: bool) -> int |
         n for n, r in releases if key in ((r.version or "").lower(), *(a.lower() for a in r.also))
     ]
     return found[0] if len(found) == 1 else None
-
-
-def _refs(lines: Lines, scan: Scan, root: Root) -> tuple[list[LinkRef], dict[str, LinkRef]]:
-    """The link definitions in file order, and by label (the first one wins)."""
-    refs = _link_refs(lines, scan, root)
-    by_key: dict[str, LinkRef] = {}
-    for ref in refs:
-        by_key.setdefault(ref.key, ref)
-    return refs, by_key
 
 
 _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -163,30 +167,6 @@ def _unclosed(lines: Lines, opened: int | None) -> tuple[int, tuple[int, ...]] |
         if (atx := _ATX.match(line)) and read_title(atx["text"]) is not None
     )
     return (opened + 1, hidden) if hidden else None
-
-
-def _unescape(text: str) -> str:
-    # What mistletoe does to a destination or title; skipped when there is nothing to do.
-    if "\\" in text or "&" in text:
-        return str(span_token.EscapeSequence.strip(text))
-    return text
-
-
-def _link_refs(lines: Lines, scan: Scan, root: Root) -> list[LinkRef]:
-    refs: list[LinkRef] = []
-    placed: set[str] = set()
-    for first, last, match in sorted(scan.refs, key=lambda r: r[0]):
-        label, dest, title = match[0], match[1], match[2]
-        start = lines.offsets[first]
-        end = lines.offsets[min(last, len(lines))]
-        dest, title = _unescape(dest.strip()), _unescape(title)
-        ref = LinkRef(label, dest, title, first + 1, start, end)
-        refs.append(ref)
-        placed.add(ref.key)
-    for key, (dest, title) in root.footnotes.items():
-        if key not in placed:  # defined inside a list item or a quote
-            refs.append(LinkRef(key, dest, title))
-    return refs
 
 
 def _region_end(lines: Lines, scan: Scan, top: int, stop: int) -> int:
@@ -374,17 +354,7 @@ def _skeleton(lines: Lines, scan: Scan) -> _Skeleton:
     return _Skeleton(heads, found, others, usual, seconds)
 
 
-def _sections(
-    lines: Lines, scan: Scan, refs: dict[str, LinkRef]
-) -> tuple[list[Section], list[tuple[int, int, str]]]:
-    skeleton = _skeleton(lines, scan)
-    sections = [_section(skeleton, n, lines, scan, refs) for n in skeleton.found]
-    return sections, skeleton.others
-
-
-def _section(
-    skeleton: _Skeleton, n: int, lines: Lines, scan: Scan, refs: dict[str, LinkRef]
-) -> Section:
+def _section(skeleton: _Skeleton, n: int, lines: Lines, scan: Scan, refs: Refs) -> Section:
     heads, found, usual = skeleton.heads, skeleton.found, skeleton.usual
     release = found[n]
     head, title = release.head, release.title

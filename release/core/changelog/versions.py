@@ -9,6 +9,9 @@ still a version, compared as written.
 
 from __future__ import annotations
 
+import functools
+import re
+
 from packaging.version import Version as Pep440
 
 from release.core.version import WRITTEN, reading
@@ -35,18 +38,13 @@ def is_prerelease(written: str) -> bool:
     return found.is_prerelease if found is not None else "-" in written
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def release_numbers(written: str) -> tuple[int, ...]:
     """The leading dotted numbers: (5, 0) for `5.0`, (2022, 6, 22, 1) for `2022.06.22.1`."""
-    numbers: list[int] = []
-    for part in written.split("."):
-        digits = ""
-        for char in part:
-            if not char.isdigit():
-                break
-            digits += char
-        if not digits:
-            break
-        numbers.append(int(digits))
-        if digits != part:
-            break
-    return tuple(numbers)
+    found = _NUMBERS.match(written)
+    return tuple(int(part) for part in found[0].split(".")) if found else ()
+
+
+# What `str.isdigit` and `int` read alike (`\d`: Unicode decimal digits), dot-separated, from
+# the start: `5.0rc1` gives 5.0, `v1.2` nothing.
+_NUMBERS = re.compile(r"\d+(?:\.\d+)*")

@@ -1,0 +1,109 @@
+"""A parsed changelog's link definitions, each made a `LinkRef` only when it is asked for."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from release.core.changelog.model import Lazy, LinkRef, normalize_label
+from release.core.changelog.scan import Lines, Root, Scan, span_token
+
+
+class Refs(Mapping[str, LinkRef]):
+    """The file's link definitions by label (the first one wins), each made a `LinkRef` when
+    asked for: a section's notes use a handful of the thousands at the bottom of the file.
+    `link_refs` has them all, in file order (then those inside list items and quotes)."""
+
+    def __init__(self, lines: Lines, scan: Scan, root: Root) -> None:
+        self._lines = lines
+        self._placed = sorted(scan.refs, key=lambda r: r[0])
+        self.root = root  # mistletoe's state for reading the file's links
+        self._footnotes = root.footnotes  # mistletoe's, the nested definitions among them
+
+    @functools.cached_property
+    def link_refs(self) -> Lazy[LinkRef]:
+        return Lazy(self._build, len(self._placed) + len(self._index[1]))
+
+    @functools.cached_property
+    def _index(self) -> tuple[dict[str, int], list[str]]:
+        """Label -> position in `link_refs` of its first definition; the labels of the
+        definitions inside list items and quotes (after the others in `link_refs`)."""
+        keys: dict[str, int] = {}
+        for n, (_first, _last, match) in enumerate(self._placed):
+            keys.setdefault(normalize_label(match[0]), n)
+        nested = [key for key in self._footnotes if key not in keys]
+        for n, key in enumerate(nested, len(self._placed)):
+            keys[key] = n
+        return keys, nested
+
+    @property
+    def _keys(self) -> dict[str, int]:
+        return self._index[0]
+
+    def _build(self, n: int) -> LinkRef:
+        if n >= len(self._placed):  # defined inside a list item or a quote
+            key = self._index[1][n - len(self._placed)]
+            dest, title = self._footnotes[key]
+            return LinkRef(key, dest, title)
+        first, last, match = self._placed[n]
+        label, dest, title = match[0], match[1], match[2]
+        lines = self._lines
+        start, end = lines.offsets[first], lines.offsets[min(last, len(lines))]
+        return LinkRef(label, _unescape(dest.strip()), _unescape(title), first + 1, start, end)
+
+    def position(self, key: str) -> int | None:
+        """Where in `link_refs` the definition `self[key]` is."""
+        return self._keys.get(key)
+
+    def definitions(self) -> dict[str, tuple[str, str]]:
+        """Label -> (destination, title), as mistletoe resolves references (`footnotes.get`),
+        each read when mistletoe asks for it."""
+        return _Lookup(self)
+
+    def _target(self, key: str) -> tuple[str, str] | None:
+        n = self._keys.get(key)
+        if n is None:
+            return None
+        if n >= len(self._placed):
+            return self._footnotes[key]
+        match = self._placed[n][2]
+        return _unescape(match[1].strip()), _unescape(match[2])
+
+    def __getitem__(self, key: str) -> LinkRef:
+        return self.link_refs[self._keys[key]]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class _Lookup(dict[str, tuple[str, str]]):
+    """A changelog's link definitions as mistletoe looks them up while it reads a section:
+    `footnotes.get(label)`, `label in footnotes`; what mistletoe adds (a definition in the
+    section itself that the file lacks) is kept as in a dict."""
+
+    def __init__(self, refs: Refs) -> None:
+        super().__init__()
+        self._refs = refs
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        found = self._refs._target(key)
+        return default if found is None else found
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self._refs
+
+
+def _unescape(text: str) -> str:
+    # What mistletoe does to a destination or title; skipped when there is nothing to do.
+    if "\\" in text or "&" in text:
+        return str(span_token.EscapeSequence.strip(text))
+    return text
