@@ -382,3 +382,25 @@ def test_a_connection_close_answer_whose_body_comes_after_its_headers_is_read_wh
         server.shutdown()
         server.server_close()
     assert [len(a.json()["tags"]) for a in answers] == [500] * 3
+
+
+def test_the_session_reads_the_environments_settings_as_requests_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read once per scheme and host, the proxies, NO_PROXY and the CA bundle are what requests
+    itself would use for each URL."""
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3129")
+    monkeypatch.setenv("NO_PROXY", "direct.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corporate.pem")
+    ours, theirs = http.session(), requests.Session()
+    urls = ["http://reg.example/v2/", "https://reg.example:5000/v2/x", "https://direct.example/v2/",
+            "http://reg.example/v2/again", "https://direct.example/token?scope=a"]
+    for url in urls * 2:
+        got = ours.merge_environment_settings(url, {}, None, None, None)
+        assert got == theirs.merge_environment_settings(url, {}, None, None, None), url
+        got["proxies"]["http"] = "changed by a caller"  # never changes the next answer
+    proxied = ours.merge_environment_settings(urls[0], {}, None, None, None)
+    assert proxied["proxies"]["http"] == "http://proxy.example:3128"
+    assert proxied["verify"] == "/etc/ssl/corporate.pem"
+    assert "https" not in ours.merge_environment_settings(urls[2], {}, None, None, None)["proxies"]

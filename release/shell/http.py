@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
@@ -252,12 +253,36 @@ def _bounded(timeout: Any, deadline: float) -> Any:
     return (min(float(timeout), deadline), min(float(timeout), deadline))
 
 
+class _Session(requests.Session):
+    """A session that reads the environment's settings (proxies, NO_PROXY, the CA bundle) once
+    per scheme and host: requests reads them again for every request, two scans of the whole
+    environment each time, most of its own CPU per request (~0.6 ms of ~1.2 ms measured on a
+    registry's HEAD). The environment does not change while a run talks to a registry."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[str, str], Any] = {}
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        if proxies or stream is not None or verify is not None or cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(str(url))
+        key = (parts.scheme, parts.netloc)
+        found: Any = self._environment.get(key)
+        if found is None:
+            found = super().merge_environment_settings(url, {}, None, None, None)
+            self._environment[key] = found
+        return {**found, "proxies": dict(found["proxies"])}
+
+
 def session(
     deadline: float = DEFAULT_DEADLINE, headers: Mapping[str, str] | None = None
 ) -> requests.Session:
     """A `requests.Session` that follows this policy (deadline, whole bodies) for http and
     https."""
-    sess = requests.Session()
+    sess = _Session()
     adapter = PolicyAdapter(deadline=deadline)
     sess.mount("http://", adapter)
     sess.mount("https://", adapter)

@@ -139,11 +139,16 @@ class Blobs:
     def _upload_once(
         self, pieces: Iterable[bytes], what: str, before_commit: Callable[[], None]
     ) -> Uploaded:
-        location = self._start(what)
+        # The first chunk is read (and compressed) while the session is opened, the next
+        # while this one is on the wire.
+        chunks = _Chunks(pieces, self.chunk)
+        try:
+            location = self._start(what)
+        except BaseException:
+            chunks.close()
+            raise
         sha = hashlib.sha256()
         offset = sent = 0
-        # The next chunk is read (and compressed) while this one is on the wire.
-        chunks = _Chunks(pieces, self.chunk)
         try:
             for data in chunks:
                 location, wire = self._patch(location, data, offset, what)

@@ -219,15 +219,16 @@ class RegistryPusher:
         known = reusable_layers(self.client, self.candidates(), wanted)
         with ThreadPoolExecutor(SMALL_AT_ONCE, thread_name_prefix="small") as small, \
                 ThreadPoolExecutor(self.concurrency, thread_name_prefix="upload") as pool:
-            # At once: the configs, the HEADs of the known layers and (no mount source to ask
-            # first) the uploads of the layers no image in the registry has.
+            # At once: (no mount source to ask first) the uploads of the layers no image in the
+            # registry has, the longest work, started first; the configs; the HEADs of the known
+            # layers.
+            uploads: dict[str, tuple[Future[Uploaded], str]] = {}  # diff_id -> (upload, image)
+            if not self.mount_from:
+                self._start(known.keys(), uploads, pool)
             configs = [small.submit(self._config, image) for image in self.images]
             heads = {diff_id: small.submit(self.client.blob_size, desc.digest)
                      for diff_id, desc in known.items()}
-            uploads: dict[str, tuple[Future[Uploaded], str]] = {}  # diff_id -> (upload, image)
             try:
-                if not self.mount_from:
-                    self._start(known.keys(), uploads, pool)
                 present = {diff_id: desc for diff_id, desc in known.items()
                            if heads[diff_id].result() is not None}
                 for source in self.mount_from:
