@@ -216,15 +216,17 @@ def _releases(
     """
     found: dict[int, _Release] = {}
     others: list[tuple[int, int, str]] = []
-    above: list[int] = []  # positions of the open headings, lowest level first
-    for n, head in enumerate(heads):
-        while above and heads[above[-1]].level >= head.level:
+    above: list[tuple[int, int]] = []  # (level, position) of the open headings, lowest first
+    product = style.product
+    for n, head in enumerate(heads):  # every heading of the file: kept tight
+        index, level, content, _lines = head
+        while above and above[-1][0] >= level:
             above.pop()
-        parent = found.get(above[-1]) if above else None
-        above.append(n)
-        read = read_version(head.content, style.product) if head.level <= 3 else None
+        parent = found.get(above[-1][1]) if above else None
+        above.append((level, n))
+        read = read_version(content, product) if level <= 3 else None
         if read is None:
-            others.append((head.index + 1, head.level, head.content))
+            others.append((index + 1, level, content))
             continue
         version, also = read
         nested = False

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from release.core.changelog.model import Lazy, LinkRef, normalize_label
 from release.core.changelog.scan import Lines, Root, Scan, span_token
+
+_T = TypeVar("_T")
 
 
 class Refs(Mapping[str, LinkRef]):
@@ -69,6 +71,16 @@ class Refs(Mapping[str, LinkRef]):
             return self._footnotes[key]
         match = self._placed[n][2]
         return _unescape(match[1].strip()), _unescape(match[2])
+
+    @overload
+    def get(self, key: str, /) -> LinkRef | None: ...
+
+    @overload
+    def get(self, key: str, default: LinkRef | _T, /) -> LinkRef | _T: ...
+
+    def get(self, key: str, default: object = None, /) -> object:
+        n = self._keys.get(key)  # without Mapping.get's KeyError: asked once per section
+        return default if n is None else self.link_refs[n]
 
     def __getitem__(self, key: str) -> LinkRef:
         return self.link_refs[self._keys[key]]

@@ -84,7 +84,7 @@ class Lines:
     def split(cls, text: str) -> Lines:
         body = text.removeprefix("\ufeff")
         bom = len(text) - len(body)
-        crlf = body.count("\r\n")
+        crlf = body.count("\r\n") if "\r" in body else 0  # a 2-character count is slow
         normal = body.replace("\r\n", "\n") if crlf else body
         ptext = normal if normal.endswith("\n") or not normal else normal + "\n"
         if any(char in ptext for char in _OTHER_BREAKS):  # str.splitlines splits at these too
