@@ -1160,3 +1160,35 @@ def test_chunks_are_cut_whole_and_a_read_error_reaches_the_sender() -> None:
     assert next(iter(early)) == b"yyyy"
     early.close()
     assert closed == [True]
+
+
+def test_a_layer_a_manifest_names_but_the_registry_lost_is_uploaded_again(
+    no_daemon: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    github_api: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The previous images' manifests only say where a layer may be: the HEAD decides. A blob
+    deleted since (garbage-collected) is uploaded again, while the layers nobody has are already
+    on their way."""
+    root = write_project(tmp_path / "proj", "1.2.3")
+    repo = f"{unique_name('owner')}/dojo"
+    first = layered(tmp_path, "first", five_layers(unique_name()), gz=False)
+    code, _, err = publish(local_argv(first, counting_proxy, repo, "--sha", SHA_A, *VIA), capsys,
+                           root, monkeypatch)
+    assert code == 0, err
+    layers: Any = manifest_of(oci_registry, repo, SHA_A[:12])["layers"]
+    lost = layers[2]["digest"]
+    gone = requests.delete(f"{oci_registry.url()}/v2/{repo}/blobs/{lost}", timeout=10)
+    assert gone.status_code == 202
+    seen = len(counting_proxy.requests_seen)
+    code, _, err = publish(local_argv(first, counting_proxy, repo, "--sha", SHA_B, *VIA), capsys,
+                           root, monkeypatch)
+    assert code == 0, err
+    assert committed_blobs(counting_proxy, seen) == [lost]  # the same bytes, the same blob
+    [blobs] = steps(err, "blobs")
+    assert (blobs["reused"], blobs["uploaded"]) == ("4", "1")
+    _pulls_whole(oci_registry, repo, SHA_B[:12], first.diff_ids)

@@ -224,7 +224,7 @@ class RegistryPusher:
             # layers.
             uploads: dict[str, tuple[Future[Uploaded], str]] = {}  # diff_id -> (upload, image)
             if not self.mount_from:
-                self._start(known.keys(), uploads, pool)
+                self._start(known.keys(), uploads, pool, early=True)
             configs = [small.submit(self._config, image) for image in self.images]
             heads = {diff_id: small.submit(self.client.blob_size, desc.digest)
                      for diff_id, desc in known.items()}
@@ -302,10 +302,13 @@ class RegistryPusher:
         skip: Iterable[str],
         uploads: dict[str, tuple[Future[Uploaded], str]],
         pool: ThreadPoolExecutor,
+        *,
+        early: bool = False,
     ) -> None:
         """Start uploading every layer not in `skip` nor started yet, each from the first image
         that has it. A gzip'd archive some of whose layers can only be reached by inflating it
-        from the start is read in one pass instead (`_one_pass`), all its layers at once."""
+        from the start is read in one pass instead (`_one_pass`), all its layers at once: not
+        `early`, when the HEADs may still add layers to that pass."""
         skipped = set(skip)
         for image in self.images:
             todo: dict[str, Layer] = {}
@@ -316,6 +319,8 @@ class RegistryPusher:
                 continue
             members = {layer.member for layer in todo.values()}
             if image.summary.compressed and not members <= image.resume.keys():
+                if early:
+                    continue
                 whole = pool.submit(self._one_pass, image, list(todo.values()))
                 for diff_id in todo:
                     uploads[diff_id] = (_part(whole, diff_id), image.image_id)
