@@ -124,7 +124,8 @@ def product_prefix(titles: Iterable[str]) -> str | None:
     for title, count in collections.Counter(titles).items():
         if found := _WORDS.match(title):
             words[found["word"]] += count
-    for word, count in words.most_common(1):
+    if words:  # the most common, the first seen of equals (most_common(1), without heapq)
+        word, count = max(words.items(), key=lambda item: item[1])
         if count >= 2 and not _HEAD.match(word + " 1.0"):  # `Version`, `Release`: a lead
             return str(word)
     return None
@@ -148,6 +149,8 @@ def read_version(
     return title[match.start("ver") + skipped : end], tuple(m["ver"] for m in _more(title, end))
 
 
+# Shared by read_version (every heading) and read_title (each section built): one search each.
+@functools.lru_cache(maxsize=1 << 14)
 def _locate(title: str, style: TitleStyle | str | None) -> tuple[re.Match[str], int] | bool | None:
     """Where the title's version is (its `_HEAD` match, and how much of the title is before the
     text matched); True for an [Unreleased] heading; None when it names no version."""

@@ -39,7 +39,7 @@ class Refs(Mapping[str, LinkRef]):
             keys[key] = n
         return keys, nested
 
-    @property
+    @functools.cached_property
     def _keys(self) -> dict[str, int]:
         return self._index[0]
 
