@@ -1192,3 +1192,35 @@ def test_a_layer_a_manifest_names_but_the_registry_lost_is_uploaded_again(
     [blobs] = steps(err, "blobs")
     assert (blobs["reused"], blobs["uploaded"]) == ("4", "1")
     _pulls_whole(oci_registry, repo, SHA_B[:12], first.diff_ids)
+
+
+def test_an_index_under_three_tags_has_its_platform_manifests_read_once(
+    no_daemon: None,
+    counting_proxy: FaultProxy,
+    oci_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A tag build's SHA, version and `latest` tags name one index: each tag is read (the plan,
+    the read-back), its platforms' manifests, content-addressed, once per run."""
+    root = write_project(tmp_path / "proj", "1.2.3", ("1.2.3",))
+    seed = unique_name()
+    amd64 = platform_archive(tmp_path, "amd64", seed, gz=False)
+    arm64 = platform_archive(tmp_path, "arm64", seed, gz=False)
+    repo = f"{unique_name('owner')}/dojo"
+    argv = ["--image", str(amd64.path), "--image", str(arm64.path), "--registry",
+            counting_proxy.address, "--repository", repo, "--sha", SHA_A, "--version", "v1.2.3",
+            *VIA]
+
+    def reads_by_digest(since: int) -> list[str]:
+        return [line for line in counting_proxy.requests_seen[since:]
+                if line.startswith("GET ") and "/manifests/sha256:" in line]
+
+    for run in ("first", "re-run"):
+        seen = len(counting_proxy.requests_seen)
+        code, _out, err = publish(argv, capsys, root, monkeypatch)
+        assert code == 0, (run, err)
+        assert len(reads_by_digest(seen)) == 2, (run, reads_by_digest(seen))
+    assert {p["status"] for p in steps(err, "push")} == {"unchanged"}
+    check_index(oci_registry, repo, "v1.2.3", {"amd64": amd64, "arm64": arm64})

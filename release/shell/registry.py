@@ -17,6 +17,7 @@ import ipaddress
 import json
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -133,6 +134,9 @@ class RegistryClient:
         # Requests go out from several threads at once: one answers a challenge at a time,
         # and a 401 to a request sent before another thread's answer is sent again with it.
         self._auth_lock = threading.Lock()
+        # Manifests read by their digest (content-addressed: they never change).
+        self._by_digest: dict[str, Future[tuple[bytes, str] | None]] = {}
+        self._digest_lock = threading.Lock()
 
     @property
     def reference(self) -> str:
@@ -174,10 +178,18 @@ class RegistryClient:
 
     def _index_identity(self, index: dict[str, Any], tag: str) -> str | None:
         """The `index_identity` of the images an index lists (None if one cannot be read)."""
+        children = [entry.get("digest") if isinstance(entry, dict) else None
+                    for entry in index.get("manifests") or []]
+        if not all(isinstance(child, str) for child in children):
+            return None
+        digests = [str(child) for child in children]
+        if len(digests) > 1:  # the platforms' manifests, read at once
+            with ThreadPoolExecutor(min(len(digests), 8), thread_name_prefix="index") as pool:
+                got = list(pool.map(self.manifest, digests))
+        else:
+            got = [self.manifest(digest) for digest in digests]
         configs = []
-        for entry in index.get("manifests") or []:
-            child = entry.get("digest") if isinstance(entry, dict) else None
-            found = self.manifest(child) if isinstance(child, str) else None
+        for found in got:
             if found is None:
                 return None
             try:
@@ -232,7 +244,33 @@ class RegistryClient:
         return url
 
     def manifest(self, tag: str) -> tuple[bytes, str] | None:
-        """The raw manifest under `tag` and its media type (None if absent)."""
+        """The raw manifest under `tag` (or a digest) and its media type (None if absent). A
+        manifest read by digest, whose content has that digest, is read once (threads asking at
+        the same time wait for the one read): it cannot change, and a run reads an index's
+        platform manifests under each of its tags."""
+        if not tag.startswith("sha256:"):
+            return self._manifest(tag)
+        with self._digest_lock:
+            pending = self._by_digest.get(tag)
+            mine = pending is None
+            if pending is None:
+                pending = self._by_digest[tag] = Future()
+        if not mine:
+            return pending.result()
+        try:
+            found = self._manifest(tag)
+        except BaseException as exc:
+            with self._digest_lock:
+                del self._by_digest[tag]
+            pending.set_exception(exc)
+            raise
+        if found is None or tag != "sha256:" + hashlib.sha256(found[0]).hexdigest():
+            with self._digest_lock:
+                del self._by_digest[tag]  # absent (it may be pushed yet), or not what it says
+        pending.set_result(found)
+        return found
+
+    def _manifest(self, tag: str) -> tuple[bytes, str] | None:
         resp = self._get(
             f"/v2/{self.repository}/manifests/{tag}",
             headers={"Accept": ", ".join(MANIFEST_TYPES)},
