@@ -354,6 +354,37 @@ def test_the_rolled_changelog_is_read_back_before_anything_is_written(
         assert all("a bug in release: nothing was written" in line for line in found)
 
 
+def test_notes_that_name_the_unreleased_link_read_back_after_the_roll_rewrote_it() -> None:
+    """A bare `[Unreleased]` reference in the notes: they carry its definition as it was, the
+    rolled file compares from the new tag. The section still holds [Unreleased]'s text, so
+    nothing is refused; text that is not [Unreleased]'s still is."""
+    from release.apps.release import verify
+    from release.core import changelog
+
+    old = (
+        "# Changelog\n\n## [Unreleased]\n\n- Fixed; see [Unreleased] for what is next.\n\n"
+        "## [0.1.0] - 2026-01-01\n\n- First.\n\n"
+        "[Unreleased]: https://github.com/o/p/compare/v0.1.0...HEAD\n"
+        "[0.1.0]: https://github.com/o/p/releases/tag/v0.1.0\n"
+    )
+    before = changelog.read(old, "CHANGELOG.md")
+    assert before.unreleased is not None
+    notes_text = changelog.notes(before, before.unreleased)
+    assert "compare/v0.1.0...HEAD" in notes_text  # the definition as it was
+    new = changelog.roll_forward(before, parse("0.1.1"), "2026-03-04").text
+    assert "compare/v0.1.1...HEAD" in new
+
+    def problems(rolled: str) -> list[str]:
+        return verify.changelog_problems(
+            "CHANGELOG.md", old, rolled, version=parse("0.1.1"), notes_text=notes_text,
+            date="2026-03-04", previous=verify.Previous("0.1.0", "2026-01-01"), before=before,
+        )
+
+    assert problems(new) == []
+    (line,) = problems(new.replace("- Fixed; see", "- Broke; see"))
+    assert "does not hold exactly the notes" in line
+
+
 def test_the_version_source_and_version_files_are_read_back() -> None:
     from release.apps.release import verify
     from release.core.pyproject import SourceKind, VersionSource
