@@ -404,3 +404,69 @@ def test_the_session_reads_the_environments_settings_as_requests_does(
     assert proxied["proxies"]["http"] == "http://proxy.example:3128"
     assert proxied["verify"] == "/etc/ssl/corporate.pem"
     assert "https" not in ours.merge_environment_settings(urls[2], {}, None, None, None)["proxies"]
+
+
+# --- ~/.netrc ------------------------------------------------------------------------------
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers with the Authorization header it was sent; `/away` redirects to `target`."""
+
+    seen: list[str | None]
+    target = ""
+
+    def do_GET(self) -> None:
+        if self.path == "/away":
+            self.send_response(307)
+            self.send_header("Location", self.target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.seen.append(self.headers.get("Authorization"))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _echo_server(seen: list[str | None], target: str = "") -> ThreadingHTTPServer:
+    handler = type("Echo", (_Echo,), {"seen": seen, "target": target})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _netrc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *hosts: str) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("".join(f"machine {h} login someone password hunter2\n" for h in hosts))
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+
+
+def test_a_netrc_entry_neither_replaces_the_clients_credentials_nor_follows_a_redirect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests lets ~/.netrc replace the Authorization header a client set (a registry's
+    Bearer token became the file's Basic credentials) and adds the file's credentials for the
+    host a redirect leads to; the policy's session does neither."""
+    _netrc(tmp_path, monkeypatch, "127.0.0.1", "localhost")
+    elsewhere: list[str | None] = []
+    storage = _echo_server(elsewhere)
+    here: list[str | None] = []
+    registry = _echo_server(here, f"http://localhost:{storage.server_address[1]}/blob")
+    try:
+        base = f"http://127.0.0.1:{registry.server_address[1]}"
+        session = http.session()
+        session.get(f"{base}/v2/", headers={"Authorization": "Bearer the-token"}, timeout=10)
+        session.get(f"{base}/away", headers={"Authorization": "Bearer the-token"}, timeout=10)
+        assert requests.Session().get(f"{base}/v2/", timeout=10).ok  # the probe: requests'
+    finally:
+        for server in (registry, storage):
+            server.shutdown()
+            server.server_close()
+    assert here[0] == "Bearer the-token"
+    assert (here[1] or "").startswith("Basic ")  # plain requests took the netrc's for the host
+    assert elsewhere == [None]  # dropped for another host, none taken from the netrc
+

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
+import requests.auth
 import urllib3
 import urllib3.connection
 import urllib3.connectionpool
@@ -253,6 +254,18 @@ def _bounded(timeout: Any, deadline: float) -> Any:
     return (min(float(timeout), deadline), min(float(timeout), deadline))
 
 
+class _AsSent(requests.auth.AuthBase):
+    """The request's own Authorization header, as the client set it. Given any `auth`, requests
+    consults no ~/.netrc; without one, a netrc entry for the host replaces the header (a
+    registry's Bearer token, GitHub's token) with the file's Basic credentials."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+AS_SENT = _AsSent()
+
+
 class _Session(requests.Session):
     """A session that reads the environment's settings (proxies, NO_PROXY, the CA bundle) once
     per scheme and host: requests reads them again for every request, two scans of the whole
@@ -262,6 +275,17 @@ class _Session(requests.Session):
     def __init__(self) -> None:
         super().__init__()
         self._environment: dict[tuple[str, str], Any] = {}
+        self.auth = AS_SENT
+
+    def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+        # A redirect to another host drops the credentials, as requests does, and takes none
+        # from ~/.netrc for the new host (a blob's presigned storage URL needs none).
+        headers = prepared_request.headers
+        strip = self.should_strip_auth(  # type: ignore[no-untyped-call]
+            response.request.url, prepared_request.url
+        )
+        if "Authorization" in headers and strip:
+            del headers["Authorization"]
 
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
