@@ -17,6 +17,7 @@ from tests.support.apps import problems, release_in
 from tests.support.gitrepo import (
     CHANGELOG,
     GitRepo,
+    interruptible_argv,
     make_repo,
     release_argv,
     release_env,
@@ -80,7 +81,7 @@ def test_an_interrupt_after_the_commit_keeps_the_release_commits_files(
     hook = git_repo.hook("post-commit", f"touch {entered}; exec sleep 30\n")
     base = git_repo.head()
     run = subprocess.Popen(
-        release_argv("-C", str(git_repo.work), "--bump", "patch"), env=release_env(),
+        interruptible_argv("-C", str(git_repo.work), "--bump", "patch"), env=release_env(),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     _wait_for(entered)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.apps import problems as release_problems
-from tests.support.gitrepo import GitRepo, release_argv, release_env
+from tests.support.gitrepo import GitRepo, interruptible_argv, release_env
 
 
 def _work_tree(repo: GitRepo) -> dict[str, bytes]:
@@ -23,7 +23,7 @@ def _work_tree(repo: GitRepo) -> dict[str, bytes]:
 
 def _start(repo: GitRepo, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        release_argv("-C", str(repo.work), *args),
+        interruptible_argv("-C", str(repo.work), *args),
         env=release_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -202,6 +202,14 @@ def release_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{path}" if path else str(ROOT)}
 
 
+def interruptible_argv(*args: str) -> list[str]:
+    """`release_argv` for a run the test interrupts with SIGINT: it takes it as a terminal's
+    foreground process does. A test run started with SIGINT ignored (a background job of a
+    script, `nohup`) passes that on, and Python, like any program, keeps it ignored."""
+    take = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    return [sys.executable, "-c", take + RUN_RELEASE, *args]
+
+
 DEFAULT_COMMITS = ("feat: a frobnicator (#12)", "fix: crash on empty input")
 
 
