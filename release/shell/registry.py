@@ -16,8 +16,8 @@ import hashlib
 import ipaddress
 import json
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -28,6 +28,7 @@ from requests.utils import parse_dict_header
 from release import log
 from release.errors import DojoError
 from release.shell import http
+from release.shell.parallel import at_once
 from release.shell.retry import DEFAULT, Backoff, TransientError, retrying
 
 # Every manifest type we may find under a tag; the registry must not convert (schema1).
@@ -145,6 +146,10 @@ class RegistryClient:
     def close(self) -> None:
         self.session.close()
 
+    def tag_states(self, tags: Sequence[str]) -> list[TagState]:
+        """`tag_state` of each of `tags`, in order, read at once (a round trip each)."""
+        return at_once(self.tag_state, tags, "tag")
+
     def tag_state(self, tag: str) -> TagState:
         """The digest `tag` resolves to now (absent tags give `digest=None`)."""
         resp = self._get(
@@ -182,12 +187,7 @@ class RegistryClient:
                     for entry in index.get("manifests") or []]
         if not all(isinstance(child, str) for child in children):
             return None
-        digests = [str(child) for child in children]
-        if len(digests) > 1:  # the platforms' manifests, read at once
-            with ThreadPoolExecutor(min(len(digests), 8), thread_name_prefix="index") as pool:
-                got = list(pool.map(self.manifest, digests))
-        else:
-            got = [self.manifest(digest) for digest in digests]
+        got = at_once(self.manifest, [str(child) for child in children], "index")
         configs = []
         for found in got:
             if found is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -125,7 +124,8 @@ def execute(
             pusher.close()
     by_tag = {p.tag: p for p in pushes}
     # The read-back of every pushed tag, all at once (each a round trip, or more for an index).
-    read_back = _tag_states(registry, [p.tag for p in pushes if p.status == "ok"])
+    pushed_ok = [p.tag for p in pushes if p.status == "ok"]
+    read_back = dict(zip(pushed_ok, registry.tag_states(pushed_ok), strict=True))
     results: list[PushResult] = []
     for step in plan.tags:
         pushed = by_tag.get(step.tag)
@@ -242,13 +242,6 @@ def _check_loaded(archive: ImageArchive, loaded: frozenset[str]) -> None:
             f"docker load of {archive.path} gave {sorted(loaded)}, expected {archive.image_id}: "
             "the archive changed while publishing; run again"
         )
-
-
-def _tag_states(registry: RegistryClient, tags: list[str]) -> dict[str, TagState]:
-    if len(tags) <= 1:
-        return {tag: registry.tag_state(tag) for tag in tags}
-    with ThreadPoolExecutor(len(tags), thread_name_prefix="read-back") as pool:
-        return dict(zip(tags, pool.map(registry.tag_state, tags), strict=True))
 
 
 def _verify(registry: RegistryClient, state: TagState, digest: str, image_id: str) -> None:

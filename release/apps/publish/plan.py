@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -166,7 +165,7 @@ def plan_publish(
     )
     steps: list[TagStep] = []
     conflicts: list[str] = []
-    for (tag, role), state in zip(wanted, _tag_states(registry, [t for t, _ in wanted]),
+    for (tag, role), state in zip(wanted, registry.tag_states([t for t, _ in wanted]),
                                   strict=True):
         if role.immutable and state.exists and state.image_id != archive.image_id:
             conflicts.append(
@@ -187,14 +186,6 @@ def plan_publish(
         release = dataclasses.replace(release, latest=moves_latest)
     return Plan(ctx, archive, tuple(steps), latest_reason, release, staging_reason,
                 read[0] if read else None)
-
-
-def _tag_states(registry: RegistryClient, tags: list[str]) -> list[TagState]:
-    """What each tag points to now, read at once (a tag build has up to three)."""
-    if len(tags) == 1:
-        return [registry.tag_state(tags[0])]
-    with ThreadPoolExecutor(len(tags) or 1, thread_name_prefix="tag") as pool:
-        return list(pool.map(registry.tag_state, tags))
 
 
 def render_plan(plan: Plan) -> str:

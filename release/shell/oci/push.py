@@ -31,6 +31,7 @@ from release.shell.oci.archive import (
 )
 from release.shell.oci.blobs import Blobs, Descriptor, Uploaded
 from release.shell.oci.compress import GzipStream
+from release.shell.parallel import AT_ONCE
 from release.shell.registry import RegistryClient
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -47,7 +48,7 @@ _REUSABLE = {
     "application/vnd.oci.image.layer.v1.tar": "application/vnd.oci.image.layer.v1.tar",
 }
 CONCURRENCY = 4  # layers uploaded at once from a plain archive
-SMALL_AT_ONCE = 8  # HEADs and mounts in flight at once: small requests, one round trip each
+SMALL_AT_ONCE = AT_ONCE  # HEADs and mounts in flight at once: small requests, one round trip each
 MAX_LOOKUPS = 10  # manifests read to find reusable layers
 
 
