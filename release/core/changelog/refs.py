@@ -64,13 +64,8 @@ class Refs(Mapping[str, LinkRef]):
         return _Lookup(self)
 
     def _target(self, key: str) -> tuple[str, str] | None:
-        n = self._keys.get(key)
-        if n is None:
-            return None
-        if n >= len(self._placed):
-            return self._footnotes[key]
-        match = self._placed[n][2]
-        return _unescape(match[1].strip()), _unescape(match[2])
+        ref = self.get(key)
+        return None if ref is None else (ref.dest, ref.title)
 
     @overload
     def get(self, key: str, /) -> LinkRef | None: ...
