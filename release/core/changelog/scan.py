@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from release.core import markdown
 from release.core.changelog.model import normalize_label
+from release.core.changelog.pattern import LazyPattern
 
 # mistletoe's functions carry no annotations; it is used through these names only.
 block_token: Any = markdown.block_token
@@ -129,7 +130,7 @@ _PLAIN_DEFINITION = re.compile(
     r" {0,3}\[(?P<label>[^\\\[\]\n]*[^\\\[\]\s][^\\\[\]\n]*)\]:[ \t]*"
     r"(?P<dest>[^\s\\<>()\"'&\x00-\x1f\x7f]+)[ \t]*\n"
 )
-_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]*")  # mistletoe's whitespace
+_WHITESPACE = LazyPattern(r"[ \t\n\r\x0b\x0c]*")  # mistletoe's whitespace
 
 
 class _Definitions(block_token.Footnote):  # type: ignore[misc]
