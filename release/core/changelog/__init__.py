@@ -6,7 +6,7 @@ values and text out. The public API, re-exported from the modules that hold it:
 - parse: sections and link definitions from text (each section built when first asked for)
 - refs: the link definitions, each made a LinkRef when asked for
 - extract: a section's notes
-- check: `--check`'s problems
+- problems: `--check`'s problems (`check`)
 - roll: roll [Unreleased] forward; open a fresh unreleased section (back to development)
 - heading: the heading-text grammar (`read_title`, `learn_style`), pure over a title string,
   shared by every markup
@@ -16,7 +16,6 @@ values and text out. The public API, re-exported from the modules that hold it:
 
 from typing import TYPE_CHECKING, Any
 
-from release.core.changelog.check import Problem, Severity, check, missing_sections
 from release.core.changelog.extract import extract, extract_read, notes
 from release.core.changelog.model import (
     Changelog,
@@ -30,15 +29,26 @@ from release.core.changelog.parse import parse, require_markdown
 from release.errors import ChangelogError
 
 if TYPE_CHECKING:
+    from release.core.changelog.problems import Problem, Severity, check, missing_sections
     from release.core.changelog.roll import open_unreleased, roll_forward
+
+# Loaded when first asked for: rolling forward is for `release` alone, the check for `--check`
+# and `release`; `extract-notes` of one section starts without either.
+_LATER = {
+    "open_unreleased": "roll", "roll_forward": "roll",
+    "Problem": "problems", "Severity": "problems", "check": "problems",
+    "missing_sections": "problems",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # Rolling forward is for `release` alone: `extract-notes` starts without loading it.
-    if name in ("open_unreleased", "roll_forward"):
-        from release.core.changelog import roll  # noqa: PLC0415
+    module = _LATER.get(name)
+    if module is not None:
+        import importlib  # noqa: PLC0415
 
-        return getattr(roll, name)
+        found = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = found  # asked once
+        return found
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from release.core.changelog.pattern import LazyPattern
 from release.core.changelog.versions import VERSION
 
 # Words that mark a release as not out yet: `1.2.3 (unreleased)` (zest.releaser), `## (0.41.0)
@@ -23,7 +24,7 @@ _PENDING = (
     r"unreleased|not\s+(?:yet\s+)?released|to\s+be\s+released|in\s+(?:development|progress)"
     r"|under\s+development|upcoming|unpublished|tb[ad]"
 )
-PENDING = re.compile(rf"(?<![^\W_])(?:{_PENDING})(?![^\W_])", re.IGNORECASE)
+PENDING = LazyPattern(rf"(?<![^\W_])(?:{_PENDING})(?![^\W_])", re.IGNORECASE)
 # The whole heading naming the next release's notes: `[Unreleased]`, `NEXT (UNRELEASED)`,
 # `Latest Changes` (tiangolo's projects), `**UNRELEASED**`, `Upcoming release`.
 _NAME_ONLY = (
@@ -37,7 +38,7 @@ UNRELEASED = re.compile(
     re.IGNORECASE,
 )
 # Just the marker: `[Unreleased]`, `Unreleased`, `[Unreleased](url)`, not `Unreleased changes in X`
-UNRELEASED_ONLY = re.compile(
+UNRELEASED_ONLY = LazyPattern(
     rf"^(?:\*\*)?\[?\s*unreleased\s*\]?(?:\([^)]*\))?(?:\*\*)?\s*$|^{_NAME_ONLY}", re.IGNORECASE
 )
 _ISO = r"\d{4}-\d{2}-\d{2}"
@@ -53,7 +54,7 @@ _HEAD = re.compile(rf"^(?P<lead>{_LEAD})(?P<v>[vV])?(?P<ver>{ANY_VERSION}){_END}
 # A second version the same heading names: `3.9.1 and 3.9.2`, `0.11.0 = 0.11.1`.
 _ALSO = re.compile(rf"\s*(?:and|&|=|,|/|\+)\s*[vV]?(?P<ver>{VERSION}){_END}", re.IGNORECASE)
 # A date (and separator) before a product name: `2025-10-27: tool 16.0.0`.
-_DATE_FIRST = re.compile(rf"^\[?\s*(?:{_ISO}\s*[,:\u2013\u2014-]?\s*)?")
+_DATE_FIRST = LazyPattern(rf"^\[?\s*(?:{_ISO}\s*[,:\u2013\u2014-]?\s*)?")
 # `Apollo Client 3.6.10`, `Mypy 2.4 (date)`, `tool 0.3.2`, `2025-10-27: tool 16.0.0`,
 # `[kite 0.6.0](url)`, `kite/v1.2.3 (date)`: one to three words, then a version.
 _WORDS = re.compile(
@@ -77,12 +78,12 @@ DATE = re.compile(
 )
 # Something that may be a date in a form `DATE` does not know (`27-10-2025`, `Oct 2025`): it
 # is the heading's date all the same, so a new heading gets today's, never a copy of it.
-_DATEISH = re.compile(
+_DATEISH = LazyPattern(
     rf"(?<![\w.])(?:\d{{1,4}}[-./]\d{{1,2}}[-./]\d{{1,4}}|{_MONTH}\s+\d{{4}}|\d{{4}}-\d{{2}})"
     r"(?![\w.])",
     re.IGNORECASE,
 )
-_INLINE_URL = re.compile(r"\]\((?P<url><[^>]*>|[^)\s]*)(?:\s+[^)]*)?\)")
+_INLINE_URL = LazyPattern(r"\]\((?P<url><[^>]*>|[^)\s]*)(?:\s+[^)]*)?\)")
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,7 @@ def _replace_spelled(text: str, spelled: str, field: str) -> str:
     return "".join(out)
 
 
-_DIGIT_AFTER = re.compile(r"\.?\d")
+_DIGIT_AFTER = LazyPattern(r"\.?\d")
 
 
 def _escape(text: str) -> str:
@@ -302,11 +303,11 @@ _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
 )
-_NUMERIC = re.compile(
+_NUMERIC = LazyPattern(
     r"^(?:(?P<y1>\d{4})(?P<s1>[/.-])(?P<m1>\d{1,2})(?P=s1)(?P<d1>\d{1,2})"
     r"|(?P<a>\d{1,2})(?P<s2>[./])(?P<b>\d{1,2})(?P=s2)(?P<y2>\d{4}|\d{2}))$"
 )
-_WORDY = re.compile(
+_WORDY = LazyPattern(
     rf"^(?:(?P<mon1>{_MONTH})(?P<gap1>\s+)(?P<day1>{_DAY})"
     rf"|(?P<day2>{_DAY})(?P<gap2>\s+)(?P<mon2>{_MONTH}))(?P<rest>,?\s+)(?P<year>\d{{4}})$",
     re.IGNORECASE,

@@ -24,6 +24,7 @@ from release.core.changelog.model import (
     Sections,
     normalize_label,
 )
+from release.core.changelog.pattern import LazyPattern
 from release.core.changelog.refs import Refs
 from release.core.changelog.scan import (
     HeadingLine,
@@ -145,8 +146,8 @@ def _wanted(skeleton: _Skeleton, query: str, include_prereleases: bool) -> int |
     return found[0] if len(found) == 1 else None
 
 
-_ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
+_ATX = LazyPattern(r"^ {0,3}#{1,6}[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE = LazyPattern(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
 
 
 def _unclosed(lines: Lines, opened: int | None) -> tuple[int, tuple[int, ...]] | None:
@@ -245,7 +246,7 @@ def _releases(
     return found, others
 
 
-_WORDS_AFTER = re.compile(r"[^\W\d_]{2,}")
+_WORDS_AFTER = LazyPattern(r"[^\W\d_]{2,}")
 _NOT_WORDS = {"unreleased", "yanked", "released", "url", "date", "version"}
 
 
@@ -297,7 +298,7 @@ def _second_titles(
 
 # A release's first line saying it is not out yet: Pallets' `Unreleased` under `## Version 8.5.0`
 # (the release writes `Released 2026-12-02` there).
-PENDING_LINE = re.compile(
+PENDING_LINE = LazyPattern(
     r"^[ \t]*[*_]*(?:unreleased|not\s+(?:yet\s+)?released|to\s+be\s+released|in\s+development)"
     r"[*_]*\.?[ \t]*$",
     re.IGNORECASE,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from release.core import markdown
 from release.core.changelog.model import normalize_label
+from release.core.changelog.pattern import LazyPattern
 
 # mistletoe's functions carry no annotations; it is used through these names only.
 block_token: Any = markdown.block_token
@@ -63,8 +65,12 @@ def without_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
 # parsed by mistletoe.
 # Matched after a "\n" rather than at `^`: a literal first character lets `re` skip ahead fast.
 # Possessive quantifiers: nothing after them could match what they gave back (a quarter faster).
+# The lookaheads first turn away, in one step each, the lines that can be neither: those that
+# start with no character a branch starts with (prose, blank lines), and the plain bullet items
+# (`- text`, `  * text`) that fill a changelog, which every branch would try and fail.
 _LINES_OF_NOTE = re.compile(
-    r"\n(?:(?P<candidate> {0,3}+#{1,6}+(?=[ \t\n]))"
+    r"\n(?=[ \t>`~<\[*+\-=#\d])(?![ \t]*+[-*+][ \t]++[^\[\s])"
+    r"(?:(?P<candidate> {0,3}+#{1,6}+(?=[ \t\n]))"
     r"|(?P<suspicious>[ \t>]*+(?:```|~~~|<|\[|(?:[-*+]|\d{1,9}+[.)])[ \t]++\[[^\]\n]*+\]:)"
     r"| {0,3}+(?:=++|-++)[ \t]*+(?=\n)))"
 )
@@ -129,7 +135,9 @@ _PLAIN_DEFINITION = re.compile(
     r" {0,3}\[(?P<label>[^\\\[\]\n]*[^\\\[\]\s][^\\\[\]\n]*)\]:[ \t]*"
     r"(?P<dest>[^\s\\<>()\"'&\x00-\x1f\x7f]+)[ \t]*\n"
 )
-_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]*")  # mistletoe's whitespace
+# A run of them, one per line, for `_plain_run` to find in one match.
+_PLAIN_RUN = re.compile(rf"(?:{_PLAIN_DEFINITION.pattern})+")
+_WHITESPACE = LazyPattern(r"[ \t\n\r\x0b\x0c]*")  # mistletoe's whitespace
 
 
 class _Definitions(block_token.Footnote):  # type: ignore[misc]
@@ -279,7 +287,7 @@ def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
     """mistletoe's parse buffer of lines [lo, hi), read as a document of their own."""
     buffer: list[tuple[Any, Any, int]] = []
     plines = lines.plines
-    while lo < hi and (run := _plain_run(plines, lo, hi)):
+    while lo < hi and (run := _plain_run(lines, lo, hi)):
         buffer.append((_Definitions, _Matches(run, len(run)), lo + 1))
         footnotes = token._root_node.footnotes  # what mistletoe's append_footnotes does to
         for label, dest, *_ in run:  # a plain one: nothing to unescape or strip
@@ -294,20 +302,23 @@ def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
     return buffer
 
 
-def _plain_run(plines: list[str], lo: int, hi: int) -> list[Any]:
+def _plain_run(lines: Lines, lo: int, hi: int) -> list[Any]:
     """The definitions of a block of plain one-line definitions at `lo` that ends with a blank
     line (or at `hi`), as mistletoe's reader finds them ([] for any other block): a changelog's
     bottom holds thousands, and mistletoe reads each one a character at a time."""
-    run: list[Any] = []
-    for index in range(lo, hi):
-        line = plines[index]
-        if not line.strip():
-            break
-        plain = _PLAIN_DEFINITION.fullmatch(line)
-        if plain is None or "|" in line:  # `|`: the line may open a table
-            return []
-        run.append((plain["label"], plain["dest"], "", "uri", None))
-    return run
+    ptext, start, stop = lines.ptext, lines.poffsets[lo], lines.poffsets[hi]
+    run = _PLAIN_RUN.match(ptext, start, stop)  # the plain lines from `lo` on, at once
+    if run is None:
+        return []
+    end = run.end()
+    if end < stop and lines.plines[lo + ptext.count("\n", start, end)].strip():
+        return []  # the block goes on with a line that is no plain definition
+    if ptext.find("|", start, end) >= 0:  # `|`: a line may open a table
+        return []
+    return [
+        (label, dest, "", "uri", None)
+        for label, dest in _PLAIN_DEFINITION.findall(ptext, start, end)
+    ]
 
 
 def _read_one(lines: Lines, index: int) -> int:
@@ -375,26 +386,33 @@ def scan_lines(lines: Lines) -> Scan:
     fresh = 0  # a line where no block is open
     doubt = 0  # suspicious[doubt]: the first suspicious line at or after `fresh`
     plines, headings = lines.plines, scan.headings
-    heading, atx_match = HeadingLine, _HEADING.match
-    i = 0
-    while i < len(candidates):
+    heading, new, atx_match = HeadingLine, tuple.__new__, _HEADING.match
+    i, count = 0, len(candidates)
+    while i < count:
         cand = candidates[i]
         if cand < fresh:
             i += 1
             continue
         while suspicious[doubt] < fresh:
             doubt += 1
-        clean = suspicious[doubt] >= cand
-        text = plines[cand]
-        if clean and text[0] == "#" and (found := atx_match(text)) is not None:
-            # Nothing in [fresh, cand) can hold a column-0 line open: it is a heading (what
-            # `_atx` reads, inline: this runs for every heading of the file).
+        upto = suspicious[doubt]
+        clean = upto >= cand
+        # Nothing in [fresh, upto) can hold a column-0 line open: every column-0 ATX heading
+        # there is a heading (what `_atx` reads, inline: this runs for every heading of the
+        # file), up to the first candidate that needs more than that.
+        start = i
+        while i < count and (cand := candidates[i]) < upto:
+            text = plines[cand]
+            if text[0] != "#" or (found := atx_match(text)) is None:
+                break
             content = (found[2] or "").strip()
             if content and not content.strip("#"):
                 content = ""
-            headings.append(heading(cand, len(found[1]), content))
-            fresh = cand + 1
+            # tuple.__new__: HeadingLine's own __new__ is a Python call (its default)
+            headings.append(new(heading, (cand, len(found[1]), content, 1)))
             i += 1
+        if i > start:
+            fresh = candidates[i - 1] + 1
             continue
         first = cand if clean else suspicious[doubt]
         buffer = _parse_block(lines, _restart(lines, fresh, first), cand + 1)
@@ -416,7 +434,7 @@ def scan_lines(lines: Lines) -> Scan:
     if fresh < len(lines) and suspicious[doubt] < len(lines):
         start = _restart(lines, fresh, suspicious[doubt])
         _collect(_parse_block(lines, start, len(lines)), lines, scan, len(lines))
-    headings.sort(key=lambda h: h.index)
+    headings.sort(key=operator.itemgetter(0))  # by index
     return scan
 
 

@@ -9,7 +9,7 @@ import itertools
 import re
 
 from release.core.changelog import versions
-from release.core.changelog.check import Problem, Severity
+from release.core.changelog.problems import Problem, Severity
 from release.core.changelog.rst.model import RstChangelog
 
 # docutils' messages, with what to do about them
