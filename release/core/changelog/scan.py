@@ -79,6 +79,8 @@ _OTHER_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 @dataclass(frozen=True)
 class Lines:
+    """The text's lines, as written and as mistletoe reads them."""
+
     text: str
     offsets: list[int]  # offsets[i]: where line i starts in `text`; offsets[-1] == len(text)
     plines: list[str]  # what mistletoe reads: no BOM, LF endings, every line ends with "\n"
@@ -223,6 +225,8 @@ _Buffer = Sequence[tuple[Any, Any, int]]  # mistletoe's parse buffer: (type, rea
 
 @dataclass
 class Scan:
+    """What the scan found: headings, definitions, comments, a block that never closes."""
+
     headings: list[HeadingLine] = field(default_factory=list)
     refs: list[tuple[int, int, Any]] = field(default_factory=list)  # (first, last+1, match)
     comments: list[tuple[int, int]] = field(default_factory=list)  # top-level HTML comments
