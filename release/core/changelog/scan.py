@@ -384,13 +384,42 @@ def _lines_of_note(lines: Lines) -> tuple[list[int], list[int]]:
     return candidates, suspicious
 
 
+def _plain_headings(
+    candidates: list[int], i: int, upto: int, plines: list[str], headings: list[HeadingLine]
+) -> int:
+    """Add the headings at `candidates[i:]` before line `upto`, up to the first candidate that
+    needs more than this; return the position of that one.
+
+    Nothing between them and `upto` (the next suspicious line) can hold a column-0 line open:
+    every column-0 ATX heading there is a heading (what `_atx` reads, inline: this runs for
+    every heading of the file)."""
+    heading, new, atx_match = HeadingLine, tuple.__new__, _HEADING.match
+    count = len(candidates)
+    while i < count and (cand := candidates[i]) < upto:
+        text = plines[cand]
+        if text[0] != "#":
+            break
+        rest = text.lstrip("#")
+        if "#" in rest:  # a closing sequence may end it: mistletoe's pattern reads it
+            if (found := atx_match(text)) is None:
+                break
+            level, content = len(found[1]), (found[2] or "").strip()
+            if content and not content.strip("#"):
+                content = ""
+        else:  # no `#` to close it: what the pattern reads is the rest of the line
+            level, content = len(text) - len(rest), rest.strip()
+        # tuple.__new__: HeadingLine's own __new__ is a Python call (its default)
+        headings.append(new(heading, (cand, level, content, 1)))
+        i += 1
+    return i
+
+
 def scan_lines(lines: Lines) -> Scan:
     scan = Scan()
     candidates, suspicious = _lines_of_note(lines)
     fresh = 0  # a line where no block is open
     doubt = 0  # suspicious[doubt]: the first suspicious line at or after `fresh`
     plines, headings = lines.plines, scan.headings
-    heading, new, atx_match = HeadingLine, tuple.__new__, _HEADING.match
     i, count = 0, len(candidates)
     while i < count:
         cand = candidates[i]
@@ -401,20 +430,7 @@ def scan_lines(lines: Lines) -> Scan:
             doubt += 1
         upto = suspicious[doubt]
         clean = upto >= cand
-        # Nothing in [fresh, upto) can hold a column-0 line open: every column-0 ATX heading
-        # there is a heading (what `_atx` reads, inline: this runs for every heading of the
-        # file), up to the first candidate that needs more than that.
-        start = i
-        while i < count and (cand := candidates[i]) < upto:
-            text = plines[cand]
-            if text[0] != "#" or (found := atx_match(text)) is None:
-                break
-            content = (found[2] or "").strip()
-            if content and not content.strip("#"):
-                content = ""
-            # tuple.__new__: HeadingLine's own __new__ is a Python call (its default)
-            headings.append(new(heading, (cand, len(found[1]), content, 1)))
-            i += 1
+        start, i = i, _plain_headings(candidates, i, upto, plines, headings)
         if i > start:
             fresh = candidates[i - 1] + 1
             continue
