@@ -722,7 +722,7 @@ LINES = st.sampled_from(
      "[c]:", "  https://e.org/c", "---", "===", "***", "text ## not", "| a | b |", "|---|---|",
      "<pre>", "</pre>", "##", "## [1.0.0] - 2020-01-01", "- [f]: https://e.org/f",
      "  1. [g]: /g 'G'", "- [#12] not a definition", "> - [h]: /h", "- <!--", "* <div>",
-     "> ```"]
+     "> ```", "## C# 2.0", "## 1.0 ##", "# #"]
 )
 
 
@@ -761,6 +761,17 @@ def test_the_fast_scan_agrees_with_a_full_mistletoe_parse(text: str) -> None:
         scan = changelog_scan.scan_lines(lines)
     assert [(h.index, h.level) for h in scan.headings] == headings
     assert root.footnotes == definitions
+
+
+@pytest.mark.parametrize("line", [
+    "## 1.0.0", "## [1.0.0] - 2020-01-01", "# Title", "###### six", "##", "## ", "##\ttab",
+    "## trailing   ", "## \u00a0nbsp\u00a0", "## C# notes", "## 1.0 ##", "### x #", "## ##",
+    "# #x", "###### six ######", "## a \\#", "## 2.0 #not closing", "#\t#", "##  # #",
+])
+def test_a_heading_is_read_as_mistletoes_pattern_reads_it(line: str) -> None:
+    """The scan reads a heading without a `#` after its opening ones without the pattern."""
+    scan = changelog_scan.scan_text(f"{line}\n\ntext\n")
+    assert [(h.level, h.content) for h in scan.headings] == [changelog_scan._atx(line + "\n")]
 
 
 @settings(max_examples=int(os.environ.get("DOJO_SCAN_EXAMPLES", "100")), deadline=None)

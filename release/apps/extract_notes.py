@@ -56,6 +56,8 @@ class Format(enum.Enum):
 
 @dataclass(frozen=True)
 class Options:
+    """The command line, read."""
+
     version: str | None
     changelog: Path | None
     output: Path | None

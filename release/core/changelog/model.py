@@ -195,6 +195,8 @@ def shape(sections: Sequence[Section], n: int) -> tuple[int, bool, str | None]:
 
 @dataclass(frozen=True)
 class Changelog:
+    """A parsed changelog: its sections and link definitions, over the text they index."""
+
     syntax: ClassVar[str] = "markdown"  # "rst" for rst.model.RstChangelog
     text: str
     sections: Sequence[Section]  # a tuple, or (parse) one built as asked: `Sections`
@@ -363,6 +365,8 @@ def _index(
 
 @dataclass(frozen=True)
 class Extracted:
+    """A section's notes, as `extract-notes` prints them (`--format json`'s fields)."""
+
     version: str | None
     date: str | None
     title: str
@@ -372,6 +376,8 @@ class Extracted:
 
 @dataclass(frozen=True)
 class Rolled:
+    """A changelog rolled forward, and what the roll warns about."""
+
     text: str
     warnings: tuple[str, ...]
 

@@ -228,12 +228,13 @@ def _releases(
         index, level, content, _lines = head
         while above and above[-1][0] >= level:
             above.pop()
-        parent = found.get(above[-1][1]) if above else None
-        above.append((level, n))
         read = read_version(content, product) if level <= 3 else None
         if read is None:
+            above.append((level, n))
             others.append((index + 1, level, content))
             continue
+        parent = found.get(above[-1][1]) if above else None
+        above.append((level, n))
         version, also = read
         nested = False
         if version is not None and parent is not None and parent.version:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar, overload
 
@@ -19,7 +20,7 @@ class Refs(Mapping[str, LinkRef]):
 
     def __init__(self, lines: Lines, scan: Scan, root: Root) -> None:
         self._lines = lines
-        self._placed = sorted(scan.refs, key=lambda r: r[0])
+        self._placed = sorted(scan.refs, key=operator.itemgetter(0))  # by first line
         self.root = root  # mistletoe's state for reading the file's links
         self._footnotes = root.footnotes  # mistletoe's, the nested definitions among them
 

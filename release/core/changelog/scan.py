@@ -79,6 +79,8 @@ _OTHER_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 @dataclass(frozen=True)
 class Lines:
+    """The text's lines, as written and as mistletoe reads them."""
+
     text: str
     offsets: list[int]  # offsets[i]: where line i starts in `text`; offsets[-1] == len(text)
     plines: list[str]  # what mistletoe reads: no BOM, LF endings, every line ends with "\n"
@@ -223,6 +225,8 @@ _Buffer = Sequence[tuple[Any, Any, int]]  # mistletoe's parse buffer: (type, rea
 
 @dataclass
 class Scan:
+    """What the scan found: headings, definitions, comments, a block that never closes."""
+
     headings: list[HeadingLine] = field(default_factory=list)
     refs: list[tuple[int, int, Any]] = field(default_factory=list)  # (first, last+1, match)
     comments: list[tuple[int, int]] = field(default_factory=list)  # top-level HTML comments
@@ -380,13 +384,42 @@ def _lines_of_note(lines: Lines) -> tuple[list[int], list[int]]:
     return candidates, suspicious
 
 
+def _plain_headings(
+    candidates: list[int], i: int, upto: int, plines: list[str], headings: list[HeadingLine]
+) -> int:
+    """Add the headings at `candidates[i:]` before line `upto`, up to the first candidate that
+    needs more than this; return the position of that one.
+
+    Nothing between them and `upto` (the next suspicious line) can hold a column-0 line open:
+    every column-0 ATX heading there is a heading (what `_atx` reads, inline: this runs for
+    every heading of the file)."""
+    heading, new, atx_match = HeadingLine, tuple.__new__, _HEADING.match
+    count = len(candidates)
+    while i < count and (cand := candidates[i]) < upto:
+        text = plines[cand]
+        if text[0] != "#":
+            break
+        rest = text.lstrip("#")
+        if "#" in rest:  # a closing sequence may end it: mistletoe's pattern reads it
+            if (found := atx_match(text)) is None:
+                break
+            level, content = len(found[1]), (found[2] or "").strip()
+            if content and not content.strip("#"):
+                content = ""
+        else:  # no `#` to close it: what the pattern reads is the rest of the line
+            level, content = len(text) - len(rest), rest.strip()
+        # tuple.__new__: HeadingLine's own __new__ is a Python call (its default)
+        headings.append(new(heading, (cand, level, content, 1)))
+        i += 1
+    return i
+
+
 def scan_lines(lines: Lines) -> Scan:
     scan = Scan()
     candidates, suspicious = _lines_of_note(lines)
     fresh = 0  # a line where no block is open
     doubt = 0  # suspicious[doubt]: the first suspicious line at or after `fresh`
     plines, headings = lines.plines, scan.headings
-    heading, new, atx_match = HeadingLine, tuple.__new__, _HEADING.match
     i, count = 0, len(candidates)
     while i < count:
         cand = candidates[i]
@@ -397,20 +430,7 @@ def scan_lines(lines: Lines) -> Scan:
             doubt += 1
         upto = suspicious[doubt]
         clean = upto >= cand
-        # Nothing in [fresh, upto) can hold a column-0 line open: every column-0 ATX heading
-        # there is a heading (what `_atx` reads, inline: this runs for every heading of the
-        # file), up to the first candidate that needs more than that.
-        start = i
-        while i < count and (cand := candidates[i]) < upto:
-            text = plines[cand]
-            if text[0] != "#" or (found := atx_match(text)) is None:
-                break
-            content = (found[2] or "").strip()
-            if content and not content.strip("#"):
-                content = ""
-            # tuple.__new__: HeadingLine's own __new__ is a Python call (its default)
-            headings.append(new(heading, (cand, len(found[1]), content, 1)))
-            i += 1
+        start, i = i, _plain_headings(candidates, i, upto, plines, headings)
         if i > start:
             fresh = candidates[i - 1] + 1
             continue
