@@ -13,7 +13,6 @@ quoting style it already had, with its comment and spacing.
 
 from __future__ import annotations
 
-import configparser
 import copy
 import enum
 import re
@@ -298,6 +297,8 @@ _SETUP_CFG_LITERAL = r"(?m)^version[ \t]*[=:][ \t]*(?P<version>[^\s#;]+)[ \t]*$"
 
 
 def _setup_cfg(text: str) -> VersionSource | None:
+    import configparser  # noqa: PLC0415 (a setuptools project's alone)
+
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(text)
@@ -382,6 +383,8 @@ def setuptools_name(setup_cfg: str | None, setup_py: str | None) -> str | None:
     """The project's name as setuptools reads it: setup.cfg's `[metadata] name`, else a
     literal `name="..."` in setup.py; None when neither says."""
     if setup_cfg is not None:
+        import configparser  # noqa: PLC0415 (a setuptools project's alone)
+
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         try:
             parser.read_string(setup_cfg)

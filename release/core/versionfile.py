@@ -9,7 +9,6 @@ they were. A version that is computed (`__version__ = get_version(VERSION)`,
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -143,6 +142,8 @@ def as_tuple(spec: VersionFile, text: str) -> VersionTuple | None:
 def _json_span(spec: VersionFile, text: str) -> tuple[int, int]:
     """The characters of the top-level string `spec.json_key` of a JSON object (escapes are
     not versions: refused), found by walking the document once."""
+    import json  # noqa: PLC0415 (a JSON version file's alone)
+
     try:
         value = json.loads(text)
     except ValueError:

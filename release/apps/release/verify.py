@@ -90,11 +90,9 @@ def changelog_problems(
         problems.append(
             f"the rolled {name}'s section for {version} does not hold exactly the notes: {_BUG}"
         )
-    released = [s.version for s in before.releases if s.version]
-    lost = sorted(
-        set(changelog.missing_sections(after, released))
-        - set(changelog.missing_sections(before, released))
-    )
+    released = [v for v in before.release_versions if v]
+    gone = changelog.missing_sections(after, released)  # before is asked only if any is gone
+    lost = sorted(set(gone) - set(changelog.missing_sections(before, released))) if gone else []
     if lost:
         problems.append(
             f"the rolled {name} loses the section of {', '.join(lost)}: {_BUG}"

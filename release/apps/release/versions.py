@@ -4,7 +4,6 @@ new tag. Nothing here writes."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -391,6 +390,8 @@ def find_locks(read: ReadCommitted, project: Project) -> tuple[tuple[Lock, str],
     found: list[tuple[Lock, str]] = []
     locks = [Lock(lockfile.UV_LOCK, None)]
     if "Cargo.toml" in project.settings.version_files:
+        import tomllib  # noqa: PLC0415 (a maturin project's alone)
+
         try:
             crate = tomllib.loads(read("Cargo.toml") or "").get("package", {}).get("name")
         except (tomllib.TOMLDecodeError, ConfigError, AttributeError):

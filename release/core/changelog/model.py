@@ -169,15 +169,28 @@ class Sections(Lazy[Section]):
     def __init__(
         self, build: Callable[[int], Section],
         heads: Sequence[tuple[str | None, tuple[str, ...], int]],
+        shape: Callable[[int], tuple[int, bool, str]] | None = None,
     ) -> None:
         super().__init__(build, len(heads))
         self.heads = heads  # (version, also, line) of each section, as its Section will say
+        self._shape = shape
 
 
 def _heads(sections: Sequence[Section]) -> Sequence[tuple[str | None, tuple[str, ...], int]]:
     if isinstance(sections, Sections):
         return sections.heads
     return [(s.version, s.also, s.line) for s in sections]
+
+
+def shape(sections: Sequence[Section], n: int) -> tuple[int, bool, str | None]:
+    """(level, nested, heading template) of section `n`, as its `level`, `nested` and
+    `style.template` say, without building it where the parse can tell: `release` learns the
+    file's heading style from every release, and building 4,000 sections for it was most of
+    the roll."""
+    if isinstance(sections, Sections) and sections._shape is not None:
+        return sections._shape(n)
+    section = sections[n]
+    return section.level, section.nested, section.style.template if section.style else None
 
 
 @dataclass(frozen=True)
@@ -226,6 +239,12 @@ class Changelog:
     @property
     def releases(self) -> tuple[Section, ...]:
         return tuple(s for s in self.sections if s.version is not None)
+
+    @property
+    def release_versions(self) -> list[str]:
+        """Each release's version as written (`Section.version`), in file order, without
+        building a section."""
+        return [version for version, _also, _line in _heads(self.sections) if version is not None]
 
     def ref(self, label: str) -> LinkRef | None:
         """The definition for `label` (case- and whitespace-insensitive, first one wins)."""

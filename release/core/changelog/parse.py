@@ -88,9 +88,14 @@ def parse(text: str) -> Changelog:
     def build(position: int) -> Section:
         return _section(skeleton, order[position], lines, scan, refs)
 
+    def shape(position: int) -> tuple[int, bool, str]:
+        release = skeleton.found[order[position]]  # what `build` would make its Section say
+        return release.head.level, release.nested, release.title.template
+
     heads = [(r.version, r.also, r.head.index + 1) for r in skeleton.found.values()]
     return Changelog(
-        text, Sections(build, heads), refs.link_refs, lines.eol, refs, tuple(skeleton.others),
+        text, Sections(build, heads, shape), refs.link_refs, lines.eol, refs,
+        tuple(skeleton.others),
         _unclosed(lines, scan.unclosed),
     )
 

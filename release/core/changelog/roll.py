@@ -7,82 +7,67 @@ tag format."""
 from __future__ import annotations
 
 import collections
+import functools
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from typing import overload
 
-from release.core.changelog import versions
+from release.core.changelog import roll_links, versions
 from release.core.changelog.heading import DATE, PENDING, known_date_style, restyle_date
 from release.core.changelog.model import (
-    VERSION_QUERY,
     Changelog,
     HeadingStyle,
     Rolled,
     Section,
-    normalize_label,
+    _heads,
+    shape,
 )
 from release.core.changelog.parse import parse
 from release.core.changelog.scan import scan_text
 from release.errors import ChangelogError
 
-_REPO_BASE = re.compile(r"^(?P<base>.+?)/(?:compare|releases/tag|tree|commits?|tags?)/")
-_KIND = re.compile(r"/(?P<kind>compare|releases/tag|tree|commits?|tags?)/(?P<ref>[^\s)]*)$")
-_HEAD_REF = re.compile(r"/compare/(?P<from>[^\s)]+?)\.\.\.(?P<head>[^\s)/.][^\s)]*)$")
 _INLINE_HEAD = re.compile(r"(?P<keep>\]\([^)\s]*/compare/)[^)\s]*?(?P<head>\.\.\.[^)\s]+)\)")
 _MARKERS = re.compile(r"\s*(?:\[yanked\]|\(yanked\)|\(unreleased\)|\[unreleased\])", re.IGNORECASE)
 DEFAULT_STYLE = HeadingStyle()  # Keep a Changelog, for a file with no release yet
 
 
-@dataclass(frozen=True)
-class _Links:
-    """How the file links its releases."""
+class _Releases(Sequence[Section]):
+    """The file's releases but the one being rolled, in file order, each section built when it
+    is asked for: the roll reads the newest ones, and every one's level and heading template
+    only (`shape`), which the parse tells without building 4,000 sections."""
 
-    base: str | None  # https://github.com/o/r
-    kind: str  # "compare", "releases/tag", "tree", ...
-    head: str  # what [Unreleased] compares to: HEAD, main, master
-
-    def release(self, tag: str, previous: str | None) -> str | None:
-        if self.base is None:
-            return None
-        if self.kind == "compare" and previous is not None:
-            return f"{self.base}/compare/{previous}...{tag}"
-        kind = "releases/tag" if self.kind == "compare" else self.kind
-        return f"{self.base}/{kind}/{tag}"
-
-
-def _links(
-    changelog: Changelog, newest: Section | None, repo_url: str | None, warnings: list[str]
-) -> _Links:
-    """How the file links releases. The repository base is the one its own links use (an
-    SSH alias or a port in the remote's URL says nothing reliable about the web address); the
-    remote's only when the file has none, and a remote that disagrees is pointed out."""
-    ours = changelog.ref("unreleased")
-    dests = [ref.dest for ref in (ours, *changelog.link_refs) if ref]
-    dests = [s.url for s in changelog.sections if s.url] + dests
-    remote = repo_url.strip().removesuffix("/").removesuffix(".git") if repo_url else None
-    base = next((found["base"] for d in dests if (found := _REPO_BASE.match(d))), None)
-    if base is None:
-        base = remote
-    elif remote is not None and base.lower() != remote.lower():
-        warnings.append(
-            f"the changelog's links point at {base}, the remote at {remote}: links written "
-            "like the file's (fix them in the file if the repository moved)"
+    def __init__(self, changelog: Changelog, left_out: Section | None) -> None:
+        self._sections = changelog.sections
+        skip = left_out.line if left_out is not None else None  # a heading's line is its own
+        self.positions = tuple(
+            n for n, (version, _also, line) in enumerate(_heads(self._sections))
+            if version is not None and line != skip
         )
-    kind = "compare"
-    sample = newest.url if newest is not None and newest.url else None
-    if sample is None and newest is not None and newest.version is not None:
-        ref = changelog.ref(newest.label or newest.version)
-        sample = ref.dest if ref is not None else None
-    # The first release links its tag (there is nothing to compare it with): it says nothing
-    # about how the file links the releases after it.
-    first = newest is not None and newest is changelog.releases[-1]
-    if sample and (found := _KIND.search(sample)) and not (first and found["kind"] != "tree"):
-        kind = found["kind"]
-    head = "HEAD"
-    unreleased = changelog.unreleased
-    for target in (ours.dest if ours else None, unreleased.url if unreleased else None):
-        if target and (compared := _HEAD_REF.search(target)):
-            head = compared["head"]
-    return _Links(base, kind, head)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, index: int) -> Section: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Section, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Section | tuple[Section, ...]:
+        if isinstance(index, slice):
+            return tuple(self._sections[n] for n in self.positions[index])
+        return self._sections[self.positions[index]]
+
+    def __iter__(self) -> Iterator[Section]:
+        return (self._sections[n] for n in self.positions)
+
+    @functools.cached_property
+    def shapes(self) -> list[tuple[int, int, bool, str | None]]:
+        """(index, level, nested, heading template) of each release, none of them built."""
+        return [(index, *shape(self._sections, n)) for index, n in enumerate(self.positions)]
+
+    def version(self, index: int) -> str:
+        return _heads(self._sections)[self.positions[index]][0] or ""
 
 
 def _unreleased(changelog: Changelog, name: str, notes: str | None) -> Section | None:
@@ -100,9 +85,11 @@ def _unreleased(changelog: Changelog, name: str, notes: str | None) -> Section |
             "`## [Unreleased]` above the newest version, with the notes for this release under it"
         )
     wanted = versions.key(name)
+    sections = changelog.sections
     same = [
-        s for s in changelog.releases
-        if versions.key(s.version or "") == wanted and s not in found
+        section for n, (version, _also, _line) in enumerate(_heads(sections))
+        if version is not None and versions.key(version) == wanted
+        and (section := sections[n]) not in found
     ]
     if same:
         raise ChangelogError(
@@ -112,7 +99,7 @@ def _unreleased(changelog: Changelog, name: str, notes: str | None) -> Section |
     return found[0] if found else None
 
 
-def _previous(releases: tuple[Section, ...], given: object | None) -> str | None:
+def _previous(releases: Sequence[Section], given: object | None) -> str | None:
     """The release before the new one, as the file writes it (so its tag is the one made
     then): `given`, else the highest final release."""
     if given is None:
@@ -133,7 +120,8 @@ def _tag_format(changelog: Changelog, previous: str | None) -> str:
     `.../compare/1.0.0...HEAD`, `kite-v{version}`), else `v{version}`."""
     if previous is not None:
         ours = changelog.ref("unreleased")
-        dests = [ours.dest if ours else "", *(s.url or "" for s in changelog.releases[:1])]
+        newest = next((s for s in changelog.sections if s.version is not None), None)
+        dests = [ours.dest if ours else "", *([newest.url or ""] if newest is not None else [])]
         for dest in dests:
             for part in re.split(r"[/.]{3}|/", dest):
                 if previous in part and re.fullmatch(r"[\w@+-]*" + re.escape(previous), part):
@@ -145,17 +133,25 @@ def _patch(version: str) -> bool:
     return any(versions.release_numbers(version)[2:])
 
 
-def _model(releases: tuple[Section, ...], version: str) -> Section | None:
+def _model(releases: _Releases, version: str) -> Section | None:
     """The release the new heading is written like: the newest at the file's usual release
     level, unless the file puts patches and minors at different levels (conventional-changelog's
     `#` minors, `##` patches): then the newest of the new version's kind."""
-    ours = [s for s in releases if not s.nested and s.style is not None]
-    if not ours:
+    # From the releases' shapes: only the one chosen is built.
+    shaped = [(n, level) for n, level, nested, template in releases.shapes
+              if not nested and template is not None]
+    if not shaped:
         return None
-    levels = collections.Counter(s.level for s in ours)
-    newest = next(s for s in ours if levels[s.level] == max(levels.values()))
-    same = [s for s in ours if _patch(s.version or "") == _patch(version)]
-    return same[0] if same and same[0].level != newest.level else newest
+    counts = collections.Counter(level for _n, level in shaped)
+    top = max(counts.values())
+    newest_at, newest_level = next((n, lv) for n, lv in shaped if counts[lv] == top)
+    kind = _patch(version)
+    same_at = next(
+        ((n, lv) for n, lv in shaped if _patch(releases.version(n)) == kind), None
+    )
+    if same_at is not None and same_at[1] != newest_level:
+        return releases[same_at[0]]
+    return releases[newest_at]
 
 
 def _clean_notes(notes: str, eol: str, level: int) -> str:
@@ -181,13 +177,6 @@ def _clean_notes(notes: str, eol: str, level: int) -> str:
             f"changelog section: use `{'#' * (level + 1)}` headings in notes"
         )
     return eol.join(lines)
-
-
-@dataclass(frozen=True)
-class _Edit:
-    start: int
-    end: int
-    text: str
 
 
 def _roll_rst(changelog: Changelog, version: object, date: str, notes: str | None) -> Rolled:
@@ -228,7 +217,7 @@ def roll_forward(
         _no_stray_notes(changelog)
     # A versioned unreleased section (`1.2.3 (unreleased)`) is neither a model nor the previous
     # release; with no release to copy, its own heading is the model (its mark is the date).
-    releases = tuple(s for s in changelog.releases if s is not unreleased)
+    releases = _Releases(changelog, unreleased)
     model = _model(releases, name)
     if model is None and unreleased is not None and unreleased.marked_unreleased:
         model = unreleased
@@ -242,7 +231,7 @@ def roll_forward(
             "were given: write the notes under it"
         )
     warnings: list[str] = []
-    links = _links(changelog, model, repo_url, warnings)
+    links = roll_links.links(changelog, model, repo_url, warnings)
     prior = _previous(releases, previous)
     fmt = tag_format or _tag_format(changelog, prior)
     tag = fmt.format(version=name)
@@ -257,7 +246,7 @@ def roll_forward(
         date=date, name=name, warnings=warnings,
     )]
     label = _label(model, name)
-    edits += _link_edits(
+    edits += roll_links.link_edits(
         changelog, unreleased=unreleased, label=label, links=links, tag=tag, before=before,
         warnings=warnings,
     )
@@ -268,7 +257,7 @@ def roll_forward(
 
 
 def _heading(
-    style: HeadingStyle, releases: tuple[Section, ...], model: Section | None, *, name: str,
+    style: HeadingStyle, releases: _Releases, model: Section | None, *, name: str,
     date: str, url: str | None, eol: str, warnings: list[str],
 ) -> str:
     """The new release's heading in `style` (its model's), dated in the model's date format
@@ -288,10 +277,10 @@ def _heading(
 
 
 def _placed(
-    changelog: Changelog, unreleased: Section | None, releases: tuple[Section, ...], *,
-    heading: str, body: str, links: _Links, tag: str, date: str, name: str,
+    changelog: Changelog, unreleased: Section | None, releases: Sequence[Section], *,
+    heading: str, body: str, links: roll_links.Links, tag: str, date: str, name: str,
     warnings: list[str],
-) -> _Edit:
+) -> roll_links.Edit:
     """The edit that puts the new section in: where [Unreleased] was (its heading kept), in
     place of a versioned unreleased section, above the newest release, or after the title."""
     text, eol = changelog.text, changelog.eol
@@ -306,18 +295,18 @@ def _placed(
         line = None if PENDING.search(unreleased.title) else _released_line(releases, date)
         if line is not None:  # Pallets: `Unreleased` -> `Released <date>`
             section = heading + eol + eol + line + eol + eol + body + eol
-        return _Edit(unreleased.start, unreleased.end, section + (eol if rest else ""))
+        return roll_links.Edit(unreleased.start, unreleased.end, section + (eol if rest else ""))
     if unreleased is not None:
         heading_line = text[unreleased.start : unreleased.heading_end]
         if links.base is not None:  # `## [Unreleased](.../compare/vA...HEAD)` moves on too
             heading_line = _INLINE_HEAD.sub(rf"\g<keep>{tag}\g<head>)", heading_line)
         middle = _with_eol(heading_line, eol) + eol + section + (eol if rest else "")
-        return _Edit(unreleased.start, unreleased.end, middle)
+        return roll_links.Edit(unreleased.start, unreleased.end, middle)
     if releases:
-        return _Edit(releases[0].start, releases[0].start, section + eol)
+        return roll_links.Edit(releases[0].start, releases[0].start, section + eol)
     # the first release, after the title and preamble (a file may end without a newline)
     kept = re.sub(r"(?:\r?\n[ \t]*)*\Z", "", text)  # without its final blank lines
-    return _Edit(len(kept), len(text), (eol + eol if kept else "") + section)
+    return roll_links.Edit(len(kept), len(text), (eol + eol if kept else "") + section)
 
 
 _RELEASED = re.compile(
@@ -326,7 +315,7 @@ _RELEASED = re.compile(
 )
 
 
-def _released_line(releases: tuple[Section, ...], date: str) -> str | None:
+def _released_line(releases: Sequence[Section], date: str) -> str | None:
     """The line that replaces an `Unreleased` first line: when the release came out, as the
     file's releases write it (`Released 2026-12-02`, `_Released: Dec 2, 2026_`); None (the
     line goes) when they date their headings instead."""
@@ -347,7 +336,9 @@ _STRAY = re.compile(
 def _no_stray_notes(changelog: Changelog) -> None:
     """Refuse to publish other notes when the file holds hand-written ones for the next release
     under a heading that is not recognised as such (above every release)."""
-    top = changelog.releases[0].line if changelog.releases else None
+    top = next(
+        (line for version, _also, line in _heads(changelog.sections) if version is not None), None
+    )
     for line, level, title in changelog._others:
         if top is not None and line > top:
             break
@@ -360,17 +351,19 @@ def _no_stray_notes(changelog: Changelog) -> None:
 
 
 def _mixed(
-    releases: tuple[Section, ...], model: Section | None, template: str, heading: str
+    releases: _Releases, model: Section | None, template: str, heading: str
 ) -> list[str]:
     """A warning when the releases at the new one's level are written in more than one way."""
     if model is None:
         return []
-    odd = next((
-        s for s in releases if s.style is not None and s.level == model.level
-        and _MARKERS.sub("", s.style.template) != template
+    at = next((
+        n for n, level, _nested, written in releases.shapes
+        if written is not None and level == model.level
+        and _MARKERS.sub("", written) != template
     ), None)
-    if odd is None:
+    if at is None:
         return []
+    odd = releases[at]
     return [
         f"the changelog mixes heading styles (`{model.title}` on line {model.line}, "
         f"`{odd.title}` on line {odd.line}): writing `{heading.splitlines()[0]}` in the "
@@ -389,58 +382,6 @@ def _label(model: Section | None, name: str) -> str | None:
 
 def _with_eol(text: str, eol: str) -> str:
     return text if text.endswith(("\n", "\r")) else text + eol
-
-
-def _link_edits(
-    old: Changelog,
-    *,
-    unreleased: Section | None,
-    label: str | None,
-    links: _Links,
-    tag: str,
-    before: str | None,
-    warnings: list[str],
-) -> list[_Edit]:
-    """Edits that keep the definitions at the bottom current: [Unreleased] compares the new tag
-    with the head, and a reference-style heading gets its definition."""
-    placed = [
-        r for r in old.link_refs
-        if r.line is not None and old._refs.get(r.key) is r
-        and (unreleased is None or not unreleased.heading_end <= r.start < unreleased.end)
-    ]
-    ours = next((r for r in placed if r.key == "unreleased"), None)
-    version_refs = [r for r in placed if VERSION_QUERY.fullmatch(r.label.removeprefix("v"))]
-    if ours is None and not version_refs:
-        return []
-    if links.base is None:
-        warnings.append(
-            "compare links not updated: the repository URL is not in the changelog; "
-            "pass the remote's URL"
-        )
-        return []
-    eol = old.eol
-    target = links.release(tag, before)
-    new_ref = f"[{label}]: {target}" if label else None
-    edits: list[_Edit] = []
-    stale = next((r for r in placed if label and r.key == normalize_label(label)), None)
-    if new_ref and stale is not None:
-        warnings.append(f"replaced the link definition [{stale.label}] on line {stale.line}")
-    if ours is not None:
-        source = old.text[ours.start : ours.end]
-        line_end = source[len(source.rstrip("\r\n")) :]
-        replacement = f"[{ours.label}]: {links.base}/compare/{tag}...{links.head}" + (
-            line_end or eol
-        )
-        if new_ref:
-            replacement += new_ref + (line_end or "")
-            if stale is not None:
-                edits.append(_Edit(stale.start, stale.end, ""))
-        edits.append(_Edit(ours.start, ours.end, replacement))
-    elif new_ref and stale is not None:
-        edits.append(_Edit(stale.start, stale.end, new_ref + eol))
-    elif new_ref:
-        edits.append(_Edit(version_refs[0].start, version_refs[0].start, new_ref + eol))
-    return edits
 
 
 def open_unreleased(
@@ -471,7 +412,7 @@ def open_unreleased(
     if PENDING.search(pending.title):  # the heading says it: `(unreleased)` is its date
         section = pending.style.render(name, pending.marker, None, eol) + eol + eol
     else:  # a line under it says it
-        model = _model(changelog.releases, name)
+        model = _model(_Releases(changelog, None), name)
         style = model.style if model is not None and model.style is not None else pending.style
         section = style.render(name, "", None, eol) + eol + eol + pending.marker + eol + eol
     first = changelog.releases[0] if changelog.releases else None
