@@ -33,6 +33,7 @@ from release.apps.release.plan import Plan, make_plan, plan_pending, render
 from release.apps.release.preflight import gather, project_at_head
 from release.cli import ArgumentParser, run_main
 from release.config import Project
+from release.core.changelog.scan import without_gc
 from release.core.version import Bump, Pre
 from release.errors import DojoError, UsageError
 from release.shell import lock
@@ -112,6 +113,10 @@ def _parser() -> ArgumentParser:
     return parser
 
 
+# A run makes a few hundred thousand objects that hold no cycles and stay alive until it ends
+# (the changelog's lines, headings, sections; the commits), and the collector went over them
+# again at every collection; what cycles a run makes are collected when it is over.
+@without_gc
 def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     if args.explicit is not None and (args.bump is not None or args.pre is not None):

@@ -332,7 +332,7 @@ class Changelog:
     @functools.cached_property
     def _as_written(self) -> dict[str, list[int]]:
         """Releases by each version their heading names, lowercased, in file order."""
-        return _index(_heads(self.sections), lambda v: v.lower())
+        return _index(_heads(self.sections), str.lower)
 
     @functools.cached_property
     def _by_key(self) -> dict[Pep440 | str, list[int]]:
@@ -357,6 +357,9 @@ def _index(
     index: dict[_Key, list[int]] = {}
     for n, (version, also, _line) in enumerate(heads):
         if version is None:
+            continue
+        if not also:  # most headings name one version: asked of each of 4,000 in `release`
+            index.setdefault(key(version), []).append(n)
             continue
         for found in dict.fromkeys(key(v) for v in (version, *also)):
             index.setdefault(found, []).append(n)

@@ -85,11 +85,10 @@ def _unreleased(changelog: Changelog, name: str, notes: str | None) -> Section |
             "`## [Unreleased]` above the newest version, with the notes for this release under it"
         )
     wanted = versions.key(name)
-    sections = changelog.sections
-    same = [
-        section for n, (version, _also, _line) in enumerate(_heads(sections))
-        if version is not None and versions.key(version) == wanted
-        and (section := sections[n]) not in found
+    sections, heads = changelog.sections, _heads(changelog.sections)
+    same = [  # the releases the index finds by a version their heading names, as their own
+        section for n in changelog._by_key.get(wanted, [])
+        if versions.key(heads[n][0] or "") == wanted and (section := sections[n]) not in found
     ]
     if same:
         raise ChangelogError(
