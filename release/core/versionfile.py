@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from release.core import versiontuple
 from release.core.version import Version, VersionError, parse, spell
-from release.core.versiontuple import VersionTuple
 from release.errors import ConfigError
+
+if TYPE_CHECKING:
+    from release.core.versiontuple import VersionTuple
 
 # A top-level assignment of a string literal (and nothing else), possibly chained or annotated:
 # `__version__ = "1.2.3"`, `__version__ = version = '1.5.0'`, `VERSION: str = "2.0"`.
@@ -135,6 +137,8 @@ def as_tuple(spec: VersionFile, text: str) -> VersionTuple | None:
     for match in _ANY_ASSIGN.finditer(text):
         if _assigned(match["names"]) & set(spec.variables):
             expression = re.sub(r"\s+#.*$", "", match["rest"]).strip()
+            from release.core import versiontuple  # noqa: PLC0415 (a computed __version__'s)
+
             return versiontuple.find(text, expression)
     return None
 

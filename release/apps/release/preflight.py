@@ -20,7 +20,7 @@ from release.core import changelog, changelog_discovery, notes
 from release.core.changelog import Changelog
 from release.core.version import Version, parse
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
-from release.shell import files, git, towncrier
+from release.shell import files, git
 from release.shell.git import Repository
 
 # Release notes longer than this are a mistake (a log file passed by accident), not notes.
@@ -233,6 +233,8 @@ def _news(
             "news fragments ([tool.towncrier]); add a fragment instead and drop " + chosen
         )
         return None
+    from release.shell import towncrier  # noqa: PLC0415 (a [tool.towncrier] project's alone)
+
     try:
         built = towncrier.build(repo.root, head, str(new), date, project.tool("towncrier"))
         files: list[tuple[str, str | None, str | None]] = []
