@@ -11,7 +11,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -100,6 +99,8 @@ def _write_fd(fd: int, payload: bytes) -> None:
 
 
 def _replace(target: Path, payload: bytes, st: os.stat_result | None) -> None:
+    import tempfile  # noqa: PLC0415 (shutil, random: only a run that writes needs them)
+
     mode = stat.S_IMODE(st.st_mode) if st is not None else _umask_mode()
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
