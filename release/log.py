@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import sys
 from collections.abc import Iterable
 from typing import TextIO
+
+from release.core.pattern import LazyPattern
 
 _BARE = re.compile(r"^[^\s\"=]+$")
 
@@ -24,19 +25,14 @@ def register_secret(value: str | None) -> None:
 # passwords, and the credentials of presigned storage URLs that registries redirect blob reads
 # to (S3's X-Amz-Signature/-Credential/-Security-Token, GCS's X-Goog-*, Azure SAS `sig`,
 # CloudFront's Signature and Policy, OSS's and the legacy S3 form's access key ids).
-_URL_USERINFO = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@"
+# Compiled when first used: a run that logs nothing and fails nowhere (`extract-notes` printing
+# its notes) never scrubs a line.
+_URL_USERINFO = LazyPattern(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 _CREDENTIAL_PARAMS = (
     r"[a-z0-9_.-]*(?:signature|credential|token|secret|password|passwd|accesskeyid|accessid)"
     r"|(?:x-[a-z]+-)?(?:sig|key|apikey|api_key|pwd|policy|auth|authorization|code)"
 )
-_QUERY_SECRET = rf"(?i)([?&;](?:{_CREDENTIAL_PARAMS})=)[^&#;\s\"'<>]+"
-
-
-# Compiled when first needed: a run that logs nothing and fails nowhere (`extract-notes` printing
-# its notes) never scrubs a line.
-@functools.cache
-def _scrubbers() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    return re.compile(_URL_USERINFO), re.compile(_QUERY_SECRET)
+_QUERY_SECRET = LazyPattern(rf"(?i)([?&;](?:{_CREDENTIAL_PARAMS})=)[^&#;\s\"'<>]+")
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> str:
@@ -44,9 +40,8 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
     scrubbed of its userinfo and secret query parameters."""
     for secret in sorted({*_SECRETS, *(s for s in extra if s)}, key=len, reverse=True):
         text = text.replace(secret, "***")
-    userinfo, query_secret = _scrubbers()
-    text = userinfo.sub(r"\1***@", text)
-    return query_secret.sub(r"\1***", text)
+    text = _URL_USERINFO.sub(r"\1***@", text)
+    return _QUERY_SECRET.sub(r"\1***", text)
 
 
 def _quote(value: object) -> str:

@@ -10,6 +10,7 @@ and a few hundred put together from blocks that hide or fake headings and defini
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -76,3 +77,20 @@ def test_reaches_answers_what_matches_finds(text: str) -> None:
     assert missing_sections(parse(text), queries) == [
         q for q, reached in zip(queries, found, strict=True) if not reached
     ]
+
+
+def test_a_lazy_pattern_answers_as_the_compiled_one_and_compiles_when_first_used() -> None:
+    from release.core.pattern import LazyPattern
+
+    source, flags = r"(?P<v>\d+)\.(?P<w>\d+)", re.IGNORECASE
+    lazy, compiled = LazyPattern(source, flags), re.compile(source, flags)
+    assert lazy._compiled is None  # nothing compiled at import
+    text = "v1.2 and 3.4, not 5"
+    for method in ("match", "search", "fullmatch"):
+        got, want = getattr(lazy, method)(text, 1), getattr(compiled, method)(text, 1)
+        assert (got and got.span()) == (want and want.span())
+    assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in compiled.finditer(text)]
+    assert lazy.findall(text) == compiled.findall(text)
+    assert lazy.sub(r"\g<w>.\g<v>", text, 1) == compiled.sub(r"\g<w>.\g<v>", text, 1)
+    assert lazy.flags == compiled.flags
+    assert lazy.pattern == source

@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from release.core.changelog.pattern import LazyPattern
 from release.core.changelog.versions import VERSION
+from release.core.pattern import LazyPattern
 
 # Words that mark a release as not out yet: `1.2.3 (unreleased)` (zest.releaser), `## (0.41.0)
 # UNRELEASED`, `### Tool 3.0 (in development)`.

@@ -24,7 +24,6 @@ from release.core.changelog.model import (
     Sections,
     normalize_label,
 )
-from release.core.changelog.pattern import LazyPattern
 from release.core.changelog.refs import Refs
 from release.core.changelog.scan import (
     HeadingLine,
@@ -36,6 +35,7 @@ from release.core.changelog.scan import (
     using_mistletoe,
     without_gc,
 )
+from release.core.pattern import LazyPattern
 from release.errors import ChangelogError
 
 

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from release.core import markdown
 from release.core.changelog.model import normalize_label
-from release.core.changelog.pattern import LazyPattern
+from release.core.pattern import LazyPattern
 
 # mistletoe's functions carry no annotations; it is used through these names only.
 block_token: Any = markdown.block_token

@@ -2,8 +2,8 @@
 
 `re` compiles in pure Python (its parser and compiler), and most of a small changelog's
 `extract-notes` run was compiling patterns at import, many of which that run never uses (the
-dates `release` rewrites, the markers only `--check` reads). A pattern that a run may not need
-is a `LazyPattern`: the same methods, compiled on the first call.
+dates `release` rewrites, the markers only `--check` reads, the log's redaction of secrets). A
+pattern that a run may not need is a `LazyPattern`: the same methods, compiled on the first call.
 """
 
 from __future__ import annotations
