@@ -168,11 +168,11 @@ def sections(
     reader finds (written in the file but not found: an unclosed code fence hides it, and
     rolling forward would ship the hidden history as this release's notes)."""
     problems: list[str] = []
-    # Which markup writes the releases matters only for a file where none was read (a look at
-    # every line of it): asked then, from the headings alone.
+    # Which markup writes the releases (a look at every line) is asked only where it can be the
+    # answer: a file where no release was read, or a previous release with no section.
+    rst = changelog.is_rst(name)
     unread = not parsed.release_versions and parsed.unreleased is None
-    markup = None if changelog.is_rst(name) or not unread else not_markdown(text)
-    if markup is not None:
+    if unread and not rst and (markup := not_markdown(text)) is not None:
         # No Markdown heading at all, and release lines in another markup: rolling forward
         # would append a Markdown section and leave the file's own notes behind.
         return [markup.explain(name)]
@@ -188,8 +188,7 @@ def sections(
         and changelog.missing_sections(parsed, [str(previous)])
         and str(previous) in text
     ):
-        if not changelog.is_rst(name) and not unread:
-            markup = not_markdown(text)
+        markup = None if rst else not_markdown(text)
         problems.append(
             markup.explain(name) if markup is not None
             else f"{name} mentions {previous} but has no section for it that a reader can find: "
