@@ -17,7 +17,7 @@ import copy
 import enum
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomlkit
 from tomlkit.items import String, StringType
@@ -25,6 +25,9 @@ from tomlkit.items import String, StringType
 from release.core.version import WRITTEN, Version, VersionError, parse, reading, spell
 from release.core.versionfile import VersionFile
 from release.errors import ConfigError
+
+if TYPE_CHECKING:
+    from configparser import ConfigParser
 
 
 def _project(doc: tomlkit.TOMLDocument, name: str) -> Any:
@@ -296,14 +299,23 @@ _SETUP_PY_MODULE = re.compile(
 _SETUP_CFG_LITERAL = r"(?m)^version[ \t]*[=:][ \t]*(?P<version>[^\s#;]+)[ \t]*$"
 
 
-def _setup_cfg(text: str) -> VersionSource | None:
+def _read_setup_cfg(text: str) -> ConfigParser | None:
+    """setup.cfg as setuptools reads it (no interpolation, repeated keys allowed); None when it
+    cannot be parsed."""
     import configparser  # noqa: PLC0415 (a setuptools project's alone)
 
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(text)
     except configparser.Error:
-        raise ConfigError("setup.cfg cannot be parsed: fix it") from None
+        return None
+    return parser
+
+
+def _setup_cfg(text: str) -> VersionSource | None:
+    parser = _read_setup_cfg(text)
+    if parser is None:
+        raise ConfigError("setup.cfg cannot be parsed: fix it")
     value = parser.get("metadata", "version", fallback="").strip()
     if not value:
         return None
@@ -382,14 +394,8 @@ _SETUP_PY_NAME = re.compile(
 def setuptools_name(setup_cfg: str | None, setup_py: str | None) -> str | None:
     """The project's name as setuptools reads it: setup.cfg's `[metadata] name`, else a
     literal `name="..."` in setup.py; None when neither says."""
-    if setup_cfg is not None:
-        import configparser  # noqa: PLC0415 (a setuptools project's alone)
-
-        parser = configparser.ConfigParser(interpolation=None, strict=False)
-        try:
-            parser.read_string(setup_cfg)
-        except configparser.Error:
-            parser.clear()
+    parser = _read_setup_cfg(setup_cfg) if setup_cfg is not None else None
+    if parser is not None:
         name = parser.get("metadata", "name", fallback="").strip()
         if name and not name.startswith(("attr:", "file:")):
             return name
