@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from release.core.changelog import versions
 from release.core.changelog.heading import (
+    BRACKETED,
     UNRELEASED,
     Title,
     TitleStyle,
@@ -224,11 +225,20 @@ def _releases(
     others: list[tuple[int, int, str]] = []
     above: list[tuple[int, int]] = []  # (level, position) of the open headings, lowest first
     product = style.product
+    bracketed = BRACKETED.match  # read_version_fast, inline: this runs for every heading
+    read: tuple[str | None, tuple[str, ...]] | None
     for n, head in enumerate(heads):  # every heading of the file: kept tight
         index, level, content, _lines = head
         while above and above[-1][0] >= level:
             above.pop()
-        read = read_version(content, product) if level <= 3 else None
+        if level > 3:
+            read = None
+        elif (fast := bracketed(content)) is not None and not (
+            product and content.startswith(product, 1)
+        ):
+            read = fast[1], ()
+        else:
+            read = read_version(content, product)
         if read is None:
             above.append((level, n))
             others.append((index + 1, level, content))
@@ -257,6 +267,7 @@ def _subheadings(
     """Drop from `found` the version-led headings below the usual release level that are
     subheadings of a release (`### 2.0 upgrade guide` under `## [Unreleased]`): words, not a
     date, follow the version. They stay in their section's body."""
+    moved = False
     for n, release in list(found.items()):
         if release.head.level <= usual or release.nested or not release.under:
             continue
@@ -267,7 +278,9 @@ def _subheadings(
         if any(w.lower() not in _NOT_WORDS for w in _WORDS_AFTER.findall(after)):
             del found[n]
             others.append((release.head.index + 1, release.head.level, release.head.content))
-    others.sort()
+            moved = True
+    if moved:
+        others.sort()
 
 
 def _second_titles(
