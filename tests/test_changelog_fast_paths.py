@@ -10,7 +10,7 @@ import os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from release.core.changelog import parse
+from release.core.changelog import definitions, parse
 from release.core.changelog import scan as changelog_scan
 from release.core.changelog.heading import read_version, read_version_fast
 from release.core.changelog.model import normalize_label
@@ -45,7 +45,7 @@ LABEL_CHARS = st.sampled_from([*"aZ#1 .-_\t\u00a0\u00e9\u00df\u0130\x1c", "  "])
 @given(st.lists(st.lists(LABEL_CHARS, min_size=1, max_size=6).map("".join), max_size=12))
 def test_labels_are_normalized_as_mistletoe_normalizes_each(labels: list[str]) -> None:
     labels = [label for label in labels if label.strip()]
-    assert changelog_scan._keys(labels) == [normalize_label(label) for label in labels]
+    assert definitions.keys(labels) == [normalize_label(label) for label in labels]
 
 
 DEFINITION_LINES = st.sampled_from([

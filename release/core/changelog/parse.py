@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import collections
-import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from release.core.changelog import versions
 from release.core.changelog.heading import (
@@ -193,8 +193,7 @@ def _region_end(lines: Lines, scan: Scan, top: int, stop: int) -> int:
     return cut
 
 
-@dataclass(frozen=True)
-class _Release:
+class _Release(NamedTuple):  # a tuple: a big changelog has thousands, made in one loop
     """A heading that names a version (or is [Unreleased]), and where its section stops."""
 
     head: HeadingLine
@@ -204,12 +203,12 @@ class _Release:
     nested: bool = False
     under: bool = False  # inside a release (or [Unreleased]) heading of a lower level
 
-    @functools.cached_property
+    @property
     def title(self) -> Title:
         """The whole title, read when a section is built (extract-notes builds one)."""
         title = read_title(self.head.content, self.style.product)  # a str: a cheap cache key
         assert title is not None  # read_version said it names a version
-        return title
+        return title  # read_title keeps it: asked again, it is a cache hit
 
 
 def _releases(
@@ -226,6 +225,7 @@ def _releases(
     above: list[tuple[int, int]] = []  # (level, position) of the open headings, lowest first
     product = style.product
     bracketed = BRACKETED.match  # read_version_fast, inline: this runs for every heading
+    new = tuple.__new__
     read: tuple[str | None, tuple[str, ...]] | None
     for n, head in enumerate(heads):  # every heading of the file: kept tight
         index, level, content, _lines = head
@@ -253,7 +253,8 @@ def _releases(
             mine = versions.release_numbers(version)
             theirs = versions.release_numbers(parent.version)
             nested = mine[: len(theirs)] == theirs
-        found[n] = _Release(head, version, also, style, nested, parent is not None)
+        # tuple.__new__: the NamedTuple's own __new__ is a Python call
+        found[n] = new(_Release, (head, version, also, style, nested, parent is not None))
     return found, others
 
 
