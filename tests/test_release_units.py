@@ -332,3 +332,51 @@ def test_section_headings_of_other_tools_name_their_kind(title: str, kind: str) 
     summary = notes.summarise(f"## {title}\n\n- one\n- two\n")
     assert summary.counts == ((kind, 2),)
     assert summary.breaking == (("one", "two") if kind == "Breaking" else ())
+
+
+def _committed(tmp: Path, data: bytes) -> tuple[git.Repository, str]:
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+    subprocess.run(["git", "init", "-q", str(tmp)], check=True, env=env)
+    (tmp / "CHANGELOG.md").write_bytes(data)
+    subprocess.run(["git", "add", "CHANGELOG.md"], cwd=tmp, check=True, env=env)
+    subprocess.run(
+        ["git", "-c", "user.name=T", "-c", "user.email=t@e.org", "commit", "-qm", "one"],
+        cwd=tmp, check=True, env=env,
+    )
+    repo = git.Repository.open(tmp)
+    head = repo.head_commit()
+    assert head is not None
+    return repo, head.sha
+
+
+@pytest.mark.parametrize(
+    "worktree",
+    ["as committed", "edited, same size", "crlf", "missing", "symlink", "fifo", "directory"],
+)
+def test_a_committed_file_reads_as_committed_whatever_the_work_tree_holds(
+    tmp_path: Path, worktree: str
+) -> None:
+    """`read_blob` may answer from the work tree only when git's hash of its bytes is the blob:
+    an edit of the same size, line endings a filter would write, a link, a FIFO (never opened:
+    it would block) or a directory in its place all give the committed bytes."""
+    data = b"# Changelog\n\n## [1.0.0] - 2026-01-01\n\n- One\n" * 50
+    repo, sha = _committed(tmp_path, data)
+    path = tmp_path / "CHANGELOG.md"
+    if worktree == "edited, same size":
+        path.write_bytes(data.replace(b"One", b"Two"))
+    elif worktree == "crlf":
+        path.write_bytes(data.replace(b"\n", b"\r\n"))
+    elif worktree == "missing":
+        path.unlink()
+    elif worktree == "symlink":
+        (tmp_path / "elsewhere.md").write_bytes(data.replace(b"One", b"Two"))
+        path.unlink()
+        path.symlink_to(tmp_path / "elsewhere.md")
+    elif worktree == "fifo":
+        path.unlink()
+        os.mkfifo(path)
+    elif worktree == "directory":
+        path.unlink()
+        path.mkdir()
+    assert repo.read_blob(sha, "CHANGELOG.md") == data
+    assert repo.read_blob(sha, "absent.md") is None

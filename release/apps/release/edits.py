@@ -23,7 +23,7 @@ from release.core.pyproject import (
 from release.core.version import Version
 from release.core.versionfile import VersionFile
 from release.errors import ChangelogError
-from release.shell import git
+from release.shell import diff
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class FileChange:
 
     def diff(self) -> str:
         """`git diff` of the change, computed in memory by libgit2 (fast on a 2 MB changelog)."""
-        return git.diff_texts(self.old, self.new, self.path)
+        return diff.diff_texts(self.old, self.new, self.path)
 
 
 # The subject of the commit that goes back to development after a release (zest.releaser's).

@@ -14,6 +14,7 @@ from pathlib import Path
 from release import log
 from release.apps.release.edits import FileChange
 from release.apps.release.plan import Plan
+from release.core import git_said
 from release.errors import CommandError, DojoError
 from release.shell import git
 from release.shell.files import safe_write
@@ -51,7 +52,7 @@ def _commit_files(plan: Plan, files: tuple[FileChange, ...], message: str, base:
         raise
     except (DojoError, OSError) as exc:  # a git failure, or a file that cannot be written
         kept = _restore(root, written)
-        detail = git.describe_error(exc) if isinstance(exc, CommandError) else str(exc)
+        detail = git_said.describe_error(exc) if isinstance(exc, CommandError) else str(exc)
         restored = "the files were restored" + (
             f" (except {', '.join(kept)}, changed by someone else meanwhile: left as found)"
             if kept else ""
@@ -128,7 +129,7 @@ def _tag(plan: Plan) -> None:
     except CommandError as exc:
         why = " (tag.gpgsign is set: fix your signing setup or unset it)" if sign else ""
         raise DojoError(
-            f"tagging {tag} failed: {git.describe_error(exc)}{why}; the release commit is "
+            f"tagging {tag} failed: {git_said.describe_error(exc)}{why}; the release commit is "
             "in place: fix the cause and run `release --resume` to tag and push it"
         ) from None
     log.step("tag", name=tag, signed=sign)
@@ -140,7 +141,7 @@ def _push(plan: Plan) -> None:
         git.push(plan.root, remote, branch, tag)
     except CommandError as exc:
         log.step("push", remote=remote, status="rejected")
-        detail = git.describe_error(exc)
+        detail = git_said.describe_error(exc)
         moved = any(
             word in exc.stderr for word in ("non-fast-forward", "fetch first", "stale info")
         )

@@ -16,7 +16,7 @@ from release import log
 from release.apps.release import checks, versions
 from release.apps.release.facts import Facts, Files, News, NotesInput, Options, Release, Where
 from release.config import LEGACY_FILES, PYPROJECT, Project, Settings, decode, parse_project
-from release.core import changelog, changelog_discovery, notes
+from release.core import changelog, changelog_discovery, git_said, notes
 from release.core.changelog import Changelog
 from release.core.version import Version, parse
 from release.errors import ChangelogError, ChecksFailed, CommandError, ConfigError, DojoError
@@ -98,7 +98,7 @@ def observe_remote(
             if view.branch_sha is not None and not opts.dry_run:
                 git.fetch(settings.root, remote, branch)
         except CommandError as exc:
-            return checks.Remote(error=git.describe_error(exc))
+            return checks.Remote(error=git_said.describe_error(exc))
         remote_sha, tag_sha = view.branch_sha, view.tag_sha
     else:
         log.step(

@@ -78,7 +78,7 @@ def changelog_problems(
     caller has read it already) for `version`."""
     try:
         before = changelog.read(old, name) if before is None else before
-        after = changelog.read(new, name)
+        after = changelog.read(new, name, like=before)
         section = changelog.extract_read(after, str(version), allow_empty=True,
                                          include_prereleases=True)
     except ChangelogError as exc:

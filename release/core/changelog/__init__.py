@@ -62,13 +62,14 @@ def is_rst(name: str) -> bool:
     return name.lower().endswith(RST_SUFFIXES)
 
 
-def read(text: str, name: str) -> Changelog:
-    """The changelog in `text`, read in the syntax its file name says (reST for `.rst`)."""
+def read(text: str, name: str, like: Changelog | None = None) -> Changelog:
+    """The changelog in `text`, read in the syntax its file name says (reST for `.rst`);
+    `like`: the changelog `text` was edited from, whose reading of what they share is reused."""
     if is_rst(name):
         from release.core.changelog.rst.parse import parse as parse_rst  # noqa: PLC0415
 
         return parse_rst(text)  # docutils is imported only for a reST changelog
-    return parse(text)
+    return parse(text, like)
 
 __all__ = [
     "Changelog",

@@ -75,12 +75,18 @@ def require_markdown(
 
 
 @without_gc
-def parse(text: str) -> Changelog:
-    """The changelog's version sections and link definitions, in file order."""
-    lines = Lines.split(text)
-    root = Root()
-    with using_mistletoe(root):
-        scan = scan_lines(lines)
+def parse(text: str, like: Changelog | None = None) -> Changelog:
+    """The changelog's version sections and link definitions, in file order. `like`: the
+    changelog `text` was edited from (`release` reads its roll back), whose scan of what the
+    two share is taken over (`rescan`) where it reads the same."""
+    reused = _rescanned(like, text) if like is not None else None
+    if reused is not None:
+        lines, scan, root = reused
+    else:
+        lines = Lines.split(text)
+        root = Root()
+        with using_mistletoe(root):
+            scan = scan_lines(lines)
     refs = Refs(lines, scan, root)
     skeleton = _skeleton(lines, scan)
     order = list(skeleton.found)
@@ -99,6 +105,14 @@ def parse(text: str) -> Changelog:
         tuple(skeleton.others),
         _unclosed(lines, scan.unclosed),
     )
+
+
+def _rescanned(like: Changelog, text: str) -> tuple[Lines, Scan, Root] | None:
+    if not isinstance(like._refs, Refs):
+        return None
+    from release.core.changelog.rescan import rescan  # noqa: PLC0415 (release's read-back only)
+
+    return rescan(like._refs, text)
 
 
 @without_gc

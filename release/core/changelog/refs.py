@@ -20,6 +20,7 @@ class Refs(Mapping[str, LinkRef]):
 
     def __init__(self, lines: Lines, scan: Scan, root: Root) -> None:
         self._lines = lines
+        self.scan = scan  # kept for the read-back of an edit of the file (`rescan`)
         self._placed = sorted(scan.refs, key=operator.itemgetter(0))  # by first line
         self.root = root  # mistletoe's state for reading the file's links
         self._footnotes = root.footnotes  # mistletoe's, the nested definitions among them
@@ -46,6 +47,21 @@ class Refs(Mapping[str, LinkRef]):
     @functools.cached_property
     def _keys(self) -> dict[str, int]:
         return self._index[0]
+
+    @property
+    def lines(self) -> Lines:
+        return self._lines
+
+    @property
+    def placed(self) -> list[tuple[int, int, Any]]:
+        """The top-level definitions as the scan found them, by first line."""
+        return self._placed
+
+    @property
+    def labels(self) -> tuple[dict[str, int], list[str]]:
+        """Label -> position in `placed` of its first definition; the labels defined inside
+        list items and quotes only."""
+        return self._index
 
     def _build(self, n: int) -> LinkRef:
         if n >= len(self._placed):  # defined inside a list item or a quote
