@@ -132,6 +132,23 @@ def product_prefix(titles: Iterable[str]) -> str | None:
     return None
 
 
+# The commonest release heading, `[1.2.3] - 2026-12-03` (Keep a Changelog): digits and dots in
+# brackets at the very start. `read_version` reads that one the same whatever follows the `]`
+# (no lead but the `[`, no suffix, no second version can follow it), except when the file's
+# product name would start right after the `[` (`read_version_fast`).
+BRACKETED = re.compile(r"\[(\d+(?:\.\d+)+)\]")
+
+
+def read_version_fast(
+    title: str, product: str | None
+) -> tuple[str | None, tuple[str, ...]] | None:
+    """`read_version(title, product)`, the bracketed version read without its patterns."""
+    found = BRACKETED.match(title)
+    if found is not None and not (product and title.startswith(product, 1)):
+        return found[1], ()
+    return read_version(title, product)
+
+
 # Titles are read again and again: `release` reads the changelog before and after the roll,
 # whose headings are the same but one. Title values are frozen, so they can be shared.
 @functools.lru_cache(maxsize=1 << 14)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import collections
-import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from release.core.changelog import versions
 from release.core.changelog.heading import (
+    BRACKETED,
     UNRELEASED,
     Title,
     TitleStyle,
@@ -206,8 +207,7 @@ def _region_end(lines: Lines, scan: Scan, top: int, stop: int) -> int:
     return cut
 
 
-@dataclass(frozen=True)
-class _Release:
+class _Release(NamedTuple):  # a tuple: a big changelog has thousands, made in one loop
     """A heading that names a version (or is [Unreleased]), and where its section stops."""
 
     head: HeadingLine
@@ -217,12 +217,12 @@ class _Release:
     nested: bool = False
     under: bool = False  # inside a release (or [Unreleased]) heading of a lower level
 
-    @functools.cached_property
+    @property
     def title(self) -> Title:
         """The whole title, read when a section is built (extract-notes builds one)."""
         title = read_title(self.head.content, self.style.product)  # a str: a cheap cache key
         assert title is not None  # read_version said it names a version
-        return title
+        return title  # read_title keeps it: asked again, it is a cache hit
 
 
 def _releases(
@@ -238,11 +238,21 @@ def _releases(
     others: list[tuple[int, int, str]] = []
     above: list[tuple[int, int]] = []  # (level, position) of the open headings, lowest first
     product = style.product
+    bracketed = BRACKETED.match  # read_version_fast, inline: this runs for every heading
+    new = tuple.__new__
+    read: tuple[str | None, tuple[str, ...]] | None
     for n, head in enumerate(heads):  # every heading of the file: kept tight
         index, level, content, _lines = head
         while above and above[-1][0] >= level:
             above.pop()
-        read = read_version(content, product) if level <= 3 else None
+        if level > 3:
+            read = None
+        elif (fast := bracketed(content)) is not None and not (
+            product and content.startswith(product, 1)
+        ):
+            read = fast[1], ()
+        else:
+            read = read_version(content, product)
         if read is None:
             above.append((level, n))
             others.append((index + 1, level, content))
@@ -257,7 +267,8 @@ def _releases(
             mine = versions.release_numbers(version)
             theirs = versions.release_numbers(parent.version)
             nested = mine[: len(theirs)] == theirs
-        found[n] = _Release(head, version, also, style, nested, parent is not None)
+        # tuple.__new__: the NamedTuple's own __new__ is a Python call
+        found[n] = new(_Release, (head, version, also, style, nested, parent is not None))
     return found, others
 
 
@@ -271,6 +282,7 @@ def _subheadings(
     """Drop from `found` the version-led headings below the usual release level that are
     subheadings of a release (`### 2.0 upgrade guide` under `## [Unreleased]`): words, not a
     date, follow the version. They stay in their section's body."""
+    moved = False
     for n, release in list(found.items()):
         if release.head.level <= usual or release.nested or not release.under:
             continue
@@ -281,7 +293,9 @@ def _subheadings(
         if any(w.lower() not in _NOT_WORDS for w in _WORDS_AFTER.findall(after)):
             del found[n]
             others.append((release.head.index + 1, release.head.level, release.head.content))
-    others.sort()
+            moved = True
+    if moved:
+        others.sort()
 
 
 def _second_titles(

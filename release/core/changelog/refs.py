@@ -7,7 +7,7 @@ import operator
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar, overload
 
-from release.core.changelog.model import Lazy, LinkRef, normalize_label
+from release.core.changelog.model import Lazy, LinkRef
 from release.core.changelog.scan import Lines, Root, Scan, span_token
 
 _T = TypeVar("_T")
@@ -33,9 +33,12 @@ class Refs(Mapping[str, LinkRef]):
     def _index(self) -> tuple[dict[str, int], list[str]]:
         """Label -> position in `link_refs` of its first definition; the labels of the
         definitions inside list items and quotes (after the others in `link_refs`)."""
-        keys: dict[str, int] = {}
-        for n, (_first, _last, match) in enumerate(self._placed):
-            keys.setdefault(normalize_label(match[0]), n)
+        labels = list(map(operator.itemgetter(3), self._placed))  # normalized by the scan
+        keys = dict(zip(labels, range(len(labels)), strict=True))
+        if len(keys) < len(labels):  # a label defined twice: its first definition wins
+            keys = {}
+            for n, key in enumerate(labels):
+                keys.setdefault(key, n)
         nested = [key for key in self._footnotes if key not in keys]
         for n, key in enumerate(nested, len(self._placed)):
             keys[key] = n
@@ -65,7 +68,7 @@ class Refs(Mapping[str, LinkRef]):
             key = self._index[1][n - len(self._placed)]
             dest, title = self._footnotes[key]
             return LinkRef(key, dest, title)
-        first, last, match = self._placed[n]
+        first, last, match, _key = self._placed[n]
         label, dest, title = match[0], match[1], match[2]
         lines = self._lines
         start, end = lines.offsets[first], lines.offsets[min(last, len(lines))]

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from release.core import markdown
+from release.core.changelog.definitions import CHUNK, Definitions, plain_run, record
 from release.core.changelog.model import normalize_label
-from release.core.pattern import LazyPattern
 
 # mistletoe's functions carry no annotations; it is used through these names only.
 block_token: Any = markdown.block_token
@@ -62,7 +62,8 @@ def without_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
 # `candidate`: a line that may be an ATX heading (mistletoe confirms each one).
 # `suspicious`: a line after which a later heading may not be one, or which holds something we
 # need (a definition, even in a list item; a setext underline): the region holding one is
-# parsed by mistletoe.
+# parsed by mistletoe. `run`: two or more lines in a row that start with `[` (the link definitions
+# at the bottom of a changelog, by the thousand), each of them suspicious: matched at once.
 # Matched after a "\n" rather than at `^`: a literal first character lets `re` skip ahead fast.
 # Possessive quantifiers: nothing after them could match what they gave back (a quarter faster).
 # The lookaheads first turn away, in one step each, the lines that can be neither: those that
@@ -71,6 +72,7 @@ def without_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
 _LINES_OF_NOTE = re.compile(
     r"\n(?=[ \t>`~<\[*+\-=#\d])(?![ \t]*+[-*+][ \t]++[^\[\s])"
     r"(?:(?P<candidate> {0,3}+#{1,6}+(?=[ \t\n]))"
+    r"|(?P<run>\[[^\n]*+(?:\n\[[^\n]*+)++)"
     r"|(?P<suspicious>[ \t>]*+(?:```|~~~|<|\[|(?:[-*+]|\d{1,9}+[.)])[ \t]++\[[^\]\n]*+\]:)"
     r"| {0,3}+(?:=++|-++)[ \t]*+(?=\n)))"
 )
@@ -130,64 +132,6 @@ class Root:
         self.footnotes: dict[str, tuple[str, str]] = dict(footnotes or {})
 
 
-_CHUNK = 16  # lines of link definitions handed to mistletoe at a time
-# A definition that mistletoe reads as written: one line, a label without brackets or escapes,
-# a destination without escapes, angle brackets, parentheses, quotes or entities, no title.
-_PLAIN_DEFINITION = re.compile(
-    r" {0,3}\[(?P<label>[^\\\[\]\n]*[^\\\[\]\s][^\\\[\]\n]*)\]:[ \t]*"
-    r"(?P<dest>[^\s\\<>()\"'&\x00-\x1f\x7f]+)[ \t]*\n"
-)
-# A run of them, one per line, for `_plain_run` to find in one match.
-_PLAIN_RUN = re.compile(rf"(?:{_PLAIN_DEFINITION.pattern})+")
-_WHITESPACE = LazyPattern(r"[ \t\n\r\x0b\x0c]*")  # mistletoe's whitespace
-
-
-class _Definitions(block_token.Footnote):  # type: ignore[misc]
-    """mistletoe's link reference definitions, read at most `_CHUNK` lines at a time.
-
-    mistletoe matches a run of definitions with `string[offset:]` per definition, which is
-    quadratic: the 7,000 definitions at the bottom of a big changelog took seconds. Definitions
-    are line-based, so reading the run in windows finds the same ones (a window that ends inside
-    a definition backtracks to it, and the next window starts there).
-    """
-
-    @classmethod
-    def read(cls, lines: Any) -> Any:
-        start = lines.get_pos()
-        window = block_tokenizer.FileWrapper(lines.lines[start + 1 : start + 1 + _CHUNK])
-        result = super().read(window)
-        after = start + 1 + window.get_pos() + 1
-        if len(window.lines) == _CHUNK and after < len(lines.lines):
-            # A title can go on past the window (`[a]: /a` then `  "a title` ...): when what
-            # follows the run is neither a blank line nor another definition, read it whole.
-            following = lines.lines[after].lstrip()
-            if following and not following.startswith("["):
-                window = block_tokenizer.FileWrapper(lines.lines[start + 1 :])
-                result = super().read(window)
-        lines.set_pos(start + window.get_pos() + 1)
-        return _Matches(result, window.get_pos() + 1) if result else result
-
-    @classmethod
-    def match_reference(cls, string: str, offset: int) -> Any:
-        """mistletoe's matcher, answered without its character loop for the plain one-line
-        definition (`[1.2.0]: https://...`) that fills the bottom of a changelog."""
-        plain = _PLAIN_DEFINITION.match(string, offset)
-        if plain is not None:
-            # mistletoe reads a title on the next line (`"a title"`) as this definition's.
-            after = plain.end() + len(_WHITESPACE.match(string, plain.end())[0])  # type: ignore[index]
-            if after == len(string) or string[after] not in "\"'(":
-                return plain.end(), (plain["label"], plain["dest"], "", "uri", None)
-        return super().match_reference(string, offset)
-
-
-class _Matches(list[Any]):
-    """The definitions one read found, and how many lines it took."""
-
-    def __init__(self, matches: list[Any], lines: int) -> None:
-        super().__init__(matches)
-        self.lines = lines
-
-
 @contextmanager
 def using_mistletoe(root: Root) -> Iterator[None]:
     # HTML blocks (and comments) are off in mistletoe's default token set; a `## ` line inside
@@ -198,7 +142,7 @@ def using_mistletoe(root: Root) -> Iterator[None]:
             module.add_token(cls)
     if block_token.Footnote in block_token._token_types:
         at = block_token._token_types.index(block_token.Footnote)
-        block_token._token_types[at] = _Definitions
+        block_token._token_types[at] = Definitions
     saved = token._root_node
     token._root_node = root
     try:
@@ -228,14 +172,15 @@ class Scan:
     """What the scan found: headings, definitions, comments, a block that never closes."""
 
     headings: list[HeadingLine] = field(default_factory=list)
-    refs: list[tuple[int, int, Any]] = field(default_factory=list)  # (first, last+1, match)
+    # (first line, last line + 1, mistletoe's match, the normalized label), in the order read
+    refs: list[tuple[int, int, Any, str]] = field(default_factory=list)
     comments: list[tuple[int, int]] = field(default_factory=list)  # top-level HTML comments
     unclosed: int | None = None  # a fence or HTML block that runs to the end, hiding headings
 
     @functools.cached_property
     def trailing(self) -> dict[int, int]:
         """Line after a definition -> its first line."""
-        return {last: first for first, last, _ in self.refs}
+        return {ref[1]: ref[0] for ref in self.refs}
 
     @functools.cached_property
     def comment_ends(self) -> dict[int, int]:
@@ -260,30 +205,35 @@ def _collect(buffer: _Buffer, lines: Lines, scan: Scan, upto: int) -> None:
                     count += 1
                 content = " ".join(ln.strip() for ln in lines.plines[index : index + count - 1])
                 scan.headings.append(HeadingLine(index, result.level, content, count))
-        elif token_type is _Definitions:
+        elif token_type is Definitions:
             _spans(index, result, lines, scan)
         elif token_type is block_token.HtmlBlock and lines.plines[index].lstrip()[:4] == "<!--":
             scan.comments.append((index, index + len(result)))
 
 
 def _spans(index: int, matches: Sequence[Any], lines: Lines, scan: Scan) -> None:
+    keys = getattr(matches, "keys", None)
+    if keys is None:
+        keys = [normalize_label(match[0]) for match in matches]
     if getattr(matches, "lines", None) == len(matches):  # one line each, the usual case
-        scan.refs.extend((index + n, index + n + 1, match) for n, match in enumerate(matches))
+        count = len(matches)
+        firsts, lasts = range(index, index + count), range(index + 1, index + count + 1)
+        scan.refs.extend(zip(firsts, lasts, matches, keys, strict=True))
         return
     # mistletoe reports the definitions of a block, not where each one is: re-run its matcher
     # over the block's lines to get each definition's line range.
     end = index
-    while end < min(len(lines), index + _CHUNK) and lines.plines[end].strip():
+    while end < min(len(lines), index + CHUNK) and lines.plines[end].strip():
         end += 1
     string = "".join(lines.plines[index:end])
     offset, first = 0, index
-    for match in matches:
+    for match, key in zip(matches, keys, strict=True):
         found = block_token.Footnote.match_reference(string, offset)
         if found is None:
             break
         new_offset = found[0]
         last = first + string.count("\n", offset, new_offset)
-        scan.refs.append((first, last, match))
+        scan.refs.append((first, last, match, key))
         offset, first = new_offset, last
 
 
@@ -291,11 +241,9 @@ def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
     """mistletoe's parse buffer of lines [lo, hi), read as a document of their own."""
     buffer: list[tuple[Any, Any, int]] = []
     plines = lines.plines
-    while lo < hi and (run := _plain_run(lines, lo, hi)):
-        buffer.append((_Definitions, _Matches(run, len(run)), lo + 1))
-        footnotes = token._root_node.footnotes  # what mistletoe's append_footnotes does to
-        for label, dest, *_ in run:  # a plain one: nothing to unescape or strip
-            footnotes.setdefault(normalize_label(label), (dest, ""))
+    while lo < hi and (run := plain_run(lines, lo, hi)) is not None:
+        record(run, token._root_node.footnotes)
+        buffer.append((Definitions, run, lo + 1))
         lo += len(run)
         while lo < hi and not plines[lo].strip():
             lo += 1
@@ -304,25 +252,6 @@ def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
             plines[lo:hi], block_token._token_types, start_line=lo + 1
         )
     return buffer
-
-
-def _plain_run(lines: Lines, lo: int, hi: int) -> list[Any]:
-    """The definitions of a block of plain one-line definitions at `lo` that ends with a blank
-    line (or at `hi`), as mistletoe's reader finds them ([] for any other block): a changelog's
-    bottom holds thousands, and mistletoe reads each one a character at a time."""
-    ptext, start, stop = lines.ptext, lines.poffsets[lo], lines.poffsets[hi]
-    run = _PLAIN_RUN.match(ptext, start, stop)  # the plain lines from `lo` on, at once
-    if run is None:
-        return []
-    end = run.end()
-    if end < stop and lines.plines[lo + ptext.count("\n", start, end)].strip():
-        return []  # the block goes on with a line that is no plain definition
-    if ptext.find("|", start, end) >= 0:  # `|`: a line may open a table
-        return []
-    return [
-        (label, dest, "", "uri", None)
-        for label, dest in _PLAIN_DEFINITION.findall(ptext, start, end)
-    ]
 
 
 def _read_one(lines: Lines, index: int) -> int:
@@ -368,20 +297,29 @@ def _atx(line: str) -> tuple[int, str] | None:
 _HEADING = block_token.Heading.pattern
 
 
-def _lines_of_note(lines: Lines) -> tuple[list[int], list[int]]:
-    """The candidate lines and the suspicious ones (`_LINES_OF_NOTE`), the latter ending with
-    a sentinel (the line count)."""
+def _lines_of_note(lines: Lines) -> tuple[list[int], list[int], list[int]]:
+    """The candidate lines, and the runs of suspicious ones (`_LINES_OF_NOTE`): where each
+    starts and where it ends (its last line), both ending with a sentinel (the line count)."""
     candidates: list[int] = []
-    suspicious: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    candidate, start_run, end_run = candidates.append, starts.append, ends.append
     ptext, line, at = lines.ptext, 0, 0
     count = ptext.count
     for match in _LINES_OF_NOTE.finditer("\n" + ptext):  # match.start(): a line's offset
         start = match.start()
         line += count("\n", at, start)
         at = start
-        (candidates if match.lastgroup == "candidate" else suspicious).append(line)
-    suspicious.append(len(lines))  # a sentinel: no line of note from here on
-    return candidates, suspicious
+        kind = match.lastindex  # 1 candidate, 2 run, 3 suspicious
+        if kind == 1:
+            candidate(line)
+            continue
+        start_run(line)
+        # `start` in "\n" + ptext is where the line starts in ptext: count the run's line ends
+        end_run(line + count("\n", start, match.end() - 1) if kind == 2 else line)
+    starts.append(len(lines))  # a sentinel: no line of note from here on
+    ends.append(len(lines))
+    return candidates, starts, ends
 
 
 def _plain_headings(
@@ -416,9 +354,9 @@ def _plain_headings(
 
 def scan_lines(lines: Lines) -> Scan:
     scan = Scan()
-    candidates, suspicious = _lines_of_note(lines)
+    candidates, starts, ends = _lines_of_note(lines)
     fresh = 0  # a line where no block is open
-    doubt = 0  # suspicious[doubt]: the first suspicious line at or after `fresh`
+    doubt = 0  # runs[doubt]: the first run of suspicious lines that ends at or after `fresh`
     plines, headings = lines.plines, scan.headings
     i, count = 0, len(candidates)
     while i < count:
@@ -426,15 +364,15 @@ def scan_lines(lines: Lines) -> Scan:
         if cand < fresh:
             i += 1
             continue
-        while suspicious[doubt] < fresh:
+        while ends[doubt] < fresh:
             doubt += 1
-        upto = suspicious[doubt]
+        upto = max(starts[doubt], fresh)  # the first suspicious line at or after `fresh`
         clean = upto >= cand
         start, i = i, _plain_headings(candidates, i, upto, plines, headings)
         if i > start:
             fresh = candidates[i - 1] + 1
             continue
-        first = cand if clean else suspicious[doubt]
+        first = cand if clean else upto
         buffer = _parse_block(lines, _restart(lines, fresh, first), cand + 1)
         last = buffer[-1] if buffer else None
         if last is not None and last[0] is block_token.Heading and last[2] == cand + 1:
@@ -449,10 +387,11 @@ def scan_lines(lines: Lines) -> Scan:
         fresh = _read_one(lines, opened)
         if fresh >= len(lines) and plines[opened].lstrip()[:1] in ("`", "~", "<"):
             scan.unclosed = opened
-    while suspicious[doubt] < fresh:
+    while ends[doubt] < fresh:
         doubt += 1
-    if fresh < len(lines) and suspicious[doubt] < len(lines):
-        start = _restart(lines, fresh, suspicious[doubt])
+    upto = max(starts[doubt], fresh)
+    if fresh < len(lines) and upto < len(lines):
+        start = _restart(lines, fresh, upto)
         _collect(_parse_block(lines, start, len(lines)), lines, scan, len(lines))
     headings.sort(key=operator.itemgetter(0))  # by index
     return scan

@@ -1,0 +1,128 @@
+"""Link reference definitions, as the scan reads them: mistletoe's reader, taken a window of
+lines at a time, and the plain one-line definitions that fill a changelog's bottom read a block
+at a time (what mistletoe would find in them, without its character loop)."""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import re
+from typing import TYPE_CHECKING, Any
+
+from release.core import markdown
+from release.core.changelog.model import normalize_label
+from release.core.pattern import LazyPattern
+
+if TYPE_CHECKING:
+    from release.core.changelog.scan import Lines
+
+# mistletoe's functions carry no annotations; it is used through these names only.
+block_token: Any = markdown.block_token
+block_tokenizer: Any = markdown.block_tokenizer
+
+CHUNK = 16  # lines of link definitions handed to mistletoe at a time
+# A definition that mistletoe reads as written: one line, a label without brackets or escapes,
+# a destination without escapes, angle brackets, parentheses, quotes or entities, no title.
+# The label is blanks, then one character that is none (the label is not blank), then any;
+# possessive quantifiers: no character one of them takes could match what follows it.
+_PLAIN_DEFINITION = re.compile(
+    r" {0,3}+\[(?P<label>[^\S\n]*+[^\\\[\]\s][^\\\[\]\n]*+)\]:[ \t]*+"
+    r"(?P<dest>[^\s\\<>()\"'&\x00-\x1f\x7f]++)[ \t]*+\n"
+)
+# The end of a block: a line `str.strip` leaves empty follows (`\s` is what `str.strip` strips).
+_BLANK_AFTER = LazyPattern(r"\n[^\S\n]*+\n")
+# ASCII labels that mistletoe's normalize_label only lowercases: no tab or other control
+# blank, no two spaces in a row, no space at either end (a label per line).
+_UNEVEN_SPACING = LazyPattern(r"[\t\r\x0b\x0c\x1c-\x1f]|  |^ | $", re.MULTILINE)
+_WHITESPACE = LazyPattern(r"[ \t\n\r\x0b\x0c]*")  # mistletoe's whitespace
+
+
+class Definitions(block_token.Footnote):  # type: ignore[misc]
+    """mistletoe's link reference definitions, read at most `CHUNK` lines at a time.
+
+    mistletoe matches a run of definitions with `string[offset:]` per definition, which is
+    quadratic: the 7,000 definitions at the bottom of a big changelog took seconds. Definitions
+    are line-based, so reading the run in windows finds the same ones (a window that ends inside
+    a definition backtracks to it, and the next window starts there).
+    """
+
+    @classmethod
+    def read(cls, lines: Any) -> Any:
+        start = lines.get_pos()
+        window = block_tokenizer.FileWrapper(lines.lines[start + 1 : start + 1 + CHUNK])
+        result = super().read(window)
+        after = start + 1 + window.get_pos() + 1
+        if len(window.lines) == CHUNK and after < len(lines.lines):
+            # A title can go on past the window (`[a]: /a` then `  "a title` ...): when what
+            # follows the run is neither a blank line nor another definition, read it whole.
+            following = lines.lines[after].lstrip()
+            if following and not following.startswith("["):
+                window = block_tokenizer.FileWrapper(lines.lines[start + 1 :])
+                result = super().read(window)
+        lines.set_pos(start + window.get_pos() + 1)
+        return Matches(result, window.get_pos() + 1) if result else result
+
+    @classmethod
+    def match_reference(cls, string: str, offset: int) -> Any:
+        """mistletoe's matcher, answered without its character loop for the plain one-line
+        definition (`[1.2.0]: https://...`) that fills the bottom of a changelog."""
+        plain = _PLAIN_DEFINITION.match(string, offset)
+        if plain is not None:
+            # mistletoe reads a title on the next line (`"a title"`) as this definition's.
+            after = plain.end() + len(_WHITESPACE.match(string, plain.end())[0])  # type: ignore[index]
+            if after == len(string) or string[after] not in "\"'(":
+                return plain.end(), (plain["label"], plain["dest"], "", "uri", None)
+        return super().match_reference(string, offset)
+
+
+class Matches(list[Any]):
+    """The definitions one read found, how many lines it took, and (a plain run) their labels
+    normalized."""
+
+    def __init__(self, matches: list[Any], lines: int, keys: list[str] | None = None) -> None:
+        super().__init__(matches)
+        self.lines = lines
+        self.keys = keys
+
+
+def plain_run(lines: Lines, lo: int, hi: int) -> Matches | None:
+    """The definitions of a block of plain one-line definitions at `lo` that ends with a blank
+    line (or at `hi`), as mistletoe's reader finds them (None for any other block): a
+    changelog's bottom holds thousands, and mistletoe reads each one a character at a time.
+
+    One split of the block by the definition pattern reads them all: the block is plain when
+    nothing is left between them."""
+    ptext, start, stop = lines.ptext, lines.poffsets[lo], lines.poffsets[hi]
+    if ptext[start : start + 4].lstrip(" ")[:1] != "[":  # not even the first line is one
+        return None
+    blank = _BLANK_AFTER.search(ptext, start, stop)
+    end = blank.start() + 1 if blank is not None else stop
+    if ptext.find("|", start, end) >= 0:  # `|`: a line may open a table
+        return None
+    pieces = _PLAIN_DEFINITION.split(ptext[start:end])  # [between, label, dest, between, ...]
+    if len(pieces) == 1 or any(pieces[::3]):  # a line that is no plain definition
+        return None
+    labels, dests = pieces[1::3], pieces[2::3]
+    return Matches(list(zip(labels, dests, itertools.repeat(""))), len(labels), keys(labels))
+
+
+def keys(labels: list[str]) -> list[str]:
+    """`normalize_label` of each label; for ASCII labels spaced evenly (most), a lowercasing of
+    them all at once."""
+    joined = "\n".join(labels)
+    if labels and joined.isascii() and _UNEVEN_SPACING.search(joined) is None:
+        return joined.lower().split("\n")  # casefold() is lower() in ASCII
+    return [normalize_label(label) for label in labels]
+
+
+def record(run: Matches, footnotes: dict[str, tuple[str, str]]) -> None:
+    """What mistletoe's append_footnotes does with a plain run (nothing to unescape or strip):
+    each label defined unless defined already, in file order."""
+    assert run.keys is not None
+    dests = zip(map(operator.itemgetter(1), run), itertools.repeat(""), strict=False)
+    targets = dict(zip(run.keys, dests, strict=True))
+    if len(targets) == len(run) and footnotes.keys().isdisjoint(targets):
+        footnotes.update(targets)  # no label twice: the usual case, at once
+        return
+    for key, match in zip(run.keys, run, strict=True):
+        footnotes.setdefault(key, (match[1], ""))

@@ -1,0 +1,95 @@
+"""The shortcuts the parse takes on a big changelog answer what the slower path they skip
+answers: the bracketed release heading read without the heading patterns, a block of plain link
+definitions split at once and its labels normalized in one lowercasing, and a run of lines that
+start with `[` found by the scan as one match."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from release.core.changelog import definitions, parse
+from release.core.changelog import scan as changelog_scan
+from release.core.changelog.heading import read_version, read_version_fast
+from release.core.changelog.model import normalize_label
+from tests.test_changelog import _reference
+
+EXAMPLES = int(os.environ.get("DOJO_SCAN_EXAMPLES", "300"))
+
+DIGITS = st.sampled_from(["0", "1", "2", "10", "2026", "\u0661", "\u0967"])  # Arabic, Devanagari
+NUMBERS = st.lists(DIGITS, min_size=1, max_size=4).map(".".join)
+AFTER = st.sampled_from([
+    "", " - 2026-12-03", "] - 2026-12-03", "]", "] ", "](https://e.org/c) (2020-01-01)",
+    "][v1]", "] and 1.2.4", "]rc1", "rc1]", "-rc.1]", ".]", "] [YANKED]", "] (unreleased)",
+    "]: tool 1.0", "]\u2013 date", " ]", "]x", "]]",
+])
+BEFORE = st.sampled_from(["[", "[ ", "", "[v", "[[", "[tool ", "[2026-01-02 "])
+PRODUCTS = st.sampled_from([None, "", "tool", "Tool", "1", "1.2", "2026", "[tool"])
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(BEFORE, NUMBERS, AFTER, PRODUCTS)
+def test_a_bracketed_version_is_read_as_read_version_reads_it(
+    before: str, number: str, after: str, product: str | None
+) -> None:
+    title = before + number + after
+    assert read_version_fast(title, product) == read_version(title, product)
+
+
+LABEL_CHARS = st.sampled_from([*"aZ#1 .-_\t\u00a0\u00e9\u00df\u0130\x1c", "  "])
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.lists(LABEL_CHARS, min_size=1, max_size=6).map("".join), max_size=12))
+def test_labels_are_normalized_as_mistletoe_normalizes_each(labels: list[str]) -> None:
+    labels = [label for label in labels if label.strip()]
+    assert definitions.keys(labels) == [normalize_label(label) for label in labels]
+
+
+DEFINITION_LINES = st.sampled_from([
+    "[a]: https://e.org/a", "[A]: https://e.org/A", "[Unreleased]: https://e.org/u",
+    "[ spaced ]: /s", "[two  spaces]: /2", "[tab\there]: /t", "[\u00dcn\u00efcode]: /u",
+    "[STRASSE]: /s1", "[stra\u00dfe]: /s2", "[#12]: https://e.org/12", "   [three]: /3",
+    "    [four]: /4", "[x]: /x 'title'", "[y]:", "  /y-next", "not a definition", "",
+    "[a|b]: /pipe", "[z]: /z  ", "[e]: /a\\_b", "[amp]: /a&amp;b", '"a title"',
+])
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(DEFINITION_LINES, min_size=1, max_size=40).map("\n".join))
+def test_blocks_of_plain_definitions_are_read_as_mistletoe_reads_them(text: str) -> None:
+    text = "## [Unreleased]\n\n- x\n\n" + text
+    _, definitions = _reference(text)
+    parsed = parse(text)
+    found: dict[str, tuple[str, str]] = {}
+    for ref in parsed.link_refs:  # the first definition of a label wins, as in CommonMark
+        found.setdefault(ref.key, (ref.dest, ref.title))
+    assert found == definitions
+    assert [parsed.ref(key) is not None for key in definitions] == [True] * len(definitions)
+    root = changelog_scan.Root()
+    with changelog_scan.using_mistletoe(root):
+        changelog_scan.scan_lines(changelog_scan.Lines.split(text))
+    assert root.footnotes == definitions
+    assert list(root.footnotes) == list(definitions)  # in the order mistletoe defines them
+
+
+# Lines that start with `[` in a row, and blocks that may end in the middle of such a run (a
+# comment closed on a `[` line, a fence, a paragraph that a definition cannot interrupt).
+RUN_LINES = st.sampled_from([
+    "[a]: /a", "[b]: /b", "[c] text", "[d]", "[x] -->", "[y] ```", "<!--", "```", "-->",
+    "## 1.0.0", "## [1.0.1] - 2020-01-01", "# Title", "text", "", "", "- item", "  [n]: /n",
+    "[s]\n===", "---", "<div>", "</div>", "> [q]: /q", "[t]: /t 'T'", "[u]:", "  /u",
+])
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(RUN_LINES, max_size=40).map("\n".join))
+def test_runs_of_bracketed_lines_are_scanned_as_mistletoe_reads_them(text: str) -> None:
+    headings, definitions = _reference(text)
+    root = changelog_scan.Root()
+    with changelog_scan.using_mistletoe(root):
+        scan = changelog_scan.scan_lines(changelog_scan.Lines.split(text))
+    assert [(h.index, h.level) for h in scan.headings] == headings
+    assert root.footnotes == definitions
