@@ -53,7 +53,7 @@ class Refs(Mapping[str, LinkRef]):
         return self._lines
 
     @property
-    def placed(self) -> list[tuple[int, int, Any]]:
+    def placed(self) -> list[tuple[int, int, Any, str]]:
         """The top-level definitions as the scan found them, by first line."""
         return self._placed
 
