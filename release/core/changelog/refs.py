@@ -39,8 +39,17 @@ class Refs(Mapping[str, LinkRef]):
             keys = {}
             for n, key in enumerate(labels):
                 keys.setdefault(key, n)
-        nested = [key for key in self._footnotes if key not in keys]
-        for n, key in enumerate(nested, len(self._placed)):
+        # A label defined inside a list item or a quote above its first top-level definition:
+        # mistletoe keeps the earlier one, and so does the label's lookup.
+        footnotes, placed = self._footnotes, self._placed
+        shadowed = {
+            key for key, n in keys.items()
+            if (first := footnotes.get(key)) is not None
+            and first != (match := placed[n][2])[1:3]
+            and first != (_unescape(match[1].strip()), _unescape(match[2]))
+        }
+        nested = [key for key in footnotes if key not in keys or key in shadowed]
+        for n, key in enumerate(nested, len(placed)):
             keys[key] = n
         return keys, nested
 
