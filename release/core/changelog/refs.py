@@ -45,7 +45,7 @@ class Refs(Mapping[str, LinkRef]):
         shadowed = {
             key for key, n in keys.items()
             if (first := footnotes.get(key)) is not None
-            and first != (match := placed[n][2])[1:3]
+            and (first[0] != (match := placed[n][2])[1] or first[1] != match[2])
             and first != (_unescape(match[1].strip()), _unescape(match[2]))
         }
         nested = [key for key in footnotes if key not in keys or key in shadowed]
