@@ -10,6 +10,7 @@ from typing import NamedTuple
 from release.core.changelog import versions
 from release.core.changelog.heading import (
     BRACKETED,
+    PLAIN_VERSION,
     UNRELEASED,
     Title,
     TitleStyle,
@@ -152,12 +153,15 @@ def _wanted(skeleton: _Skeleton, query: str, include_prereleases: bool) -> int |
             None,
         )
     written = wanted[1:] if wanted[:1] in "vV" else wanted
-    if UNRELEASED.match(wanted) or not VERSION_QUERY.fullmatch(written):  # or a tag prefix
-        return None
+    # Dotted numbers (`v1.2.3`) are a version and no spelling of Unreleased: told at once.
+    plain = PLAIN_VERSION.fullmatch(written) is not None
+    if not plain and (UNRELEASED.match(wanted) or not VERSION_QUERY.fullmatch(written)):
+        return None  # or a tag prefix
     key = written.lower()
-    found = [
-        n for n, r in releases if key in ((r.version or "").lower(), *(a.lower() for a in r.also))
-    ]
+    found: list[int] = []
+    for n, r in releases:  # every release: kept tight
+        if (r.version or "").lower() == key or (r.also and key in map(str.lower, r.also)):
+            found.append(n)
     return found[0] if len(found) == 1 else None
 
 

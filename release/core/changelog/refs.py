@@ -39,7 +39,9 @@ class Refs(Mapping[str, LinkRef]):
             keys = {}
             for n, key in enumerate(labels):
                 keys.setdefault(key, n)
-        nested = [key for key in self._footnotes if key not in keys]
+        # mistletoe's definitions, less those placed (every placed one is among them)
+        same = self._footnotes.keys() == keys.keys()  # none nested: the usual case, at once
+        nested = [] if same else [key for key in self._footnotes if key not in keys]
         for n, key in enumerate(nested, len(self._placed)):
             keys[key] = n
         return keys, nested
@@ -53,7 +55,7 @@ class Refs(Mapping[str, LinkRef]):
         return self._lines
 
     @property
-    def placed(self) -> list[tuple[int, int, Any]]:
+    def placed(self) -> list[tuple[int, int, Any, str]]:
         """The top-level definitions as the scan found them, by first line."""
         return self._placed
 

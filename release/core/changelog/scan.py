@@ -167,6 +167,9 @@ class HeadingLine(NamedTuple):  # a tuple: a 5 MB changelog has 12,000 headings
 _Buffer = Sequence[tuple[Any, Any, int]]  # mistletoe's parse buffer: (type, read result, line)
 
 
+_FIRST, _LAST = operator.itemgetter(0), operator.itemgetter(1)
+
+
 @dataclass
 class Scan:
     """What the scan found: headings, definitions, comments, a block that never closes."""
@@ -180,7 +183,8 @@ class Scan:
     @functools.cached_property
     def trailing(self) -> dict[int, int]:
         """Line after a definition -> its first line."""
-        return {ref[1]: ref[0] for ref in self.refs}
+        refs = self.refs
+        return dict(zip(map(_LAST, refs), map(_FIRST, refs), strict=True))
 
     @functools.cached_property
     def comment_ends(self) -> dict[int, int]:
