@@ -146,3 +146,30 @@ def test_unreleased_titles_are_read_as_the_pattern_reads_them() -> None:
         assert heading.UNRELEASED.match(title)
         assert heading._MAYBE.search(title)
         assert read_version(title) == (None, ())
+
+
+TEXT_LINES = st.sampled_from([
+    "## [1.0.0] - 2020-01-01", "### Added", "- item", "", "[a]: /a", "[b]: /b", "```", "text",
+    "<!--", "-->", "\u00e9t\u00e9 \u2028 sep", "tab\there", "x\x85y", "   ",
+])
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    st.lists(TEXT_LINES, max_size=30), st.sampled_from(["\n", "\r\n"]), st.booleans(),
+    st.booleans(), st.lists(st.integers(0, 40), max_size=8),
+)
+def test_a_line_starts_where_every_lines_offsets_say(
+    parts: list[str], eol: str, bom: bool, final: bool, asked: list[int]
+) -> None:
+    text = ("\ufeff" if bom else "") + eol.join(parts) + (eol if final and parts else "")
+    whole = changelog_scan.Lines.split(text)
+    lines = changelog_scan.Lines.split(text)
+    with changelog_scan.using_mistletoe(changelog_scan.Root()):
+        changelog_scan.scan_lines(lines)  # places the lines of note
+    count = len(lines)
+    for index in [*(n % (count + 1) for n in asked), *range(count + 1)]:  # some asked first
+        assert lines.offset(index) == whole.offsets[index]
+        assert lines.poffset(index) == whole.poffsets[index]
+    for index in range(count):
+        assert lines.content_end(index) == whole.content_end(index)

@@ -418,7 +418,7 @@ def _section(skeleton: _Skeleton, n: int, lines: Lines, scan: Scan, refs: Refs) 
     last = cut
     while last > first and not lines.plines[last - 1].strip():
         last -= 1
-    body_start = lines.offsets[first]
+    body_start = lines.offset(first)
     body_end = lines.content_end(last - 1) if last > first else body_start
     underline = lines.plines[head.index + head.lines - 1].strip() if head.setext else ""
     return Section(
@@ -428,11 +428,11 @@ def _section(skeleton: _Skeleton, n: int, lines: Lines, scan: Scan, refs: Refs) 
         body=lines.text[body_start:body_end],
         url=title.url or _heading_url(head.content, refs, title.label),
         line=head.index + 1,
-        start=lines.offsets[head.index],
-        heading_end=lines.offsets[top],
+        start=lines.offset(head.index),
+        heading_end=lines.offset(top),
         body_start=body_start,
         body_end=body_end,
-        end=lines.offsets[cut],
+        end=lines.offset(cut),
         style=HeadingStyle(head.level, title.template, underline),
         label=title.label,
         level=head.level,

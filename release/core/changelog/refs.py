@@ -73,7 +73,7 @@ class Refs(Mapping[str, LinkRef]):
         first, last, match, _key = self._placed[n]
         label, dest, title = match[0], match[1], match[2]
         lines = self._lines
-        start, end = lines.offsets[first], lines.offsets[min(last, len(lines))]
+        start, end = lines.offset(first), lines.offset(min(last, len(lines)))
         return LinkRef(label, _unescape(dest.strip()), _unescape(title), first + 1, start, end)
 
     def position(self, key: str) -> int | None:
