@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,29 @@ def test_emphasis_next_to_unicode_punctuation_follows_commonmark(text: str, html
     import mistletoe  # after release.core.markdown
 
     assert mistletoe.markdown(text) == html
+
+
+def test_a_command_run_as_the_process_freezes_the_collector_at_exit(tmp_path: Path) -> None:
+    """Run as the process's command, a command leaves what it made to the operating system:
+    its objects are frozen at exit, before the interpreter's last collections (an atexit hook
+    registered before the command runs after its own, and sees them frozen); its output and
+    exit code are whole. Called with an argv (tests, in-process), the collector is left alone."""
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text("# Changelog\n\n## [1.0.0] - 2026-01-01\n\n- One\n", encoding="utf-8")
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0, file=sys.stderr))\n"
+        "from release.apps.extract_notes import main\n"
+        "if sys.argv[1] == 'argv':\n"
+        "    sys.exit(main(sys.argv[2:]))\n"
+        "del sys.argv[1]\n"
+        "sys.exit(main())\n"
+    )
+    for how, frozen in (("process", True), ("argv", False)):
+        done = subprocess.run(
+            [sys.executable, "-c", code, how, "1.0.0", "--changelog", str(changelog)],
+            capture_output=True, text=True, check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "- One\n"
+        assert f"frozen {frozen}" in done.stderr

@@ -18,7 +18,6 @@ import bisect
 import operator
 
 from release.core import unchanged
-from release.core.changelog.model import normalize_label
 from release.core.changelog.refs import Refs
 from release.core.changelog.scan import (
     HeadingLine,
@@ -67,7 +66,7 @@ def rescan(refs: Refs, text: str) -> tuple[Lines, Scan, Root] | None:
             key = keys.get(n)
             if key is not None:
                 new_root.footnotes.setdefault(key, root.footnotes[key])
-            elif refs.labels[0][normalize_label(placed[n][2][0])] < low:
+            elif refs.labels[0][placed[n][3]] < low:
                 return None  # defined again here, first above: what this one says is not kept
         after = lines.offsets[last + shift + 1]
         rest = text[after:]
