@@ -173,3 +173,14 @@ def test_a_line_starts_where_every_lines_offsets_say(
         assert lines.poffset(index) == whole.poffsets[index]
     for index in range(count):
         assert lines.content_end(index) == whole.content_end(index)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.lists(TITLE_PIECES, max_size=5).map("".join), max_size=6))
+def test_titles_that_name_no_product_are_told_at_once(titles: list[str]) -> None:
+    one_by_one = [
+        t for t in titles if not heading.BRACKETED.match(t) and heading._NUMBERED.search(t)
+    ]
+    assert (heading._NAMING.search("\n".join(dict.fromkeys(titles))) is None) == (not one_by_one)
+    if not one_by_one:
+        assert all(heading._WORDS.match(t) is None for t in titles)

@@ -76,6 +76,9 @@ _WORDS = LazyPattern(
 )
 # What a title needs for `_WORDS` to match: the dotted or eight-digit version it ends with.
 _NUMBERED = re.compile(r"\d\.\d|\d{8}")
+# A title, of those joined a line each, that `_WORDS` may match: one that is not bracketed
+# (`BRACKETED`) and that is `_NUMBERED`.
+_NAMING = LazyPattern(r"^(?!\[\d+(?:\.\d+)+\])[^\n]*?(?:\d\.\d|\d{8})", re.MULTILINE)
 _MAYBE = re.compile(rf"\d\.\d|\d{{8}}|{_PENDING}|latest|next|development", re.IGNORECASE)
 _NAMED = LazyPattern(r"^\w[\w.-]*\s+(?=[vV]?\d)")  # one name: towncrier writes the project's
 _MONTH = (
@@ -134,6 +137,11 @@ def learn_style(titles: Iterable[str]) -> TitleStyle:
 def product_prefix(titles: Iterable[str]) -> str | None:
     """The product name the file puts before its versions (`Apollo Client`), if it does so at
     least twice."""
+    titles = titles if isinstance(titles, list) else list(titles)
+    distinct = dict.fromkeys(titles)
+    joined = "\n".join(distinct)  # each distinct title, a line each (none holds a "\n")
+    if joined.count("\n") == len(distinct) - 1 and _NAMING.search(joined) is None:
+        return None  # no title names a version as `_WORDS` reads one
     # Each distinct title matched once: `Added` and `Fixed` head thousands of sections.
     words: collections.Counter[str] = collections.Counter()
     for title, count in collections.Counter(titles).items():

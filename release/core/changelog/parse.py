@@ -229,6 +229,9 @@ class _Release(NamedTuple):  # a tuple: a big changelog has thousands, made in o
         return title  # read_title keeps it: asked again, it is a cache hit
 
 
+_UNREAD = ("", ())  # no title reads as this: `known`'s "not read yet"
+
+
 def _releases(
     heads: list[HeadingLine], style: TitleStyle
 ) -> tuple[dict[int, _Release], list[tuple[int, int, str]]]:
@@ -245,18 +248,21 @@ def _releases(
     bracketed = BRACKETED.match  # read_version_fast, inline: this runs for every heading
     new = tuple.__new__
     read: tuple[str | None, tuple[str, ...]] | None
+    known: dict[str, tuple[str | None, tuple[str, ...]] | None] = {}  # `Added`: read once
     for n, head in enumerate(heads):  # every heading of the file: kept tight
         index, level, content, _lines = head
         while above and above[-1][0] >= level:
             above.pop()
         if level > 3:
             read = None
-        elif (fast := bracketed(content)) is not None and not (
-            product and content.startswith(product, 1)
-        ):
-            read = fast[1], ()
-        else:
-            read = read_version(content, product)
+        elif (read := known.get(content, _UNREAD)) is _UNREAD:
+            if (fast := bracketed(content)) is not None and not (
+                product and content.startswith(product, 1)
+            ):
+                read = fast[1], ()
+            else:
+                read = read_version(content, product)
+            known[content] = read
         if read is None:
             above.append((level, n))
             others.append((index + 1, level, content))
@@ -384,7 +390,7 @@ class _Skeleton:
 
 def _skeleton(lines: Lines, scan: Scan) -> _Skeleton:
     heads = scan.headings
-    style = learn_style(h.content for h in heads if h.level <= 3)
+    style = learn_style([h[2] for h in heads if h[1] <= 3])  # content, level: by index, fast
     found, others = _releases(heads, style)
     levels = collections.Counter(
         r.head.level for r in found.values() if not r.nested and r.version is not None
