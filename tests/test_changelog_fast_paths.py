@@ -10,10 +10,10 @@ import os
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from release.core.changelog import definitions, parse
+from release.core.changelog import definitions, heading, parse
 from release.core.changelog import scan as changelog_scan
 from release.core.changelog.heading import read_version, read_version_fast
-from release.core.changelog.model import normalize_label
+from release.core.changelog.model import VERSION_QUERY, normalize_label
 from tests.test_changelog import _reference
 
 EXAMPLES = int(os.environ.get("DOJO_SCAN_EXAMPLES", "300"))
@@ -51,8 +51,8 @@ def test_labels_are_normalized_as_mistletoe_normalizes_each(labels: list[str]) -
 DEFINITION_LINES = st.sampled_from([
     "[a]: https://e.org/a", "[A]: https://e.org/A", "[Unreleased]: https://e.org/u",
     "[ spaced ]: /s", "[two  spaces]: /2", "[tab\there]: /t", "[\u00dcn\u00efcode]: /u",
-    "[STRASSE]: /s1", "[stra\u00dfe]: /s2", "[#12]: https://e.org/12", "   [three]: /3",
-    "    [four]: /4", "[x]: /x 'title'", "[y]:", "  /y-next", "not a definition", "",
+    "[STRASSE]: /s1", "[stra\u00dfe]: /s2", "[#12]: https://e.org/12", " [one]: /1",
+    "[x]: /x 'title'", "[y]:", "  /y-next", "not a definition", "",
     "[a|b]: /pipe", "[z]: /z  ", "[e]: /a\\_b", "[amp]: /a&amp;b", '"a title"',
 ])
 
@@ -61,6 +61,8 @@ DEFINITION_LINES = st.sampled_from([
 @given(st.lists(DEFINITION_LINES, min_size=1, max_size=40).map("\n".join))
 @example('   [three]: /3\n[a]: https://e.org/a\n\n[a]: https://e.org/a\n"a title"')
 def test_blocks_of_plain_definitions_are_read_as_mistletoe_reads_them(text: str) -> None:
+    # (at the top level: after the list item, a line indented three spaces would be in it, and
+    # the parse answers a label with its top-level definition before one in a list item)
     text = "## [Unreleased]\n\n- x\n\n" + text
     _, definitions = _reference(text)
     parsed = parse(text)
@@ -94,3 +96,92 @@ def test_runs_of_bracketed_lines_are_scanned_as_mistletoe_reads_them(text: str) 
         scan = changelog_scan.scan_lines(changelog_scan.Lines.split(text))
     assert [(h.index, h.level) for h in scan.headings] == headings
     assert root.footnotes == definitions
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(BEFORE, NUMBERS, AFTER)
+def test_a_bracketed_version_is_where_the_heading_pattern_finds_it(
+    before: str, number: str, after: str
+) -> None:
+    title = before + number + after
+    fast = heading.BRACKETED.match(title)
+    if fast is None:
+        return
+    found = heading._HEAD.match(title)
+    assert found is not None
+    assert (found.start("ver"), found.end("ver"), found["lead"], found["v"]) == (
+        1, fast.end(1), "[", None
+    )
+    assert not heading.UNRELEASED.match(title)
+    assert heading._MAYBE.search(title)
+    assert heading._WORDS.match(title) is None  # no product name is learned from it
+    assert heading._ALSO.match(title, fast.end(1)) is None
+
+
+TITLE_PIECES = st.sampled_from([
+    "Added", "Bug Fixes", "tool", "Apollo Client", " ", "/", "(", ")", "[", "]", "v", "V",
+    "1.2.3", "2.0", "20260102", "2026-01-02", ": ", " - ", "and", "&", ",", "+", "=", ".", "-",
+    "rc1", "\u0661.\u0662", "unreleased", "Unreleased",
+])
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(TITLE_PIECES, max_size=6).map("".join))
+def test_titles_passed_over_are_titles_the_patterns_turn_away(title: str) -> None:
+    if heading.BRACKETED.match(title) or not heading._NUMBERED.search(title):
+        assert heading._WORDS.match(title) is None
+    for end in range(len(title) + 1):
+        if title[end : end + 1] in heading._NO_MORE:
+            assert heading._ALSO.match(title, end) is None
+    if title in heading._UNRELEASED_TITLES:
+        assert heading.UNRELEASED.match(title)
+        assert heading._MAYBE.search(title)
+    written = title[1:] if title[:1] in "vV" else title
+    if heading.PLAIN_VERSION.fullmatch(written):
+        assert heading.UNRELEASED.match(title) is None
+        assert VERSION_QUERY.fullmatch(written) is not None
+
+
+def test_unreleased_titles_are_read_as_the_pattern_reads_them() -> None:
+    for title in heading._UNRELEASED_TITLES:
+        assert heading.UNRELEASED.match(title)
+        assert heading._MAYBE.search(title)
+        assert read_version(title) == (None, ())
+
+
+TEXT_LINES = st.sampled_from([
+    "## [1.0.0] - 2020-01-01", "### Added", "- item", "", "[a]: /a", "[b]: /b", "```", "text",
+    "<!--", "-->", "\u00e9t\u00e9 \u2028 sep", "tab\there", "x\x85y", "   ",
+])
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    st.lists(TEXT_LINES, max_size=30), st.sampled_from(["\n", "\r\n"]), st.booleans(),
+    st.booleans(), st.lists(st.integers(0, 40), max_size=8),
+)
+def test_a_line_starts_where_every_lines_offsets_say(
+    parts: list[str], eol: str, bom: bool, final: bool, asked: list[int]
+) -> None:
+    text = ("\ufeff" if bom else "") + eol.join(parts) + (eol if final and parts else "")
+    whole = changelog_scan.Lines.split(text)
+    lines = changelog_scan.Lines.split(text)
+    with changelog_scan.using_mistletoe(changelog_scan.Root()):
+        changelog_scan.scan_lines(lines)  # places the lines of note
+    count = len(lines)
+    for index in [*(n % (count + 1) for n in asked), *range(count + 1)]:  # some asked first
+        assert lines.offset(index) == whole.offsets[index]
+        assert lines.poffset(index) == whole.poffsets[index]
+    for index in range(count):
+        assert lines.content_end(index) == whole.content_end(index)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.lists(TITLE_PIECES, max_size=5).map("".join), max_size=6))
+def test_titles_that_name_no_product_are_told_at_once(titles: list[str]) -> None:
+    one_by_one = [
+        t for t in titles if not heading.BRACKETED.match(t) and heading._NUMBERED.search(t)
+    ]
+    assert (heading._NAMING.search("\n".join(dict.fromkeys(titles))) is None) == (not one_by_one)
+    if not one_by_one:
+        assert all(heading._WORDS.match(t) is None for t in titles)

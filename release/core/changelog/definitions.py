@@ -92,9 +92,9 @@ def plain_run(lines: Lines, lo: int, hi: int) -> Matches | None:
 
     One split of the block by the definition pattern reads them all: the block is plain when
     nothing is left between them."""
-    ptext, start, stop = lines.ptext, lines.poffsets[lo], lines.poffsets[hi]
-    if ptext[start : start + 4].lstrip(" ")[:1] != "[":  # not even the first line is one
+    if lines.plines[lo][:4].lstrip(" ")[:1] != "[":  # not even the first line is one
         return None
+    ptext, start, stop = lines.ptext, lines.poffset(lo), lines.poffset(hi)
     blank = _BLANK_AFTER.search(ptext, start, stop)
     end = blank.start() + 1 if blank is not None else stop
     if ptext.find("|", start, end) >= 0:  # `|`: a line may open a table

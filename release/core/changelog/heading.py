@@ -14,6 +14,7 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from release.core.changelog.versions import VERSION
 from release.core.pattern import LazyPattern
@@ -32,7 +33,7 @@ _NAME_ONLY = (
     r"|upcoming\s+(?:release|changes|version)|unreleased\s+changes|development\s+version)"
     r"[\]*_\s]*(?:\([^)]*\)|\[[^\]]*\])?[*_\s]*$"
 )
-UNRELEASED = re.compile(
+UNRELEASED = LazyPattern(
     r"^(?:\*\*)?\[?\s*unreleased\s*\]?(?:\([^)]*\))?(?:\*\*)?(?=$|[\s:\u2013\u2014-])"
     rf"|^{_NAME_ONLY}",
     re.IGNORECASE,
@@ -40,6 +41,12 @@ UNRELEASED = re.compile(
 # Just the marker: `[Unreleased]`, `Unreleased`, `[Unreleased](url)`, not `Unreleased changes in X`
 UNRELEASED_ONLY = LazyPattern(
     rf"^(?:\*\*)?\[?\s*unreleased\s*\]?(?:\([^)]*\))?(?:\*\*)?\s*$|^{_NAME_ONLY}", re.IGNORECASE
+)
+# What UNRELEASED matches most often, told without compiling it.
+_UNRELEASED_TITLES = frozenset(
+    f"{before}{word}{after}"
+    for word in ("Unreleased", "unreleased", "UNRELEASED")
+    for before, after in (("", ""), ("[", "]"))
 )
 _ISO = r"\d{4}-\d{2}-\d{2}"
 # Dotless CalVer (`20260107`, PEP 440 reads it): eight digits that are a date.
@@ -50,20 +57,30 @@ _LEAD = (
 )
 _END = r"(?=$|[\s\]\)\(,:*</_`\u2013\u2014]|\.(?:\s|$))"
 ANY_VERSION = rf"(?:{VERSION}|{_CALVER8})"  # what a heading's version can be
-_HEAD = re.compile(rf"^(?P<lead>{_LEAD})(?P<v>[vV])?(?P<ver>{ANY_VERSION}){_END}", re.IGNORECASE)
+_HEAD = LazyPattern(
+    rf"^(?P<lead>{_LEAD})(?P<v>[vV])?(?P<ver>{ANY_VERSION}){_END}", re.IGNORECASE
+)
 # A second version the same heading names: `3.9.1 and 3.9.2`, `0.11.0 = 0.11.1`.
-_ALSO = re.compile(rf"\s*(?:and|&|=|,|/|\+)\s*[vV]?(?P<ver>{VERSION}){_END}", re.IGNORECASE)
+_ALSO = LazyPattern(rf"\s*(?:and|&|=|,|/|\+)\s*[vV]?(?P<ver>{VERSION}){_END}", re.IGNORECASE)
+# The characters after a version that `_ALSO` cannot start at: a `]`, a `)`, a `-` or a `.`
+# (`[1.2.3] - date`, `1.2.3 (date)` start with a space, which it can), and the end.
+_NO_MORE = frozenset(("", "]", ")", "-", ".", ":"))
 # A date (and separator) before a product name: `2025-10-27: tool 16.0.0`.
 _DATE_FIRST = LazyPattern(rf"^\[?\s*(?:{_ISO}\s*[,:\u2013\u2014-]?\s*)?")
 # `Apollo Client 3.6.10`, `Mypy 2.4 (date)`, `tool 0.3.2`, `2025-10-27: tool 16.0.0`,
 # `[kite 0.6.0](url)`, `kite/v1.2.3 (date)`: one to three words, then a version.
-_WORDS = re.compile(
+_WORDS = LazyPattern(
     rf"^\[?\s*(?:{_ISO}\s*[,:\u2013\u2014-]?\s*)?"
     r"(?P<word>[A-Za-z][\w.-]*(?:\s+[A-Za-z][\w.-]*){0,2})(?:\s+|/)\(?[vV]?"
     rf"{ANY_VERSION}\)?(?:[\s)\](,:/`*_\u2013\u2014-].*)?$"
 )
+# What a title needs for `_WORDS` to match: the dotted or eight-digit version it ends with.
+_NUMBERED = re.compile(r"\d\.\d|\d{8}")
+# A title, of those joined a line each, that `_WORDS` may match: one that is not bracketed
+# (`BRACKETED`) and that is `_NUMBERED`.
+_NAMING = LazyPattern(r"^(?!\[\d+(?:\.\d+)+\])[^\n]*?(?:\d\.\d|\d{8})", re.MULTILINE)
 _MAYBE = re.compile(rf"\d\.\d|\d{{8}}|{_PENDING}|latest|next|development", re.IGNORECASE)
-_NAMED = re.compile(r"^\w[\w.-]*\s+(?=[vV]?\d)")  # one name: towncrier writes the project's
+_NAMED = LazyPattern(r"^\w[\w.-]*\s+(?=[vV]?\d)")  # one name: towncrier writes the project's
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -120,9 +137,17 @@ def learn_style(titles: Iterable[str]) -> TitleStyle:
 def product_prefix(titles: Iterable[str]) -> str | None:
     """The product name the file puts before its versions (`Apollo Client`), if it does so at
     least twice."""
+    titles = titles if isinstance(titles, list) else list(titles)
+    distinct = dict.fromkeys(titles)
+    joined = "\n".join(distinct)  # each distinct title, a line each (none holds a "\n")
+    if joined.count("\n") == len(distinct) - 1 and _NAMING.search(joined) is None:
+        return None  # no title names a version as `_WORDS` reads one
     # Each distinct title matched once: `Added` and `Fixed` head thousands of sections.
     words: collections.Counter[str] = collections.Counter()
     for title, count in collections.Counter(titles).items():
+        # `[1.2.3] - date` starts with no word, `Added` names no version: neither is matched
+        if BRACKETED.match(title) or not _NUMBERED.search(title):
+            continue
         if found := _WORDS.match(title):
             words[found["word"]] += count
     if words:  # the most common, the first seen of equals (most_common(1), without heapq)
@@ -137,6 +162,8 @@ def product_prefix(titles: Iterable[str]) -> str | None:
 # (no lead but the `[`, no suffix, no second version can follow it), except when the file's
 # product name would start right after the `[` (`read_version_fast`).
 BRACKETED = re.compile(r"\[(\d+(?:\.\d+)+)\]")
+# Dotted numbers: a version as written, whatever else `ANY_VERSION` would also take.
+PLAIN_VERSION = re.compile(r"\d+(?:\.\d+)+")
 
 
 def read_version_fast(
@@ -162,17 +189,31 @@ def read_version(
         return None
     if isinstance(found, bool):
         return None, ()
-    match, skipped = found
-    end = match.end("ver") + skipped
-    return title[match.start("ver") + skipped : end], tuple(m["ver"] for m in _more(title, end))
+    start, end = found[0], found[1]
+    return title[start:end], tuple(m["ver"] for m in _more(title, end))
+
+
+class _Located(NamedTuple):
+    """Where a title's version is, as `_HEAD` reads it."""
+
+    start: int  # of the version, in the title
+    end: int
+    lead: str  # what `_HEAD` read before it (`[`, `**`, `Version `)
+    before: int  # where the `v` before the version is, else its start
+    skipped: int  # how much of the title is before the text `_HEAD` read (a product name)
 
 
 # Shared by read_version (every heading) and read_title (each section built): one search each.
 @functools.lru_cache(maxsize=1 << 14)
-def _locate(title: str, style: TitleStyle | str | None) -> tuple[re.Match[str], int] | bool | None:
-    """Where the title's version is (its `_HEAD` match, and how much of the title is before the
-    text matched); True for an [Unreleased] heading; None when it names no version."""
+def _locate(title: str, style: TitleStyle | str | None) -> _Located | bool | None:
+    """Where the title's version is; True for an [Unreleased] heading; None when it names no
+    version."""
     product = style.product if isinstance(style, TitleStyle) else style
+    fast = BRACKETED.match(title)
+    if fast is not None and not (product and title.startswith(product, 1)):
+        return _Located(1, fast.end(1), "[", 1, 0)  # what `_HEAD` reads (see BRACKETED)
+    if title in _UNRELEASED_TITLES:  # what `_MAYBE` and UNRELEASED would say
+        return True
     if not _MAYBE.search(title):  # `Added`, `Bug Fixes`: most headings, skipped fast
         return None
     if UNRELEASED.match(title):
@@ -196,11 +237,18 @@ def _locate(title: str, style: TitleStyle | str | None) -> tuple[re.Match[str], 
             skipped, text = named.end(), rest
         else:
             found = None
-    return None if found is None else (found, skipped)
+    if found is None:
+        return None
+    before = found.start("v" if found["v"] else "ver") + skipped
+    return _Located(
+        found.start("ver") + skipped, found.end("ver") + skipped, found["lead"], before, skipped
+    )
 
 
 def _more(title: str, end: int) -> list[re.Match[str]]:
     """The more versions after the one ending at `end` (`3.9.1 and 3.9.2`)."""
+    if title[end : end + 1] in _NO_MORE:  # what `_ALSO` cannot start at: most titles
+        return []
     found: list[re.Match[str]] = []
     while (more := _ALSO.match(title, found[-1].end() if found else end)) is not None:
         found.append(more)
@@ -217,8 +265,7 @@ def read_title(title: str, style: TitleStyle | str | None = None) -> Title | Non
         return None
     if isinstance(located, bool):
         return Title(None, None, _inline_url(title), None, _escape(title))
-    found, skipped = located
-    start, end = found.start("ver") + skipped, found.end("ver") + skipped
+    start, end, lead, before, skipped = located
     version = title[start:end]
     parts: list[tuple[int, int, str]] = [(start, end, "{version}")]
     also: list[str] = []
@@ -227,8 +274,8 @@ def read_title(title: str, style: TitleStyle | str | None = None) -> Title | Non
         parts.append((more.start(), more.end(), ""))
     after = parts[-1][1]
     url = _inline_url(title[after:]) if "[" in title[:start] else None
-    label = _label(title, found["lead"], skipped) if not also else None
-    date_found = DATE.search(title, 0, found.start("v" if found["v"] else "ver") + skipped)
+    label = _label(title, lead, skipped) if not also else None
+    date_found = DATE.search(title, 0, before)
     if date_found is None:
         date_found = DATE.search(title, after) or _DATEISH.search(title, after)
     date = None

@@ -13,6 +13,7 @@ from packaging.version import Version as Pep440
 from release.core.changelog import versions
 from release.core.changelog.heading import ANY_VERSION, UNRELEASED, UNRELEASED_ONLY
 from release.core.markdown import core_tokens
+from release.core.pattern import LazyPattern
 from release.errors import ChangelogError
 
 
@@ -24,7 +25,7 @@ def normalize_label(label: str) -> str:
     return str(core_tokens.normalize_label(label))
 
 
-VERSION_QUERY = re.compile(ANY_VERSION, re.IGNORECASE)
+VERSION_QUERY = LazyPattern(ANY_VERSION, re.IGNORECASE)
 
 
 @dataclass(frozen=True)

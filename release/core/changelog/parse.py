@@ -10,6 +10,7 @@ from typing import NamedTuple
 from release.core.changelog import versions
 from release.core.changelog.heading import (
     BRACKETED,
+    PLAIN_VERSION,
     UNRELEASED,
     Title,
     TitleStyle,
@@ -152,12 +153,15 @@ def _wanted(skeleton: _Skeleton, query: str, include_prereleases: bool) -> int |
             None,
         )
     written = wanted[1:] if wanted[:1] in "vV" else wanted
-    if UNRELEASED.match(wanted) or not VERSION_QUERY.fullmatch(written):  # or a tag prefix
-        return None
+    # Dotted numbers (`v1.2.3`) are a version and no spelling of Unreleased: told at once.
+    plain = PLAIN_VERSION.fullmatch(written) is not None
+    if not plain and (UNRELEASED.match(wanted) or not VERSION_QUERY.fullmatch(written)):
+        return None  # or a tag prefix
     key = written.lower()
-    found = [
-        n for n, r in releases if key in ((r.version or "").lower(), *(a.lower() for a in r.also))
-    ]
+    found: list[int] = []
+    for n, r in releases:  # every release: kept tight
+        if (r.version or "").lower() == key or (r.also and key in map(str.lower, r.also)):
+            found.append(n)
     return found[0] if len(found) == 1 else None
 
 
@@ -225,6 +229,9 @@ class _Release(NamedTuple):  # a tuple: a big changelog has thousands, made in o
         return title  # read_title keeps it: asked again, it is a cache hit
 
 
+_UNREAD = ("", ())  # no title reads as this: `known`'s "not read yet"
+
+
 def _releases(
     heads: list[HeadingLine], style: TitleStyle
 ) -> tuple[dict[int, _Release], list[tuple[int, int, str]]]:
@@ -241,18 +248,21 @@ def _releases(
     bracketed = BRACKETED.match  # read_version_fast, inline: this runs for every heading
     new = tuple.__new__
     read: tuple[str | None, tuple[str, ...]] | None
+    known: dict[str, tuple[str | None, tuple[str, ...]] | None] = {}  # `Added`: read once
     for n, head in enumerate(heads):  # every heading of the file: kept tight
         index, level, content, _lines = head
         while above and above[-1][0] >= level:
             above.pop()
         if level > 3:
             read = None
-        elif (fast := bracketed(content)) is not None and not (
-            product and content.startswith(product, 1)
-        ):
-            read = fast[1], ()
-        else:
-            read = read_version(content, product)
+        elif (read := known.get(content, _UNREAD)) is _UNREAD:
+            if (fast := bracketed(content)) is not None and not (
+                product and content.startswith(product, 1)
+            ):
+                read = fast[1], ()
+            else:
+                read = read_version(content, product)
+            known[content] = read
         if read is None:
             above.append((level, n))
             others.append((index + 1, level, content))
@@ -380,7 +390,7 @@ class _Skeleton:
 
 def _skeleton(lines: Lines, scan: Scan) -> _Skeleton:
     heads = scan.headings
-    style = learn_style(h.content for h in heads if h.level <= 3)
+    style = learn_style([h[2] for h in heads if h[1] <= 3])  # content, level: by index, fast
     found, others = _releases(heads, style)
     levels = collections.Counter(
         r.head.level for r in found.values() if not r.nested and r.version is not None
@@ -414,7 +424,7 @@ def _section(skeleton: _Skeleton, n: int, lines: Lines, scan: Scan, refs: Refs) 
     last = cut
     while last > first and not lines.plines[last - 1].strip():
         last -= 1
-    body_start = lines.offsets[first]
+    body_start = lines.offset(first)
     body_end = lines.content_end(last - 1) if last > first else body_start
     underline = lines.plines[head.index + head.lines - 1].strip() if head.setext else ""
     return Section(
@@ -424,11 +434,11 @@ def _section(skeleton: _Skeleton, n: int, lines: Lines, scan: Scan, refs: Refs) 
         body=lines.text[body_start:body_end],
         url=title.url or _heading_url(head.content, refs, title.label),
         line=head.index + 1,
-        start=lines.offsets[head.index],
-        heading_end=lines.offsets[top],
+        start=lines.offset(head.index),
+        heading_end=lines.offset(top),
         body_start=body_start,
         body_end=body_end,
-        end=lines.offsets[cut],
+        end=lines.offset(cut),
         style=HeadingStyle(head.level, title.template, underline),
         label=title.label,
         level=head.level,

@@ -48,7 +48,9 @@ class Refs(Mapping[str, LinkRef]):
             and (first[0] != (match := placed[n][2])[1] or first[1] != match[2])
             and first != (_unescape(match[1].strip()), _unescape(match[2]))
         }
-        nested = [key for key in footnotes if key not in keys or key in shadowed]
+        # mistletoe's definitions, less those placed (every placed one is among them)
+        same = not shadowed and footnotes.keys() == keys.keys()  # none nested: the usual case
+        nested = [] if same else [k for k in footnotes if k not in keys or k in shadowed]
         for n, key in enumerate(nested, len(placed)):
             keys[key] = n
         return keys, nested
@@ -80,7 +82,7 @@ class Refs(Mapping[str, LinkRef]):
         first, last, match, _key = self._placed[n]
         label, dest, title = match[0], match[1], match[2]
         lines = self._lines
-        start, end = lines.offsets[first], lines.offsets[min(last, len(lines))]
+        start, end = lines.offset(first), lines.offset(min(last, len(lines)))
         return LinkRef(label, _unescape(dest.strip()), _unescape(title), first + 1, start, end)
 
     def position(self, key: str) -> int | None:

@@ -15,6 +15,7 @@ and wrapping stay exactly as written.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gc
 import itertools
@@ -79,16 +80,26 @@ _LINES_OF_NOTE = re.compile(
 _OTHER_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-@dataclass(frozen=True)
 class Lines:
-    """The text's lines, as written and as mistletoe reads them."""
+    """The text's lines, as written and as mistletoe reads them.
 
-    text: str
-    offsets: list[int]  # offsets[i]: where line i starts in `text`; offsets[-1] == len(text)
-    plines: list[str]  # what mistletoe reads: no BOM, LF endings, every line ends with "\n"
-    ptext: str  # "".join(plines)
-    poffsets: list[int]
-    eol: str
+    Where each line starts (`offsets`, `poffsets`) is worked out when first asked for; where
+    one line starts (`offset`), from the nearest line before it that the scan placed (it knows
+    where each line of note starts): extract-notes asks where a handful of a 5 MB changelog's
+    92,000 lines start."""
+
+    def __init__(
+        self, text: str, plines: list[str], ptext: str, eol: str, *, bom: int, crlf: bool
+    ) -> None:
+        self.text = text
+        self.plines = plines  # what mistletoe reads: no BOM, LF endings, each ends with "\n"
+        self.ptext = ptext  # "".join(plines)
+        self.eol = eol
+        self._bom = bom
+        self._crlf = crlf
+        self._known_lines: list[int] = []  # lines whose offset in `ptext` the scan found
+        self._known_at: list[int] = []  # (`_lines_of_note`), in file order, and those offsets
+        self._counted = 0  # lines whose lengths `poffset` added up
 
     @classmethod
     def split(cls, text: str) -> Lines:
@@ -101,27 +112,62 @@ class Lines:
             plines = [p + "\n" for p in ptext.split("\n")[:-1]]
         else:
             plines = ptext.splitlines(keepends=True)
-        poffsets = list(itertools.accumulate(map(len, plines), initial=0))
-        if crlf:
+        eol = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+        return cls(text, plines, ptext, eol, bom=bom, crlf=bool(crlf))
+
+    @functools.cached_property
+    def poffsets(self) -> list[int]:
+        """poffsets[i]: where line i starts in `ptext`; poffsets[-1] == len(ptext)."""
+        return list(itertools.accumulate(map(len, self.plines), initial=0))
+
+    @functools.cached_property
+    def offsets(self) -> list[int]:
+        """offsets[i]: where line i starts in `text`; offsets[-1] == len(text)."""
+        text = self.text
+        if self._crlf:
             parts = text.split("\n")
             if parts[-1] == "":
                 parts.pop()
             offsets = list(itertools.accumulate((len(p) + 1 for p in parts), initial=0))
-        elif bom:
-            offsets = [0, *(p + bom for p in poffsets[1:])]
+        elif self._bom:
+            offsets = [0, *(p + self._bom for p in self.poffsets[1:])]
         else:
-            offsets = poffsets[:]
+            offsets = self.poffsets[:]
         offsets[-1] = len(text)
-        eol = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
-        return cls(text, offsets, plines, ptext, poffsets, eol)
+        return offsets
+
+    def poffset(self, index: int) -> int:
+        """`poffsets[index]`, from the nearest placed line before it."""
+        known = self.__dict__.get("poffsets")
+        if known is not None:
+            return int(known[index])
+        if index >= len(self.plines):
+            return len(self.ptext)
+        near = bisect.bisect_right(self._known_lines, index) - 1
+        line, at = (self._known_lines[near], self._known_at[near]) if near >= 0 else (0, 0)
+        self._counted += index - line
+        if self._counted > len(self.plines):  # asked of enough lines: work out all at once
+            return self.poffsets[index]
+        return at + sum(map(len, self.plines[line:index]))
+
+    def offset(self, index: int) -> int:
+        """`offsets[index]`, without working out every line's."""
+        known = self.__dict__.get("offsets")
+        if known is not None:
+            return int(known[index])
+        if self._crlf:
+            return self.offsets[index]
+        if index >= len(self.plines):
+            return len(self.text)
+        return self.poffset(index) + self._bom if index else 0
 
     def __len__(self) -> int:
         return len(self.plines)
 
     def content_end(self, index: int) -> int:
         """Offset in `text` of the end of line `index`, before its line ending."""
-        end = self.offsets[index + 1]
-        line = self.text[self.offsets[index] : end]
+        end = self.offset(index + 1)
+        line = self.text[self.offset(index) : end]
         return end - (len(line) - len(line.rstrip("\r\n")))
 
 
@@ -167,6 +213,9 @@ class HeadingLine(NamedTuple):  # a tuple: a 5 MB changelog has 12,000 headings
 _Buffer = Sequence[tuple[Any, Any, int]]  # mistletoe's parse buffer: (type, read result, line)
 
 
+_FIRST, _LAST = operator.itemgetter(0), operator.itemgetter(1)
+
+
 @dataclass
 class Scan:
     """What the scan found: headings, definitions, comments, a block that never closes."""
@@ -180,7 +229,8 @@ class Scan:
     @functools.cached_property
     def trailing(self) -> dict[int, int]:
         """Line after a definition -> its first line."""
-        return {ref[1]: ref[0] for ref in self.refs}
+        refs = self.refs
+        return dict(zip(map(_LAST, refs), map(_FIRST, refs), strict=True))
 
     @functools.cached_property
     def comment_ends(self) -> dict[int, int]:
@@ -304,12 +354,16 @@ def _lines_of_note(lines: Lines) -> tuple[list[int], list[int], list[int]]:
     starts: list[int] = []
     ends: list[int] = []
     candidate, start_run, end_run = candidates.append, starts.append, ends.append
+    known, known_at = ([], []) if lines._known_lines else (lines._known_lines, lines._known_at)
+    place, place_at = known.append, known_at.append  # where each line of note starts
     ptext, line, at = lines.ptext, 0, 0
     count = ptext.count
     for match in _LINES_OF_NOTE.finditer("\n" + ptext):  # match.start(): a line's offset
         start = match.start()
         line += count("\n", at, start)
         at = start
+        place(line)
+        place_at(start)  # in ptext: "\n" + ptext puts the line's start one further on
         kind = match.lastindex  # 1 candidate, 2 run, 3 suspicious
         if kind == 1:
             candidate(line)
