@@ -54,6 +54,29 @@ def test_extract_notes_does_not_load_git() -> None:
     assert "pygit2" not in _loaded("release.apps.extract_notes")
 
 
+def test_extract_notes_of_a_version_reads_no_pep_440_version(tmp_path: Path) -> None:
+    """A section asked for by its version is found by how its heading spells it: `packaging`
+    loads only for what compares versions (`latest`, a spelling no heading writes as asked)."""
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text(
+        "# Changelog\n\n## [1.1.0] - 2026-02-01\n\n- Two\n\n## [1.0.0] - 2026-01-01\n\n- One\n",
+        encoding="utf-8",
+    )
+    code = (
+        "import sys, io, contextlib; from release.apps.extract_notes import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    code = main([sys.argv[1], '--changelog', sys.argv[2]])\n"
+        "print(code, out.getvalue().strip(), 'packaging' in sys.modules)\n"
+    )
+    for query, loaded in (("v1.0.0", False), ("1.0", True), ("latest", True)):
+        done = subprocess.run(
+            [sys.executable, "-c", code, query, str(changelog)],
+            capture_output=True, text=True, check=True,
+        )
+        expected = "- Two" if query == "latest" else "- One"
+        assert done.stdout.split() == ["0", *expected.split(), str(loaded)]
+
+
 def test_extract_notes_loads_the_config_reader_and_roll_forward_only_when_used() -> None:
     """Given its changelog (as CI and the bench give it), extract-notes reads no pyproject.toml
     and rolls nothing forward."""

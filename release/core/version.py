@@ -11,10 +11,12 @@ import enum
 import functools
 import re
 from dataclasses import dataclass
-
-from packaging import version as pep440
+from typing import TYPE_CHECKING
 
 from release.errors import DojoError
+
+if TYPE_CHECKING:
+    from packaging import version as pep440
 
 
 class VersionError(DojoError):
@@ -109,6 +111,8 @@ def _make(
         text += f".post{post}"
     if dev is not None:
         text += f".dev{dev}"
+    from packaging import version as pep440  # noqa: PLC0415 (see `reading`)
+
     return Version(pep440.Version(text))
 
 
@@ -245,6 +249,8 @@ def reading(written: str) -> pep440.Version | None:
 
     `1.2.0-rc.1` is `1.2.0rc1` and `2.0` is `2.0`; `4.0.0-1` is a SemVer pre-release, which
     PEP 440 has no word for, so it names no PEP 440 version."""
+    from packaging import version as pep440  # noqa: PLC0415 (extract-notes of a version reads none)
+
     written = written.strip()
     if _SEMVER_NUMERIC_PRE.match(written):
         return None

@@ -6,15 +6,16 @@ import functools
 import re
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar, overload
-
-from packaging.version import Version as Pep440
+from typing import TYPE_CHECKING, ClassVar, TypeVar, overload
 
 from release.core.changelog import versions
 from release.core.changelog.heading import ANY_VERSION, UNRELEASED, UNRELEASED_ONLY
 from release.core.markdown import core_tokens
 from release.core.pattern import LazyPattern
 from release.errors import ChangelogError
+
+if TYPE_CHECKING:
+    from packaging.version import Version as Pep440
 
 
 # Each label is folded twice (as the scan hands it to mistletoe, and as its definition is

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import functools
 import re
-
-from packaging.version import Version as Pep440
+from typing import TYPE_CHECKING
 
 from release.core.version import WRITTEN, reading
+
+if TYPE_CHECKING:
+    from packaging.version import Version as Pep440
 
 # A version as written, without a leading `v` (one definition, in `release.core.version`).
 VERSION = WRITTEN
