@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from release.apps.extract_notes import main
-from release.errors import DojoError
+from release.errors import DojoError, UsageError
+from release.shell import files
 from release.shell.files import WriteRefused, safe_write
 
 DATA = Path(__file__).parent / "data" / "changelogs"
@@ -165,3 +166,34 @@ def test_output_dev_stdout_appends_to_a_redirected_file(project: Path) -> None:
     text = notes.read_text()
     assert text.startswith("kept\n")
     assert "###" in text
+
+
+@pytest.mark.parametrize("kind", ["regular", "proc", "fifo", "too large", "device"])
+def test_inputs_are_read_whole_and_bounded_whatever_their_size_says(
+    tmp_path: Path, kind: str
+) -> None:
+    """A changelog is read at the size its file says, then on past it (a /proc file says 0),
+    up to the bound: a FIFO is read to its end, and a file or device larger than the bound is
+    refused in one error."""
+    path = tmp_path / "CHANGELOG.md"
+    text = "# Changelog\n\n## [1.0.0] - 2026-01-01\n\n- One\n" * 20
+    if kind == "regular":
+        path.write_text(text, encoding="utf-8")
+        assert files.read_changelog(path) == text
+    elif kind == "proc":
+        proc = Path("/proc/self/status")
+        assert proc.stat().st_size == 0
+        assert files.read_text(proc, what="notes", limit=1 << 20).startswith("Name:")
+    elif kind == "fifo":
+        os.mkfifo(path)
+        writer = threading.Thread(target=path.write_text, args=(text,), daemon=True)
+        writer.start()
+        assert files.read_text(path, what="notes", limit=1 << 20) == text
+        writer.join(timeout=10)
+    elif kind == "too large":
+        path.write_text(text * 2, encoding="utf-8")
+        with pytest.raises(UsageError, match="is larger than 1 KiB"):
+            files.read_text(path, what="notes", limit=1024)
+    else:
+        with pytest.raises(UsageError, match="is larger than 64 KiB"):
+            files.read_text(Path("/dev/zero"), what="notes", limit=64 << 10)

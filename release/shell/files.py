@@ -13,6 +13,7 @@ import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from release.errors import ChangelogError, DojoError, UsageError
 
@@ -134,7 +135,7 @@ def read_changelog(path: Path, *, hint: str = _HINT) -> str:
     that names the path and says how to point at another file (`hint`)."""
     try:
         with path.open("rb") as handle:  # bounded: a link to /dev/zero must not fill memory
-            data = handle.read(MAX_CHANGELOG_BYTES + 1)
+            data = _read_bounded(handle, MAX_CHANGELOG_BYTES)
     except FileNotFoundError:
         raise ChangelogError(f"changelog {path} does not exist: create it, or {hint}") from None
     except IsADirectoryError:
@@ -156,13 +157,29 @@ def read_changelog(path: Path, *, hint: str = _HINT) -> str:
         ) from None
 
 
+def _read_bounded(handle: BinaryIO, limit: int) -> bytes:
+    """At most `limit` + 1 bytes of `handle` (more than `limit`: the caller refuses the file).
+    A regular file is read at the size it says it has, then on if it has more (it grew, or is
+    a /proc file that says 0): asking for `limit` bytes at once allocates them, 256 MiB for a
+    5 MB changelog, which a machine that does not overcommit memory refuses."""
+    try:
+        info = os.fstat(handle.fileno())
+        want = min(info.st_size, limit) if stat.S_ISREG(info.st_mode) else limit
+    except OSError:
+        want = limit
+    data = handle.read(want + 1)
+    if len(data) == want + 1 and want < limit:
+        data += handle.read(limit - want)
+    return data
+
+
 def read_text(path: Path, *, what: str, limit: int) -> str:
     """A user-named input file as UTF-8 text, read up to `limit` bytes: a `UsageError` (one
     line, naming `what`) when it is missing, a directory, unreadable, too large or not UTF-8.
     Pipes (`--notes-file <(make-notes)`) and devices are read like files."""
     try:
         with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+            data = _read_bounded(handle, limit)
     except FileNotFoundError:
         raise UsageError(f"{what} {path}: no such file: pass an existing file") from None
     except IsADirectoryError:
