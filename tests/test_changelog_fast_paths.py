@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from release.core.changelog import definitions, heading, parse
@@ -59,17 +59,18 @@ DEFINITION_LINES = st.sampled_from([
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(st.lists(DEFINITION_LINES, min_size=1, max_size=40).map("\n".join))
+@example('   [three]: /3\n[a]: https://e.org/a\n\n[a]: https://e.org/a\n"a title"')
 def test_blocks_of_plain_definitions_are_read_as_mistletoe_reads_them(text: str) -> None:
     # (at the top level: after the list item, a line indented three spaces would be in it, and
     # the parse answers a label with its top-level definition before one in a list item)
     text = "## [Unreleased]\n\n- x\n\n" + text
     _, definitions = _reference(text)
     parsed = parse(text)
-    found: dict[str, tuple[str, str]] = {}
-    for ref in parsed.link_refs:  # the first definition of a label wins, as in CommonMark
-        found.setdefault(ref.key, (ref.dest, ref.title))
+    # The first definition of a label wins, as in CommonMark, also when it is inside a list item
+    # above a top-level one.
+    found = {ref.key: (ref.dest, ref.title) for ref in map(parsed.ref, definitions) if ref}
     assert found == definitions
-    assert [parsed.ref(key) is not None for key in definitions] == [True] * len(definitions)
+    assert {ref.key for ref in parsed.link_refs} == set(definitions)
     root = changelog_scan.Root()
     with changelog_scan.using_mistletoe(root):
         changelog_scan.scan_lines(changelog_scan.Lines.split(text))

@@ -18,6 +18,7 @@ from release.core.changelog import missing_sections, parse
 from release.core.changelog.extract import definitions
 from release.core.changelog.model import LinkRef, Sections
 from release.errors import ChangelogError
+from tests.test_changelog import _reference
 from tests.test_extract_one_section import TEXTS, _generated, _queries
 
 ALL = [*TEXTS, *_generated(200)]
@@ -44,11 +45,16 @@ def test_sections_asked_in_any_order_are_the_ones_built_in_file_order(text: str)
 
 @pytest.mark.parametrize("text", ALL, ids=IDS)
 def test_each_label_finds_its_first_definition(text: str) -> None:
+    """The first in the file, as mistletoe reads the whole file: a definition inside a list
+    item or a quote above a top-level one of the same label wins, as in CommonMark."""
     changelog = parse(text)
     first: dict[str, LinkRef] = {}
     for ref in changelog.link_refs:  # file order, then those inside list items and quotes
         first.setdefault(ref.key, ref)
     assert list(changelog._refs) == list(first)
+    _, expected = _reference(text)
+    first = {key: changelog._refs[key] for key in first}
+    assert {key: (ref.dest, ref.title) for key, ref in first.items()} == expected
     for key, ref in first.items():
         assert changelog._refs[key] is ref
         assert changelog._refs.get(key) is ref

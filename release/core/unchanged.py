@@ -52,8 +52,8 @@ class Middle:
         there = news[olds.index(at)]
         if there == 0 or new[there - 1] != "\n":
             return None
-        after = at + _common_after(old, at, new, there)
-        before = at - _common_before(old, at, new, there)
+        after = at + _shared(old, at, new, there, ahead=True)
+        before = at - _shared(old, at, new, there, ahead=False)
         # Whole lines only: from the first line break inside the run to the last one.
         start, end = old.find("\n", before, at) + 1, old.rfind("\n", at, after) + 1
         if not start or not end or end <= start:
@@ -73,40 +73,25 @@ def _occurrences(text: str, probe: str, most: int = 64) -> list[int] | None:
     return found
 
 
-def _common_after(a: str, i: int, b: str, j: int) -> int:
-    """How many characters `a[i:]` and `b[j:]` share at their start."""
-    done, limit = 0, min(len(a) - i, len(b) - j)
+def _shared(a: str, i: int, b: str, j: int, *, ahead: bool) -> int:
+    """How many characters `a` and `b` share from `i` and `j` on (`ahead`), or up to them:
+    compared a chunk at a time, the first chunk that differs halved until the difference."""
+
+    def same(done: int, size: int) -> bool:
+        if ahead:
+            return a[i + done : i + done + size] == b[j + done : j + done + size]
+        return a[i - done - size : i - done] == b[j - done - size : j - done]
+
+    done, limit = 0, min(len(a) - i, len(b) - j) if ahead else min(i, j)
     while done < limit:
         step = min(_CHUNK, limit - done)
-        if a[i + done : i + done + step] == b[j + done : j + done + step]:
+        if same(done, step):
             done += step
             continue
-        low, high = 0, step  # a[..low] matches, a[..high] does not
+        low, high = 0, step  # `low` characters more are shared, `high` are not
         while high - low > 1:
             mid = (low + high) // 2
-            if a[i + done : i + done + mid] == b[j + done : j + done + mid]:
-                low = mid
-            else:
-                high = mid
-        return done + low
-    return done
-
-
-def _common_before(a: str, i: int, b: str, j: int) -> int:
-    """How many characters `a[:i]` and `b[:j]` share at their end."""
-    done, limit = 0, min(i, j)
-    while done < limit:
-        step = min(_CHUNK, limit - done)
-        if a[i - done - step : i - done] == b[j - done - step : j - done]:
-            done += step
-            continue
-        low, high = 0, step
-        while high - low > 1:
-            mid = (low + high) // 2
-            if a[i - done - mid : i - done] == b[j - done - mid : j - done]:
-                low = mid
-            else:
-                high = mid
+            low, high = (mid, high) if same(done, mid) else (low, mid)
         return done + low
     return done
 

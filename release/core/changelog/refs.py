@@ -39,10 +39,19 @@ class Refs(Mapping[str, LinkRef]):
             keys = {}
             for n, key in enumerate(labels):
                 keys.setdefault(key, n)
+        # A label defined inside a list item or a quote above its first top-level definition:
+        # mistletoe keeps the earlier one, and so does the label's lookup.
+        footnotes, placed = self._footnotes, self._placed
+        shadowed = {
+            key for key, n in keys.items()
+            if (first := footnotes.get(key)) is not None
+            and (first[0] != (match := placed[n][2])[1] or first[1] != match[2])
+            and first != (_unescape(match[1].strip()), _unescape(match[2]))
+        }
         # mistletoe's definitions, less those placed (every placed one is among them)
-        same = self._footnotes.keys() == keys.keys()  # none nested: the usual case, at once
-        nested = [] if same else [key for key in self._footnotes if key not in keys]
-        for n, key in enumerate(nested, len(self._placed)):
+        same = not shadowed and footnotes.keys() == keys.keys()  # none nested: the usual case
+        nested = [] if same else [k for k in footnotes if k not in keys or k in shadowed]
+        for n, key in enumerate(nested, len(placed)):
             keys[key] = n
         return keys, nested
 
