@@ -60,6 +60,9 @@ DEFINITION_LINES = st.sampled_from([
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(st.lists(DEFINITION_LINES, min_size=1, max_size=40).map("\n".join))
 @example('   [three]: /3\n[a]: https://e.org/a\n\n[a]: https://e.org/a\n"a title"')
+# A title on the line after the window of definitions mistletoe reads at a time: the window's
+# read, which defined the label without it, is undone before the whole block is read.
+@example("[a]: https://e.org/a\n" * 15 + '[Unreleased]: https://e.org/u\n"a title"')
 def test_blocks_of_plain_definitions_are_read_as_mistletoe_reads_them(text: str) -> None:
     # (at the top level: after the list item, a line indented three spaces would be in it, and
     # the parse answers a label with its top-level definition before one in a list item)

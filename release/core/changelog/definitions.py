@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # mistletoe's functions carry no annotations; it is used through these names only.
 block_token: Any = markdown.block_token
 block_tokenizer: Any = markdown.block_tokenizer
+token: Any = markdown.token
 
 CHUNK = 16  # lines of link definitions handed to mistletoe at a time
 # A definition that mistletoe reads as written: one line, a label without brackets or escapes,
@@ -49,14 +50,19 @@ class Definitions(block_token.Footnote):  # type: ignore[misc]
     @classmethod
     def read(cls, lines: Any) -> Any:
         start = lines.get_pos()
+        footnotes = token._root_node.footnotes
+        known = len(footnotes)  # what mistletoe held before this read defined more
         window = block_tokenizer.FileWrapper(lines.lines[start + 1 : start + 1 + CHUNK])
         result = super().read(window)
         after = start + 1 + window.get_pos() + 1
         if len(window.lines) == CHUNK and after < len(lines.lines):
             # A title can go on past the window (`[a]: /a` then `  "a title` ...): when what
-            # follows the run is neither a blank line nor another definition, read it whole.
+            # follows the run is neither a blank line nor another definition, read it whole,
+            # with what the window's read defined undone (its last one lacked that title).
             following = lines.lines[after].lstrip()
             if following and not following.startswith("["):
+                for key in list(itertools.islice(reversed(footnotes), len(footnotes) - known)):
+                    del footnotes[key]
                 window = block_tokenizer.FileWrapper(lines.lines[start + 1 :])
                 result = super().read(window)
         lines.set_pos(start + window.get_pos() + 1)

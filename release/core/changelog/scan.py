@@ -358,19 +358,28 @@ def _lines_of_note(lines: Lines) -> tuple[list[int], list[int], list[int]]:
     place, place_at = known.append, known_at.append  # where each line of note starts
     ptext, line, at = lines.ptext, 0, 0
     count = ptext.count
-    for match in _LINES_OF_NOTE.finditer("\n" + ptext):  # match.start(): a line's offset
-        start = match.start()
+    # The first line has no "\n" before it: read on its own (a run there is one line long).
+    first = _LINES_OF_NOTE.match("\n" + ptext[: ptext.find("\n") + 1]) if ptext else None
+    if first is not None:
+        place(0)
+        place_at(0)
+        if first.lastindex == 1:
+            candidate(0)
+        else:
+            start_run(0)
+            end_run(0)
+    for match in _LINES_OF_NOTE.finditer(ptext):  # every other line, after its "\n"
+        start = match.start() + 1  # where the line starts
         line += count("\n", at, start)
         at = start
         place(line)
-        place_at(start)  # in ptext: "\n" + ptext puts the line's start one further on
+        place_at(start)
         kind = match.lastindex  # 1 candidate, 2 run, 3 suspicious
         if kind == 1:
             candidate(line)
             continue
         start_run(line)
-        # `start` in "\n" + ptext is where the line starts in ptext: count the run's line ends
-        end_run(line + count("\n", start, match.end() - 1) if kind == 2 else line)
+        end_run(line + count("\n", start, match.end()) if kind == 2 else line)  # its last line
     starts.append(len(lines))  # a sentinel: no line of note from here on
     ends.append(len(lines))
     return candidates, starts, ends
