@@ -312,7 +312,10 @@ class Repository:
         link, FIFO or device), and only in a SHA-1 repository."""
         if self._repo.workdir is None or len(str(oid)) != 40:
             return None
-        kind, size = self._repo.odb.read_header(oid)
+        header = getattr(self._repo.odb, "read_header", None)  # pygit2 1.15 and later
+        if header is None:
+            return None
+        kind, size = header(oid)
         file = self.root / path
         try:
             info = file.lstat()
