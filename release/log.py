@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterable
 from typing import TextIO
 
 from release.core.pattern import LazyPattern
 
-_BARE = re.compile(r"^[^\s\"=]+$")
+_BARE = LazyPattern(r"^[^\s\"=]+$")  # compiled when the first line is logged
 
 # Secrets registered at run time (tokens, passwords); never printed, whatever the caller passes.
 _SECRETS: set[str] = set()

@@ -67,11 +67,24 @@ def test_the_rule_catches_a_violation(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "init", sorted(p for p in PACKAGE.rglob("__init__.py") if p.parent.name != "changelog"),
+    "init",
+    sorted(
+        p for p in PACKAGE.rglob("__init__.py")
+        if p.parent.name != "changelog" and p != PACKAGE / "__init__.py"
+    ),
     ids=lambda p: str(p.relative_to(PACKAGE.parent)),
 )
 def test_package_inits_are_empty(init: Path) -> None:
     assert init.read_text(encoding="utf-8").strip() == ""
+
+
+def test_the_top_package_imports_the_dataclasses_patch_alone() -> None:
+    """`release/__init__.py` runs first in every process of ours: it holds the import of
+    dataclasses without `inspect` (release/core/fast_dataclasses.py), and nothing else."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    assert [ast.unparse(node) for node in tree.body] == [
+        "from release.core import fast_dataclasses"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from release.core.pattern import LazyPattern
 from release.errors import DojoError
 
 if TYPE_CHECKING:
@@ -226,8 +227,9 @@ WRITTEN = (
     r"(?:[-_.]?dev[-_.]?\d*)?"
     r"(?:\+[0-9A-Za-z.-]+)?"
 )
-# A written version's parts, to spell another version the same way.
-_STYLE = re.compile(
+# A written version's parts, to spell another version the same way (`release` alone: compiled
+# when first used, like `_SEMVER_NUMERIC_PRE`, which reads only what extract-notes does not ask).
+_STYLE = LazyPattern(
     r"^(?P<release>\d+(?:\.\d+)*)"
     r"(?:(?P<sep>[-_.]?)(?P<word>alpha|beta|rc|a|b|c|pre|preview)(?P<sep2>[-_.]?)\d+)?"
 )
@@ -237,7 +239,7 @@ _PHASE = {"alpha": "a", "a": "a", "beta": "b", "b": "b", "rc": "rc", "c": "rc", 
 
 # `4.0.0-1`: PEP 440 reads a post-release (4.0.0.post1), SemVer a pre-release of 4.0.0 (npm
 # writes them so). Changelogs, tags and version files are read with the SemVer meaning.
-_SEMVER_NUMERIC_PRE = re.compile(r"^v?\d+(?:\.\d+)+-\d+(?:\.\d+)*$", re.IGNORECASE)
+_SEMVER_NUMERIC_PRE = LazyPattern(r"^v?\d+(?:\.\d+)+-\d+(?:\.\d+)*$", re.IGNORECASE)
 
 
 # Large enough for every heading of a big changelog (4,550 in the benchmark's 2 MB one): a run

@@ -8,17 +8,18 @@ a symlink points at with a copy beside it, or the very file it read from.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from release.core.pattern import LazyPattern
 from release.errors import ChangelogError, DojoError, UsageError
 
-# Paths that name this process's own streams: written to, never replaced or resolved.
-_STREAM = re.compile(
+# Paths that name this process's own streams: written to, never replaced or resolved (compiled
+# when first written: `extract-notes` to stdout writes no file).
+_STREAM = LazyPattern(
     r"^/(?:dev/(?:(?P<out>stdout)|(?P<err>stderr)|fd/(?P<dev_fd>\d+))|proc/self/fd/(?P<fd>\d+))$"
 )
 

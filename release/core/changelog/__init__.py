@@ -1,7 +1,7 @@
 """The changelog model: find, extract, check and roll forward version sections. Pure: text in,
 values and text out. The public API, re-exported from the modules that hold it:
 
-- model: the values (Changelog, Section, LinkRef, HeadingStyle, Extracted, Rolled)
+- model: the values (Changelog, Section, LinkRef, HeadingStyle, Extracted)
 - scan: the fast scan of headings and link definitions (mistletoe where needed)
 - definitions: the scan's reader of link definitions (mistletoe's, and a block of plain ones
   at once)
@@ -9,7 +9,8 @@ values and text out. The public API, re-exported from the modules that hold it:
 - refs: the link definitions, each made a LinkRef when asked for
 - extract: a section's notes
 - problems: `--check`'s problems (`check`)
-- roll: roll [Unreleased] forward; open a fresh unreleased section (back to development)
+- roll: roll [Unreleased] forward (`Rolled`); open a fresh unreleased section (back to
+  development)
 - heading: the heading-text grammar (`read_title`, `learn_style`), pure over a title string,
   shared by every markup
 - rst: the same for a reStructuredText changelog (docutils), and its Markdown form:
@@ -24,7 +25,6 @@ from release.core.changelog.model import (
     Extracted,
     HeadingStyle,
     LinkRef,
-    Rolled,
     Section,
 )
 from release.core.changelog.parse import parse, require_markdown
@@ -32,12 +32,12 @@ from release.errors import ChangelogError
 
 if TYPE_CHECKING:
     from release.core.changelog.problems import Problem, Severity, check, missing_sections
-    from release.core.changelog.roll import open_unreleased, roll_forward
+    from release.core.changelog.roll import Rolled, open_unreleased, roll_forward
 
 # Loaded when first asked for: rolling forward is for `release` alone, the check for `--check`
 # and `release`; `extract-notes` of one section starts without either.
 _LATER = {
-    "open_unreleased": "roll", "roll_forward": "roll",
+    "open_unreleased": "roll", "roll_forward": "roll", "Rolled": "roll",
     "Problem": "problems", "Severity": "problems", "check": "problems",
     "missing_sections": "problems",
 }

@@ -13,7 +13,6 @@ import collections
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from release.core.changelog.versions import VERSION
@@ -75,7 +74,7 @@ _WORDS = LazyPattern(
     rf"{ANY_VERSION}\)?(?:[\s)\](,:/`*_\u2013\u2014-].*)?$"
 )
 # What a title needs for `_WORDS` to match: the dotted or eight-digit version it ends with.
-_NUMBERED = re.compile(r"\d\.\d|\d{8}")
+_NUMBERED = LazyPattern(r"\d\.\d|\d{8}")
 # A title, of those joined a line each, that `_WORDS` may match: one that is not bracketed
 # (`BRACKETED`) and that is `_NUMBERED`.
 _NAMING = LazyPattern(r"^(?!\[\d+(?:\.\d+)+\])[^\n]*?(?:\d\.\d|\d{8})", re.MULTILINE)
@@ -103,8 +102,9 @@ _DATEISH = LazyPattern(
 _INLINE_URL = LazyPattern(r"\]\((?P<url><[^>]*>|[^)\s]*)(?:\s+[^)]*)?\)")
 
 
-@dataclass(frozen=True)
-class Title:
+# Named tuples, not dataclasses: nothing subclasses them, and one class is built at import
+# instead of a dataclass's six generated methods (the same fields, equality, hash and repr).
+class Title(NamedTuple):
     """What a release heading's text says and how it is written."""
 
     version: str | None  # as written, no leading `v`; None for [Unreleased]
@@ -121,8 +121,7 @@ class Title:
     marker: str | None = None  # that mark as written (`unreleased`, `UNRELEASED`)
 
 
-@dataclass(frozen=True)
-class TitleStyle:
+class TitleStyle(NamedTuple):
     """What a file's headings share, learned from all of them: the product name it puts before
     its versions (`Apollo Client`, `tool`), if any."""
 

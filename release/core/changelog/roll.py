@@ -10,6 +10,7 @@ import collections
 import functools
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import overload
 
 from release.core.changelog import roll_links, versions
@@ -17,7 +18,6 @@ from release.core.changelog.heading import DATE, PENDING, known_date_style, rest
 from release.core.changelog.model import (
     Changelog,
     HeadingStyle,
-    Rolled,
     Section,
     _heads,
     shape,
@@ -29,6 +29,16 @@ from release.errors import ChangelogError
 _INLINE_HEAD = re.compile(r"(?P<keep>\]\([^)\s]*/compare/)[^)\s]*?(?P<head>\.\.\.[^)\s]+)\)")
 _MARKERS = re.compile(r"\s*(?:\[yanked\]|\(yanked\)|\(unreleased\)|\[unreleased\])", re.IGNORECASE)
 DEFAULT_STYLE = HeadingStyle()  # Keep a Changelog, for a file with no release yet
+
+
+# Here, not in model, so only the path that rolls builds it (`model.Rolled` and
+# `release.core.changelog.Rolled` name it still).
+@dataclass(frozen=True)
+class Rolled:
+    """A changelog rolled forward, and what the roll warns about."""
+
+    text: str
+    warnings: tuple[str, ...]
 
 
 class _Releases(Sequence[Section]):
