@@ -5,16 +5,21 @@ start with `[` found by the scan as one match."""
 
 from __future__ import annotations
 
+import importlib
 import os
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from release.core.changelog import definitions, heading, parse
 from release.core.changelog import scan as changelog_scan
+from release.core.changelog.extract import notes
 from release.core.changelog.heading import read_version, read_version_fast
 from release.core.changelog.model import VERSION_QUERY, normalize_label
 from tests.test_changelog import _reference
+
+changelog_parse = importlib.import_module("release.core.changelog.parse")  # `parse`: the function
 
 EXAMPLES = int(os.environ.get("DOJO_SCAN_EXAMPLES", "300"))
 
@@ -177,6 +182,63 @@ def test_a_line_starts_where_every_lines_offsets_say(
         assert lines.poffset(index) == whole.poffsets[index]
     for index in range(count):
         assert lines.content_end(index) == whole.content_end(index)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    st.lists(TEXT_LINES, max_size=60), st.sampled_from(["\n", "\r\n"]), st.booleans(),
+    st.booleans(), st.lists(st.tuples(st.integers(0, 70), st.integers(0, 70)), max_size=12),
+)
+def test_lines_asked_for_one_at_a_time_are_the_lines_split_at_once(
+    parts: list[str], eol: str, bom: bool, final: bool, asked: list[tuple[int, int]]
+) -> None:
+    """`line`, `chunk` and mistletoe's view of them (`LineSequence`), asked in any order
+    (forward, back, far), give what splitting every line gives, other line breaks included."""
+    text = ("\ufeff" if bom else "") + eol.join(parts) + (eol if final and parts else "")
+    whole = changelog_scan.Lines.split(text).plines
+    lines = changelog_scan.Lines.split(text)
+    with changelog_scan.using_mistletoe(changelog_scan.Root()):
+        changelog_scan.scan_lines(lines)  # places the lines of note
+    view = changelog_scan.LineSequence(lines)
+    assert len(lines) == len(view) == len(whole)
+    for lo, hi in asked:
+        assert lines.chunk(lo, hi) == whole[lo:hi] == view[lo:hi]
+        if lo < len(whole):
+            assert lines.line(lo) == whole[lo] == view[lo]
+            assert lines.line(-1 - lo) == whole[-1 - lo]
+        else:
+            with pytest.raises(IndexError):
+                lines.line(lo)
+    assert [view[n] for n in range(len(view))] == whole  # as mistletoe's reader walks them
+
+
+def test_extracting_one_section_splits_no_line_it_does_not_read() -> None:
+    """The scan, the skeleton and the one section built read the lines they need: a big
+    changelog's 92,000 line strings are never made (they were a tenth of extract-notes)."""
+    blocks = "".join(
+        f"## [1.{n}.0] - 2020-01-01\n\n### Fixed\n\n- a fix ([#{n}])\n- more\n"
+        + ("\n```console\n## not a heading\n```\n" if n % 3 == 0 else "")
+        + ("\n<!--\n## [9.9.9] - a draft\n-->\n" if n % 5 == 0 else "")
+        + "\n"
+        for n in range(60, 0, -1)
+    )
+    text = "# Changelog\n\n" + blocks + "".join(f"[#{n}]: /issues/{n}\n" for n in range(60))
+    made: list[changelog_scan.Lines] = []
+    split = changelog_scan.Lines.split
+
+    def recording(text: str) -> changelog_scan.Lines:
+        made.append(split(text))
+        return made[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(changelog_scan.Lines, "split", recording)
+        found = changelog_parse.parse_one(text, "v1.33.0")
+    assert found is not None
+    fence = "```console\n## not a heading\n```"
+    assert found[1].body == f"### Fixed\n\n- a fix ([#33])\n- more\n\n{fence}"
+    assert [("plines" in m.__dict__, "poffsets" in m.__dict__) for m in made] == [(False, False)]
+    assert found[0].text == text
+    assert notes(*found).endswith("[#33]: /issues/33")
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
