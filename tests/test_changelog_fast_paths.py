@@ -13,6 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from release.core.changelog import definitions, heading, parse
+from release.core.changelog import lines as changelog_lines
 from release.core.changelog import scan as changelog_scan
 from release.core.changelog.extract import notes
 from release.core.changelog.heading import read_version, read_version_fast
@@ -81,7 +82,7 @@ def test_blocks_of_plain_definitions_are_read_as_mistletoe_reads_them(text: str)
     assert {ref.key for ref in parsed.link_refs} == set(definitions)
     root = changelog_scan.Root()
     with changelog_scan.using_mistletoe(root):
-        changelog_scan.scan_lines(changelog_scan.Lines.split(text))
+        changelog_scan.scan_lines(changelog_lines.Lines.split(text))
     assert root.footnotes == definitions
     assert list(root.footnotes) == list(definitions)  # in the order mistletoe defines them
 
@@ -101,7 +102,7 @@ def test_runs_of_bracketed_lines_are_scanned_as_mistletoe_reads_them(text: str) 
     headings, definitions = _reference(text)
     root = changelog_scan.Root()
     with changelog_scan.using_mistletoe(root):
-        scan = changelog_scan.scan_lines(changelog_scan.Lines.split(text))
+        scan = changelog_scan.scan_lines(changelog_lines.Lines.split(text))
     assert [(h.index, h.level) for h in scan.headings] == headings
     assert root.footnotes == definitions
 
@@ -172,8 +173,8 @@ def test_a_line_starts_where_every_lines_offsets_say(
     parts: list[str], eol: str, bom: bool, final: bool, asked: list[int]
 ) -> None:
     text = ("\ufeff" if bom else "") + eol.join(parts) + (eol if final and parts else "")
-    whole = changelog_scan.Lines.split(text)
-    lines = changelog_scan.Lines.split(text)
+    whole = changelog_lines.Lines.split(text)
+    lines = changelog_lines.Lines.split(text)
     with changelog_scan.using_mistletoe(changelog_scan.Root()):
         changelog_scan.scan_lines(lines)  # places the lines of note
     count = len(lines)
@@ -195,11 +196,11 @@ def test_lines_asked_for_one_at_a_time_are_the_lines_split_at_once(
     """`line`, `chunk` and mistletoe's view of them (`LineSequence`), asked in any order
     (forward, back, far), give what splitting every line gives, other line breaks included."""
     text = ("\ufeff" if bom else "") + eol.join(parts) + (eol if final and parts else "")
-    whole = changelog_scan.Lines.split(text).plines
-    lines = changelog_scan.Lines.split(text)
+    whole = changelog_lines.Lines.split(text).plines
+    lines = changelog_lines.Lines.split(text)
     with changelog_scan.using_mistletoe(changelog_scan.Root()):
         changelog_scan.scan_lines(lines)  # places the lines of note
-    view = changelog_scan.LineSequence(lines)
+    view = changelog_lines.LineSequence(lines)
     assert len(lines) == len(view) == len(whole)
     for lo, hi in asked:
         assert lines.chunk(lo, hi) == whole[lo:hi] == view[lo:hi]
@@ -223,15 +224,15 @@ def test_extracting_one_section_splits_no_line_it_does_not_read() -> None:
         for n in range(60, 0, -1)
     )
     text = "# Changelog\n\n" + blocks + "".join(f"[#{n}]: /issues/{n}\n" for n in range(60))
-    made: list[changelog_scan.Lines] = []
-    split = changelog_scan.Lines.split
+    made: list[changelog_lines.Lines] = []
+    split = changelog_lines.Lines.split
 
-    def recording(text: str) -> changelog_scan.Lines:
+    def recording(text: str) -> changelog_lines.Lines:
         made.append(split(text))
         return made[-1]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(changelog_scan.Lines, "split", recording)
+        patch.setattr(changelog_lines.Lines, "split", recording)
         found = changelog_parse.parse_one(text, "v1.33.0")
     assert found is not None
     fence = "```console\n## not a heading\n```"

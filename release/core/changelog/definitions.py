@@ -14,7 +14,7 @@ from release.core.changelog.model import normalize_label
 from release.core.pattern import LazyPattern
 
 if TYPE_CHECKING:
-    from release.core.changelog.scan import Lines
+    from release.core.changelog.lines import Lines
 
 # mistletoe's functions carry no annotations; it is used through these names only.
 block_token: Any = markdown.block_token

@@ -17,6 +17,7 @@ from release.core.changelog.heading import (
     read_title,
     read_version,
 )
+from release.core.changelog.lines import Lines
 from release.core.changelog.model import (
     VERSION_QUERY,
     Changelog,
@@ -28,7 +29,6 @@ from release.core.changelog.model import (
 from release.core.changelog.refs import Refs
 from release.core.changelog.scan import (
     HeadingLine,
-    Lines,
     Root,
     Scan,
     scan_lines,
