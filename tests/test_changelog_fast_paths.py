@@ -5,8 +5,10 @@ start with `[` found by the scan as one match."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
+import weakref
 
 import pytest
 from hypothesis import example, given, settings
@@ -251,3 +253,25 @@ def test_titles_that_name_no_product_are_told_at_once(titles: list[str]) -> None
     assert (heading._NAMING.search("\n".join(dict.fromkeys(titles))) is None) == (not one_by_one)
     if not one_by_one:
         assert all(heading._WORDS.match(t) is None for t in titles)
+
+
+def test_a_big_pause_leaves_what_it_made_old_and_its_cycles_collectable() -> None:
+    """After a pause that made many objects (a big scan), none is left in the young generation
+    for the next collection to walk; a cycle made in it is still freed by a full collection."""
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle
+
+    @changelog_scan.without_gc
+    def make() -> tuple[list[list[int]], weakref.ref[Node]]:
+        return [[n] for n in range(20_000)], weakref.ref(Node())
+
+    gc.collect()
+    made, cycle = make()
+    assert gc.isenabled()
+    assert gc.get_count()[0] < 1_000
+    assert gc.is_tracked(made[-1])
+    assert any(item is made[-1] for item in gc.get_objects(2))
+    assert cycle() is not None  # not freed by refcounting
+    gc.collect()
+    assert cycle() is None
