@@ -23,6 +23,7 @@ from release.core.changelog import (
     parse,
     roll_forward,
 )
+from release.core.changelog import lines as changelog_lines
 from release.core.changelog import scan as changelog_scan
 from release.core.version import Bump
 from release.core.version import parse as semver
@@ -730,7 +731,7 @@ def _reference(text: str) -> tuple[list[tuple[int, int]], dict[str, Any]]:
     """Top-level headings and link definitions of a full, plain mistletoe parse."""
     block_token, block_tokenizer = changelog_scan.block_token, changelog_scan.block_tokenizer
     span_token, token = changelog_scan.span_token, changelog_scan.token
-    lines = changelog_scan.Lines.split(text)
+    lines = changelog_lines.Lines.split(text)
     root = changelog_scan.Root()
     found = []
     block_token.add_token(block_token.HtmlBlock)
@@ -756,7 +757,7 @@ def _reference(text: str) -> tuple[list[tuple[int, int]], dict[str, Any]]:
 def test_the_fast_scan_agrees_with_a_full_mistletoe_parse(text: str) -> None:
     headings, definitions = _reference(text)
     root = changelog_scan.Root()
-    lines = changelog_scan.Lines.split(text)
+    lines = changelog_lines.Lines.split(text)
     with changelog_scan.using_mistletoe(root):
         scan = changelog_scan.scan_lines(lines)
     assert [(h.index, h.level) for h in scan.headings] == headings

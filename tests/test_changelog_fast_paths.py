@@ -5,16 +5,24 @@ start with `[` found by the scan as one match."""
 
 from __future__ import annotations
 
+import gc
+import importlib
 import os
+import weakref
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from release.core.changelog import definitions, heading, parse
+from release.core.changelog import lines as changelog_lines
 from release.core.changelog import scan as changelog_scan
+from release.core.changelog.extract import notes
 from release.core.changelog.heading import read_version, read_version_fast
 from release.core.changelog.model import VERSION_QUERY, normalize_label
 from tests.test_changelog import _reference
+
+changelog_parse = importlib.import_module("release.core.changelog.parse")  # `parse`: the function
 
 EXAMPLES = int(os.environ.get("DOJO_SCAN_EXAMPLES", "300"))
 
@@ -76,7 +84,7 @@ def test_blocks_of_plain_definitions_are_read_as_mistletoe_reads_them(text: str)
     assert {ref.key for ref in parsed.link_refs} == set(definitions)
     root = changelog_scan.Root()
     with changelog_scan.using_mistletoe(root):
-        changelog_scan.scan_lines(changelog_scan.Lines.split(text))
+        changelog_scan.scan_lines(changelog_lines.Lines.split(text))
     assert root.footnotes == definitions
     assert list(root.footnotes) == list(definitions)  # in the order mistletoe defines them
 
@@ -96,7 +104,7 @@ def test_runs_of_bracketed_lines_are_scanned_as_mistletoe_reads_them(text: str) 
     headings, definitions = _reference(text)
     root = changelog_scan.Root()
     with changelog_scan.using_mistletoe(root):
-        scan = changelog_scan.scan_lines(changelog_scan.Lines.split(text))
+        scan = changelog_scan.scan_lines(changelog_lines.Lines.split(text))
     assert [(h.index, h.level) for h in scan.headings] == headings
     assert root.footnotes == definitions
 
@@ -167,8 +175,8 @@ def test_a_line_starts_where_every_lines_offsets_say(
     parts: list[str], eol: str, bom: bool, final: bool, asked: list[int]
 ) -> None:
     text = ("\ufeff" if bom else "") + eol.join(parts) + (eol if final and parts else "")
-    whole = changelog_scan.Lines.split(text)
-    lines = changelog_scan.Lines.split(text)
+    whole = changelog_lines.Lines.split(text)
+    lines = changelog_lines.Lines.split(text)
     with changelog_scan.using_mistletoe(changelog_scan.Root()):
         changelog_scan.scan_lines(lines)  # places the lines of note
     count = len(lines)
@@ -180,6 +188,63 @@ def test_a_line_starts_where_every_lines_offsets_say(
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    st.lists(TEXT_LINES, max_size=60), st.sampled_from(["\n", "\r\n"]), st.booleans(),
+    st.booleans(), st.lists(st.tuples(st.integers(0, 70), st.integers(0, 70)), max_size=12),
+)
+def test_lines_asked_for_one_at_a_time_are_the_lines_split_at_once(
+    parts: list[str], eol: str, bom: bool, final: bool, asked: list[tuple[int, int]]
+) -> None:
+    """`line`, `chunk` and mistletoe's view of them (`LineSequence`), asked in any order
+    (forward, back, far), give what splitting every line gives, other line breaks included."""
+    text = ("\ufeff" if bom else "") + eol.join(parts) + (eol if final and parts else "")
+    whole = changelog_lines.Lines.split(text).plines
+    lines = changelog_lines.Lines.split(text)
+    with changelog_scan.using_mistletoe(changelog_scan.Root()):
+        changelog_scan.scan_lines(lines)  # places the lines of note
+    view = changelog_lines.LineSequence(lines)
+    assert len(lines) == len(view) == len(whole)
+    for lo, hi in asked:
+        assert lines.chunk(lo, hi) == whole[lo:hi] == view[lo:hi]
+        if lo < len(whole):
+            assert lines.line(lo) == whole[lo] == view[lo]
+            assert lines.line(-1 - lo) == whole[-1 - lo]
+        else:
+            with pytest.raises(IndexError):
+                lines.line(lo)
+    assert [view[n] for n in range(len(view))] == whole  # as mistletoe's reader walks them
+
+
+def test_extracting_one_section_splits_no_line_it_does_not_read() -> None:
+    """The scan, the skeleton and the one section built read the lines they need: a big
+    changelog's 92,000 line strings are never made (they were a tenth of extract-notes)."""
+    blocks = "".join(
+        f"## [1.{n}.0] - 2020-01-01\n\n### Fixed\n\n- a fix ([#{n}])\n- more\n"
+        + ("\n```console\n## not a heading\n```\n" if n % 3 == 0 else "")
+        + ("\n<!--\n## [9.9.9] - a draft\n-->\n" if n % 5 == 0 else "")
+        + "\n"
+        for n in range(60, 0, -1)
+    )
+    text = "# Changelog\n\n" + blocks + "".join(f"[#{n}]: /issues/{n}\n" for n in range(60))
+    made: list[changelog_lines.Lines] = []
+    split = changelog_lines.Lines.split
+
+    def recording(text: str) -> changelog_lines.Lines:
+        made.append(split(text))
+        return made[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(changelog_lines.Lines, "split", recording)
+        found = changelog_parse.parse_one(text, "v1.33.0")
+    assert found is not None
+    fence = "```console\n## not a heading\n```"
+    assert found[1].body == f"### Fixed\n\n- a fix ([#33])\n- more\n\n{fence}"
+    assert [("plines" in m.__dict__, "poffsets" in m.__dict__) for m in made] == [(False, False)]
+    assert found[0].text == text
+    assert notes(*found).endswith("[#33]: /issues/33")
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.lists(st.lists(TITLE_PIECES, max_size=5).map("".join), max_size=6))
 def test_titles_that_name_no_product_are_told_at_once(titles: list[str]) -> None:
     one_by_one = [
@@ -188,3 +253,25 @@ def test_titles_that_name_no_product_are_told_at_once(titles: list[str]) -> None
     assert (heading._NAMING.search("\n".join(dict.fromkeys(titles))) is None) == (not one_by_one)
     if not one_by_one:
         assert all(heading._WORDS.match(t) is None for t in titles)
+
+
+def test_a_big_pause_leaves_what_it_made_old_and_its_cycles_collectable() -> None:
+    """After a pause that made many objects (a big scan), none is left in the young generation
+    for the next collection to walk; a cycle made in it is still freed by a full collection."""
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle
+
+    @changelog_scan.without_gc
+    def make() -> tuple[list[list[int]], weakref.ref[Node]]:
+        return [[n] for n in range(20_000)], weakref.ref(Node())
+
+    gc.collect()
+    made, cycle = make()
+    assert gc.isenabled()
+    assert gc.get_count()[0] < 1_000
+    assert gc.is_tracked(made[-1])
+    assert any(item is made[-1] for item in gc.get_objects(2))
+    assert cycle() is not None  # not freed by refcounting
+    gc.collect()
+    assert cycle() is None

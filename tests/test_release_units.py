@@ -351,14 +351,17 @@ def _committed(tmp: Path, data: bytes) -> tuple[git.Repository, str]:
 
 @pytest.mark.parametrize(
     "worktree",
-    ["as committed", "edited, same size", "crlf", "missing", "symlink", "fifo", "directory"],
+    ["as committed", "edited, same size", "crlf", "missing", "symlink", "symlink, same bytes",
+     "link to a device", "fifo", "directory"],
 )
 def test_a_committed_file_reads_as_committed_whatever_the_work_tree_holds(
     tmp_path: Path, worktree: str
 ) -> None:
     """`read_blob` may answer from the work tree only when git's hash of its bytes is the blob:
-    an edit of the same size, line endings a filter would write, a link, a FIFO (never opened:
-    it would block) or a directory in its place all give the committed bytes."""
+    an edit of the same size, line endings a filter would write, a link (even to the same bytes:
+    the file opened is the file checked, never a link's target), a link to an endless device, a
+    FIFO (opened without blocking, never read) or a directory in its place all give the
+    committed bytes."""
     data = b"# Changelog\n\n## [1.0.0] - 2026-01-01\n\n- One\n" * 50
     repo, sha = _committed(tmp_path, data)
     path = tmp_path / "CHANGELOG.md"
@@ -372,6 +375,13 @@ def test_a_committed_file_reads_as_committed_whatever_the_work_tree_holds(
         (tmp_path / "elsewhere.md").write_bytes(data.replace(b"One", b"Two"))
         path.unlink()
         path.symlink_to(tmp_path / "elsewhere.md")
+    elif worktree == "symlink, same bytes":
+        (tmp_path / "elsewhere.md").write_bytes(data)
+        path.unlink()
+        path.symlink_to(tmp_path / "elsewhere.md")
+    elif worktree == "link to a device":
+        path.unlink()
+        path.symlink_to("/dev/zero")
     elif worktree == "fifo":
         path.unlink()
         os.mkfifo(path)

@@ -6,6 +6,7 @@ Git types become plain values (`Commit`, `Tag`, `RemoteView`) here and nowhere e
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from collections.abc import Sequence
@@ -316,17 +317,20 @@ class Repository:
         if header is None:
             return None
         kind, size = header(oid)
-        file = self.root / path
+        if kind != pygit2.enums.ObjectType.BLOB:
+            return None
+        # What is opened is what is checked (a link, FIFO or device swapped in after a check
+        # would be read, without end), and no more than the blob's size is read.
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
         try:
-            info = file.lstat()
-            if kind != pygit2.enums.ObjectType.BLOB or not stat.S_ISREG(info.st_mode) or (
-                info.st_size != size
-            ):
-                return None
-            data = file.read_bytes()
+            with os.fdopen(os.open(self.root / path, flags), "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+                    return None
+                data = handle.read(size + 1)  # one more: a file that grew is not the blob
         except OSError:
             return None
-        return data if diff.blob_sha1(data) == str(oid) else None
+        return data if len(data) == size and diff.blob_sha1(data) == str(oid) else None
 
     def read_hint(self, commit_sha: str, path: str, limit: int = 1 << 20) -> str | None:
         """A small UTF-8 file of `commit_sha` that only hints at something (a mkdocs.yml, a

@@ -3,6 +3,7 @@ values and text out. The public API, re-exported from the modules that hold it:
 
 - model: the values (Changelog, Section, LinkRef, HeadingStyle, Extracted)
 - scan: the fast scan of headings and link definitions (mistletoe where needed)
+- lines: the text's lines, each found when asked for (the scan places the lines it meets)
 - definitions: the scan's reader of link definitions (mistletoe's, and a block of plain ones
   at once)
 - parse: sections and link definitions from text (each section built when first asked for)

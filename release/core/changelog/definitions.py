@@ -14,7 +14,7 @@ from release.core.changelog.model import normalize_label
 from release.core.pattern import LazyPattern
 
 if TYPE_CHECKING:
-    from release.core.changelog.scan import Lines
+    from release.core.changelog.lines import Lines
 
 # mistletoe's functions carry no annotations; it is used through these names only.
 block_token: Any = markdown.block_token
@@ -98,7 +98,7 @@ def plain_run(lines: Lines, lo: int, hi: int) -> Matches | None:
 
     One split of the block by the definition pattern reads them all: the block is plain when
     nothing is left between them."""
-    if lines.plines[lo][:4].lstrip(" ")[:1] != "[":  # not even the first line is one
+    if lines.line(lo)[:4].lstrip(" ")[:1] != "[":  # not even the first line is one
         return None
     ptext, start, stop = lines.ptext, lines.poffset(lo), lines.poffset(hi)
     blank = _BLANK_AFTER.search(ptext, start, stop)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import re
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from release.core.changelog import versions
@@ -18,6 +17,7 @@ from release.core.changelog.heading import (
     read_title,
     read_version,
 )
+from release.core.changelog.lines import Lines
 from release.core.changelog.model import (
     VERSION_QUERY,
     Changelog,
@@ -29,7 +29,6 @@ from release.core.changelog.model import (
 from release.core.changelog.refs import Refs
 from release.core.changelog.scan import (
     HeadingLine,
-    Lines,
     Root,
     Scan,
     scan_lines,
@@ -200,7 +199,7 @@ def _region_end(lines: Lines, scan: Scan, top: int, stop: int) -> int:
     trailing, comments = scan.trailing, scan.comment_ends
     end = cut = stop
     while end > top:
-        while end > top and not lines.plines[end - 1].strip():
+        while end > top and not lines.line(end - 1).strip():
             end -= 1
         if end in trailing:
             end = cut = trailing[end]
@@ -322,7 +321,7 @@ def _second_titles(
         after = heads[n + 1]
         first = release.head.index + release.head.lines
         if after.level != release.head.level or any(
-            lines.plines[i].strip() for i in range(first, after.index)
+            lines.line(i).strip() for i in range(first, after.index)
         ):
             continue
         read = (
@@ -377,8 +376,7 @@ def _stop(
     return pending if pending is not None else len(heads)
 
 
-@dataclass(frozen=True)
-class _Skeleton:
+class _Skeleton(NamedTuple):
     """The file's release headings, before any section is built from them."""
 
     heads: list[HeadingLine]
@@ -411,22 +409,22 @@ def _section(skeleton: _Skeleton, n: int, lines: Lines, scan: Scan, refs: Refs) 
     top = min(heads[titled].index + heads[titled].lines, stop)
     cut = _region_end(lines, scan, top, stop)
     first = top
-    while first < cut and not lines.plines[first].strip():
+    while first < cut and not lines.line(first).strip():
         first += 1
     pending, marker = title.pending, title.marker
     if title.version is not None and not (title.date or pending) and first < cut and (
-        PENDING_LINE.match(lines.plines[first])
+        PENDING_LINE.match(lines.line(first))
     ):  # the marker line is no part of the notes
-        pending, marker = True, lines.plines[first].strip()
+        pending, marker = True, lines.line(first).strip()
         first += 1
-        while first < cut and not lines.plines[first].strip():
+        while first < cut and not lines.line(first).strip():
             first += 1
     last = cut
-    while last > first and not lines.plines[last - 1].strip():
+    while last > first and not lines.line(last - 1).strip():
         last -= 1
     body_start = lines.offset(first)
     body_end = lines.content_end(last - 1) if last > first else body_start
-    underline = lines.plines[head.index + head.lines - 1].strip() if head.setext else ""
+    underline = lines.line(head.index + head.lines - 1).strip() if head.setext else ""
     return Section(
         version=title.version,
         date=title.date,

@@ -7,8 +7,9 @@ import operator
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar, overload
 
+from release.core.changelog.lines import Lines
 from release.core.changelog.model import Lazy, LinkRef
-from release.core.changelog.scan import Lines, Root, Scan, span_token
+from release.core.changelog.scan import Root, Scan, span_token
 
 _T = TypeVar("_T")
 

@@ -18,10 +18,10 @@ import bisect
 import operator
 
 from release.core import unchanged
+from release.core.changelog.lines import Lines
 from release.core.changelog.refs import Refs
 from release.core.changelog.scan import (
     HeadingLine,
-    Lines,
     Root,
     Scan,
     scan_lines,

@@ -15,19 +15,17 @@ and wrapping stay exactly as written.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import gc
-import itertools
 import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from release.core import markdown
 from release.core.changelog.definitions import CHUNK, Definitions, plain_run, record
+from release.core.changelog.lines import Lines, LineSequence
 from release.core.changelog.model import normalize_label
 
 # mistletoe's functions carry no annotations; it is used through these names only.
@@ -45,7 +43,12 @@ def without_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
     """`function`, run with the cyclic garbage collector paused. Reading a changelog makes
     hundreds of thousands of small objects that hold no cycles (lines, offsets, headings,
     sections), and the collections they set off were a third of a 5 MB `--check`; what cycles
-    are made meanwhile are collected afterwards."""
+    are made meanwhile are collected afterwards.
+
+    When it made many (a big changelog's scan), they are moved to the oldest generation as
+    they are (`gc.freeze` then `gc.unfreeze`), where only a full collection looks at them: left
+    young, the first collection after the pause walked all of them, a thirtieth of a 5 MB
+    `extract-notes`, to find them alive."""
 
     @functools.wraps(function)
     def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
@@ -55,9 +58,15 @@ def without_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
         try:
             return function(*args, **kwargs)
         finally:
+            if gc.get_count()[0] > _MANY:
+                gc.freeze()  # every tracked object to the permanent generation, unwalked,
+                gc.unfreeze()  # and back, into the oldest one
             gc.enable()
 
     return paused
+
+
+_MANY = 10_000  # objects made during a pause that are moved, not left young
 
 
 # `candidate`: a line that may be an ATX heading (mistletoe confirms each one).
@@ -72,103 +81,11 @@ def without_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
 # (`- text`, `  * text`) that fill a changelog, which every branch would try and fail.
 _LINES_OF_NOTE = re.compile(
     r"\n(?=[ \t>`~<\[*+\-=#\d])(?![ \t]*+[-*+][ \t]++[^\[\s])"
-    r"(?:(?P<candidate> {0,3}+#{1,6}+(?=[ \t\n]))"
+    r"(?:(?P<candidate> {0,3}+#{1,6}+(?=[ \t\n])[^\n]*+)"
     r"|(?P<run>\[[^\n]*+(?:\n\[[^\n]*+)++)"
     r"|(?P<suspicious>[ \t>]*+(?:```|~~~|<|\[|(?:[-*+]|\d{1,9}+[.)])[ \t]++\[[^\]\n]*+\]:)"
     r"| {0,3}+(?:=++|-++)[ \t]*+(?=\n)))"
 )
-_OTHER_BREAKS = "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
-
-
-class Lines:
-    """The text's lines, as written and as mistletoe reads them.
-
-    Where each line starts (`offsets`, `poffsets`) is worked out when first asked for; where
-    one line starts (`offset`), from the nearest line before it that the scan placed (it knows
-    where each line of note starts): extract-notes asks where a handful of a 5 MB changelog's
-    92,000 lines start."""
-
-    def __init__(
-        self, text: str, plines: list[str], ptext: str, eol: str, *, bom: int, crlf: bool
-    ) -> None:
-        self.text = text
-        self.plines = plines  # what mistletoe reads: no BOM, LF endings, each ends with "\n"
-        self.ptext = ptext  # "".join(plines)
-        self.eol = eol
-        self._bom = bom
-        self._crlf = crlf
-        self._known_lines: list[int] = []  # lines whose offset in `ptext` the scan found
-        self._known_at: list[int] = []  # (`_lines_of_note`), in file order, and those offsets
-        self._counted = 0  # lines whose lengths `poffset` added up
-
-    @classmethod
-    def split(cls, text: str) -> Lines:
-        body = text.removeprefix("\ufeff")
-        bom = len(text) - len(body)
-        crlf = body.count("\r\n") if "\r" in body else 0  # a 2-character count is slow
-        normal = body.replace("\r\n", "\n") if crlf else body
-        ptext = normal if normal.endswith("\n") or not normal else normal + "\n"
-        if any(char in ptext for char in _OTHER_BREAKS):  # str.splitlines splits at these too
-            plines = [p + "\n" for p in ptext.split("\n")[:-1]]
-        else:
-            plines = ptext.splitlines(keepends=True)
-        eol = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
-        return cls(text, plines, ptext, eol, bom=bom, crlf=bool(crlf))
-
-    @functools.cached_property
-    def poffsets(self) -> list[int]:
-        """poffsets[i]: where line i starts in `ptext`; poffsets[-1] == len(ptext)."""
-        return list(itertools.accumulate(map(len, self.plines), initial=0))
-
-    @functools.cached_property
-    def offsets(self) -> list[int]:
-        """offsets[i]: where line i starts in `text`; offsets[-1] == len(text)."""
-        text = self.text
-        if self._crlf:
-            parts = text.split("\n")
-            if parts[-1] == "":
-                parts.pop()
-            offsets = list(itertools.accumulate((len(p) + 1 for p in parts), initial=0))
-        elif self._bom:
-            offsets = [0, *(p + self._bom for p in self.poffsets[1:])]
-        else:
-            offsets = self.poffsets[:]
-        offsets[-1] = len(text)
-        return offsets
-
-    def poffset(self, index: int) -> int:
-        """`poffsets[index]`, from the nearest placed line before it."""
-        known = self.__dict__.get("poffsets")
-        if known is not None:
-            return int(known[index])
-        if index >= len(self.plines):
-            return len(self.ptext)
-        near = bisect.bisect_right(self._known_lines, index) - 1
-        line, at = (self._known_lines[near], self._known_at[near]) if near >= 0 else (0, 0)
-        self._counted += index - line
-        if self._counted > len(self.plines):  # asked of enough lines: work out all at once
-            return self.poffsets[index]
-        return at + sum(map(len, self.plines[line:index]))
-
-    def offset(self, index: int) -> int:
-        """`offsets[index]`, without working out every line's."""
-        known = self.__dict__.get("offsets")
-        if known is not None:
-            return int(known[index])
-        if self._crlf:
-            return self.offsets[index]
-        if index >= len(self.plines):
-            return len(self.text)
-        return self.poffset(index) + self._bom if index else 0
-
-    def __len__(self) -> int:
-        return len(self.plines)
-
-    def content_end(self, index: int) -> int:
-        """Offset in `text` of the end of line `index`, before its line ending."""
-        end = self.offset(index + 1)
-        line = self.text[self.offset(index) : end]
-        return end - (len(line) - len(line.rstrip("\r\n")))
 
 
 class Root:
@@ -216,15 +133,22 @@ _Buffer = Sequence[tuple[Any, Any, int]]  # mistletoe's parse buffer: (type, rea
 _FIRST, _LAST = operator.itemgetter(0), operator.itemgetter(1)
 
 
-@dataclass
 class Scan:
-    """What the scan found: headings, definitions, comments, a block that never closes."""
+    """What the scan found: headings, definitions, comments, a block that never closes. (A
+    plain class: a dataclass costs every run a millisecond to make at import.)"""
 
-    headings: list[HeadingLine] = field(default_factory=list)
-    # (first line, last line + 1, mistletoe's match, the normalized label), in the order read
-    refs: list[tuple[int, int, Any, str]] = field(default_factory=list)
-    comments: list[tuple[int, int]] = field(default_factory=list)  # top-level HTML comments
-    unclosed: int | None = None  # a fence or HTML block that runs to the end, hiding headings
+    def __init__(
+        self,
+        headings: list[HeadingLine] | None = None,
+        refs: list[tuple[int, int, Any, str]] | None = None,
+        comments: list[tuple[int, int]] | None = None,
+        unclosed: int | None = None,
+    ) -> None:
+        self.headings = headings if headings is not None else []
+        # (first line, last line + 1, mistletoe's match, the normalized label), in file order
+        self.refs = refs if refs is not None else []
+        self.comments = comments if comments is not None else []  # top-level HTML comments
+        self.unclosed = unclosed  # a fence or HTML block that runs to the end, hiding headings
 
     @functools.cached_property
     def trailing(self) -> dict[int, int]:
@@ -251,13 +175,13 @@ def _collect(buffer: _Buffer, lines: Lines, scan: Scan, upto: int) -> None:
                 # The underline is the first line (after the first) that reads as one.
                 count = 2
                 underline = block_token.Paragraph.is_setext_heading
-                while not underline(lines.plines[index + count - 1]):
+                while not underline(lines.line(index + count - 1)):
                     count += 1
-                content = " ".join(ln.strip() for ln in lines.plines[index : index + count - 1])
+                content = " ".join(ln.strip() for ln in lines.chunk(index, index + count - 1))
                 scan.headings.append(HeadingLine(index, result.level, content, count))
         elif token_type is Definitions:
             _spans(index, result, lines, scan)
-        elif token_type is block_token.HtmlBlock and lines.plines[index].lstrip()[:4] == "<!--":
+        elif token_type is block_token.HtmlBlock and lines.line(index).lstrip()[:4] == "<!--":
             scan.comments.append((index, index + len(result)))
 
 
@@ -273,9 +197,9 @@ def _spans(index: int, matches: Sequence[Any], lines: Lines, scan: Scan) -> None
     # mistletoe reports the definitions of a block, not where each one is: re-run its matcher
     # over the block's lines to get each definition's line range.
     end = index
-    while end < min(len(lines), index + CHUNK) and lines.plines[end].strip():
+    while end < min(len(lines), index + CHUNK) and lines.line(end).strip():
         end += 1
-    string = "".join(lines.plines[index:end])
+    string = lines.ptext[lines.poffset(index) : lines.poffset(end)]
     offset, first = 0, index
     for match, key in zip(matches, keys, strict=True):
         found = block_token.Footnote.match_reference(string, offset)
@@ -290,16 +214,15 @@ def _spans(index: int, matches: Sequence[Any], lines: Lines, scan: Scan) -> None
 def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
     """mistletoe's parse buffer of lines [lo, hi), read as a document of their own."""
     buffer: list[tuple[Any, Any, int]] = []
-    plines = lines.plines
     while lo < hi and (run := plain_run(lines, lo, hi)) is not None:
         record(run, token._root_node.footnotes)
         buffer.append((Definitions, run, lo + 1))
         lo += len(run)
-        while lo < hi and not plines[lo].strip():
+        while lo < hi and not lines.line(lo).strip():
             lo += 1
     if lo < hi:
         buffer += block_tokenizer.tokenize_block(
-            plines[lo:hi], block_token._token_types, start_line=lo + 1
+            lines.chunk(lo, hi), block_token._token_types, start_line=lo + 1
         )
     return buffer
 
@@ -307,9 +230,10 @@ def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
 def _read_one(lines: Lines, index: int) -> int:
     """Read the one top-level block starting at `index` (all of the input available); return
     the index of the line after it."""
-    wrapper = block_tokenizer.FileWrapper(lines.plines)
+    wrapper = block_tokenizer.FileWrapper([])
+    wrapper.lines = LineSequence(lines)  # not split: mistletoe indexes it, one line at a time
     wrapper.set_pos(index - 1)
-    line = lines.plines[index]
+    line = lines.line(index)
     for token_type in block_token._token_types:
         if token_type.start(line):
             pos = wrapper.get_pos()
@@ -328,9 +252,9 @@ def _restart(lines: Lines, fresh: int, upto: int) -> int:
     open a fence or an HTML block (the caller knows): the blank line closed every paragraph, and
     a column-0 line closes any list item or quote, or starts a new item that parses the same.
     """
-    plines = lines.plines
+    line = lines.line
     for index in range(upto, fresh, -1):
-        if plines[index][0] not in " \t\n" and not plines[index - 1].strip():
+        if line(index)[0] not in " \t\n" and not line(index - 1).strip():
             return index
     return fresh
 
@@ -347,13 +271,16 @@ def _atx(line: str) -> tuple[int, str] | None:
 _HEADING = block_token.Heading.pattern
 
 
-def _lines_of_note(lines: Lines) -> tuple[list[int], list[int], list[int]]:
-    """The candidate lines, and the runs of suspicious ones (`_LINES_OF_NOTE`): where each
-    starts and where it ends (its last line), both ending with a sentinel (the line count)."""
+def _lines_of_note(lines: Lines) -> tuple[list[int], list[str], list[int], list[int]]:
+    """The candidate lines and their text (without the "\n"), and the runs of suspicious ones
+    (`_LINES_OF_NOTE`): where each starts and where it ends (its last line), both ending with a
+    sentinel (the line count)."""
     candidates: list[int] = []
+    texts: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     candidate, start_run, end_run = candidates.append, starts.append, ends.append
+    text = texts.append
     known, known_at = ([], []) if lines._known_lines else (lines._known_lines, lines._known_at)
     place, place_at = known.append, known_at.append  # where each line of note starts
     ptext, line, at = lines.ptext, 0, 0
@@ -365,6 +292,7 @@ def _lines_of_note(lines: Lines) -> tuple[list[int], list[int], list[int]]:
         place_at(0)
         if first.lastindex == 1:
             candidate(0)
+            text(first[1])
         else:
             start_run(0)
             end_run(0)
@@ -377,16 +305,19 @@ def _lines_of_note(lines: Lines) -> tuple[list[int], list[int], list[int]]:
         kind = match.lastindex  # 1 candidate, 2 run, 3 suspicious
         if kind == 1:
             candidate(line)
+            text(match[1])
             continue
         start_run(line)
         end_run(line + count("\n", start, match.end()) if kind == 2 else line)  # its last line
+    if lines._count is None:  # the lines counted so far, and those after the last of note
+        lines._count = line + count("\n", at)
     starts.append(len(lines))  # a sentinel: no line of note from here on
     ends.append(len(lines))
-    return candidates, starts, ends
+    return candidates, texts, starts, ends
 
 
 def _plain_headings(
-    candidates: list[int], i: int, upto: int, plines: list[str], headings: list[HeadingLine]
+    candidates: list[int], i: int, upto: int, texts: list[str], headings: list[HeadingLine]
 ) -> int:
     """Add the headings at `candidates[i:]` before line `upto`, up to the first candidate that
     needs more than this; return the position of that one.
@@ -397,12 +328,12 @@ def _plain_headings(
     heading, new, atx_match = HeadingLine, tuple.__new__, _HEADING.match
     count = len(candidates)
     while i < count and (cand := candidates[i]) < upto:
-        text = plines[cand]
+        text = texts[i]  # the line without its "\n"
         if text[0] != "#":
             break
         rest = text.lstrip("#")
         if "#" in rest:  # a closing sequence may end it: mistletoe's pattern reads it
-            if (found := atx_match(text)) is None:
+            if (found := atx_match(text + "\n")) is None:
                 break
             level, content = len(found[1]), (found[2] or "").strip()
             if content and not content.strip("#"):
@@ -417,10 +348,10 @@ def _plain_headings(
 
 def scan_lines(lines: Lines) -> Scan:
     scan = Scan()
-    candidates, starts, ends = _lines_of_note(lines)
+    candidates, texts, starts, ends = _lines_of_note(lines)
     fresh = 0  # a line where no block is open
     doubt = 0  # runs[doubt]: the first run of suspicious lines that ends at or after `fresh`
-    plines, headings = lines.plines, scan.headings
+    headings = scan.headings
     i, count = 0, len(candidates)
     while i < count:
         cand = candidates[i]
@@ -431,7 +362,7 @@ def scan_lines(lines: Lines) -> Scan:
             doubt += 1
         upto = max(starts[doubt], fresh)  # the first suspicious line at or after `fresh`
         clean = upto >= cand
-        start, i = i, _plain_headings(candidates, i, upto, plines, headings)
+        start, i = i, _plain_headings(candidates, i, upto, texts, headings)
         if i > start:
             fresh = candidates[i - 1] + 1
             continue
@@ -448,7 +379,7 @@ def scan_lines(lines: Lines) -> Scan:
         opened = last[2] - 1 if last is not None else fresh
         _collect(buffer, lines, scan, opened)
         fresh = _read_one(lines, opened)
-        if fresh >= len(lines) and plines[opened].lstrip()[:1] in ("`", "~", "<"):
+        if fresh >= len(lines) and lines.line(opened).lstrip()[:1] in ("`", "~", "<"):
             scan.unclosed = opened
     while ends[doubt] < fresh:
         doubt += 1

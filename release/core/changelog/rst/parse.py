@@ -17,10 +17,10 @@ from docutils.utils import column_width
 
 from release.core.changelog import versions
 from release.core.changelog.heading import DATE, Title, product_prefix, read_title
+from release.core.changelog.lines import Lines
 from release.core.changelog.model import HeadingStyle
 from release.core.changelog.rst.doctree import doctree
 from release.core.changelog.rst.model import Adornment, RstChangelog, RstSection, Status
-from release.core.changelog.scan import Lines
 
 _ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1*\s*$")  # one of reST's punctuation characters
 _LABEL = re.compile(r"^\.\. _[^:`]+:\s*$|^\.\. _`[^`]+`:\s*$")  # an internal target, no URL
