@@ -93,3 +93,17 @@ def test_the_top_package_imports_the_dataclasses_patch_alone() -> None:
 def test_no_module_is_over_the_size_limit(module: Path) -> None:
     lines = len(module.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{module.name} has {lines} lines: split it by concern"
+
+
+def test_every_dataclass_has_a_docstring() -> None:
+    """A dataclass without one makes `dataclasses` import `inspect` to write its `__doc__`
+    (25 M instructions, every run that makes it): `release/core/fast_dataclasses.py` keeps
+    `inspect` out only while no dataclass needs it."""
+    missing = []
+    for module in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and ast.get_docstring(node) is None and any(
+                "dataclass" in ast.unparse(decorator) for decorator in node.decorator_list
+            ):
+                missing.append(f"{module.relative_to(PACKAGE.parent)}:{node.lineno} {node.name}")
+    assert not missing, f"dataclasses without a docstring: {missing}"

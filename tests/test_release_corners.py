@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from release.core.version import parse, reading, spell
+from release.core.version import parse, spell
+from release.core.version_reading import reading
 from tests.support.apps import problems, release_in
 from tests.support.gitrepo import (
     CHANGELOG,

@@ -16,9 +16,9 @@ from release.core.version import (
     explicit,
     next_version,
     parse,
-    reading,
     try_parse,
 )
+from release.core.version_reading import reading
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Commit:
+    """A commit since the previous release."""
+
     sha: str
     message: str
     parents: int

@@ -26,6 +26,8 @@ class NotesSource(enum.Enum):
 
 @dataclass(frozen=True)
 class Notes:
+    """A release's notes and where they came from."""
+
     text: str  # Markdown, no top-level heading, ends with one newline
     source: NotesSource
     detail: str = ""  # the file, the command, ...
@@ -188,6 +190,8 @@ def _demote(text: str, doc: Document) -> str:
 
 @dataclass(frozen=True)
 class Entry:
+    """One line of notes written from the commits, and its kind."""
+
     kind: str
     text: str
 

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import tomlkit
 from tomlkit.items import String, StringType
 
-from release.core.version import WRITTEN, Version, VersionError, parse, reading, spell
+from release.core.version import Version, VersionError, parse, spell
+from release.core.version_reading import WRITTEN, reading
 from release.core.versionfile import VersionFile
 from release.errors import ConfigError
 
@@ -91,6 +92,8 @@ class SourceKind(enum.Enum):
 
 @dataclass(frozen=True)
 class VersionSource:
+    """Where the project keeps its version, as its build backend reads it."""
+
     kind: SourceKind
     via: str  # how it was found, for the dry run: "hatch-vcs", "setuptools attr", ...
     # FILE: the files the backend may read, first existing one wins (setuptools `attr:` and

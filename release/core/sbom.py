@@ -28,6 +28,8 @@ class ClosureError(ValueError):
 
 @dataclass(frozen=True)
 class StorePath:
+    """A Nix store path of the image's closure, as Nix exports it."""
+
     path: str
     nar_hash: str  # as Nix gives it: sha256:<nix32>, sha256:<hex> or sha256-<base64>
     nar_size: int

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import enum
 import functools
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from release.core.pattern import LazyPattern
+from release.core.version_reading import SEMVER_NUMERIC_PRE, reading
 from release.errors import DojoError
 
 if TYPE_CHECKING:
@@ -217,18 +217,8 @@ def explicit(current: Version | None, text: str) -> Version:
     return new
 
 
-# A version as written, without a leading `v`: dotted numbers, then a SemVer prerelease or
-# PEP 440 pre, post and dev parts, then local/build metadata.
-WRITTEN = (
-    r"\d+(?:\.\d+)+"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
-    r"|[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?"
-    r"(?:[-_.]?(?:post|rev|r)[-_.]?\d*)?"
-    r"(?:[-_.]?dev[-_.]?\d*)?"
-    r"(?:\+[0-9A-Za-z.-]+)?"
-)
 # A written version's parts, to spell another version the same way (`release` alone: compiled
-# when first used, like `_SEMVER_NUMERIC_PRE`, which reads only what extract-notes does not ask).
+# when first used, like `SEMVER_NUMERIC_PRE`, which reads only what extract-notes does not ask).
 _STYLE = LazyPattern(
     r"^(?P<release>\d+(?:\.\d+)*)"
     r"(?:(?P<sep>[-_.]?)(?P<word>alpha|beta|rc|a|b|c|pre|preview)(?P<sep2>[-_.]?)\d+)?"
@@ -237,38 +227,13 @@ _LONG = {"a": "alpha", "b": "beta", "rc": "rc"}
 _PHASE = {"alpha": "a", "a": "a", "beta": "b", "b": "b", "rc": "rc", "c": "rc", "pre": "rc",
           "preview": "rc"}
 
-# `4.0.0-1`: PEP 440 reads a post-release (4.0.0.post1), SemVer a pre-release of 4.0.0 (npm
-# writes them so). Changelogs, tags and version files are read with the SemVer meaning.
-_SEMVER_NUMERIC_PRE = LazyPattern(r"^v?\d+(?:\.\d+)+-\d+(?:\.\d+)*$", re.IGNORECASE)
-
-
-# Large enough for every heading of a big changelog (4,550 in the benchmark's 2 MB one): a run
-# reads them all more than once, and a cache smaller than one pass misses on every one.
-@functools.lru_cache(maxsize=1 << 15)
-def reading(written: str) -> pep440.Version | None:
-    """The PEP 440 version a spelling names, or None: the one rule for what a version is,
-    wherever it is written (a tag, a changelog heading, a version file, the command line).
-
-    `1.2.0-rc.1` is `1.2.0rc1` and `2.0` is `2.0`; `4.0.0-1` is a SemVer pre-release, which
-    PEP 440 has no word for, so it names no PEP 440 version."""
-    from packaging import version as pep440  # noqa: PLC0415 (extract-notes of a version reads none)
-
-    written = written.strip()
-    if _SEMVER_NUMERIC_PRE.match(written):
-        return None
-    try:
-        return pep440.Version(written)
-    except pep440.InvalidVersion:
-        return None
-
-
 def parse(text: str) -> Version:
     """Parse a PEP 440 version, with an optional leading `v`, or its SemVer spelling
     (`v1.2.0-rc.1`); raise `VersionError` otherwise."""
     found = reading(text)
     if found is not None:
         return Version(found)
-    if _SEMVER_NUMERIC_PRE.match(text.strip()):
+    if SEMVER_NUMERIC_PRE.match(text.strip()):
         base, _, number = text.strip().partition("-")
         raise VersionError(
             f"{text!r} is a SemVer pre-release, which PEP 440 cannot say (it would read a "

@@ -27,6 +27,8 @@ Read = Callable[[str], "str | None"]
 
 @dataclass(frozen=True)
 class Located:
+    """A version source, and the file that holds the version (when it is a file)."""
+
     source: VersionSource
     found: tuple[VersionFile, str] | None  # a FILE source's file and its text
 

@@ -27,6 +27,8 @@ _LEVELS = {"alpha": "a", "beta": "b", "rc": "rc", "c": "rc", "candidate": "rc"}
 
 @dataclass(frozen=True)
 class Element:
+    """One element of a version tuple, and where it is written."""
+
     start: int  # the element's own characters (an int's digits, a string's inside)
     end: int
     value: int | str

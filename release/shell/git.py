@@ -29,6 +29,8 @@ class GitError(DojoError):
 
 @dataclass(frozen=True)
 class Tag:
+    """A release tag: its name, version and commit."""
+
     name: str
     version: Version
     target: str  # the commit it points at (peeled)
@@ -36,6 +38,8 @@ class Tag:
 
 @dataclass(frozen=True)
 class PreviousRelease:
+    """The release before this one, and the commits since."""
+
     tag: Tag | None
     ignored: tuple[str, ...]  # tags that look like releases but are not, in this format
     commits: int  # non-merge commits since `tag` (or in all history)

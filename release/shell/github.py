@@ -78,6 +78,8 @@ class ReleaseSpec:
 
 @dataclass(frozen=True)
 class ReleaseResult:
+    """What became of the GitHub Release."""
+
     status: ReleaseStatus
     url: str  # the release page; "" when a dry run would create it
     id: int | None

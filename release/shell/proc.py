@@ -15,6 +15,8 @@ from release.errors import CommandError
 
 @dataclass(frozen=True)
 class Result:
+    """A finished subprocess: its command line, exit status and output."""
+
     argv: tuple[str, ...]
     returncode: int
     stdout: str

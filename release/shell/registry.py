@@ -62,6 +62,8 @@ class RegistryAuthError(DojoError):
 
 @dataclass(frozen=True)
 class Credentials:
+    """A registry login (the password never shown)."""
+
     username: str
     password: str
 

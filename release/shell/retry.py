@@ -27,6 +27,8 @@ class GaveUp(DojoError):
 
 @dataclass(frozen=True)
 class Backoff:
+    """How often and how long to wait between attempts."""
+
     attempts: int = 4
     first_delay: float = 1.0
     factor: float = 2.0

@@ -17,6 +17,8 @@ from release.shell.git import Repository
 
 @dataclass(frozen=True)
 class Tip:
+    """A branch's tip as publish read it."""
+
     sha: str | None  # None: not known (`source` says why)
     source: str  # where it was read, for the log line
 

@@ -58,6 +58,8 @@ class Options:
 
 @dataclass(frozen=True)
 class Context:
+    """What a publish run is about: the checkout, the image, the commit and the build."""
+
     root: Path
     archive: Path | None  # None: the images are read from the registry (--from-platform-tags)
     sha: str

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PushResult:
+    """One tag pushed: where it points and whether it moved."""
+
     tag: str
     digest: str
     status: str  # ok | unchanged
@@ -37,6 +39,8 @@ class PushResult:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a publish run did: its plan, each push and the GitHub Release."""
+
     plan: Plan
     pushes: tuple[PushResult, ...]
     release: ReleaseResult | None

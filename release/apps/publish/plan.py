@@ -50,6 +50,8 @@ class Action(enum.Enum):
 
 @dataclass(frozen=True)
 class TagStep:
+    """One image tag: its role, what publish does to it and where it points now."""
+
     tag: str
     role: TagRole
     action: Action
@@ -58,6 +60,8 @@ class TagStep:
 
 @dataclass(frozen=True)
 class Plan:
+    """Every step of a publish run, decided before any is taken."""
+
     context: Context
     archive: ImageArchive
     tags: tuple[TagStep, ...]

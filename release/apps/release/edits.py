@@ -28,6 +28,8 @@ from release.shell import diff
 
 @dataclass(frozen=True)
 class FileChange:
+    """One file the release commit changes: its text before and after."""
+
     path: str  # relative to the work tree, POSIX
     old: str | None  # None: the file is new
     new: str | None  # None: the file is removed (a towncrier news fragment)

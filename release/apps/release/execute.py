@@ -22,6 +22,8 @@ from release.shell.files import safe_write
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a release run, resumable by name."""
+
     name: str
     title: str
     run: Callable[[Plan], None]

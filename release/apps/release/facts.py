@@ -20,6 +20,8 @@ from release.shell.git import Tag
 
 @dataclass(frozen=True)
 class Options:
+    """The release command line, read."""
+
     bump: Bump | None
     pre: Pre | None = None  # --pre a|b|rc
     version: str | None = None  # --version X
@@ -108,6 +110,8 @@ class NotesInput:
 
 @dataclass(frozen=True)
 class Facts:
+    """What pre-flight found: the repository, the release, its files and notes."""
+
     where: Where
     release: Release
     files: Files

@@ -41,6 +41,8 @@ from release.shell.git import Repository
 
 @dataclass(frozen=True)
 class Pending:
+    """A release made locally and not pushed yet, as a later run finds it."""
+
     root: Path
     remote: str
     branch: str

@@ -32,6 +32,8 @@ from release.shell import git
 
 @dataclass(frozen=True)
 class Plan:
+    """Every change a release makes, decided before any is made."""
+
     root: Path
     base: str  # HEAD when the plan was made: the commit the release commit goes on
     remote: str

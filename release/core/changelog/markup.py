@@ -33,6 +33,8 @@ _RST_DIRECTIVE = re.compile(r"^\.\.[ \t]+(?:_[^:]+:|[\w-]+::|\|[^|]+\|)")
 
 @dataclass(frozen=True)
 class Markup:
+    """A changelog written in a markup that is not Markdown, and where it shows."""
+
     kind: str  # "reStructuredText" or "plain text"
     line: int  # 1-based: the first line that shows it
     example: str  # that line, as written

@@ -35,6 +35,8 @@ class Severity(enum.Enum):
 
 @dataclass(frozen=True)
 class Problem:
+    """One finding of the changelog check."""
+
     severity: Severity
     line: int | None  # 1-based, where to look
     message: str  # what is wrong and what to do

@@ -25,6 +25,8 @@ _HEAD_REF = re.compile(r"/compare/(?P<from>[^\s)]+?)\.\.\.(?P<head>[^\s)/.][^\s)
 
 @dataclass(frozen=True)
 class Edit:
+    """Text to put in place of `text[start:end]`."""
+
     start: int
     end: int
     text: str

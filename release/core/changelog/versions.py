@@ -13,7 +13,7 @@ import functools
 import re
 from typing import TYPE_CHECKING
 
-from release.core.version import WRITTEN, reading
+from release.core.version_reading import WRITTEN, reading
 
 if TYPE_CHECKING:
     from packaging.version import Version as Pep440
@@ -24,7 +24,7 @@ VERSION = WRITTEN
 
 def pep440(written: str) -> Pep440 | None:
     """The PEP 440 reading of a version as written (`v` already removed), or None, as
-    `release.core.version.reading` decides for every version the toolkit reads."""
+    `release.core.version_reading.reading` decides for every version the toolkit reads."""
     return reading(written)
 
 

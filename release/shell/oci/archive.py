@@ -27,6 +27,8 @@ MAX_JSON_MEMBER = 16 << 20  # a manifest or config is kilobytes
 
 @dataclass(frozen=True)
 class ImageArchive:
+    """A docker-archive image, as read from its manifest and config."""
+
     path: Path
     image_id: str  # sha256:<digest of the config JSON>, what `docker load` reports as the ID
     repo_tags: tuple[str, ...]
@@ -123,6 +125,8 @@ class Readable(Protocol):
 
 @dataclass(frozen=True)
 class Platform:
+    """An image's platform, from its config."""
+
     os: str
     architecture: str
     variant: str | None = None
@@ -140,6 +144,8 @@ class Platform:
 
 @dataclass(frozen=True)
 class Layer:
+    """One layer of a docker-archive image."""
+
     member: str  # the layer's tar member in the archive, `<hex>/layer.tar`
     diff_id: str  # sha256 of the uncompressed layer tar, from the config's rootfs
     size: int  # uncompressed bytes

@@ -36,6 +36,8 @@ class Restart(TransientError):
 
 @dataclass(frozen=True)
 class Descriptor:
+    """An OCI content descriptor."""
+
     media_type: str
     digest: str
     size: int
@@ -46,6 +48,8 @@ class Descriptor:
 
 @dataclass(frozen=True)
 class Uploaded:
+    """A blob the registry holds now, and what sending it cost."""
+
     digest: str
     size: int
     sent: int = 0  # bytes over the wire for it, resends included (0: the registry had it)

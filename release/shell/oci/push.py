@@ -54,6 +54,8 @@ MAX_LOOKUPS = 10  # manifests read to find reusable layers
 
 @dataclass(frozen=True)
 class Manifest:
+    """A manifest as pushed: its bytes and media type."""
+
     body: bytes
     media_type: str
 

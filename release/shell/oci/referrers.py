@@ -28,6 +28,8 @@ TITLE = "org.opencontainers.image.title"
 
 @dataclass(frozen=True)
 class Attached:
+    """An artifact attached to an image, and how."""
+
     digest: str  # the artifact manifest's
     via: str  # "referrers-api" or the fallback tag
 

@@ -44,6 +44,8 @@ class Status:
 
 @dataclass(frozen=True)
 class RstSection(Section):
+    """A reStructuredText changelog's section: a Section, with its title's adornment."""
+
     adornment: Adornment | None = None
     title_start: int = 0  # offset of the title's first line (its overline, if any)
     labels: tuple[str, ...] = ()  # `.. _v1-2-3:` lines right before the title, as written
@@ -55,6 +57,8 @@ class RstSection(Section):
 
 @dataclass(frozen=True)
 class RstChangelog(Changelog):
+    """A reStructuredText changelog: a Changelog, with docutils' messages and every title."""
+
     syntax: ClassVar[str] = "rst"
     messages: tuple[Message, ...] = ()
     # Every section's title: (line, level, text, adornment), file order, releases or not

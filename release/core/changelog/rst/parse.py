@@ -41,6 +41,8 @@ _IN_TITLE_UNRELEASED = re.compile(r"\bun-?released\b|\bnot\s+(?:yet\s+)?released
 
 @dataclass(frozen=True)
 class _Title:
+    """A section title's lines in a reStructuredText changelog."""
+
     level: int
     line: int  # 0-based index of the title text's line
     first: int  # 0-based index of its first line (the overline, if any)
