@@ -422,7 +422,7 @@ def test_a_plan_that_fails_its_own_check_is_a_preflight_line_and_writes_nothing(
 ) -> None:
     # Fault injection: a roll that drops every released section (the family of roll bugs).
     from release.core import changelog
-    from release.core.changelog.model import Rolled
+    from release.core.changelog.roll import Rolled
 
     real = changelog.roll_forward
 

@@ -20,8 +20,8 @@ class Lines:
     changelog has 92,000 of them, and extract-notes reads a few hundred: splitting them all into
     strings (and freeing them at exit) was a tenth of its run. So one line (`line`), a run of
     them (`chunk`) or where one starts (`poffset`, `offset`) is found from the nearest line
-    whose start is known: the scan's lines of note (`place`d as it meets them) and the last line
-    asked for. Code that reads every line asks for `plines`, split once."""
+    whose start is known: the scan's lines of note (`_lines_of_note` records them as it meets
+    them) and the last line asked for. Code that reads every line asks for `plines`, split once."""
 
     def __init__(self, text: str, ptext: str, eol: str, *, bom: int, crlf: bool) -> None:
         self.text = text
@@ -183,9 +183,9 @@ class LineSequence(Sequence[str]):
     def __getitem__(self, index: int | slice) -> str | list[str]:
         if isinstance(index, slice):
             start, stop, step = index.indices(len(self._lines))
-            if step != 1:
-                return self._lines.chunk(0, len(self._lines))[index]
-            return self._lines.chunk(start, stop)
+            if step == 1:
+                return self._lines.chunk(start, stop)
+            return [self[n] for n in range(start, stop, step)]
         at = index - self._first
         if 0 <= at < len(self._split):
             return self._split[at]

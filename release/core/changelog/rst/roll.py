@@ -18,7 +18,7 @@ from docutils.utils import column_width
 
 from release.core.changelog import versions
 from release.core.changelog.heading import restyle_date
-from release.core.changelog.model import Rolled
+from release.core.changelog.roll import Rolled
 from release.core.changelog.rst.model import Adornment, RstChangelog, RstSection
 from release.errors import ChangelogError
 
