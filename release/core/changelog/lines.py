@@ -162,7 +162,7 @@ def _split(ptext: str, count: int) -> list[str]:
 
 
 class LineSequence(Sequence[str]):
-    """The lines of `Lines` as a sequence mistletoe's reader can walk (`_read_one`), split a
+    """The lines of `Lines` as a sequence mistletoe's reader can walk (`scan._read_to`), split a
     few at a time as it reads on (twice as many each time: most blocks are a few lines)."""
 
     def __init__(self, lines: Lines) -> None:

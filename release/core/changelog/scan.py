@@ -227,22 +227,38 @@ def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
     return buffer
 
 
-def _read_one(lines: Lines, index: int) -> int:
-    """Read the one top-level block starting at `index` (all of the input available); return
-    the index of the line after it."""
+def _read_to(lines: Lines, lo: int, cand: int) -> tuple[list[tuple[Any, Any, int]], int]:
+    """mistletoe's parse buffer of the top-level blocks from line `lo` on, read with all of the
+    input available, up to the block that holds line `cand`; and the line after that block.
+
+    The buffer ends with a Heading at `cand` when `cand` is one. Otherwise its last block is
+    the one `cand` sits in (a fence, an HTML block, a list item), read whole: each block is
+    read once, as a parse of the whole file would read it."""
+    buffer: list[tuple[Any, Any, int]] = []
+    hi = cand + 1
+    while lo < hi and (run := plain_run(lines, lo, hi)) is not None:
+        record(run, token._root_node.footnotes)
+        buffer.append((Definitions, run, lo + 1))
+        lo += len(run)
+        while lo < hi and not lines.line(lo).strip():
+            lo += 1
+    if lo >= hi:
+        return buffer, lo
     wrapper = block_tokenizer.FileWrapper([])
     wrapper.lines = LineSequence(lines)  # not split: mistletoe indexes it, one line at a time
-    wrapper.set_pos(index - 1)
-    line = lines.line(index)
-    for token_type in block_token._token_types:
-        if token_type.start(line):
-            pos = wrapper.get_pos()
-            if token_type.read(wrapper) is not None:
-                break
-            wrapper.set_pos(pos)
-    else:
-        next(wrapper)
-    return max(int(wrapper.get_pos()) + 1, index + 1)
+    wrapper.set_pos(lo - 1)
+    types, append = block_token._token_types, buffer.append
+    while (index := wrapper.get_pos() + 1) <= cand:
+        line = wrapper.peek()
+        for token_type in types:  # what mistletoe's tokenize_block does for each block
+            if token_type.start(line):
+                result = token_type.read(wrapper)
+                if result is not None:
+                    append((token_type, result, index + 1))
+                    break
+        else:  # a blank line
+            next(wrapper)
+    return buffer, max(int(wrapper.get_pos()) + 1, cand + 1)
 
 
 def _restart(lines: Lines, fresh: int, upto: int) -> int:
@@ -367,18 +383,16 @@ def scan_lines(lines: Lines) -> Scan:
             fresh = candidates[i - 1] + 1
             continue
         first = cand if clean else upto
-        buffer = _parse_block(lines, _restart(lines, fresh, first), cand + 1)
+        buffer, fresh = _read_to(lines, _restart(lines, fresh, first), cand)
         last = buffer[-1] if buffer else None
         if last is not None and last[0] is block_token.Heading and last[2] == cand + 1:
             _collect(buffer, lines, scan, len(lines))
-            fresh = cand + 1
             i += 1
             continue
-        # The candidate sits inside the last block (a fence, an HTML block, a list item):
-        # read that block again with the whole input to see where it really ends.
+        # The candidate sits inside the last block (a fence, an HTML block, a list item),
+        # which ends before `fresh`.
         opened = last[2] - 1 if last is not None else fresh
         _collect(buffer, lines, scan, opened)
-        fresh = _read_one(lines, opened)
         if fresh >= len(lines) and lines.line(opened).lstrip()[:1] in ("`", "~", "<"):
             scan.unclosed = opened
     while ends[doubt] < fresh:
