@@ -89,6 +89,76 @@ def test_blocks_of_plain_definitions_are_read_as_mistletoe_reads_them(text: str)
     assert list(root.footnotes) == list(definitions)  # in the order mistletoe defines them
 
 
+PLAIN_LINES = st.sampled_from([
+    "[a]: https://e.org/a", "[A]: /A", "   [a]: /indented", "[b]: /b", "[#12]: /12",
+    "[1.2.0]: https://e.org/compare/v1.1.0...v1.2.0", "[d]: https://e.org/[a]:x", "[a b]: /ab",
+    "[A B]: /AB", "[a  b]: /uneven", "[ a]: /lead", "[a ]: /trail", "[a\tb]: /tab",
+    "[\u00e9]: /e", "[STRASSE]: /s", "[x]: /x", "[a]b]: /not-plain",
+])
+KEYS = st.sampled_from([
+    "a", "b", "#12", "1.2.0", "a b", "x", "d", "\u00e9", "strasse", "stra\u00dfe", "a]b", "[a",
+    "", " ", "zzz", "a\\b",
+])
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(PLAIN_LINES, min_size=1, max_size=30).map("\n".join), st.lists(KEYS, max_size=8))
+@example("[d]: https://e.org/[a]:x\n[a]: /a", ["a"])
+@example("[A]: /A\n[a]: /a", ["a"])
+def test_a_block_left_unread_finds_each_label_as_its_reading_does(
+    block: str, asked: list[str]
+) -> None:
+    """A block of plain definitions left unread (`Run`) finds a label's first definition where
+    reading the block finds it, or says it cannot (`Unfolded`)."""
+    text = "## [1.0.0]\n\n- x\n\n" + block + "\n"
+    lines = changelog_lines.Lines.split(text)
+    first = 4
+    read = definitions.plain_run(lines, first, len(lines))
+    run = definitions.plain_run(lines, first, len(lines), lazy=True)
+    if read is None:
+        assert run is None
+        return
+    assert isinstance(read, definitions.Matches)
+    assert isinstance(run, definitions.Run)
+    assert len(run) == len(read)
+    for key in [*asked, *map(normalize_label, (match[0] for match in read))]:
+        want = next((n for n, k in enumerate(read.keys or ()) if k == key), None)
+        try:
+            found = run.find(key)
+        except definitions.Unfolded:
+            assert not block.isascii() or any(k != label.lower()
+                                              for k, (label, *_) in zip(read.keys or (), read,
+                                                                        strict=True))
+            return
+        if want is None:
+            assert found is None, key
+            continue
+        assert found is not None, key
+        line, at = found
+        assert line == first + want
+        assert at == lines.poffset(line)
+        assert run.match(at) == tuple(read[want])
+
+
+def test_one_section_reads_no_definition_it_does_not_use() -> None:
+    """Extracting one section of a changelog with thousands of definitions at its bottom makes
+    a LinkRef of the ones its notes use, and reads no other."""
+    versions = [f"1.{n}.0" for n in range(300, 0, -1)]
+    text = "# Changelog\n\n" + "".join(
+        f"## [{v}] - 2024-01-01\n\n- fix ([#{n}])\n\n" for n, v in enumerate(versions)
+    ) + "".join(f"[#{n}]: https://e.org/{n}\n" for n in range(len(versions))) + "".join(
+        f"[{v}]: https://e.org/v{v}\n" for v in versions
+    )
+    one = changelog_parse.parse_one(text, "1.7.0")
+    assert one is not None
+    changelog, section = one
+    assert isinstance(changelog._refs, changelog_parse.LazyRefs)
+    assert notes(changelog, section) == notes(parse(text), parse(text).find("1.7.0"))
+    assert section.url == "https://e.org/v1.7.0"
+    assert changelog._refs._read is None  # the whole file was not read again
+    assert len(changelog.link_refs) == 2 * len(versions)  # what needs them all reads them
+
+
 # Lines that start with `[` in a row, and blocks that may end in the middle of such a run (a
 # comment closed on a `[` line, a fence, a paragraph that a definition cannot interrupt).
 RUN_LINES = st.sampled_from([

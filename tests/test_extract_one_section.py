@@ -41,6 +41,12 @@ BLOCKS = (
     "[x]: /x\n[y]: /y\n[z]: /z\n", "  [w]: /w\n", "[e]: /a\\_b\n", "[amp]: /a&amp;b\n",
     "| a | b |\n|---|---|\n| [x]: y | z |\n", "\t## {v} after a tab\n", "##\t{v}\ttabbed\n",
     "## {v} ##\n", "   # {v}\n", "<!-- links -->\n",
+    # blocks of definitions extract-notes looks labels up in without reading them (LazyRefs),
+    # and the references that look them up
+    "[X]: /upper-x\n[Two  Spaces]: /uneven\n", " [#12]: /indented-12\n[{v}]: /again-{v}\n",
+    "[d]: https://e.org/[x]:y\n[x]: /after-a-dest-holding-x\n", "[\u00dcn\u00ef]: /u\n",
+    "- [x] and [X] and [two spaces] and [\u00fcn\u00ef] and [d][x] and [{v}]\n",
+    "## [{v}][x] - 2024-05-06\n",
 )
 
 

@@ -30,6 +30,8 @@ _PLAIN_DEFINITION = re.compile(
     r" {0,3}+\[(?P<label>[^\S\n]*+[^\\\[\]\s][^\\\[\]\n]*+)\]:[ \t]*+"
     r"(?P<dest>[^\s\\<>()\"'&\x00-\x1f\x7f]++)[ \t]*+\n"
 )
+# A block of plain definitions, matched whole (for `Run`: nothing is made of its lines).
+_PLAIN_RUN = LazyPattern(f"(?:{_PLAIN_DEFINITION.pattern})++")
 # The end of a block: a line `str.strip` leaves empty follows (`\s` is what `str.strip` strips).
 _BLANK_AFTER = LazyPattern(r"\n[^\S\n]*+\n")
 # ASCII labels that mistletoe's normalize_label only lowercases: no tab or other control
@@ -91,13 +93,14 @@ class Matches(list[Any]):
         self.keys = keys
 
 
-def plain_run(lines: Lines, lo: int, hi: int) -> Matches | None:
+def plain_run(lines: Lines, lo: int, hi: int, *, lazy: bool = False) -> Matches | Run | None:
     """The definitions of a block of plain one-line definitions at `lo` that ends with a blank
     line (or at `hi`), as mistletoe's reader finds them (None for any other block): a
     changelog's bottom holds thousands, and mistletoe reads each one a character at a time.
 
     One split of the block by the definition pattern reads them all: the block is plain when
-    nothing is left between them."""
+    nothing is left between them. `lazy`: the block is only matched whole, and given as a
+    `Run`, whose definitions are read where a label is looked up."""
     if lines.line(lo)[:4].lstrip(" ")[:1] != "[":  # not even the first line is one
         return None
     ptext, start, stop = lines.ptext, lines.poffset(lo), lines.poffset(hi)
@@ -105,11 +108,71 @@ def plain_run(lines: Lines, lo: int, hi: int) -> Matches | None:
     end = blank.start() + 1 if blank is not None else stop
     if ptext.find("|", start, end) >= 0:  # `|`: a line may open a table
         return None
+    if lazy:
+        if _PLAIN_RUN.fullmatch(ptext, start, end) is None:  # a line that is no plain one
+            return None
+        return Run(lines, lo, ptext.count("\n", start, end), start, end)
     pieces = _PLAIN_DEFINITION.split(ptext[start:end])  # [between, label, dest, between, ...]
     if len(pieces) == 1 or any(pieces[::3]):  # a line that is no plain definition
         return None
     labels, dests = pieces[1::3], pieces[2::3]
     return Matches(list(zip(labels, dests, itertools.repeat(""))), len(labels), keys(labels))
+
+
+class Run:
+    """A block of plain one-line link definitions, lines [first, first + count), whose
+    definitions are read only where a label is looked up (`find`): extract-notes looks up the
+    few a section uses among the thousands at the bottom of a big changelog."""
+
+    def __init__(self, lines: Lines, first: int, count: int, start: int, end: int) -> None:
+        self.lines = lines
+        self.first = first
+        self.count = count
+        self.start = start  # its offsets in `lines.ptext`
+        self.end = end
+        self._folded: str | None = None  # "\n", then the block lowercased
+
+    def __len__(self) -> int:
+        return self.count
+
+    def find(self, key: str) -> tuple[int, int] | None:
+        """The line of the block's first definition whose label `normalize_label` folds to
+        `key`, and where it starts in `lines.ptext`. `Unfolded` when labels cannot be found by
+        lowercasing: the block is not ASCII (folded by Unicode's rules), or a label is spaced
+        unevenly (`[Foo  Bar]`: its whitespace is folded)."""
+        folded = self._folded
+        if folded is None:
+            block = self.lines.ptext[self.start : self.end]
+            folded = "\n" + block.lower()  # casefold() is lower() in ASCII
+            if not block.isascii() or _UNEVEN_LABEL.search(folded) is not None:
+                raise Unfolded
+            self._folded = folded
+        if not key.isascii() or not key.strip() or any(c in key for c in "[]\\"):
+            return None  # no plain label folds to it
+        needle = f"[{key}]:"
+        at = folded.find(needle)
+        while at >= 0:  # at a line's start, after at most three spaces: its label
+            start = folded.rfind("\n", 0, at) + 1
+            if at - start <= 3 and not folded[start:at].strip(" "):
+                return self.first + folded.count("\n", 1, start), self.start + start - 1
+            at = folded.find(needle, at + 1)
+        return None
+
+    def match(self, at: int) -> tuple[str, str, str]:
+        """The definition that starts at `at` in `lines.ptext` (one of the block's), as
+        mistletoe reads it."""
+        found = _PLAIN_DEFINITION.match(self.lines.ptext, at)
+        assert found is not None  # the block matched whole
+        return found["label"], found["dest"], ""
+
+
+class Unfolded(Exception):
+    """A `Run` whose labels cannot be found by lowercasing the block."""
+
+
+# A line (after "\n") whose label is not what `normalize_label` folds it to once lowercased:
+# blank at its start, a blank other than one space, two in a row, or one at its end.
+_UNEVEN_LABEL = LazyPattern(r"\n {0,3}+\[(?:[^\S\n]|[^\]\n]*?(?:[^\S\n ]|  | \]))")
 
 
 def keys(labels: list[str]) -> list[str]:

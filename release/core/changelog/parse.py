@@ -17,6 +17,7 @@ from release.core.changelog.heading import (
     read_title,
     read_version,
 )
+from release.core.changelog.lazy_refs import LazyRefs
 from release.core.changelog.lines import Lines
 from release.core.changelog.model import (
     VERSION_QUERY,
@@ -129,12 +130,18 @@ def parse_one(
     lines = Lines.split(text)
     root = Root()
     with using_mistletoe(root):
-        scan = scan_lines(lines)
+        scan = scan_lines(lines, lazy=True)  # the blocks of definitions: looked up, not read
         skeleton = _skeleton(lines, scan)
         n = _wanted(skeleton, query, include_prereleases)
         if n is None:
             return None
-    refs = Refs(lines, scan, root)
+
+    def whole() -> Refs:  # what needs every definition: the file read without a lazy block
+        again = Root()
+        with using_mistletoe(again):
+            return Refs(lines, scan_lines(lines), again)
+
+    refs = LazyRefs(lines, scan, root, whole) if scan.runs else Refs(lines, scan, root)
     section = _section(skeleton, n, lines, scan, refs)
     changelog = Changelog(text, (section,), refs.link_refs, lines.eol, refs)
     return changelog, section
@@ -203,6 +210,8 @@ def _region_end(lines: Lines, scan: Scan, top: int, stop: int) -> int:
             end -= 1
         if end in trailing:
             end = cut = trailing[end]
+        elif scan.runs and (first := scan.run_before(end)) is not None:
+            end = cut = max(first, top)  # a block of one-line definitions, stepped over whole
         elif end in comments and cut != stop:
             end = cut = comments[end]
         else:

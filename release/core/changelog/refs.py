@@ -34,27 +34,7 @@ class Refs(Mapping[str, LinkRef]):
     def _index(self) -> tuple[dict[str, int], list[str]]:
         """Label -> position in `link_refs` of its first definition; the labels of the
         definitions inside list items and quotes (after the others in `link_refs`)."""
-        labels = list(map(operator.itemgetter(3), self._placed))  # normalized by the scan
-        keys = dict(zip(labels, range(len(labels)), strict=True))
-        if len(keys) < len(labels):  # a label defined twice: its first definition wins
-            keys = {}
-            for n, key in enumerate(labels):
-                keys.setdefault(key, n)
-        # A label defined inside a list item or a quote above its first top-level definition:
-        # mistletoe keeps the earlier one, and so does the label's lookup.
-        footnotes, placed = self._footnotes, self._placed
-        shadowed = {
-            key for key, n in keys.items()
-            if (first := footnotes.get(key)) is not None
-            and (first[0] != (match := placed[n][2])[1] or first[1] != match[2])
-            and first != (_unescape(match[1].strip()), _unescape(match[2]))
-        }
-        # mistletoe's definitions, less those placed (every placed one is among them)
-        same = not shadowed and footnotes.keys() == keys.keys()  # none nested: the usual case
-        nested = [] if same else [k for k in footnotes if k not in keys or k in shadowed]
-        for n, key in enumerate(nested, len(placed)):
-            keys[key] = n
-        return keys, nested
+        return _first_definitions(self._placed, self._footnotes)
 
     @functools.cached_property
     def _keys(self) -> dict[str, int]:
@@ -81,10 +61,7 @@ class Refs(Mapping[str, LinkRef]):
             dest, title = self._footnotes[key]
             return LinkRef(key, dest, title)
         first, last, match, _key = self._placed[n]
-        label, dest, title = match[0], match[1], match[2]
-        lines = self._lines
-        start, end = lines.offset(first), lines.offset(min(last, len(lines)))
-        return LinkRef(label, _unescape(dest.strip()), _unescape(title), first + 1, start, end)
+        return _top_level(self._lines, first, last, match)
 
     def position(self, key: str) -> int | None:
         """Where in `link_refs` the definition `self[key]` is."""
@@ -139,6 +116,41 @@ class _Lookup(dict[str, tuple[str, str]]):
 
     def __contains__(self, key: object) -> bool:
         return dict.__contains__(self, key) or key in self._refs
+
+
+def _first_definitions(
+    placed: list[tuple[int, int, Any, str]], footnotes: dict[str, tuple[str, str]]
+) -> tuple[dict[str, int], list[str]]:
+    """Label -> position of its first definition: in `placed` (the top-level ones, by line),
+    or after them for the labels mistletoe's `footnotes` define inside list items and quotes
+    only (the second list)."""
+    labels = list(map(operator.itemgetter(3), placed))  # normalized by the scan
+    keys = dict(zip(labels, range(len(labels)), strict=True))
+    if len(keys) < len(labels):  # a label defined twice: its first definition wins
+        keys = {}
+        for n, key in enumerate(labels):
+            keys.setdefault(key, n)
+    # A label defined inside a list item or a quote above its first top-level definition:
+    # mistletoe keeps the earlier one, and so does the label's lookup.
+    shadowed = {
+        key for key, n in keys.items()
+        if (first := footnotes.get(key)) is not None
+        and (first[0] != (match := placed[n][2])[1] or first[1] != match[2])
+        and first != (_unescape(match[1].strip()), _unescape(match[2]))
+    }
+    # mistletoe's definitions, less those placed (every placed one is among them)
+    same = not shadowed and footnotes.keys() == keys.keys()  # none nested: the usual case
+    nested = [] if same else [k for k in footnotes if k not in keys or k in shadowed]
+    for n, key in enumerate(nested, len(placed)):
+        keys[key] = n
+    return keys, nested
+
+
+def _top_level(lines: Lines, first: int, last: int, match: Any) -> LinkRef:
+    """The top-level definition on lines [first, last) that mistletoe read as `match`."""
+    label, dest, title = match[0], match[1], match[2]
+    start, end = lines.offset(first), lines.offset(min(last, len(lines)))
+    return LinkRef(label, _unescape(dest.strip()), _unescape(title), first + 1, start, end)
 
 
 def _unescape(text: str) -> str:

@@ -15,6 +15,7 @@ and wrapping stay exactly as written.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gc
 import operator
@@ -24,7 +25,14 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from release.core import markdown
-from release.core.changelog.definitions import CHUNK, Definitions, plain_run, record
+from release.core.changelog.definitions import (
+    CHUNK,
+    Definitions,
+    Matches,
+    Run,
+    plain_run,
+    record,
+)
 from release.core.changelog.lines import Lines, LineSequence
 from release.core.changelog.model import normalize_label
 
@@ -143,12 +151,15 @@ class Scan:
         refs: list[tuple[int, int, Any, str]] | None = None,
         comments: list[tuple[int, int]] | None = None,
         unclosed: int | None = None,
+        runs: list[Run] | None = None,
     ) -> None:
         self.headings = headings if headings is not None else []
         # (first line, last line + 1, mistletoe's match, the normalized label), in file order
         self.refs = refs if refs is not None else []
         self.comments = comments if comments is not None else []  # top-level HTML comments
         self.unclosed = unclosed  # a fence or HTML block that runs to the end, hiding headings
+        # blocks of plain definitions left unread (a lazy scan's), in file order
+        self.runs = runs if runs is not None else []
 
     @functools.cached_property
     def trailing(self) -> dict[int, int]:
@@ -159,6 +170,18 @@ class Scan:
     @functools.cached_property
     def comment_ends(self) -> dict[int, int]:
         return {end: start for start, end in self.comments}
+
+    def run_before(self, line: int) -> int | None:
+        """The first line of the unread block of definitions (`runs`) that holds line
+        `line - 1`, if one does."""
+        runs = self.runs
+        at = bisect.bisect_left(runs, line, key=_RUN_FIRST) - 1  # the last one starting before
+        if at >= 0 and line <= runs[at].first + runs[at].count:
+            return runs[at].first
+        return None
+
+
+_RUN_FIRST: Callable[[Run], int] = operator.attrgetter("first")
 
 
 def _collect(buffer: _Buffer, lines: Lines, scan: Scan, upto: int) -> None:
@@ -180,7 +203,10 @@ def _collect(buffer: _Buffer, lines: Lines, scan: Scan, upto: int) -> None:
                 content = " ".join(ln.strip() for ln in lines.chunk(index, index + count - 1))
                 scan.headings.append(HeadingLine(index, result.level, content, count))
         elif token_type is Definitions:
-            _spans(index, result, lines, scan)
+            if isinstance(result, Run):
+                scan.runs.append(result)
+            else:
+                _spans(index, result, lines, scan)
         elif token_type is block_token.HtmlBlock and lines.line(index).lstrip()[:4] == "<!--":
             scan.comments.append((index, index + len(result)))
 
@@ -211,15 +237,10 @@ def _spans(index: int, matches: Sequence[Any], lines: Lines, scan: Scan) -> None
         offset, first = new_offset, last
 
 
-def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
+def _parse_block(lines: Lines, lo: int, hi: int, lazy: bool) -> list[tuple[Any, Any, int]]:
     """mistletoe's parse buffer of lines [lo, hi), read as a document of their own."""
     buffer: list[tuple[Any, Any, int]] = []
-    while lo < hi and (run := plain_run(lines, lo, hi)) is not None:
-        record(run, token._root_node.footnotes)
-        buffer.append((Definitions, run, lo + 1))
-        lo += len(run)
-        while lo < hi and not lines.line(lo).strip():
-            lo += 1
+    lo = _plain_runs(lines, lo, hi, lazy, buffer)
     if lo < hi:
         buffer += block_tokenizer.tokenize_block(
             lines.chunk(lo, hi), block_token._token_types, start_line=lo + 1
@@ -227,7 +248,25 @@ def _parse_block(lines: Lines, lo: int, hi: int) -> list[tuple[Any, Any, int]]:
     return buffer
 
 
-def _read_to(lines: Lines, lo: int, cand: int) -> tuple[list[tuple[Any, Any, int]], int]:
+def _plain_runs(
+    lines: Lines, lo: int, hi: int, lazy: bool, buffer: list[tuple[Any, Any, int]]
+) -> int:
+    """Add to `buffer` the blocks of plain definitions at `lo` (before `hi`), as mistletoe
+    would read them (or, `lazy`, as `Run`s left unread and undefined to mistletoe); return the
+    line after them."""
+    while lo < hi and (run := plain_run(lines, lo, hi, lazy=lazy)) is not None:
+        if isinstance(run, Matches):
+            record(run, token._root_node.footnotes)
+        buffer.append((Definitions, run, lo + 1))
+        lo += len(run)
+        while lo < hi and not lines.line(lo).strip():
+            lo += 1
+    return lo
+
+
+def _read_to(
+    lines: Lines, lo: int, cand: int, lazy: bool
+) -> tuple[list[tuple[Any, Any, int]], int]:
     """mistletoe's parse buffer of the top-level blocks from line `lo` on, read with all of the
     input available, up to the block that holds line `cand`; and the line after that block.
 
@@ -235,14 +274,8 @@ def _read_to(lines: Lines, lo: int, cand: int) -> tuple[list[tuple[Any, Any, int
     the one `cand` sits in (a fence, an HTML block, a list item), read whole: each block is
     read once, as a parse of the whole file would read it."""
     buffer: list[tuple[Any, Any, int]] = []
-    hi = cand + 1
-    while lo < hi and (run := plain_run(lines, lo, hi)) is not None:
-        record(run, token._root_node.footnotes)
-        buffer.append((Definitions, run, lo + 1))
-        lo += len(run)
-        while lo < hi and not lines.line(lo).strip():
-            lo += 1
-    if lo >= hi:
+    lo = _plain_runs(lines, lo, cand + 1, lazy, buffer)
+    if lo > cand:
         return buffer, lo
     wrapper = block_tokenizer.FileWrapper([])
     wrapper.lines = LineSequence(lines)  # not split: mistletoe indexes it, one line at a time
@@ -362,7 +395,9 @@ def _plain_headings(
     return i
 
 
-def scan_lines(lines: Lines) -> Scan:
+def scan_lines(lines: Lines, *, lazy: bool = False) -> Scan:
+    """What the scan finds in `lines` (mistletoe's state: `using_mistletoe`). `lazy`: the
+    blocks of plain link definitions are left unread, as `Scan.runs` (for one section)."""
     scan = Scan()
     candidates, texts, starts, ends = _lines_of_note(lines)
     fresh = 0  # a line where no block is open
@@ -383,7 +418,7 @@ def scan_lines(lines: Lines) -> Scan:
             fresh = candidates[i - 1] + 1
             continue
         first = cand if clean else upto
-        buffer, fresh = _read_to(lines, _restart(lines, fresh, first), cand)
+        buffer, fresh = _read_to(lines, _restart(lines, fresh, first), cand, lazy)
         last = buffer[-1] if buffer else None
         if last is not None and last[0] is block_token.Heading and last[2] == cand + 1:
             _collect(buffer, lines, scan, len(lines))
@@ -400,7 +435,7 @@ def scan_lines(lines: Lines) -> Scan:
     upto = max(starts[doubt], fresh)
     if fresh < len(lines) and upto < len(lines):
         start = _restart(lines, fresh, upto)
-        _collect(_parse_block(lines, start, len(lines)), lines, scan, len(lines))
+        _collect(_parse_block(lines, start, len(lines), lazy), lines, scan, len(lines))
     headings.sort(key=operator.itemgetter(0))  # by index
     return scan
 
