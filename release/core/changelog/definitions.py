@@ -130,32 +130,40 @@ class Run:
         self.count = count
         self.start = start  # its offsets in `lines.ptext`
         self.end = end
-        self._folded: str | None = None  # "\n", then the block lowercased
+        self._folded: str | None = None  # the block, lowercased
+        self._bracketed = True  # every label's first word right after its `[`
 
     def __len__(self) -> int:
         return self.count
 
     def find(self, key: str) -> tuple[int, int] | None:
         """The line of the block's first definition whose label `normalize_label` folds to
-        `key`, and where it starts in `lines.ptext`. `Unfolded` when labels cannot be found by
-        lowercasing: the block is not ASCII (folded by Unicode's rules), or a label is spaced
-        unevenly (`[Foo  Bar]`: its whitespace is folded)."""
+        `key`, and where it starts in `lines.ptext`; `Unfolded` when the block is not ASCII
+        (its labels fold by Unicode's rules)."""
         folded = self._folded
         if folded is None:
             block = self.lines.ptext[self.start : self.end]
-            folded = "\n" + block.lower()  # casefold() is lower() in ASCII
-            if not block.isascii() or _UNEVEN_LABEL.search(folded) is not None:
+            if not block.isascii():
                 raise Unfolded
-            self._folded = folded
+            folded = self._folded = block.lower()  # casefold() is lower() in ASCII
+            self._bracketed = _BLANK_AFTER_BRACKET.search(folded) is None
         if not key.isascii() or not key.strip() or any(c in key for c in "[]\\"):
             return None  # no plain label folds to it
-        needle = f"[{key}]:"
-        at = folded.find(needle)
-        while at >= 0:  # at a line's start, after at most three spaces: its label
+        words = key.split(" ")
+        rest = re.compile(  # the label's words after the first, apart as `str.split` parts them
+            "".join(f"{_LABEL_SPACE}+{re.escape(word)}" for word in words[1:])
+            + f"{_LABEL_SPACE}*\\]:"
+        )
+        # Each place the first word is (after a `[`, when no label starts with a blank), until
+        # one is a label's start.
+        first = "[" + words[0] if self._bracketed else words[0]
+        at = folded.find(first)
+        while at >= 0:
+            word = at + len(first) - len(words[0])
             start = folded.rfind("\n", 0, at) + 1
-            if at - start <= 3 and not folded[start:at].strip(" "):
-                return self.first + folded.count("\n", 1, start), self.start + start - 1
-            at = folded.find(needle, at + 1)
+            if _LABEL_HEAD.fullmatch(folded, start, word) and rest.match(folded, at + len(first)):
+                return self.first + folded.count("\n", 0, start), self.start + start
+            at = folded.find(first, at + 1)
         return None
 
     def match(self, at: int) -> tuple[str, str, str]:
@@ -170,9 +178,12 @@ class Unfolded(Exception):
     """A `Run` whose labels cannot be found by lowercasing the block."""
 
 
-# A line (after "\n") whose label is not what `normalize_label` folds it to once lowercased:
-# blank at its start, a blank other than one space, two in a row, or one at its end.
-_UNEVEN_LABEL = LazyPattern(r"\n {0,3}+\[(?:[^\S\n]|[^\]\n]*?(?:[^\S\n ]|  | \]))")
+# What `str.split` takes for whitespace in an ASCII label (mistletoe's normalize_label splits
+# the label there and joins its words with one space), and what comes before a label's first
+# word on its line.
+_LABEL_SPACE = r"[ \t\r\x0b\x0c\x1c-\x1f]"
+_LABEL_HEAD = LazyPattern(rf" {{0,3}}\[{_LABEL_SPACE}*")
+_BLANK_AFTER_BRACKET = LazyPattern(rf"\[{_LABEL_SPACE}")
 
 
 def keys(labels: list[str]) -> list[str]:
