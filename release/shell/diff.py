@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-import pygit2
-
 from release.core import unchanged
+from release.shell.pygit2_import import pygit2
 
 
 def diff_texts(old: str | None, new: str | None, path: str) -> str:

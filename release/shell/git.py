@@ -13,14 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pygit2
-
 from release.core import tagformat
 from release.core.commits import Commit
 from release.core.tagformat import TagFormat
 from release.core.version import Version
 from release.errors import CommandError, ConfigError, DojoError
 from release.shell import diff, proc
+from release.shell.pygit2_import import pygit2
 
 
 class GitError(DojoError):
