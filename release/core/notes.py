@@ -8,7 +8,7 @@ import enum
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from release.core.commit_noise import is_noise
 from release.core.commits import Commit, release_tag
@@ -24,8 +24,7 @@ class NotesSource(enum.Enum):
     TOWNCRIER = "towncrier"
 
 
-@dataclass(frozen=True)
-class Notes:
+class Notes(NamedTuple):
     """A release's notes and where they came from."""
 
     text: str  # Markdown, no top-level heading, ends with one newline
@@ -37,8 +36,7 @@ class NotesRejected(DojoError):
     """An LLM's output is not usable as release notes."""
 
 
-@dataclass(frozen=True)
-class LlmCommand:
+class LlmCommand(NamedTuple):
     """How to ask one LLM CLI, non-interactively, for notes."""
 
     name: str
@@ -188,8 +186,7 @@ def _demote(text: str, doc: Document) -> str:
     return "".join(lines)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One line of notes written from the commits, and its kind."""
 
     kind: str
@@ -238,8 +235,7 @@ def group_commits(commits: Iterable[Commit]) -> str:
     return finish("\n\n".join(blocks))
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     """What the notes say, counted: entries per kind and the breaking ones by name."""
 
     counts: tuple[tuple[str, int], ...]

@@ -16,8 +16,7 @@ from __future__ import annotations
 import copy
 import enum
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import tomlkit
 from tomlkit.items import String, StringType
@@ -90,8 +89,7 @@ class SourceKind(enum.Enum):
     VCS = "vcs"  # the git tag: no file holds the version
 
 
-@dataclass(frozen=True)
-class VersionSource:
+class VersionSource(NamedTuple):
     """Where the project keeps its version, as its build backend reads it."""
 
     kind: SourceKind

@@ -14,7 +14,7 @@ run has none, so each hunk header reads as in the diff of the whole texts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _LARGE = 1 << 17  # below this, a diff of the whole texts is cheap enough
 _PROBE = 512  # characters of the old text's middle looked for in the new one
@@ -24,8 +24,7 @@ _CONTEXT_LINE = re.compile(r"\n(?=[A-Za-z_$])")  # the line break before one
 _HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)? \+)(\d+)", re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class Middle:
+class Middle(NamedTuple):
     """Lines `old[start:end]` are `new[start + shift:end + shift]`; `lines` of them."""
 
     start: int
@@ -96,8 +95,7 @@ def _shared(a: str, i: int, b: str, j: int, *, ahead: bool) -> int:
     return done
 
 
-@dataclass(frozen=True)
-class StoodIn:
+class StoodIn(NamedTuple):
     """Both texts with most of their shared run replaced by one line, and where it was."""
 
     old: str

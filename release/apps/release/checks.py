@@ -4,8 +4,8 @@ that says what to do. Nothing here reads or writes; `preflight.gather` reads, th
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from release.config import Settings
 from release.core import changelog, notes
@@ -22,8 +22,7 @@ def shorten(paths: list[str], limit: int = 5) -> str:
     return ", ".join(paths[:limit]) + more
 
 
-@dataclass(frozen=True)
-class Local:
+class Local(NamedTuple):
     """The clone's own state."""
 
     branch: str | None  # None: HEAD is detached
@@ -72,8 +71,7 @@ def clean(foreign: list[str]) -> list[str]:
     ]
 
 
-@dataclass(frozen=True)
-class Remote:
+class Remote(NamedTuple):
     """The remote as it was read: `error` when it could not be, else its branch (None: the
     remote lacks it, the push creates it) and the new tag there."""
 

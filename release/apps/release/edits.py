@@ -5,7 +5,7 @@ release commit (`FollowUp`). Pure: texts in, texts out."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import tomlkit
 
@@ -26,8 +26,7 @@ from release.errors import ChangelogError
 from release.shell import diff
 
 
-@dataclass(frozen=True)
-class FileChange:
+class FileChange(NamedTuple):
     """One file the release commit changes: its text before and after."""
 
     path: str  # relative to the work tree, POSIX
@@ -43,8 +42,7 @@ class FileChange:
 DEVELOPMENT_SUBJECT = "Back to development: "
 
 
-@dataclass(frozen=True)
-class FollowUp:
+class FollowUp(NamedTuple):
     """The back-to-development commit after the tagged release commit (pushed with it)."""
 
     version: Version

@@ -10,9 +10,10 @@ finishes the rest. That is all `--resume` is: the same steps, fewer of them.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import tomlkit
 
@@ -39,8 +40,7 @@ from release.shell import git
 from release.shell.git import Repository
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
     """A release made locally and not pushed yet, as a later run finds it."""
 
     root: Path

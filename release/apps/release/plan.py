@@ -8,8 +8,8 @@ content, the commit and tag messages, the push, and the steps to skip with the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from release.apps.release import verify
 from release.apps.release.checks import shorten
@@ -30,8 +30,7 @@ from release.errors import ChecksFailed
 from release.shell import git
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """Every change a release makes, decided before any is made."""
 
     root: Path

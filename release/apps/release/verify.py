@@ -14,7 +14,7 @@ problems out; the roll and the edits are not trusted, whatever their shape.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import tomlkit
 
@@ -30,8 +30,7 @@ from release.errors import ChangelogError, ConfigError
 _BUG = "a bug in release: nothing was written; report it with the file"
 
 
-@dataclass(frozen=True)
-class Previous:
+class Previous(NamedTuple):
     """The release before this one, as the changelog wrote its heading."""
 
     version: str  # as the heading writes it (`2026.08.17`)

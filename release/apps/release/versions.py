@@ -5,8 +5,7 @@ new tag. Nothing here writes."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from release import log
 from release.config import Project
@@ -34,8 +33,7 @@ from release.shell.git import Repository, Tag
 ReadCommitted = Callable[[str], "str | None"]
 
 
-@dataclass(frozen=True)
-class Chosen:
+class Chosen(NamedTuple):
     """The current version (where the project writes it) and the one this release makes."""
 
     source: VersionSource | None
@@ -45,8 +43,7 @@ class Chosen:
     version_file: tuple[VersionFile, str] | None
 
 
-@dataclass(frozen=True)
-class Current:
+class Current(NamedTuple):
     """Where the project writes its version, and the version written there (None for a VCS
     source, whose version is the previous tag, or when it cannot be read: a problem says so)."""
 
@@ -230,8 +227,7 @@ def previous_release(
     return previous, True
 
 
-@dataclass(frozen=True)
-class Decided:
+class Decided(NamedTuple):
     """Pre-flight's version reads, in order: the version source, the previous release (in a
     format the current version helps infer), the new version and its tag."""
 

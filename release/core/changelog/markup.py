@@ -15,7 +15,7 @@ are not Markdown write their releases in other ways, which this recognises as fa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _VERSION = r"v?\d+(?:\.\d+)+[\w.+-]*"
 # A release written as a line of its own, or as the head of a list item.
@@ -31,8 +31,7 @@ _RST_ADORNMENT = re.compile(r"^([!\"#$%&'()*+,./:;<=>?@\[\\\]^_`{|}~-])\1{2,}[ \
 _RST_DIRECTIVE = re.compile(r"^\.\.[ \t]+(?:_[^:]+:|[\w-]+::|\|[^|]+\|)")
 
 
-@dataclass(frozen=True)
-class Markup:
+class Markup(NamedTuple):
     """A changelog written in a markup that is not Markdown, and where it shows."""
 
     kind: str  # "reStructuredText" or "plain text"
