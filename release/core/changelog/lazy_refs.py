@@ -16,7 +16,7 @@ from typing import Any, TypeVar, overload
 
 from release.core.changelog.definitions import Unfolded
 from release.core.changelog.lines import Lines
-from release.core.changelog.model import LinkRef
+from release.core.changelog.model import LinkRef, TupleLike
 from release.core.changelog.refs import Refs, _first_definitions, _top_level
 from release.core.changelog.scan import Root, Scan
 
@@ -130,7 +130,7 @@ class LazyRefs(Refs):
         return self._all().placed
 
 
-class _Deferred(Sequence[LinkRef]):
+class _Deferred(TupleLike[LinkRef]):
     """The whole file's `link_refs`, read when first used."""
 
     def __init__(self, read: Callable[[], Refs]) -> None:
@@ -153,14 +153,3 @@ class _Deferred(Sequence[LinkRef]):
 
     def __iter__(self) -> Iterator[LinkRef]:
         return iter(self._refs())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return tuple(self) == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))

@@ -118,7 +118,22 @@ class LinkRef:
 _Item = TypeVar("_Item")
 
 
-class Lazy(Sequence[_Item]):
+class TupleLike(Sequence[_Item]):
+    """A sequence that compares, hashes and prints as the tuple of its items."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+class Lazy(TupleLike[_Item]):
     """A tuple whose items are built the first time each one is asked for: `release` asks a
     2 MB changelog for its [Unreleased] section and whether every version still has one, and
     building all 4,000 sections (and 7,000 link definitions) for that was most of its time.
@@ -155,17 +170,6 @@ class Lazy(Sequence[_Item]):
         for index in range(len(self._items)):
             yield self[index]
         self._all = tuple(self._items)  # type: ignore[arg-type]  # every one built now
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return tuple(self) == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))
 
 
 class Sections(Lazy[Section]):
