@@ -60,6 +60,13 @@ def test_mistletoe_is_imported_through_the_fast_import_only() -> None:
     assert _violations(others, ("mistletoe",)) == []
 
 
+def test_pygit2_is_imported_through_the_lean_import_only() -> None:
+    """release/shell/pygit2_import.py imports pygit2 without OpenSSL parsing the CA bundle; a
+    module importing pygit2 itself could be the first, and slow, import."""
+    others = [p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "shell" / "pygit2_import.py"]
+    assert _violations(others, ("pygit2",)) == []
+
+
 def test_the_rule_catches_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import pygit2\nfrom release.shell import git\n", encoding="utf-8")

@@ -86,8 +86,10 @@ class LazyRefs(Refs):
 
     def position(self, key: str) -> int | None:
         found = self._lookup(key)
-        if found is None or found.line is None or self._read is not None:
-            return self._all().position(key) if found is not None else None
+        if found is None:
+            return None
+        if found.line is None or self._read is not None:  # nested, or read whole already
+            return self._all().position(key)
         line = found.line - 1  # the definitions above it: read ones, and unread ones
         above = sum(min(max(line - run.first, 0), run.count) for run in self._runs)
         return bisect.bisect_left(self._lines_placed, line) + above

@@ -275,8 +275,6 @@ def _read_to(
     read once, as a parse of the whole file would read it."""
     buffer: list[tuple[Any, Any, int]] = []
     lo = _plain_runs(lines, lo, cand + 1, lazy, buffer)
-    if lo > cand:
-        return buffer, lo
     wrapper = block_tokenizer.FileWrapper([])
     wrapper.lines = LineSequence(lines)  # not split: mistletoe indexes it, one line at a time
     wrapper.set_pos(lo - 1)
